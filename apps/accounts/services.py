@@ -1,0 +1,171 @@
+"""Every write to accounts: open, change status, change the overdraft limit."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+
+from apps.core.errors import InvalidInput
+from apps.core.idempotency import check_key, ensure_same_request, fingerprint
+from apps.core.money import currency_exponent, to_decimal, to_minor_units
+
+from .errors import AccountNotEmpty, InvalidStatusTransition
+from .locks import lock_accounts
+from .models import (
+    ALLOWED_TRANSITIONS,
+    BANK_OWNER_ID,
+    CUSTOMER_TYPES,
+    INTERNAL_TYPES,
+    Account,
+    AccountStatus,
+    AccountType,
+)
+
+
+def _check_account_type(account_type: str) -> str:
+    if account_type not in {t.value for t in CUSTOMER_TYPES}:
+        allowed = ", ".join(sorted(t.value for t in CUSTOMER_TYPES))
+        raise InvalidInput(f"account_type must be one of {allowed}", field="account_type", code="invalid_choice")
+    return account_type
+
+
+def account_open(
+    *,
+    owner_id: str,
+    account_type: str,
+    currency: str,
+    name: str = "",
+    overdraft_limit: object = "0",
+    initial_balance: object | None = None,
+    activate: bool = True,
+    idempotency_key: str | None = None,
+    actor: str = "system",
+) -> Account:
+    """Open a customer account; with ``initial_balance`` also post the opening deposit.
+
+    Retrying with the same ``idempotency_key`` and arguments returns the account opened the first time.
+    """
+    from apps.ledger.services import post_deposit  # ledger depends on accounts, not the other way round
+
+    idempotency_key = check_key(idempotency_key)
+    if not isinstance(owner_id, str) or not owner_id.strip() or len(owner_id) > 64:
+        raise InvalidInput("owner_id must be 1-64 characters", field="owner_id")
+    if owner_id == BANK_OWNER_ID:
+        raise InvalidInput("owner_id is reserved", field="owner_id")
+    _check_account_type(account_type)
+    currency_exponent(currency)
+    if len(name) > 140:
+        raise InvalidInput("name must be at most 140 characters", field="name")
+    limit_minor = to_minor_units(overdraft_limit, currency, field="overdraft_limit", allow_zero=True)
+    opening_minor = (
+        to_minor_units(initial_balance, currency, field="initial_balance", allow_zero=True)
+        if initial_balance is not None
+        else 0
+    )
+    request_fp = fingerprint(
+        {
+            "owner_id": owner_id,
+            "account_type": account_type,
+            "currency": currency,
+            "name": name,
+            "overdraft_limit": limit_minor,
+            "initial_balance": opening_minor,
+            "activate": activate,
+        }
+    )
+    if idempotency_key:
+        existing = Account.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            ensure_same_request(existing.request_fingerprint, request_fp)
+            return existing
+    if opening_minor and not activate:
+        raise InvalidInput("an account opened as PENDING cannot receive an initial balance", field="initial_balance")
+
+    try:
+        with transaction.atomic():
+            account = Account.objects.create(
+                owner_id=owner_id,
+                account_type=account_type,
+                currency=currency,
+                name=name,
+                overdraft_limit_minor=limit_minor,
+                status=AccountStatus.ACTIVE if activate else AccountStatus.PENDING,
+                idempotency_key=idempotency_key,
+                request_fingerprint=request_fp if idempotency_key else "",
+            )
+            if opening_minor:
+                post_deposit(
+                    to_account=account.public_id,
+                    amount=to_decimal(initial_balance),
+                    currency=currency,
+                    description="Opening balance",
+                    idempotency_key=f"account-open:{account.public_id}",
+                    actor=actor,
+                )
+    except IntegrityError:
+        # A concurrent request with the same key won the race; answer with its account.
+        if not idempotency_key:
+            raise
+        existing = Account.objects.get(idempotency_key=idempotency_key)
+        ensure_same_request(existing.request_fingerprint, request_fp)
+        return existing
+    return account
+
+
+def internal_account_get_or_create(*, account_type: str, currency: str) -> Account:
+    """Return the bank's own general-ledger account of ``account_type`` in ``currency``, creating it once."""
+    if account_type not in INTERNAL_TYPES:
+        raise InvalidInput(f"{account_type} is not an internal account type", field="account_type")
+    currency_exponent(currency)
+    existing = Account.objects.filter(owner_id=BANK_OWNER_ID, account_type=account_type, currency=currency).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return Account.objects.create(
+                owner_id=BANK_OWNER_ID,
+                account_type=account_type,
+                currency=currency,
+                name=f"{AccountType(account_type).label} {currency}",
+                status=AccountStatus.ACTIVE,
+            )
+    except IntegrityError:
+        return Account.objects.get(owner_id=BANK_OWNER_ID, account_type=account_type, currency=currency)
+
+
+@transaction.atomic
+def account_change_status(*, public_id: str, status: str, actor: str = "system") -> Account:
+    """Move an account to ``status`` if the lifecycle allows it; closing needs a zero balance and no holds."""
+    from apps.ledger.selectors import balance_get
+
+    from .selectors import account_get
+
+    account = account_get(public_id=public_id)
+    account = lock_accounts([account.pk])[account.pk]
+    if status not in {s.value for s in AccountStatus}:
+        raise InvalidInput(f"unknown status {status!r}", field="status", code="invalid_choice")
+    if status == account.status:
+        return account
+    if status not in ALLOWED_TRANSITIONS[account.status]:
+        raise InvalidStatusTransition(f"an account cannot go from {account.status} to {status}", field="status")
+    if status == AccountStatus.CLOSED:
+        balance = balance_get(account=account)
+        if balance.ledger_minor != 0 or balance.held_minor != 0:
+            raise AccountNotEmpty("only an account with a zero balance and no open holds can be closed")
+    account.status = status
+    account.save(update_fields=["status", "updated_at"])
+    return account
+
+
+@transaction.atomic
+def account_set_overdraft_limit(*, public_id: str, limit: object, actor: str = "system") -> Account:
+    from .selectors import account_get
+
+    account = account_get(public_id=public_id)
+    account = lock_accounts([account.pk])[account.pk]
+    account.overdraft_limit_minor = to_minor_units(limit, account.currency, field="overdraft_limit", allow_zero=True)
+    account.save(update_fields=["overdraft_limit_minor", "updated_at"])
+    return account
+
+
+def customer_types() -> list[str]:
+    return sorted(t.value for t in CUSTOMER_TYPES)

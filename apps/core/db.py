@@ -1,0 +1,63 @@
+"""Database helpers: retry of transient concurrency failures and vendor checks."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from django.db import IntegrityError, OperationalError, connection
+
+logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# PostgreSQL SQLSTATEs that mean "the transaction lost a race; run it again": serialization_failure,
+# deadlock_detected, lock_not_available (NOWAIT). SQLite reports "database is locked".
+RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
+
+
+def is_retryable(exc: BaseException) -> bool:
+    cause = getattr(exc, "__cause__", None)
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    if sqlstate in RETRYABLE_SQLSTATES:
+        return True
+    return "database is locked" in str(exc)
+
+
+def retry_on_conflict(attempts: int = 8) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Run the wrapped function again when the database reports a deadlock or serialization failure.
+
+    Wrap the *outermost* transaction (the function that opens ``atomic(durable=True)``): a retry inside a
+    transaction that already failed cannot succeed. The caller never sees the transient error.
+    """
+
+    def decorator(func: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(func)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            for attempt in range(1, attempts + 1):
+                try:
+                    return func(*args, **kwargs)
+                except OperationalError as exc:
+                    if attempt == attempts or not is_retryable(exc) or connection.in_atomic_block:
+                        raise
+                except IntegrityError as exc:
+                    # Two requests with one idempotency key raced past the look-up; the loser runs again and
+                    # now finds the winner's row, answering with it (or 409 if its request differs).
+                    if attempt == attempts or "idempotency_key" not in str(exc) or connection.in_atomic_block:
+                        raise
+                    logger.info("retrying %s after %s (attempt %d)", func.__name__, exc.__class__.__name__, attempt)
+                    time.sleep(random.uniform(0, 0.005 * 2**attempt))
+            raise AssertionError("unreachable")  # pragma: no cover
+
+        return wrapper
+
+    return decorator
+
+
+def is_postgresql() -> bool:
+    return connection.vendor == "postgresql"

@@ -1,0 +1,87 @@
+"""Load demo data for a first look: accounts with money, a few transactions, an API key, a staff login.
+
+Safe to run again: the accounts and postings use idempotency keys, so nothing is duplicated. Refused in
+production mode.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.accounts.services import account_open
+from apps.iam.models import SCOPES, ApiClient
+from apps.iam.services import api_client_create, api_key_issue
+from apps.ledger.services import fx_rate_set, post_transfer
+
+
+class Command(BaseCommand):
+    help = "Create demo accounts, transactions, an API key (written to var/demo-token) and a staff user."
+
+    def handle(self, *args, **options):
+        if settings.PRODUCTION:
+            raise CommandError("load_demo is refused in production mode")
+        alice = account_open(
+            owner_id="demo-alice",
+            account_type="CHECKING",
+            currency="USD",
+            name="Alice Demo",
+            initial_balance="10000.00",
+            idempotency_key="demo:alice",
+        )
+        bob = account_open(
+            owner_id="demo-bob",
+            account_type="SAVINGS",
+            currency="USD",
+            name="Bob Demo",
+            initial_balance="2500.00",
+            idempotency_key="demo:bob",
+        )
+        claire = account_open(
+            owner_id="demo-claire",
+            account_type="CHECKING",
+            currency="EUR",
+            name="Claire Demo",
+            initial_balance="1200.00",
+            idempotency_key="demo:claire",
+        )
+        post_transfer(
+            from_account=alice.public_id,
+            to_account=bob.public_id,
+            amount="125.50",
+            currency="USD",
+            description="Rent share",
+            idempotency_key="demo:t1",
+        )
+        if not claire.postings.filter(entry__entry_type="TRANSFER").exists():
+            fx_rate_set(base="USD", quote="EUR", rate="0.9200", source="demo")
+        post_transfer(
+            from_account=alice.public_id,
+            to_account=claire.public_id,
+            amount="100.00",
+            currency="USD",
+            description="Gift",
+            idempotency_key="demo:t2",
+        )
+
+        client = ApiClient.objects.filter(name="demo").first()
+        issued = (
+            api_key_issue(client=client, scopes=sorted(SCOPES))
+            if client
+            else api_client_create(name="demo", scopes=sorted(SCOPES))
+        )
+        token_file = settings.VAR_DIR / "demo-token"
+        token_file.write_text(issued.token + "\n")
+        token_file.chmod(0o600)
+
+        User = get_user_model()
+        staff_line = "staff user 'admin' exists already (password unchanged)"
+        if not User.objects.filter(username="admin").exists():
+            password = secrets.token_urlsafe(12)
+            User.objects.create_superuser("admin", "admin@example.invalid", password)
+            staff_line = f"staff login: admin / {password}  (shown once)"
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        self.stdout.write(f"  accounts: {alice.public_id} (USD), {bob.public_id} (USD), {claire.public_id} (EUR)")
+        self.stdout.write(f"  API key written to {token_file}:  export TOKEN=$(cat {token_file})")
+        self.stdout.write(f"  {staff_line}")

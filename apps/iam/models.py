@@ -1,0 +1,49 @@
+"""API clients and their keys.
+
+A key is shown once when it is created. The database keeps only a SHA-256 digest of its secret part
+(the secret is 256 random bits, so a plain digest cannot be brute-forced), plus a short public prefix
+to find the row. Keys carry scopes, can expire and can be revoked.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+SCOPES = {
+    "accounts:read": "Read accounts, balances and statements",
+    "accounts:write": "Open accounts and change their status",
+    "transactions:read": "Read transactions and holds",
+    "transactions:write": "Post transactions and manage holds",
+    "fx:write": "Set foreign-exchange rates",
+    "payments:write": "Send payments",
+}
+
+
+class ApiClient(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    is_active = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiKey(models.Model):
+    client = models.ForeignKey(ApiClient, on_delete=models.PROTECT, related_name="keys")
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    scopes = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.client.name} key {self.prefix}"
+
+    def is_usable(self, now=None) -> bool:
+        now = now or timezone.now()
+        if self.revoked_at is not None or not self.client.is_active:
+            return False
+        return self.expires_at is None or self.expires_at > now

@@ -1,0 +1,102 @@
+"""Create, verify, rotate and revoke API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.core.errors import InvalidInput, NotFound
+
+from .models import SCOPES, ApiClient, ApiKey
+
+TOKEN_PREFIX = "qnx"
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    key: ApiKey
+    token: str  # shown once; never stored
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _check_scopes(scopes: list[str]) -> list[str]:
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown:
+        raise InvalidInput(
+            f"unknown scope(s): {', '.join(unknown)}; known: {', '.join(sorted(SCOPES))}", field="scopes"
+        )
+    return sorted(set(scopes))
+
+
+@transaction.atomic
+def api_key_issue(*, client: ApiClient, scopes: list[str], expires_at: datetime | None = None) -> IssuedKey:
+    """Issue a new key for ``client``; return it with its one-time plaintext token."""
+    scopes = _check_scopes(scopes)
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    key = ApiKey.objects.create(
+        client=client, prefix=prefix, secret_hash=_digest(secret), scopes=scopes, expires_at=expires_at
+    )
+    return IssuedKey(key=key, token=f"{TOKEN_PREFIX}_{prefix}_{secret}")
+
+
+@transaction.atomic
+def api_client_create(*, name: str, scopes: list[str], expires_at: datetime | None = None) -> IssuedKey:
+    """Create a client with its first key."""
+    if not name or len(name) > 100:
+        raise InvalidInput("client name must be 1-100 characters", field="name")
+    if ApiClient.objects.filter(name=name).exists():
+        raise InvalidInput(f"an API client named {name!r} exists already", field="name", code="duplicate")
+    client = ApiClient.objects.create(name=name)
+    return api_key_issue(client=client, scopes=scopes, expires_at=expires_at)
+
+
+def api_key_authenticate(token: str) -> ApiKey | None:
+    """Return the usable key matching ``token``, or None."""
+    parts = token.split("_", 2)
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        return None
+    try:
+        key = ApiKey.objects.select_related("client").get(prefix=parts[1])
+    except ApiKey.DoesNotExist:
+        return None
+    if not hmac.compare_digest(key.secret_hash, _digest(parts[2])):
+        return None
+    now = timezone.now()
+    if not key.is_usable(now):
+        return None
+    if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    return key
+
+
+@transaction.atomic
+def api_key_rotate(*, prefix: str, overlap: timedelta = timedelta(hours=24)) -> IssuedKey:
+    """Issue a successor with the same scopes; the old key keeps working for ``overlap`` then expires."""
+    try:
+        old = ApiKey.objects.select_for_update().select_related("client").get(prefix=prefix, revoked_at__isnull=True)
+    except ApiKey.DoesNotExist:
+        raise NotFound(f"no active key {prefix}") from None
+    new = api_key_issue(client=old.client, scopes=old.scopes, expires_at=None)
+    cutoff = timezone.now() + overlap
+    if old.expires_at is None or old.expires_at > cutoff:
+        old.expires_at = cutoff
+        old.save(update_fields=["expires_at"])
+    return new
+
+
+@transaction.atomic
+def api_key_revoke(*, prefix: str) -> ApiKey:
+    updated = ApiKey.objects.filter(prefix=prefix, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if not updated:
+        raise NotFound(f"no active key {prefix}")
+    return ApiKey.objects.get(prefix=prefix)

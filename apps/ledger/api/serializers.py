@@ -1,0 +1,190 @@
+from rest_framework import serializers
+
+from apps.core.api.fields import AmountField
+from apps.core.money import format_amount
+from apps.ledger.models import FxRate, Hold, JournalEntry, Posting
+
+REQUEST_TYPES = ["DEPOSIT", "WITHDRAWAL", "TRANSFER", "FEE", "REVERSAL"]
+
+
+class TransactionCreateSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=REQUEST_TYPES)
+    from_account = serializers.CharField(max_length=32, required=False)
+    to_account = serializers.CharField(max_length=32, required=False)
+    amount = AmountField(required=False)
+    currency = serializers.CharField(max_length=3, min_length=3, required=False)
+    description = serializers.CharField(max_length=280, required=False, default="", allow_blank=True)
+    metadata = serializers.DictField(required=False, default=dict)
+    original_transaction = serializers.CharField(max_length=32, required=False)
+    idempotency_key = serializers.CharField(max_length=128, required=False)
+
+    # Which fields each type needs; the rest must be absent so a mistaken request is not half-read.
+    NEEDS = {
+        "DEPOSIT": {"to_account", "amount", "currency"},
+        "WITHDRAWAL": {"from_account", "amount", "currency"},
+        "FEE": {"from_account", "amount", "currency"},
+        "TRANSFER": {"from_account", "to_account", "amount", "currency"},
+        "REVERSAL": {"original_transaction"},
+    }
+    OPTIONAL = {"description", "metadata", "idempotency_key", "type"}
+
+    def validate(self, attrs):
+        needed = self.NEEDS[attrs["type"]]
+        for name in sorted(needed):
+            if name not in attrs:
+                raise serializers.ValidationError(
+                    {name: [serializers.ErrorDetail(f"{name} is required for a {attrs['type']}", code="required")]}
+                )
+        extra = sorted(set(self.initial_data) - needed - self.OPTIONAL)
+        if extra:
+            raise serializers.ValidationError(
+                {
+                    extra[0]: [
+                        serializers.ErrorDetail(
+                            f"{extra[0]} is not allowed for a {attrs['type']}", code="unexpected_field"
+                        )
+                    ]
+                }
+            )
+        return attrs
+
+
+class PostingSerializer(serializers.ModelSerializer):
+    account = serializers.CharField(source="account.public_id")
+    amount = serializers.SerializerMethodField()
+    balance_after = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Posting
+        fields = ["account", "amount", "currency", "balance_after"]
+
+    def get_amount(self, obj) -> str:
+        return format_amount(obj.amount_minor, obj.currency)
+
+    def get_balance_after(self, obj) -> str:
+        return format_amount(obj.balance_after_minor, obj.currency)
+
+
+class TransactionSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id")
+    type = serializers.CharField(source="entry_type")
+    status = serializers.SerializerMethodField()
+    from_account = serializers.CharField(source="from_account.public_id", default=None)
+    to_account = serializers.CharField(source="to_account.public_id", default=None)
+    amount = serializers.SerializerMethodField()
+    reverses = serializers.CharField(source="reverses.public_id", default=None)
+    reversed_by = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField(source="posted_at")
+    postings = PostingSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = JournalEntry
+        fields = [
+            "id",
+            "type",
+            "status",
+            "from_account",
+            "to_account",
+            "amount",
+            "currency",
+            "description",
+            "metadata",
+            "reverses",
+            "reversed_by",
+            "created_at",
+            "postings",
+        ]
+
+    def get_status(self, obj) -> str:
+        return "POSTED"
+
+    def get_amount(self, obj) -> str:
+        return format_amount(obj.amount_minor, obj.currency)
+
+    def get_reversed_by(self, obj) -> str | None:
+        reversal = JournalEntry.objects.filter(reverses=obj).values_list("public_id", flat=True).first()
+        return reversal
+
+
+class ReverseSerializer(serializers.Serializer):
+    description = serializers.CharField(max_length=280, required=False, default="", allow_blank=True)
+
+
+class StatementLineSerializer(serializers.ModelSerializer):
+    transaction = serializers.CharField(source="entry.public_id")
+    type = serializers.CharField(source="entry.entry_type")
+    description = serializers.CharField(source="entry.description")
+    amount = serializers.SerializerMethodField()
+    balance_after = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Posting
+        fields = ["transaction", "type", "description", "amount", "currency", "balance_after", "posted_at"]
+
+    def get_amount(self, obj) -> str:
+        return format_amount(obj.amount_minor, obj.currency)
+
+    def get_balance_after(self, obj) -> str:
+        return format_amount(obj.balance_after_minor, obj.currency)
+
+
+class HoldCreateSerializer(serializers.Serializer):
+    account = serializers.CharField(max_length=32)
+    amount = AmountField()
+    currency = serializers.CharField(max_length=3, min_length=3)
+    expires_at = serializers.DateTimeField(required=False)
+    description = serializers.CharField(max_length=280, required=False, default="", allow_blank=True)
+    idempotency_key = serializers.CharField(max_length=128, required=False)
+
+
+class HoldCaptureSerializer(serializers.Serializer):
+    to_account = serializers.CharField(max_length=32)
+    amount = AmountField(required=False)
+    description = serializers.CharField(max_length=280, required=False, default="", allow_blank=True)
+    idempotency_key = serializers.CharField(max_length=128, required=False)
+
+
+class HoldSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id")
+    account = serializers.CharField(source="account.public_id")
+    amount = serializers.SerializerMethodField()
+    captured_amount = serializers.SerializerMethodField()
+    capture_transaction = serializers.CharField(source="capture_entry.public_id", default=None)
+
+    class Meta:
+        model = Hold
+        fields = [
+            "id",
+            "account",
+            "amount",
+            "currency",
+            "status",
+            "captured_amount",
+            "capture_transaction",
+            "description",
+            "expires_at",
+            "created_at",
+            "closed_at",
+        ]
+
+    def get_amount(self, obj) -> str:
+        return format_amount(obj.amount_minor, obj.currency)
+
+    def get_captured_amount(self, obj) -> str:
+        return format_amount(obj.captured_minor, obj.currency)
+
+
+class FxRateSerializer(serializers.ModelSerializer):
+    base_currency = serializers.CharField(max_length=3, min_length=3)
+    quote_currency = serializers.CharField(max_length=3, min_length=3)
+    rate = AmountField()
+
+    class Meta:
+        model = FxRate
+        fields = ["base_currency", "quote_currency", "rate", "valid_from", "source"]
+        extra_kwargs = {"valid_from": {"required": False}, "source": {"required": False}}
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["rate"] = format(instance.rate.normalize(), "f")
+        return data

@@ -1,0 +1,153 @@
+"""The double-entry ledger: journal entries, their postings, cached balances, holds and FX rates.
+
+Sign convention: a posting's ``amount_minor`` is positive when it credits the account (a customer's
+balance goes up) and negative when it debits it. The postings of an entry sum to zero per currency,
+so the balances of all accounts in one currency always sum to zero. Entries and postings are
+append-only; a mistake is corrected by a REVERSAL entry. PostgreSQL enforces both rules
+(see migration 0002).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.core.ids import new_public_id
+
+
+class EntryType(models.TextChoices):
+    DEPOSIT = "DEPOSIT"
+    WITHDRAWAL = "WITHDRAWAL"
+    TRANSFER = "TRANSFER"
+    FEE = "FEE"
+    REVERSAL = "REVERSAL"
+    HOLD_CAPTURE = "HOLD_CAPTURE"
+
+
+def _entry_public_id() -> str:
+    return new_public_id("txn")
+
+
+def _hold_public_id() -> str:
+    return new_public_id("hld")
+
+
+class JournalEntry(models.Model):
+    public_id = models.CharField(max_length=32, unique=True, default=_entry_public_id, editable=False)
+    entry_type = models.CharField(max_length=16, choices=EntryType.choices)
+    # What the entry did, in the caller's terms (the principal leg); the postings are the truth.
+    from_account = models.ForeignKey(
+        "accounts.Account", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    to_account = models.ForeignKey(
+        "accounts.Account", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    description = models.CharField(max_length=280, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    reverses = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by")
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    request_fingerprint = models.CharField(max_length=64, blank=True)
+    actor = models.CharField(max_length=150, blank=True)
+    posted_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name_plural = "journal entries"
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="entry_amount_positive"),
+            models.CheckConstraint(condition=Q(entry_type__in=[t.value for t in EntryType]), name="entry_type_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} {self.entry_type}"
+
+
+class Posting(models.Model):
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="postings")
+    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="postings")
+    currency = models.CharField(max_length=3)
+    amount_minor = models.BigIntegerField(help_text="Positive credits the account, negative debits it")
+    balance_after_minor = models.BigIntegerField(help_text="The account's ledger balance after this posting")
+    posted_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=~Q(amount_minor=0), name="posting_amount_nonzero")]
+        indexes = [models.Index(fields=["account", "id"]), models.Index(fields=["account", "posted_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.amount_minor:+d} {self.currency}"
+
+
+class AccountBalance(models.Model):
+    """Cached ledger balance of one account; equal to the sum of its postings, updated with them."""
+
+    account = models.OneToOneField("accounts.Account", on_delete=models.PROTECT, primary_key=True, related_name="+")
+    currency = models.CharField(max_length=3)
+    ledger_minor = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.ledger_minor} {self.currency}"
+
+
+class HoldStatus(models.TextChoices):
+    AUTHORIZED = "AUTHORIZED"
+    CAPTURED = "CAPTURED"
+    VOIDED = "VOIDED"
+    EXPIRED = "EXPIRED"
+
+
+class Hold(models.Model):
+    """Funds reserved on an account (card authorisation, payment in flight) until captured, voided or expired."""
+
+    public_id = models.CharField(max_length=32, unique=True, default=_hold_public_id, editable=False)
+    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="holds")
+    currency = models.CharField(max_length=3)
+    amount_minor = models.BigIntegerField()
+    captured_minor = models.BigIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=HoldStatus.choices, default=HoldStatus.AUTHORIZED)
+    description = models.CharField(max_length=280, blank=True)
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    capture_entry = models.OneToOneField(
+        JournalEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="captured_hold"
+    )
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    request_fingerprint = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="hold_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(captured_minor__gte=0) & Q(captured_minor__lte=models.F("amount_minor")),
+                name="hold_captured_within_amount",
+            ),
+        ]
+        indexes = [models.Index(fields=["account", "status", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} {self.status}"
+
+
+class FxRate(models.Model):
+    """One unit of ``base_currency`` buys ``rate`` units of ``quote_currency`` from ``valid_from`` on."""
+
+    base_currency = models.CharField(max_length=3)
+    quote_currency = models.CharField(max_length=3)
+    rate = models.DecimalField(max_digits=28, decimal_places=12)
+    valid_from = models.DateTimeField(default=timezone.now)
+    source = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(rate__gt=0), name="fx_rate_positive"),
+            models.CheckConstraint(condition=~Q(base_currency=models.F("quote_currency")), name="fx_distinct_pair"),
+        ]
+        indexes = [models.Index(fields=["base_currency", "quote_currency", "-valid_from"])]
+
+    def __str__(self) -> str:
+        return f"1 {self.base_currency} = {self.rate} {self.quote_currency} from {self.valid_from:%Y-%m-%d %H:%M}"

@@ -1,0 +1,28 @@
+"""/api/v1/ routes. No trailing slashes, as in the seed's examples."""
+
+from django.urls import path
+
+from apps.accounts.api import views as accounts
+from apps.core.api.views import SystemStatusView
+from apps.ledger.api import views as ledger
+
+urlpatterns = [
+    path("system/status", SystemStatusView.as_view(), name="system-status"),
+    path("currencies", ledger.CurrencyListView.as_view(), name="currencies"),
+    path("accounts", accounts.AccountListCreateView.as_view(), name="accounts"),
+    path("accounts/<str:account_id>", accounts.AccountDetailView.as_view(), name="account-detail"),
+    path("accounts/<str:account_id>/status", accounts.AccountStatusView.as_view(), name="account-status"),
+    path("accounts/<str:account_id>/overdraft", accounts.AccountOverdraftView.as_view(), name="account-overdraft"),
+    path("accounts/<str:account_id>/balance", ledger.BalanceView.as_view(), name="account-balance"),
+    path("accounts/<str:account_id>/statement", ledger.StatementView.as_view(), name="account-statement"),
+    path("transactions", ledger.TransactionListCreateView.as_view(), name="transactions"),
+    path("transactions/<str:transaction_id>", ledger.TransactionDetailView.as_view(), name="transaction-detail"),
+    path(
+        "transactions/<str:transaction_id>/reverse", ledger.TransactionReverseView.as_view(), name="transaction-reverse"
+    ),
+    path("holds", ledger.HoldCreateView.as_view(), name="holds"),
+    path("holds/<str:hold_id>", ledger.HoldDetailView.as_view(), name="hold-detail"),
+    path("holds/<str:hold_id>/capture", ledger.HoldCaptureView.as_view(), name="hold-capture"),
+    path("holds/<str:hold_id>/void", ledger.HoldVoidView.as_view(), name="hold-void"),
+    path("fx-rates", ledger.FxRateListCreateView.as_view(), name="fx-rates"),
+]

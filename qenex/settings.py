@@ -1,0 +1,289 @@
+"""Django settings for QENEX, driven by the environment and the optional JSON config file.
+
+``QENEX_ENV`` picks the mode: ``production`` (the default, so nothing insecure ships by accident),
+``development`` (what ``make run`` uses), ``test`` (pytest) or ``embedded`` (the in-process Python SDK).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from qenex import config as qenex_config
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("QENEX_VAR_DIR", BASE_DIR / "var"))
+
+env = environ.Env()
+
+QENEX_ENV = os.environ.get("QENEX_ENV", "production")
+if QENEX_ENV not in {"production", "development", "test", "embedded"}:
+    raise ImproperlyConfigured(f"QENEX_ENV={QENEX_ENV!r}: use production, development, test or embedded")
+PRODUCTION = QENEX_ENV == "production"
+
+try:
+    QENEX = qenex_config.load()
+except qenex_config.ConfigError as exc:
+    raise ImproperlyConfigured(f"QENEX configuration: {exc}") from None
+
+DEBUG = env.bool("QENEX_DEBUG", default=False)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("QENEX_DEBUG=true is refused in production mode")
+
+
+def _secret_key() -> str:
+    key = os.environ.get("QENEX_SECRET_KEY", "")
+    if key:
+        if PRODUCTION and len(key) < 50:
+            raise ImproperlyConfigured("QENEX_SECRET_KEY must be at least 50 characters in production")
+        return key
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "QENEX_SECRET_KEY is not set. Production mode needs a secret key from the environment "
+            "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(64))')."
+        )
+    if QENEX_ENV == "development":
+        # Kept on disk so development sessions survive a restart; never used outside development.
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        key_file = VAR_DIR / "dev-secret-key"
+        if not key_file.exists():
+            key_file.write_text(secrets.token_urlsafe(64))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip()
+    return secrets.token_urlsafe(64)
+
+
+SECRET_KEY = _secret_key()
+
+ALLOWED_HOSTS = env.list("QENEX_ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"])
+if QENEX_ENV == "test":
+    ALLOWED_HOSTS = ["*"]
+CSRF_TRUSTED_ORIGINS = env.list("QENEX_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "django_prometheus",
+    "django_celery_beat",
+    "apps.core",
+    "apps.iam",
+    "apps.accounts",
+    "apps.ledger",
+    "apps.payments",
+    "apps.portal",
+]
+
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "apps.core.middleware.RequestIdMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+ROOT_URLCONF = "qenex.urls"
+WSGI_APPLICATION = "qenex.wsgi.application"
+ASGI_APPLICATION = "qenex.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict:
+    """PostgreSQL from DATABASE_URL or QENEX_DB_*; otherwise an embedded SQLite file."""
+    db = QENEX["database"]
+    if os.environ.get("DATABASE_URL"):
+        cfg = env.db_url("DATABASE_URL")
+    elif os.environ.get("QENEX_DB_HOST") or qenex_config.file_declares_database():
+        cfg = {
+            "ENGINE": "django.db.backends.postgresql",
+            "HOST": db.get("host", "localhost"),
+            "PORT": str(db.get("port", 5432)),
+            "USER": db.get("user", "qenex"),
+            "PASSWORD": db.get("password", ""),
+            "NAME": db.get("database", "qenex"),
+        }
+    else:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("QENEX_SQLITE_PATH", str(VAR_DIR / "qenex.sqlite3")),
+            # IMMEDIATE takes the write lock at BEGIN, so two postings never interleave on SQLite.
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"},
+        }
+    if cfg["ENGINE"] in ("django.db.backends.postgresql", "django.db.backends.postgresql_psycopg2"):
+        cfg["ENGINE"] = "django_prometheus.db.backends.postgresql"
+    cfg.setdefault("CONN_MAX_AGE", env.int("QENEX_DB_CONN_MAX_AGE", default=0))
+    cfg.setdefault("CONN_HEALTH_CHECKS", True)
+    return cfg
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+if QENEX_ENV == "test":
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; never outside tests
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+# --- Redis, Celery, Channels -------------------------------------------------------------------------
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if not REDIS_URL and os.environ.get("QENEX_REDIS_HOST"):
+    REDIS_URL = f"redis://{QENEX['database']['redis_host']}:{QENEX['database']['redis_port']}/0"
+
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = REDIS_URL or None
+# Without a broker the tasks run inline, so the app works on a bare machine.
+CELERY_TASK_ALWAYS_EAGER = env.bool("QENEX_CELERY_EAGER", default=not REDIS_URL)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    "expire-holds": {"task": "apps.ledger.tasks.expire_holds", "schedule": 60.0},
+}
+
+CHANNEL_LAYERS = {
+    "default": (
+        {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": "qenex"},
+        }
+        if REDIS_URL
+        else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+    )
+}
+
+# --- REST API ----------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apps.iam.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["apps.iam.permissions.HasScope"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    + ([] if PRODUCTION else ["rest_framework.renderers.BrowsableAPIRenderer"]),
+    "DEFAULT_PARSER_CLASSES": ["apps.core.api.parsers.ExactJSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "apps.core.api.exception_handler.api_exception_handler",
+    "COERCE_DECIMAL_TO_STRING": True,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "apps.iam.throttling.ApiKeyRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("QENEX_THROTTLE_ANON", default="60/minute"),
+        "api_key": env.str("QENEX_THROTTLE_API_KEY", default="6000/minute"),
+    },
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+if QENEX_ENV == "test":
+    REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"anon": "100000/minute", "api_key": "1000000/minute"}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "QENEX API",
+    "DESCRIPTION": "Accounts, double-entry ledger and payments for a bank's back office. "
+    "Amounts travel as decimal strings; every posting needs an Idempotency-Key header.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "qenex"}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# --- Security ----------------------------------------------------------------------------------------
+SESSION_COOKIE_AGE = QENEX["security"]["session_timeout_minutes"] * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env.bool("QENEX_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("QENEX_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Product settings --------------------------------------------------------------------------------
+QENEX_VERSION = "0.1.0"
+QENEX_FEATURES = QENEX["features"]
+# Idempotency records are kept this long; a retry after that is a new request.
+QENEX_IDEMPOTENCY_TTL_HOURS = env.int("QENEX_IDEMPOTENCY_TTL_HOURS", default=72)
+QENEX_DEFAULT_HOLD_SECONDS = env.int("QENEX_DEFAULT_HOLD_SECONDS", default=7 * 24 * 3600)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("QENEX_LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
