@@ -241,6 +241,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "AccountStatusEnum": "apps.accounts.models.AccountStatus",
+        "HoldStatusEnum": "apps.ledger.models.HoldStatus",
+    },
 }
 
 CACHES = {

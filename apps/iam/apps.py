@@ -5,3 +5,6 @@ class IamConfig(AppConfig):
     name = "apps.iam"
     label = "iam"
     verbose_name = "Identity and access"
+
+    def ready(self) -> None:
+        from . import schema  # noqa: F401  (registers the OpenAPI security scheme)

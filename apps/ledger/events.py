@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import threading
 
 from asgiref.sync import async_to_sync
 from django.db import transaction
@@ -12,6 +15,39 @@ from apps.core.money import from_minor_units
 from .metrics import TRANSACTION_AMOUNT_SUM, TRANSACTIONS_TOTAL
 
 logger = logging.getLogger(__name__)
+
+
+class _LivePublisher:
+    """Runs balance updates on one long-lived event loop in a daemon thread, fire-and-forget.
+
+    A posting never waits for Redis, and the channel layer keeps one connection pool instead of opening
+    one per posting. The in-memory layer (development without Redis) is bound to the server's own loop,
+    so there the update is sent inline.
+    """
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pid: int | None = None
+        self._lock = threading.Lock()
+
+    def _ensure_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._pid != os.getpid():  # a forked worker needs its own thread
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="qenex-live-updates", daemon=True).start()
+                self._loop, self._pid = loop, os.getpid()
+            return self._loop
+
+    def publish(self, coro) -> None:
+        from django.conf import settings
+
+        if "RedisChannelLayer" not in settings.CHANNEL_LAYERS["default"]["BACKEND"]:
+            async_to_sync(lambda: coro)()
+            return
+        asyncio.run_coroutine_threadsafe(coro, self._ensure_loop())
+
+
+_publisher = _LivePublisher()
 
 
 def balance_group(account_public_id: str) -> str:
@@ -31,23 +67,28 @@ def entry_posted(entry, balances: list[tuple[str, str, int]]) -> None:
         TRANSACTIONS_TOTAL.labels(entry_type, currency).inc()
         TRANSACTION_AMOUNT_SUM.labels(entry_type, currency).inc(float(from_minor_units(amount_minor, currency)))
         try:
-            from channels.layers import get_channel_layer
-
-            layer = get_channel_layer()
-            if layer is None:
-                return
-            for account_id, acc_currency, balance_minor in balances:
-                async_to_sync(layer.group_send)(
-                    balance_group(account_id),
-                    {
-                        "type": "balance.update",
-                        "account": account_id,
-                        "transaction": public_id,
-                        "balance": str(from_minor_units(balance_minor, acc_currency)),
-                        "currency": acc_currency,
-                    },
-                )
+            _publisher.publish(_send_balance_updates(public_id, balances))
         except Exception:  # noqa: BLE001 - a live-update failure must never affect a committed posting
             logger.warning("could not publish balance update for %s", public_id, exc_info=True)
 
     transaction.on_commit(publish)
+
+
+async def _send_balance_updates(public_id: str, balances: list[tuple[str, str, int]]) -> None:
+    """One event-loop hop per entry, however many accounts it touched."""
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for account_id, acc_currency, balance_minor in balances:
+        await layer.group_send(
+            balance_group(account_id),
+            {
+                "type": "balance.update",
+                "account": account_id,
+                "transaction": public_id,
+                "balance": str(from_minor_units(balance_minor, acc_currency)),
+                "currency": acc_currency,
+            },
+        )

@@ -18,11 +18,11 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from apps.accounts.errors import AccountNotActive
+from apps.accounts.errors import AccountNotActive, AccountNotFound
 from apps.accounts.locks import lock_accounts
 from apps.accounts.models import Account, AccountStatus, AccountType
 from apps.accounts.selectors import account_get
@@ -104,6 +104,48 @@ def _replay(idempotency_key: str | None, request_fp: str) -> JournalEntry | None
     return existing
 
 
+_APPLY_SQL = """
+UPDATE ledger_accountbalance SET ledger_minor = ledger_accountbalance.ledger_minor + v.delta, updated_at = %s
+FROM ({rows}) AS v
+WHERE ledger_accountbalance.account_id = v.account_id
+RETURNING ledger_accountbalance.account_id, ledger_accountbalance.ledger_minor,
+    (SELECT COALESCE(SUM(h.amount_minor), 0) FROM ledger_hold h
+     WHERE h.account_id = ledger_accountbalance.account_id AND h.status = 'AUTHORIZED'
+       AND h.expires_at > %s AND h.id <> %s)
+"""
+_APPLY_ROW = "SELECT CAST(%s AS BIGINT) AS account_id, CAST(%s AS BIGINT) AS delta"
+
+
+def _apply_movements(
+    net: dict[int, int], locked: dict[int, Account], *, now: datetime, exclude_hold_id: int | None
+) -> dict[int, tuple[int, int]]:
+    """Add each account's net movement to its cached balance in one statement.
+
+    Return {account pk: (new ledger balance, open holds)}. The accounts must be locked by the caller;
+    an account's first posting creates its balance row.
+    """
+    result: dict[int, tuple[int, int]] = {}
+    pending = dict(net)
+    for attempt in range(2):
+        sql = _APPLY_SQL.format(rows=" UNION ALL ".join([_APPLY_ROW] * len(pending)))
+        params: list[Any] = [now]
+        for pk, delta in pending.items():
+            params += [pk, delta]
+        params += [now, exclude_hold_id or 0]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for account_id, balance_after, held in cursor.fetchall():
+                result[account_id] = (balance_after, held)
+        pending = {pk: delta for pk, delta in pending.items() if pk not in result}
+        if not pending:
+            return result
+        if attempt == 0:
+            AccountBalance.objects.bulk_create(
+                [AccountBalance(account=locked[pk], currency=locked[pk].currency, ledger_minor=0) for pk in pending]
+            )
+    raise UnbalancedEntry(f"balance rows missing for accounts {sorted(pending)}")  # pragma: no cover
+
+
 def _write_entry(
     *,
     entry_type: str,
@@ -132,27 +174,19 @@ def _write_entry(
     if any(total != 0 for total in per_currency.values()) or any(leg.amount_minor == 0 for leg in legs):
         raise UnbalancedEntry(f"postings do not balance per currency: {per_currency}")
 
-    ids = [leg.account.pk for leg in legs]
-    balances = {b.account_id: b for b in AccountBalance.objects.filter(account_id__in=ids)}
-    missing = [locked[pk] for pk in set(ids) if pk not in balances]
-    if missing:
-        created = AccountBalance.objects.bulk_create(
-            [AccountBalance(account=acc, currency=acc.currency, ledger_minor=0) for acc in missing]
-        )
-        balances.update({b.account_id: b for b in created})
-
     now = timezone.now()
-    # Net movement per account (an account may appear in several legs, e.g. FX position accounts).
+    # Net movement per account (an account may appear in several legs).
     net: dict[int, int] = {}
     for leg in legs:
         net[leg.account.pk] = net.get(leg.account.pk, 0) + leg.amount_minor
+    new_balances = _apply_movements(net, locked, now=now, exclude_hold_id=exclude_hold_id)
     for pk, movement in net.items():
         account = locked[pk]
         if movement >= 0 or account.is_internal:
             continue  # credits never breach a limit; the bank's own GL accounts carry no limit
-        new_balance = balances[pk].ledger_minor + movement
-        available_after = new_balance - held_minor(pk, exclude_hold_id=exclude_hold_id, now=now)
-        if available_after < -account.overdraft_limit_minor:
+        balance_after, held = new_balances[pk]
+        if balance_after - held < -account.overdraft_limit_minor:
+            # Raising rolls the balance update back with the rest of the transaction.
             raise InsufficientFunds(
                 f"account {account.public_id} has insufficient available funds",
                 field=field_by_account.get(pk, "from_account"),
@@ -172,33 +206,45 @@ def _write_entry(
         actor=actor[:150],
         posted_at=now,
     )
+    running = {pk: new_balances[pk][0] - movement for pk, movement in net.items()}
     postings = []
     for leg in legs:
-        balance = balances[leg.account.pk]
-        balance.ledger_minor += leg.amount_minor
+        running[leg.account.pk] += leg.amount_minor
         postings.append(
             Posting(
                 entry=entry,
                 account=leg.account,
                 currency=leg.account.currency,
                 amount_minor=leg.amount_minor,
-                balance_after_minor=balance.ledger_minor,
+                balance_after_minor=running[leg.account.pk],
                 posted_at=now,
             )
         )
     Posting.objects.bulk_create(postings)
-    for balance in balances.values():
-        balance.updated_at = now
-    AccountBalance.objects.bulk_update(list(balances.values()), ["ledger_minor", "updated_at"])
     events.entry_posted(entry, [(p.account.public_id, p.currency, p.balance_after_minor) for p in postings])
     return entry
+
+
+def _lock_for_posting(
+    named: dict[str, str], internal: list[Account] = ()
+) -> tuple[dict[str, Account], dict[int, Account]]:
+    """Lock customer accounts named by public id (keyed by request field) and internal ones, in one query."""
+    locked = lock_accounts([a.pk for a in internal], public_ids=named.values())
+    by_public_id = {a.public_id: a for a in locked.values()}
+    by_field: dict[str, Account] = {}
+    for field, public_id in named.items():
+        if public_id not in by_public_id:
+            raise AccountNotFound(f"no account {public_id}", field=field)
+        by_field[field] = by_public_id[public_id]
+    return by_field, locked
 
 
 def _post_simple(
     *,
     entry_type: str,
-    debit: Account,
-    credit: Account,
+    customer_field: str,
+    customer_id: str,
+    internal_type: str,
     amount_minor: int,
     currency: str,
     description: str,
@@ -206,23 +252,25 @@ def _post_simple(
     idempotency_key: str | None,
     request_fp: str,
     actor: str,
-    from_account: Account | None,
-    to_account: Account | None,
-    check_status: dict[int, str],
 ) -> PostingResult:
+    """Post between one customer account and one of the bank's internal accounts (cash, fee income)."""
+    internal = internal_account_get_or_create(account_type=internal_type, currency=currency)
     with transaction.atomic():
-        locked = lock_accounts([debit.pk, credit.pk])
+        by_field, locked = _lock_for_posting({customer_field: customer_id}, [internal])
         replay = _replay(idempotency_key, request_fp)
         if replay is not None:
             return PostingResult(replay, True)
-        for pk, field in check_status.items():
-            _check_usable(locked[pk], field)
+        customer = by_field[customer_field]
+        _check_currency(customer, currency, "currency")
+        _check_usable(customer, customer_field)
+        credit_customer = customer_field == "to_account"
+        sign = 1 if credit_customer else -1
         entry = _write_entry(
             entry_type=entry_type,
-            legs=[Leg(locked[debit.pk], -amount_minor), Leg(locked[credit.pk], amount_minor)],
+            legs=[Leg(locked[internal.pk], -sign * amount_minor), Leg(customer, sign * amount_minor)],
             locked=locked,
-            from_account=from_account,
-            to_account=to_account,
+            from_account=None if credit_customer else customer,
+            to_account=customer if credit_customer else None,
             amount_minor=amount_minor,
             currency=currency,
             description=description,
@@ -230,9 +278,24 @@ def _post_simple(
             idempotency_key=idempotency_key,
             request_fp=request_fp,
             actor=actor,
-            field_by_account={pk: field for pk, field in check_status.items()},
+            field_by_account={customer.pk: customer_field},
         )
         return PostingResult(entry, False)
+
+
+def _simple_fingerprint(
+    kind: str, field: str, account: str, minor: int, currency: str, description: str, metadata: dict[str, Any]
+) -> str:
+    return fingerprint(
+        {
+            "type": kind,
+            field: account,
+            "amount": minor,
+            "currency": currency,
+            "description": description,
+            "metadata": metadata,
+        }
+    )
 
 
 @retry_on_conflict()
@@ -250,33 +313,18 @@ def post_deposit(
     idempotency_key = check_key(idempotency_key)
     description, metadata = _check_description(description), _check_metadata(metadata)
     minor = to_minor_units(amount, currency)
-    target = account_get(public_id=to_account, field="to_account")
-    _check_currency(target, currency, "currency")
-    cash = internal_account_get_or_create(account_type=AccountType.CASH, currency=currency)
-    fp = fingerprint(
-        {
-            "type": "DEPOSIT",
-            "to": to_account,
-            "amount": minor,
-            "currency": currency,
-            "description": description,
-            "metadata": metadata,
-        }
-    )
     return _post_simple(
         entry_type=EntryType.DEPOSIT,
-        debit=cash,
-        credit=target,
+        customer_field="to_account",
+        customer_id=to_account,
+        internal_type=AccountType.CASH,
         amount_minor=minor,
         currency=currency,
         description=description,
         metadata=metadata,
         idempotency_key=idempotency_key,
-        request_fp=fp,
         actor=actor,
-        from_account=None,
-        to_account=target,
-        check_status={target.pk: "to_account"},
+        request_fp=_simple_fingerprint("DEPOSIT", "to", to_account, minor, currency, description, metadata),
     )
 
 
@@ -295,33 +343,18 @@ def post_withdrawal(
     idempotency_key = check_key(idempotency_key)
     description, metadata = _check_description(description), _check_metadata(metadata)
     minor = to_minor_units(amount, currency)
-    source = account_get(public_id=from_account, field="from_account")
-    _check_currency(source, currency, "currency")
-    cash = internal_account_get_or_create(account_type=AccountType.CASH, currency=currency)
-    fp = fingerprint(
-        {
-            "type": "WITHDRAWAL",
-            "from": from_account,
-            "amount": minor,
-            "currency": currency,
-            "description": description,
-            "metadata": metadata,
-        }
-    )
     return _post_simple(
         entry_type=EntryType.WITHDRAWAL,
-        debit=source,
-        credit=cash,
+        customer_field="from_account",
+        customer_id=from_account,
+        internal_type=AccountType.CASH,
         amount_minor=minor,
         currency=currency,
         description=description,
         metadata=metadata,
         idempotency_key=idempotency_key,
-        request_fp=fp,
         actor=actor,
-        from_account=source,
-        to_account=None,
-        check_status={source.pk: "from_account"},
+        request_fp=_simple_fingerprint("WITHDRAWAL", "from", from_account, minor, currency, description, metadata),
     )
 
 
@@ -340,33 +373,18 @@ def post_fee(
     idempotency_key = check_key(idempotency_key)
     description, metadata = _check_description(description), _check_metadata(metadata)
     minor = to_minor_units(amount, currency)
-    source = account_get(public_id=from_account, field="from_account")
-    _check_currency(source, currency, "currency")
-    income = internal_account_get_or_create(account_type=AccountType.FEE_INCOME, currency=currency)
-    fp = fingerprint(
-        {
-            "type": "FEE",
-            "from": from_account,
-            "amount": minor,
-            "currency": currency,
-            "description": description,
-            "metadata": metadata,
-        }
-    )
     return _post_simple(
         entry_type=EntryType.FEE,
-        debit=source,
-        credit=income,
+        customer_field="from_account",
+        customer_id=from_account,
+        internal_type=AccountType.FEE_INCOME,
         amount_minor=minor,
         currency=currency,
         description=description,
         metadata=metadata,
         idempotency_key=idempotency_key,
-        request_fp=fp,
         actor=actor,
-        from_account=source,
-        to_account=None,
-        check_status={source.pk: "from_account"},
+        request_fp=_simple_fingerprint("FEE", "from", from_account, minor, currency, description, metadata),
     )
 
 
@@ -392,6 +410,10 @@ def convert_minor(amount_minor: int, *, base: str, quote: str, rate: Decimal) ->
     return int((major.scaleb(currency_exponent(quote))).to_integral_value(rounding=ROUND_HALF_EVEN))
 
 
+class _NeedsFx(Exception):
+    """The destination holds another currency: post through the FX position accounts instead."""
+
+
 @retry_on_conflict()
 def post_transfer(
     *,
@@ -412,11 +434,8 @@ def post_transfer(
     idempotency_key = check_key(idempotency_key)
     description, metadata = _check_description(description), _check_metadata(metadata)
     minor = to_minor_units(amount, currency)
-    source = account_get(public_id=from_account, field="from_account")
-    target = account_get(public_id=to_account, field="to_account")
-    if source.pk == target.pk:
+    if from_account == to_account:
         raise SameAccount("from_account and to_account must differ", field="to_account")
-    _check_currency(source, currency, "currency")
     fp = fingerprint(
         {
             "type": "TRANSFER",
@@ -428,32 +447,73 @@ def post_transfer(
             "metadata": metadata,
         }
     )
-    if target.currency == currency:
-        return _post_simple(
-            entry_type=EntryType.TRANSFER,
-            debit=source,
-            credit=target,
-            amount_minor=minor,
+    try:
+        with transaction.atomic():
+            by_field, locked = _lock_for_posting({"from_account": from_account, "to_account": to_account})
+            replay = _replay(idempotency_key, fp)
+            if replay is not None:
+                return PostingResult(replay, True)
+            source, target = by_field["from_account"], by_field["to_account"]
+            _check_currency(source, currency, "currency")
+            if target.currency != currency:
+                raise _NeedsFx  # leaves the atomic block having written nothing
+            _check_usable(source, "from_account")
+            _check_usable(target, "to_account")
+            entry = _write_entry(
+                entry_type=EntryType.TRANSFER,
+                legs=[Leg(source, -minor), Leg(target, minor)],
+                locked=locked,
+                from_account=source,
+                to_account=target,
+                amount_minor=minor,
+                currency=currency,
+                description=description,
+                metadata=metadata,
+                idempotency_key=idempotency_key,
+                request_fp=fp,
+                actor=actor,
+                field_by_account={source.pk: "from_account", target.pk: "to_account"},
+            )
+            return PostingResult(entry, False)
+    except _NeedsFx:
+        return _post_fx_transfer(
+            from_account=from_account,
+            to_account=to_account,
+            minor=minor,
             currency=currency,
             description=description,
             metadata=metadata,
             idempotency_key=idempotency_key,
             request_fp=fp,
             actor=actor,
-            from_account=source,
-            to_account=target,
-            check_status={source.pk: "from_account", target.pk: "to_account"},
         )
 
+
+def _post_fx_transfer(
+    *,
+    from_account: str,
+    to_account: str,
+    minor: int,
+    currency: str,
+    description: str,
+    metadata: dict[str, Any],
+    idempotency_key: str | None,
+    request_fp: str,
+    actor: str,
+) -> PostingResult:
+    target_currency = account_get(public_id=to_account, field="to_account").currency
     fx_source = internal_account_get_or_create(account_type=AccountType.FX_POSITION, currency=currency)
-    fx_target = internal_account_get_or_create(account_type=AccountType.FX_POSITION, currency=target.currency)
+    fx_target = internal_account_get_or_create(account_type=AccountType.FX_POSITION, currency=target_currency)
     with transaction.atomic():
-        locked = lock_accounts([source.pk, target.pk, fx_source.pk, fx_target.pk])
-        replay = _replay(idempotency_key, fp)
+        by_field, locked = _lock_for_posting(
+            {"from_account": from_account, "to_account": to_account}, [fx_source, fx_target]
+        )
+        replay = _replay(idempotency_key, request_fp)
         if replay is not None:
             return PostingResult(replay, True)
-        _check_usable(locked[source.pk], "from_account")
-        _check_usable(locked[target.pk], "to_account")
+        source, target = by_field["from_account"], by_field["to_account"]
+        _check_usable(source, "from_account")
+        _check_usable(target, "to_account")
         rate = fx_rate_current(base=currency, quote=target.currency)
         converted = convert_minor(minor, base=currency, quote=target.currency, rate=rate.rate)
         if converted <= 0:
@@ -471,10 +531,10 @@ def post_transfer(
         entry = _write_entry(
             entry_type=EntryType.TRANSFER,
             legs=[
-                Leg(locked[source.pk], -minor),
+                Leg(source, -minor),
                 Leg(locked[fx_source.pk], minor),
                 Leg(locked[fx_target.pk], -converted),
-                Leg(locked[target.pk], converted),
+                Leg(target, converted),
             ],
             locked=locked,
             from_account=source,
@@ -484,7 +544,7 @@ def post_transfer(
             description=description,
             metadata=fx_metadata,
             idempotency_key=idempotency_key,
-            request_fp=fp,
+            request_fp=request_fp,
             actor=actor,
             field_by_account={source.pk: "from_account"},
         )

@@ -2,9 +2,11 @@
 
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^\d+(\.\d+)?$", "example": "1000.00"})
 class AmountField(serializers.Field):
     """Accept a decimal string, an integer or an exact JSON number; validation of precision is the service's."""
 
