@@ -1,0 +1,1076 @@
+"""MT103, MT202, MT202 COV, MT900, MT910, MT940 and MT950: domain objects, builders and parsers.
+
+Every message type is a frozen dataclass. :func:`build_message` writes the wire text and then
+reads it back with :func:`parse_message`: a message we emit therefore passes exactly the checks we
+apply to a partner's message, and one that would not read back equal is refused instead of sent.
+:func:`parse_message` collects every problem (structure, field format, field order, network rules)
+into one :class:`~apps.payments.formats.errors.MessageValidationError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar, TypeVar
+
+from ..errors import MessageValidationError
+from .blocks import FinEnvelope, decode_raw, read_envelope, render_envelope_and_text, split_message
+from .fields import (
+    AccountIdentification,
+    Balance,
+    CurrencyAmount,
+    Institution,
+    InstructionCode,
+    Party,
+    Problems,
+    StatementLine,
+    StatementNumber,
+    TimeIndication,
+    parse_account_identification,
+    parse_balance,
+    parse_code,
+    parse_currency_amount,
+    parse_date_currency_amount,
+    parse_date_time_indication,
+    parse_exchange_rate,
+    parse_institution,
+    parse_instruction_code,
+    parse_lines,
+    parse_party,
+    parse_reference,
+    parse_statement_line,
+    parse_statement_number,
+    parse_time_indication,
+    render_account_identification,
+    render_balance,
+    render_currency_amount,
+    render_date_currency_amount,
+    render_date_time_indication,
+    render_exchange_rate,
+    render_institution,
+    render_instruction_code,
+    render_party,
+    render_statement_line,
+    render_statement_number,
+    render_time_indication,
+)
+from .spec import FieldReader, Slot, ignore_option, match_fields, slot
+
+M = TypeVar("M", bound="FinMessage")
+
+BANK_OPERATION_CODES = frozenset({"CRED", "SPAY", "SPRI", "SSTD"})
+CHARGES_CODES = frozenset({"OUR", "SHA", "BEN"})
+MT103_INSTRUCTION_CODES = frozenset(
+    {"CHQB", "CORT", "HOLD", "INTC", "PHOB", "PHOI", "PHON", "REPA", "SDVA", "TELB", "TELE", "TELI"}
+)
+SPRI_INSTRUCTION_CODES = frozenset({"SDVA", "TELB", "PHOB", "INTC"})
+STP_INSTRUCTION_CODES = frozenset({"CORT", "INTC", "SDVA", "REPA"})
+STP_INSTITUTION_OPTIONS = {"52": "A", "53": "AB", "54": "A", "55": "A", "56": "A", "57": "A"}
+
+
+class FinMessage:
+    """Behaviour shared by every MT domain object: rendering and the envelope's addresses."""
+
+    MESSAGE_TYPE: ClassVar[str] = ""
+    header: FinEnvelope
+
+    @property
+    def message_type(self) -> str:
+        return self.MESSAGE_TYPE
+
+    @property
+    def sender_bic(self) -> str:
+        return self.header.sender_bic
+
+    @property
+    def receiver_bic(self) -> str:
+        return self.header.receiver_bic
+
+    @property
+    def uetr(self) -> str | None:
+        return self.header.uetr
+
+    def to_fin(self) -> str:
+        """Return the wire text; raise MessageValidationError if the message breaks a rule."""
+        return build_message(self)
+
+    def to_bytes(self) -> bytes:
+        return self.to_fin().encode("ascii")
+
+    def __str__(self) -> str:
+        return self.to_fin()
+
+
+# --------------------------------------------------------------------------- domain objects
+
+
+@dataclass(frozen=True, eq=True)
+class MT103(FinMessage):
+    """Single customer credit transfer (MT103; MT103 STP when block 3 carries ``{119:STP}``).
+
+    The interbank settlement amount of :32A: is ``value_date`` / ``currency`` / ``amount``;
+    the amount the customer ordered, when different, is ``instructed_amount`` (:33B:).
+    """
+
+    MESSAGE_TYPE: ClassVar[str] = "MT103"
+
+    header: FinEnvelope
+    sender_reference: str  # :20:
+    value_date: date  # :32A:
+    currency: str  # :32A:
+    amount: Decimal  # :32A:
+    ordering_customer: Party  # :50a: A/F/K
+    beneficiary_customer: Party  # :59a: no letter/A/F
+    details_of_charges: str = "SHA"  # :71A:
+    bank_operation_code: str = "CRED"  # :23B:
+    time_indications: tuple[TimeIndication, ...] = ()  # :13C:
+    instruction_codes: tuple[InstructionCode, ...] = ()  # :23E:
+    transaction_type_code: str | None = None  # :26T:
+    instructed_amount: CurrencyAmount | None = None  # :33B:
+    exchange_rate: Decimal | None = None  # :36:
+    sending_institution: Institution | None = None  # :51A:
+    ordering_institution: Institution | None = None  # :52a: A/D
+    senders_correspondent: Institution | None = None  # :53a: A/B/D
+    receivers_correspondent: Institution | None = None  # :54a: A/B/D
+    third_reimbursement_institution: Institution | None = None  # :55a: A/B/D
+    intermediary_institution: Institution | None = None  # :56a: A/C/D
+    account_with_institution: Institution | None = None  # :57a: A/B/C/D
+    remittance_information: tuple[str, ...] = ()  # :70: 4*35x
+    senders_charges: tuple[CurrencyAmount, ...] = ()  # :71F:
+    receivers_charges: CurrencyAmount | None = None  # :71G:
+    sender_to_receiver_information: tuple[str, ...] = ()  # :72: 6*35x
+    regulatory_reporting: tuple[str, ...] = ()  # :77B: 3*35x
+
+    @property
+    def reference(self) -> str:
+        return self.sender_reference
+
+    @property
+    def is_stp(self) -> bool:
+        """True for an MT103 STP (MT103+): block 3 validation flag ``STP``."""
+        return self.header.validation_flag == "STP"
+
+
+@dataclass(frozen=True)
+class MT202(FinMessage):
+    """General financial institution transfer (bank-to-bank, no underlying customer)."""
+
+    MESSAGE_TYPE: ClassVar[str] = "MT202"
+
+    header: FinEnvelope
+    transaction_reference: str  # :20:
+    related_reference: str  # :21: (NONREF if none)
+    value_date: date  # :32A:
+    currency: str  # :32A:
+    amount: Decimal  # :32A:
+    beneficiary_institution: Institution  # :58a: A/D
+    time_indications: tuple[TimeIndication, ...] = ()  # :13C:
+    ordering_institution: Institution | None = None  # :52a: A/D
+    senders_correspondent: Institution | None = None  # :53a: A/B/D
+    receivers_correspondent: Institution | None = None  # :54a: A/B/D
+    intermediary: Institution | None = None  # :56a: A/D
+    account_with_institution: Institution | None = None  # :57a: A/B/D
+    sender_to_receiver_information: tuple[str, ...] = ()  # :72:
+
+
+@dataclass(frozen=True)
+class UnderlyingCustomerCreditTransfer:
+    """Sequence B of an MT202 COV: the customer payment the cover is for."""
+
+    ordering_customer: Party  # :50a: A/F/K
+    beneficiary_customer: Party  # :59a: no letter/A/F
+    ordering_institution: Institution | None = None  # :52a: A/D
+    intermediary_institution: Institution | None = None  # :56a: A/C/D
+    account_with_institution: Institution | None = None  # :57a: A/B/C/D
+    remittance_information: tuple[str, ...] = ()  # :70:
+    sender_to_receiver_information: tuple[str, ...] = ()  # :72:
+    instructed_amount: CurrencyAmount | None = None  # :33B:
+
+
+@dataclass(frozen=True)
+class MT202COV(FinMessage):
+    """Cover payment: an MT202 whose sequence B names the underlying customer transfer (block 3 ``{119:COV}``)."""
+
+    MESSAGE_TYPE: ClassVar[str] = "MT202COV"
+
+    header: FinEnvelope
+    transaction_reference: str
+    related_reference: str
+    value_date: date
+    currency: str
+    amount: Decimal
+    beneficiary_institution: Institution
+    underlying: UnderlyingCustomerCreditTransfer
+    time_indications: tuple[TimeIndication, ...] = ()
+    ordering_institution: Institution | None = None
+    senders_correspondent: Institution | None = None
+    receivers_correspondent: Institution | None = None
+    intermediary: Institution | None = None
+    account_with_institution: Institution | None = None
+    sender_to_receiver_information: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MT900(FinMessage):
+    """Confirmation of debit: the account servicer tells the owner an account was debited."""
+
+    MESSAGE_TYPE: ClassVar[str] = "MT900"
+
+    header: FinEnvelope
+    transaction_reference: str  # :20:
+    related_reference: str  # :21:
+    account: AccountIdentification  # :25a:
+    value_date: date  # :32A:
+    currency: str
+    amount: Decimal
+    date_time_indication: datetime | None = None  # :13D:
+    ordering_institution: Institution | None = None  # :52a: A/D
+    sender_to_receiver_information: tuple[str, ...] = ()  # :72:
+
+
+@dataclass(frozen=True)
+class MT910(FinMessage):
+    """Confirmation of credit: the account servicer tells the owner an account was credited."""
+
+    MESSAGE_TYPE: ClassVar[str] = "MT910"
+
+    header: FinEnvelope
+    transaction_reference: str
+    related_reference: str
+    account: AccountIdentification
+    value_date: date
+    currency: str
+    amount: Decimal
+    date_time_indication: datetime | None = None
+    ordering_customer: Party | None = None  # :50a: A/F/K
+    ordering_institution: Institution | None = None  # :52a: A/D
+    intermediary: Institution | None = None  # :56a: A/D
+    sender_to_receiver_information: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MT940(FinMessage):
+    """Customer statement message: balances and entries, with :86: information per entry."""
+
+    MESSAGE_TYPE: ClassVar[str] = "MT940"
+
+    header: FinEnvelope
+    transaction_reference: str  # :20:
+    account: AccountIdentification  # :25a:
+    statement_number: StatementNumber  # :28C:
+    opening_balance: Balance  # :60F: / :60M:
+    closing_balance: Balance  # :62F: / :62M:
+    statement_lines: tuple[StatementLine, ...] = ()  # :61: (+ :86:)
+    related_reference: str | None = None  # :21:
+    closing_available_balance: Balance | None = None  # :64:
+    forward_available_balances: tuple[Balance, ...] = ()  # :65:
+    information_to_account_owner: tuple[str, ...] = ()  # final :86: 6*65x
+
+
+@dataclass(frozen=True)
+class MT950(FinMessage):
+    """Statement message between banks: like MT940 without :21: and :86:."""
+
+    MESSAGE_TYPE: ClassVar[str] = "MT950"
+
+    header: FinEnvelope
+    transaction_reference: str
+    account: AccountIdentification
+    statement_number: StatementNumber
+    opening_balance: Balance
+    closing_balance: Balance
+    statement_lines: tuple[StatementLine, ...] = ()
+    closing_available_balance: Balance | None = None
+    forward_available_balances: tuple[Balance, ...] = ()
+
+
+# --------------------------------------------------------------------------- writing helpers
+
+
+class Emitter:
+    """Collects ``(tag, text)`` pairs for block 4, turning a bad value into a FieldError instead of a traceback."""
+
+    def __init__(self, problems: Problems) -> None:
+        self.problems = problems
+        self.fields: list[tuple[str, str]] = []
+
+    def call(self, label_tag: str, produce: Callable[[], tuple[str, str]]) -> None:
+        try:
+            tag, text = produce()
+        except (TypeError, ValueError, AttributeError, ArithmeticError, IndexError, KeyError) as exc:
+            # Builder input comes from callers; a wrong type is reported like any other rule break.
+            self.problems.add(f":{label_tag}:", f"cannot be written: {exc}")
+            return
+        self.fields.append((tag, text))
+
+    def text(self, tag: str, value: str | None) -> None:
+        if value is not None:
+            self.call(tag, lambda: (tag, _single_line(value)))
+
+    def lines(self, tag: str, values: Iterable[str]) -> None:
+        if values:
+            self.call(tag, lambda: (tag, "\n".join(_single_line(v) for v in values)))
+
+    def value(self, tag: str, value: Any, render: Callable[[Any], str]) -> None:
+        if value is not None:
+            self.call(tag, lambda: (tag, render(value)))
+
+    def each(self, tag: str, values: Iterable[Any], render: Callable[[Any], str]) -> None:
+        for value in values or ():
+            self.value(tag, value, render)
+
+    def party(self, base: str, value: Party | None) -> None:
+        if value is not None:
+            self.call(base + "a", lambda: _with_base(base, render_party(value)))
+
+    def institution(self, base: str, value: Institution | None) -> None:
+        if value is not None:
+            self.call(base + "a", lambda: _with_base(base, render_institution(value)))
+
+
+def _single_line(value: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, got {type(value).__name__}")
+    if "\n" in value or "\r" in value:
+        raise ValueError("a line must not contain a line break")
+    return value
+
+
+def _with_base(base: str, rendered: tuple[str, str]) -> tuple[str, str]:
+    option, text = rendered
+    for line in text.split("\n"):
+        _single_line(line)
+    return base + option, text
+
+
+# --------------------------------------------------------------------------- reading helpers
+
+_reference = ignore_option(parse_reference)
+_date_currency_amount = ignore_option(parse_date_currency_amount)
+_time_indication = ignore_option(parse_time_indication)
+_date_time_indication = ignore_option(parse_date_time_indication)
+_exchange_rate = ignore_option(parse_exchange_rate)
+_statement_number = ignore_option(parse_statement_number)
+
+
+def _currency_amount(option: str, text: str, label: str, line: int | None, problems: Problems) -> CurrencyAmount | None:
+    return parse_currency_amount(text, label, line, problems)
+
+
+def _charges_amount(option: str, text: str, label: str, line: int | None, problems: Problems) -> CurrencyAmount | None:
+    return parse_currency_amount(text, label, line, problems, allow_zero=True)
+
+
+def _narrative(
+    max_lines: int, width: int = 35
+) -> Callable[[str, str, str, int | None, Problems], tuple[str, ...] | None]:
+    def parse(option: str, text: str, label: str, line: int | None, problems: Problems) -> tuple[str, ...] | None:
+        return parse_lines(text, label, line, problems, max_lines=max_lines, width=width)
+
+    return parse
+
+
+def _code(allowed: frozenset[str]) -> Callable[[str, str, str, int | None, Problems], str | None]:
+    def parse(option: str, text: str, label: str, line: int | None, problems: Problems) -> str | None:
+        return parse_code(text, allowed, label, line, problems)
+
+    return parse
+
+
+def _transaction_type_code(option: str, text: str, label: str, line: int | None, problems: Problems) -> str | None:
+    if not re.match(r"^[A-Z0-9]{3}$", text):
+        problems.add(label, f"transaction type code must be 3 upper-case letters or digits, got {text!r}", line)
+        return None
+    return text
+
+
+def _instruction_code(
+    option: str, text: str, label: str, line: int | None, problems: Problems
+) -> InstructionCode | None:
+    return parse_instruction_code(text, MT103_INSTRUCTION_CODES, label, line, problems)
+
+
+def _dca(reader: FieldReader) -> tuple[Any, Any, Any]:
+    return reader.one("32A", _date_currency_amount) or (None, None, None)
+
+
+# --------------------------------------------------------------------------- MT103
+
+MT103_SLOTS = [
+    slot("20", "20", True),
+    slot("13C", "13C", repeatable=True),
+    slot("23B", "23B", True),
+    slot("23E", "23E", repeatable=True),
+    slot("26T", "26T"),
+    slot("32A", "32A", True),
+    slot("33B", "33B"),
+    slot("36", "36"),
+    slot("50", "50AFK", True),
+    slot("51", "51A"),
+    slot("52", "52AD"),
+    slot("53", "53ABD"),
+    slot("54", "54ABD"),
+    slot("55", "55ABD"),
+    slot("56", "56ACD"),
+    slot("57", "57ABCD"),
+    slot("59", "59 AF", True),
+    slot("70", "70"),
+    slot("71A", "71A", True),
+    slot("71F", "71F", repeatable=True),
+    slot("71G", "71G"),
+    slot("72", "72"),
+    slot("77B", "77B"),
+]
+
+
+def _decode_mt103(r: FieldReader, header: FinEnvelope | None) -> MT103:
+    value_date, currency, amount = _dca(r)
+    return MT103(
+        header=header,  # type: ignore[arg-type]
+        sender_reference=r.one("20", _reference),  # type: ignore[arg-type]
+        time_indications=r.each("13C", _time_indication),
+        bank_operation_code=r.one("23B", _code(BANK_OPERATION_CODES)),  # type: ignore[arg-type]
+        instruction_codes=r.each("23E", _instruction_code),
+        transaction_type_code=r.one("26T", _transaction_type_code),
+        value_date=value_date,
+        currency=currency,
+        amount=amount,
+        instructed_amount=r.one("33B", _currency_amount),
+        exchange_rate=r.one("36", _exchange_rate),
+        ordering_customer=r.one("50", parse_party),  # type: ignore[arg-type]
+        sending_institution=r.one("51", parse_institution),
+        ordering_institution=r.one("52", parse_institution),
+        senders_correspondent=r.one("53", parse_institution),
+        receivers_correspondent=r.one("54", parse_institution),
+        third_reimbursement_institution=r.one("55", parse_institution),
+        intermediary_institution=r.one("56", parse_institution),
+        account_with_institution=r.one("57", parse_institution),
+        beneficiary_customer=r.one("59", parse_party),  # type: ignore[arg-type]
+        remittance_information=r.one("70", _narrative(4)) or (),
+        details_of_charges=r.one("71A", _code(CHARGES_CODES)),  # type: ignore[arg-type]
+        senders_charges=r.each("71F", _charges_amount),
+        receivers_charges=r.one("71G", _currency_amount),
+        sender_to_receiver_information=r.one("72", _narrative(6)) or (),
+        regulatory_reporting=r.one("77B", _narrative(3)) or (),
+    )
+
+
+def _encode_mt103(m: MT103, e: Emitter) -> None:
+    e.text("20", m.sender_reference)
+    e.each("13C", m.time_indications, render_time_indication)
+    e.text("23B", m.bank_operation_code)
+    e.each("23E", m.instruction_codes, render_instruction_code)
+    e.text("26T", m.transaction_type_code)
+    e.call("32A", lambda: ("32A", render_date_currency_amount(m.value_date, m.currency, m.amount)))
+    e.value("33B", m.instructed_amount, render_currency_amount)
+    e.value("36", m.exchange_rate, render_exchange_rate)
+    e.party("50", m.ordering_customer)
+    e.institution("51", m.sending_institution)
+    e.institution("52", m.ordering_institution)
+    e.institution("53", m.senders_correspondent)
+    e.institution("54", m.receivers_correspondent)
+    e.institution("55", m.third_reimbursement_institution)
+    e.institution("56", m.intermediary_institution)
+    e.institution("57", m.account_with_institution)
+    e.party("59", m.beneficiary_customer)
+    e.lines("70", m.remittance_information)
+    e.text("71A", m.details_of_charges)
+    e.each("71F", m.senders_charges, render_currency_amount)
+    e.value("71G", m.receivers_charges, render_currency_amount)
+    e.lines("72", m.sender_to_receiver_information)
+    e.lines("77B", m.regulatory_reporting)
+
+
+def _rules_mt103(m: MT103, r: FieldReader, p: Problems) -> None:
+    """Network validated rules of MT103 and, with ``{119:STP}``, the MT103 STP restrictions."""
+    if r.present("33B"):
+        if m.instructed_amount is not None and m.currency is not None:
+            differs = m.instructed_amount.currency != m.currency
+            if differs and not r.present("36"):
+                p.add(":36:", "exchange rate is mandatory when the :33B: currency differs from :32A:", r.line("33B"))
+            if not differs and r.present("36"):
+                p.add(":36:", "exchange rate is not allowed when :33B: and :32A: have the same currency", r.line("36"))
+    elif r.present("36"):
+        p.add(":36:", "exchange rate is not allowed without :33B:", r.line("36"))
+    charges = m.details_of_charges
+    if charges == "OUR" and r.present("71F"):
+        p.add(":71F:", "sender's charges are not allowed when :71A: is OUR", r.line("71F"))
+    if charges in ("SHA", "BEN") and r.present("71G"):
+        p.add(":71G:", f"receiver's charges are not allowed when :71A: is {charges}", r.line("71G"))
+    if charges == "BEN" and not r.present("71F"):
+        p.add(":71F:", "at least one :71F: is mandatory when :71A: is BEN", r.line("71A"))
+    if (r.present("71F") or r.present("71G")) and not r.present("33B"):
+        p.add(":33B:", "instructed amount is mandatory when :71F: or :71G: is present", r.line("71F") or r.line("71G"))
+    codes = [c.code for c in m.instruction_codes]
+    if m.bank_operation_code in ("SPAY", "SSTD") and r.present("23E"):
+        p.add(":23E:", f"instruction codes are not allowed when :23B: is {m.bank_operation_code}", r.line("23E"))
+    if m.bank_operation_code == "SPRI" and any(c not in SPRI_INSTRUCTION_CODES for c in codes):
+        p.add(":23E:", "with :23B: SPRI only SDVA, TELB, PHOB and INTC are allowed", r.line("23E"))
+    _require_57_with_56(r, p, "56", "57")
+    if r.present("55"):
+        for base in ("53", "54"):
+            if not r.present(base):
+                p.add(f":{base}a:", "mandatory when :55a: third reimbursement institution is present", r.line("55"))
+    if m.header is not None and m.header.validation_flag == "STP":
+        _rules_mt103_stp(m, r, p, codes)
+
+
+def _rules_mt103_stp(m: MT103, r: FieldReader, p: Problems, codes: list[str]) -> None:
+    for base, options in STP_INSTITUTION_OPTIONS.items():
+        for item in r.items(base):
+            if item.option not in options:
+                p.add(
+                    item.field.label,
+                    f"option {item.option} is not allowed in MT103 STP (allowed: {', '.join(options)})",
+                    item.field.line,
+                )
+    if r.present("51"):
+        p.add(":51A:", "sending institution is not allowed in MT103 STP", r.line("51"))
+    bad = [c for c in codes if c not in STP_INSTRUCTION_CODES]
+    if bad:
+        p.add(":23E:", f"MT103 STP allows only CORT, INTC, SDVA, REPA, got {', '.join(bad)}", r.line("23E"))
+    for item in r.items("53"):
+        if item.option == "B" and not item.field.value.startswith("/"):
+            p.add(item.field.label, "in MT103 STP option B needs the party identifier (/account)", item.field.line)
+    if any(line.startswith(("/REJT/", "/RETN/")) for line in m.sender_to_receiver_information):
+        p.add(":72:", "codes REJT and RETN are not allowed in MT103 STP", r.line("72"))
+    if m.beneficiary_customer is not None and m.beneficiary_customer.account is None:
+        p.add(":59a:", "MT103 STP requires the beneficiary customer's account", r.line("59"))
+
+
+def _require_57_with_56(r: FieldReader, p: Problems, intermediary: str, account_with: str) -> None:
+    if r.present(intermediary) and not r.present(account_with):
+        p.add(":57a:", "account with institution is mandatory when :56a: intermediary is present", r.line(intermediary))
+
+
+# --------------------------------------------------------------------------- MT202 / MT202 COV
+
+MT202_SLOTS = [
+    slot("20", "20", True),
+    slot("21", "21", True),
+    slot("13C", "13C", repeatable=True),
+    slot("32A", "32A", True),
+    slot("52", "52AD"),
+    slot("53", "53ABD"),
+    slot("54", "54ABD"),
+    slot("56", "56AD"),
+    slot("57", "57ABD"),
+    slot("58", "58AD", True),
+    slot("72", "72"),
+]
+
+MT202COV_SLOTS = MT202_SLOTS + [
+    slot("B50", "50AFK", True),
+    slot("B52", "52AD"),
+    slot("B56", "56ACD"),
+    slot("B57", "57ABCD"),
+    slot("B59", "59 AF", True),
+    slot("B70", "70"),
+    slot("B72", "72"),
+    slot("B33B", "33B"),
+]
+
+
+def _decode_mt202_common(r: FieldReader) -> dict[str, Any]:
+    value_date, currency, amount = _dca(r)
+    return {
+        "transaction_reference": r.one("20", _reference),
+        "related_reference": r.one("21", _reference),
+        "time_indications": r.each("13C", _time_indication),
+        "value_date": value_date,
+        "currency": currency,
+        "amount": amount,
+        "ordering_institution": r.one("52", parse_institution),
+        "senders_correspondent": r.one("53", parse_institution),
+        "receivers_correspondent": r.one("54", parse_institution),
+        "intermediary": r.one("56", parse_institution),
+        "account_with_institution": r.one("57", parse_institution),
+        "beneficiary_institution": r.one("58", parse_institution),
+        "sender_to_receiver_information": r.one("72", _narrative(6)) or (),
+    }
+
+
+def _decode_mt202(r: FieldReader, header: FinEnvelope | None) -> MT202:
+    return MT202(header=header, **_decode_mt202_common(r))  # type: ignore[arg-type]
+
+
+def _decode_mt202cov(r: FieldReader, header: FinEnvelope | None) -> MT202COV:
+    underlying = UnderlyingCustomerCreditTransfer(
+        ordering_customer=r.one("B50", parse_party),  # type: ignore[arg-type]
+        ordering_institution=r.one("B52", parse_institution),
+        intermediary_institution=r.one("B56", parse_institution),
+        account_with_institution=r.one("B57", parse_institution),
+        beneficiary_customer=r.one("B59", parse_party),  # type: ignore[arg-type]
+        remittance_information=r.one("B70", _narrative(4)) or (),
+        sender_to_receiver_information=r.one("B72", _narrative(6)) or (),
+        instructed_amount=r.one("B33B", _currency_amount),
+    )
+    return MT202COV(header=header, underlying=underlying, **_decode_mt202_common(r))  # type: ignore[arg-type]
+
+
+def _encode_mt202(m: MT202 | MT202COV, e: Emitter) -> None:
+    e.text("20", m.transaction_reference)
+    e.text("21", m.related_reference)
+    e.each("13C", m.time_indications, render_time_indication)
+    e.call("32A", lambda: ("32A", render_date_currency_amount(m.value_date, m.currency, m.amount)))
+    e.institution("52", m.ordering_institution)
+    e.institution("53", m.senders_correspondent)
+    e.institution("54", m.receivers_correspondent)
+    e.institution("56", m.intermediary)
+    e.institution("57", m.account_with_institution)
+    e.institution("58", m.beneficiary_institution)
+    e.lines("72", m.sender_to_receiver_information)
+
+
+def _encode_mt202cov(m: MT202COV, e: Emitter) -> None:
+    _encode_mt202(m, e)
+    b = m.underlying
+    if not isinstance(b, UnderlyingCustomerCreditTransfer):
+        e.problems.add(":50a:", "sequence B (underlying customer credit transfer) is mandatory in MT202 COV")
+        return
+    e.party("50", b.ordering_customer)
+    e.institution("52", b.ordering_institution)
+    e.institution("56", b.intermediary_institution)
+    e.institution("57", b.account_with_institution)
+    e.party("59", b.beneficiary_customer)
+    e.lines("70", b.remittance_information)
+    e.lines("72", b.sender_to_receiver_information)
+    e.value("33B", b.instructed_amount, render_currency_amount)
+
+
+def _rules_mt202(m: MT202, r: FieldReader, p: Problems) -> None:
+    _require_57_with_56(r, p, "56", "57")
+
+
+def _rules_mt202cov(m: MT202COV, r: FieldReader, p: Problems) -> None:
+    _require_57_with_56(r, p, "56", "57")
+    _require_57_with_56(r, p, "B56", "B57")
+
+
+# --------------------------------------------------------------------------- MT900 / MT910
+
+MT900_SLOTS = [
+    slot("20", "20", True),
+    slot("21", "21", True),
+    slot("25", "25 P", True),
+    slot("13D", "13D"),
+    slot("32A", "32A", True),
+    slot("52", "52AD"),
+    slot("72", "72"),
+]
+
+MT910_SLOTS = [
+    slot("20", "20", True),
+    slot("21", "21", True),
+    slot("25", "25 P", True),
+    slot("13D", "13D"),
+    slot("32A", "32A", True),
+    slot("50", "50AFK"),
+    slot("52", "52AD"),
+    slot("56", "56AD"),
+    slot("72", "72"),
+]
+
+
+def _decode_confirmation(r: FieldReader) -> dict[str, Any]:
+    value_date, currency, amount = _dca(r)
+    return {
+        "transaction_reference": r.one("20", _reference),
+        "related_reference": r.one("21", _reference),
+        "account": r.one("25", parse_account_identification),
+        "date_time_indication": r.one("13D", _date_time_indication),
+        "value_date": value_date,
+        "currency": currency,
+        "amount": amount,
+        "ordering_institution": r.one("52", parse_institution),
+        "sender_to_receiver_information": r.one("72", _narrative(6)) or (),
+    }
+
+
+def _decode_mt900(r: FieldReader, header: FinEnvelope | None) -> MT900:
+    return MT900(header=header, **_decode_confirmation(r))  # type: ignore[arg-type]
+
+
+def _decode_mt910(r: FieldReader, header: FinEnvelope | None) -> MT910:
+    return MT910(
+        header=header,  # type: ignore[arg-type]
+        ordering_customer=r.one("50", parse_party),
+        intermediary=r.one("56", parse_institution),
+        **_decode_confirmation(r),
+    )
+
+
+def _encode_confirmation(m: MT900 | MT910, e: Emitter) -> None:
+    e.text("20", m.transaction_reference)
+    e.text("21", m.related_reference)
+    e.call("25", lambda: _with_base("25", render_account_identification(m.account)))
+    e.value("13D", m.date_time_indication, render_date_time_indication)
+    e.call("32A", lambda: ("32A", render_date_currency_amount(m.value_date, m.currency, m.amount)))
+    if isinstance(m, MT910):
+        e.party("50", m.ordering_customer)
+    e.institution("52", m.ordering_institution)
+    if isinstance(m, MT910):
+        e.institution("56", m.intermediary)
+    e.lines("72", m.sender_to_receiver_information)
+
+
+def _rules_mt900(m: MT900, r: FieldReader, p: Problems) -> None:
+    """MT900 has no cross-field network rules beyond field order and presence."""
+
+
+def _rules_mt910(m: MT910, r: FieldReader, p: Problems) -> None:
+    if not r.present("50") and not r.present("52"):
+        p.add(":50a:", "either :50a: ordering customer or :52a: ordering institution must be present", r.line("32A"))
+
+
+# --------------------------------------------------------------------------- MT940 / MT950
+
+MT940_SLOTS = [
+    slot("20", "20", True),
+    slot("21", "21"),
+    slot("25", "25 P", True),
+    slot("28C", "28C", True),
+    slot("60", "60FM", True),
+    slot("61", "61", repeatable=True),
+    slot("86L", "86", loop_to="61"),
+    slot("62", "62FM", True),
+    slot("64", "64"),
+    slot("65", "65", repeatable=True),
+    slot("86", "86"),
+]
+
+MT950_SLOTS = [
+    slot("20", "20", True),
+    slot("25", "25 P", True),
+    slot("28C", "28C", True),
+    slot("60", "60FM", True),
+    slot("61", "61", repeatable=True),
+    slot("62", "62FM", True),
+    slot("64", "64"),
+    slot("65", "65", repeatable=True),
+]
+
+
+def _decode_statement_lines(r: FieldReader, currency: str | None, with_information: bool) -> tuple[StatementLine, ...]:
+    lines: list[StatementLine] = []
+    last_ok = False
+    for item in r.matched:
+        if item.slot.name == "61":
+            parsed = parse_statement_line(item.field.value, currency, item.field.label, item.field.line, r.problems)
+            last_ok = parsed is not None
+            if parsed is not None:
+                lines.append(parsed)
+        elif item.slot.name == "86L" and with_information:
+            info = parse_lines(item.field.value, item.field.label, item.field.line, r.problems, max_lines=6, width=65)
+            if info is not None and last_ok:
+                lines[-1] = dataclasses.replace(lines[-1], information=info)
+    return tuple(lines)
+
+
+def _decode_statement_common(r: FieldReader, with_information: bool) -> dict[str, Any]:
+    opening = r.one("60", parse_balance)
+    return {
+        "transaction_reference": r.one("20", _reference),
+        "account": r.one("25", parse_account_identification),
+        "statement_number": r.one("28C", _statement_number),
+        "opening_balance": opening,
+        "statement_lines": _decode_statement_lines(r, opening.currency if opening else None, with_information),
+        "closing_balance": r.one("62", parse_balance),
+        "closing_available_balance": r.one("64", parse_balance),
+        "forward_available_balances": r.each("65", parse_balance),
+    }
+
+
+def _decode_mt940(r: FieldReader, header: FinEnvelope | None) -> MT940:
+    return MT940(
+        header=header,  # type: ignore[arg-type]
+        related_reference=r.one("21", _reference),
+        information_to_account_owner=r.one("86", _narrative(6, 65)) or (),
+        **_decode_statement_common(r, with_information=True),
+    )
+
+
+def _decode_mt950(r: FieldReader, header: FinEnvelope | None) -> MT950:
+    return MT950(header=header, **_decode_statement_common(r, with_information=False))  # type: ignore[arg-type]
+
+
+def _encode_statement(m: MT940 | MT950, e: Emitter) -> None:
+    is_940 = isinstance(m, MT940)
+    e.text("20", m.transaction_reference)
+    if isinstance(m, MT940):
+        e.text("21", m.related_reference)
+    e.call("25", lambda: _with_base("25", render_account_identification(m.account)))
+    e.value("28C", m.statement_number, render_statement_number)
+    e.call("60", lambda: ("60" + ("M" if m.opening_balance.intermediate else "F"), render_balance(m.opening_balance)))
+    currency = getattr(m.opening_balance, "currency", "")
+    for statement_line in m.statement_lines or ():
+        e.value("61", statement_line, lambda value: render_statement_line(value, currency))
+        if is_940 and getattr(statement_line, "information", ()):
+            e.lines("86", statement_line.information)
+        elif not is_940 and getattr(statement_line, "information", ()):
+            e.problems.add(
+                ":86:", "MT950 carries no information to account owner; statement line information must be empty"
+            )
+    e.call("62", lambda: ("62" + ("M" if m.closing_balance.intermediate else "F"), render_balance(m.closing_balance)))
+    e.value("64", m.closing_available_balance, render_balance)
+    e.each("65", m.forward_available_balances, render_balance)
+    if isinstance(m, MT940):
+        e.lines("86", m.information_to_account_owner)
+
+
+def _rules_statement(m: MT940 | MT950, r: FieldReader, p: Problems) -> None:
+    """All balances share the account currency, and the closing balance follows from the entries."""
+    opening, closing = m.opening_balance, m.closing_balance
+    if opening is None:
+        return
+    balances = [("62", closing), ("64", m.closing_available_balance)]
+    balances += [("65", b) for b in m.forward_available_balances]
+    for name, balance in balances:
+        if balance is not None and balance.currency != opening.currency:
+            p.add(
+                f":{name}{'a' if name == '62' else ''}:",
+                f"currency {balance.currency} differs from the opening balance currency {opening.currency}",
+                r.line(name),
+            )
+    statement_lines_ok = len(m.statement_lines) == len(r.items("61"))
+    if closing is not None and closing.currency == opening.currency and statement_lines_ok:
+        expected = opening.signed_amount + sum((line.signed_amount for line in m.statement_lines), Decimal(0))
+        if expected != closing.signed_amount:
+            p.add(
+                ":62a:",
+                f"closing balance {closing.signed_amount} does not equal opening balance plus entries ({expected})",
+                r.line("62"),
+            )
+
+
+# --------------------------------------------------------------------------- registry and entry points
+
+
+@dataclass(frozen=True)
+class MessageSpec:
+    """What the generic reader and writer need to know about one message type."""
+
+    name: str
+    fin_type: str
+    cls: type
+    slots: list[Slot]
+    decode: Callable[[FieldReader, FinEnvelope | None], Any]
+    encode: Callable[[Any, Emitter], None]
+    rules: Callable[[Any, FieldReader, Problems], None]
+    requires_uetr: bool
+    validation_flags: frozenset[str]
+
+
+MESSAGE_SPECS: dict[str, MessageSpec] = {
+    spec.name: spec
+    for spec in (
+        MessageSpec(
+            "MT103", "103", MT103, MT103_SLOTS, _decode_mt103, _encode_mt103, _rules_mt103, True, frozenset({"STP"})
+        ),
+        MessageSpec("MT202", "202", MT202, MT202_SLOTS, _decode_mt202, _encode_mt202, _rules_mt202, True, frozenset()),
+        MessageSpec(
+            "MT202COV",
+            "202",
+            MT202COV,
+            MT202COV_SLOTS,
+            _decode_mt202cov,
+            _encode_mt202cov,
+            _rules_mt202cov,
+            True,
+            frozenset({"COV"}),
+        ),
+        MessageSpec(
+            "MT900", "900", MT900, MT900_SLOTS, _decode_mt900, _encode_confirmation, _rules_mt900, False, frozenset()
+        ),
+        MessageSpec(
+            "MT910", "910", MT910, MT910_SLOTS, _decode_mt910, _encode_confirmation, _rules_mt910, False, frozenset()
+        ),
+        MessageSpec(
+            "MT940", "940", MT940, MT940_SLOTS, _decode_mt940, _encode_statement, _rules_statement, False, frozenset()
+        ),
+        MessageSpec(
+            "MT950", "950", MT950, MT950_SLOTS, _decode_mt950, _encode_statement, _rules_statement, False, frozenset()
+        ),
+    )
+}
+SUPPORTED_MESSAGE_TYPES = tuple(MESSAGE_SPECS)
+
+
+def detect_message_type(block2: str | None, block3: list[tuple[str, str]] | None) -> str:
+    """Return ``MT103``, ``MT202COV`` ... from block 2 (and block 3 field 119 for COV), or ``UNKNOWN``."""
+    match = re.match(r"^[IO]([0-9]{3})", block2 or "")
+    if not match:
+        return "UNKNOWN"
+    if match[1] == "202" and ("119", "COV") in (block3 or []):
+        return "MT202COV"
+    return f"MT{match[1]}"
+
+
+def parse_message(raw: bytes | str) -> FinMessage:
+    """Read a FIN message of any supported type and return its domain object.
+
+    Accepts CRLF or LF line endings and optional blocks 3 and 5. Raises MessageValidationError,
+    carrying every problem found, and nothing else.
+    """
+    problems = Problems("UNKNOWN")
+    text = decode_raw(raw, problems)
+    if text is None:
+        problems.raise_if_any()
+    assert text is not None
+    split = split_message(text, problems)
+    problems.message_type = detect_message_type(split.block2, split.block3)
+    envelope = read_envelope(split, problems)
+    spec = MESSAGE_SPECS.get(problems.message_type)
+    if spec is None:
+        if problems.message_type != "UNKNOWN":
+            supported = ", ".join(SUPPORTED_MESSAGE_TYPES)
+            problems.add("{2:}", f"message type {problems.message_type} is not supported (supported: {supported})", 1)
+        if not problems:
+            problems.add("{2:}", "application header block 2 is missing", 1)
+        problems.raise_if_any()
+    assert spec is not None
+    if split.block4 is None:
+        if not any(e.field == "{4:}" for e in problems.errors):
+            problems.add("{4:}", "text block 4 is missing", 1)
+        problems.raise_if_any()
+    assert split.block4 is not None
+    matched = match_fields(split.block4, spec.slots, spec.name, problems)
+    reader = FieldReader(matched, problems)
+    message = spec.decode(reader, envelope)
+    if envelope is not None:
+        _check_envelope(spec, envelope, problems)
+    spec.rules(message, reader, problems)
+    problems.raise_if_any()
+    return message
+
+
+def _check_envelope(spec: MessageSpec, envelope: FinEnvelope, problems: Problems) -> None:
+    flag = envelope.validation_flag
+    if flag is not None and flag not in spec.validation_flags:
+        problems.add("{119:}", f"validation flag {flag} is not allowed in {spec.name}", 1)
+    if spec.requires_uetr and envelope.uetr is None:
+        problems.add("{121:}", f"UETR (block 3 field 121) is mandatory for {spec.name} (SWIFT gpi / SRP)", 1)
+
+
+def build_message(message: FinMessage) -> str:
+    """Write a domain object as FIN text (CRLF inside block 4) after checking every rule.
+
+    The text is read back with :func:`parse_message`; any rule break, or any value that would not
+    read back identical, raises MessageValidationError listing all problems.
+    """
+    spec = next((s for s in MESSAGE_SPECS.values() if type(message) is s.cls), None)
+    if spec is None:
+        raise MessageValidationError.single("UNKNOWN", "message", f"cannot build a {type(message).__name__}")
+    problems = Problems(spec.name)
+    header = getattr(message, "header", None)
+    if not isinstance(header, FinEnvelope):
+        problems.add("header", "header must be a FinEnvelope (see make_envelope)")
+        problems.raise_if_any()
+    assert isinstance(header, FinEnvelope)
+    if header.application.message_type != spec.fin_type:
+        problems.add("{2:}", f"block 2 message type {header.application.message_type} does not match {spec.name}")
+    if spec.name == "MT202" and header.validation_flag == "COV":
+        problems.add("{119:}", "an MT202 with validation flag COV is an MT202 COV: build an MT202COV")
+    if spec.name == "MT202COV" and header.validation_flag != "COV":
+        problems.add("{119:}", "MT202 COV needs the validation flag COV in block 3")
+    emitter = Emitter(problems)
+    spec.encode(message, emitter)
+    problems.raise_if_any()
+    try:
+        text = render_envelope_and_text(header, emitter.fields)
+    except (TypeError, AttributeError) as exc:
+        raise MessageValidationError.single(spec.name, "header", f"cannot be written: {exc}") from None
+    parsed = parse_message(text)
+    if parsed != message:
+        for item in dataclasses.fields(message):  # type: ignore[arg-type]
+            if getattr(parsed, item.name) != getattr(message, item.name):
+                problems.add(
+                    item.name, "value does not read back identical once written (ambiguous or not representable)"
+                )
+        if not problems:
+            problems.add("message", "message does not read back identical once written")
+        problems.raise_if_any()
+    return text
+
+
+def _parse_as(raw: bytes | str, cls: type[M]) -> M:
+    message = parse_message(raw)
+    if not isinstance(message, cls):
+        raise MessageValidationError.single(
+            message.message_type, "{2:}", f"expected {cls.MESSAGE_TYPE}, got {message.message_type}", 1
+        )
+    return message
+
+
+def parse_mt103(raw: bytes | str) -> MT103:
+    """Read an MT103 (or MT103 STP); any other type is an error."""
+    return _parse_as(raw, MT103)
+
+
+def parse_mt202(raw: bytes | str) -> MT202:
+    """Read an MT202 without cover sequence; an MT202 COV is an error here."""
+    return _parse_as(raw, MT202)
+
+
+def parse_mt202cov(raw: bytes | str) -> MT202COV:
+    """Read an MT202 COV (MT202 with ``{119:COV}`` and sequence B)."""
+    return _parse_as(raw, MT202COV)
+
+
+def parse_mt900(raw: bytes | str) -> MT900:
+    """Read an MT900 confirmation of debit."""
+    return _parse_as(raw, MT900)
+
+
+def parse_mt910(raw: bytes | str) -> MT910:
+    """Read an MT910 confirmation of credit."""
+    return _parse_as(raw, MT910)
+
+
+def parse_mt940(raw: bytes | str) -> MT940:
+    """Read an MT940 customer statement."""
+    return _parse_as(raw, MT940)
+
+
+def parse_mt950(raw: bytes | str) -> MT950:
+    """Read an MT950 statement."""
+    return _parse_as(raw, MT950)
+
+
+def build_mt103(message: MT103) -> str:
+    """Write an MT103 as FIN text (see :func:`build_message`)."""
+    return build_message(message)
+
+
+def build_mt202(message: MT202) -> str:
+    """Write an MT202 as FIN text."""
+    return build_message(message)
+
+
+def build_mt202cov(message: MT202COV) -> str:
+    """Write an MT202 COV as FIN text."""
+    return build_message(message)
+
+
+def build_mt900(message: MT900) -> str:
+    """Write an MT900 as FIN text."""
+    return build_message(message)
+
+
+def build_mt910(message: MT910) -> str:
+    """Write an MT910 as FIN text."""
+    return build_message(message)
+
+
+def build_mt940(message: MT940) -> str:
+    """Write an MT940 as FIN text."""
+    return build_message(message)
+
+
+def build_mt950(message: MT950) -> str:
+    """Write an MT950 as FIN text."""
+    return build_message(message)
