@@ -6,3 +6,8 @@ os.environ["QENEX_ENV"] = "test"
 os.environ.setdefault("QENEX_CELERY_EAGER", "true")
 
 from qenex.settings import *  # noqa: E402,F403
+from qenex.settings import DATABASES  # noqa: E402
+
+# One test database per run, so developers (and CI) running the suite at once never drop each other's.
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
