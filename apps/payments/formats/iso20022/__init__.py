@@ -1,0 +1,265 @@
+"""ISO 20022 XML messages and SEPA rules: build, parse and validate, with no database.
+
+Uniform entry points used by the ``validate_message`` command and format auto-detection:
+
+* :data:`FORMAT_NAME`  - ``"ISO 20022"``
+* :func:`looks_like`   - cheap sniff: is this XML in an ``urn:iso:std:iso:20022:tech:xsd:`` namespace?
+* :func:`validate_raw` - ``(message id, every error)``; never raises for bad input
+* :func:`parse`        - the domain object, or :class:`MessageValidationError`
+
+Per-family modules hold the dataclasses, ``build_*`` and ``parse_*`` functions; :mod:`.protocol`
+has :class:`SEPAProtocol` (``create_sct`` -> pain.001.001.09, ``create_sct_interbank`` /
+``create_sct_inst`` -> pacs.008.001.08, ``create_sdd`` -> pain.008.001.08).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from lxml import etree
+
+from ..errors import FieldError, MessageValidationError
+from .camt import (
+    CAMT052,
+    CAMT053,
+    CAMT054,
+    AccountReport,
+    Balance,
+    BankTransactionCode,
+    CashManagementReport,
+    Entry,
+    EntryDetail,
+    build_camt,
+    build_camt052,
+    build_camt053,
+    build_camt054,
+    parse_camt,
+    parse_camt052,
+    parse_camt053,
+    parse_camt054,
+    read_camt,
+)
+from .common import Account, Agent, Party, StatusReason, run_reader, validate_document_tree
+from .head import (
+    AppHdr,
+    BusinessMessage,
+    build_app_hdr,
+    build_business_message,
+    envelope_errors,
+    envelope_message_type,
+    parse_app_hdr,
+    parse_business_message,
+    read_app_hdr,
+)
+from .pacs004 import Pacs004, ReturnedTransaction, build_pacs004, parse_pacs004, read_pacs004
+from .pacs008 import Charge, Pacs008, Pacs008Transaction, build_pacs008, parse_pacs008, read_pacs008
+from .pacs009 import (
+    Pacs009,
+    Pacs009Transaction,
+    UnderlyingCustomerCreditTransfer,
+    build_pacs009,
+    parse_pacs009,
+    read_pacs009,
+)
+from .pain001 import (
+    CreditTransferInstruction,
+    CreditTransferPaymentInfo,
+    Pain001,
+    build_pain001,
+    parse_pain001,
+    read_pain001,
+)
+from .pain008 import (
+    DirectDebitInstruction,
+    DirectDebitPaymentInfo,
+    Pain008,
+    build_pain008,
+    parse_pain008,
+    read_pain008,
+)
+from .protocol import SEPAProtocol
+from .schemas import (
+    ISO_NAMESPACE_PREFIX,
+    SUPPORTED_MESSAGE_TYPES,
+    load_schema,
+    message_type_of_namespace,
+    parse_xml_bytes,
+)
+from .sepa import creditor_identifier_problem, is_epc_latin, sct_inst_errors, sepa_errors, to_epc_latin
+from .status_reports import (
+    OriginalGroupStatus,
+    Pacs002,
+    Pain002,
+    PaymentInformationStatus,
+    TransactionStatus,
+    build_pacs002,
+    build_pain002,
+    parse_pacs002,
+    parse_pain002,
+    read_pacs002,
+    read_pain002,
+)
+
+FORMAT_NAME = "ISO 20022"
+
+#: message type -> reader of an XSD-valid Document
+_READERS: dict[str, Callable[[etree._Element], Any]] = {
+    "pacs.008.001.08": read_pacs008,
+    "pacs.009.001.08": read_pacs009,
+    "pacs.002.001.10": read_pacs002,
+    "pacs.004.001.09": read_pacs004,
+    "pain.001.001.09": lambda doc: read_pain001(doc, "pain.001.001.09"),
+    "pain.001.001.03": lambda doc: read_pain001(doc, "pain.001.001.03"),
+    "pain.002.001.10": lambda doc: read_pain002(doc, "pain.002.001.10"),
+    "pain.002.001.03": lambda doc: read_pain002(doc, "pain.002.001.03"),
+    "pain.008.001.08": lambda doc: read_pain008(doc, "pain.008.001.08"),
+    "pain.008.001.02": lambda doc: read_pain008(doc, "pain.008.001.02"),
+    "camt.052.001.08": lambda doc: read_camt(doc, CAMT052),
+    "camt.053.001.08": lambda doc: read_camt(doc, CAMT053),
+    "camt.054.001.08": lambda doc: read_camt(doc, CAMT054),
+    "head.001.001.02": read_app_hdr,
+}
+
+_SNIFF_WINDOW = 4096
+
+
+def looks_like(raw: bytes) -> bool:
+    """Cheap sniff: XML (starts with ``<`` after a BOM/whitespace) mentioning an ISO 20022 namespace early on."""
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", "replace")
+    if not isinstance(raw, bytes | bytearray):
+        return False
+    head = bytes(raw[:_SNIFF_WINDOW]).lstrip(b"\xef\xbb\xbf").lstrip()
+    return head.startswith(b"<") and ISO_NAMESPACE_PREFIX.encode() in head
+
+
+def _classify(root: etree._Element) -> tuple[str, list[FieldError]]:
+    """Return (message type, errors that prevent reading it) for a parsed root element."""
+    qname = etree.QName(root)
+    if qname.localname == "Envelope":
+        return envelope_message_type(root) or "head.001.001.02", envelope_errors(root)
+    message_type = message_type_of_namespace(qname.namespace)
+    if message_type is None:
+        return FORMAT_NAME, [
+            FieldError(qname.localname, f"not an ISO 20022 message (namespace {qname.namespace!r})", root.sourceline)
+        ]
+    if message_type not in SUPPORTED_MESSAGE_TYPES:
+        supported = ", ".join(SUPPORTED_MESSAGE_TYPES)
+        return message_type, [
+            FieldError(qname.localname, f"unsupported message {message_type}; supported: {supported}", root.sourceline)
+        ]
+    expected_root = "AppHdr" if message_type == "head.001.001.02" else "Document"
+    if qname.localname != expected_root:
+        return message_type, [FieldError(qname.localname, f"root element must be {expected_root}", root.sourceline)]
+    return message_type, validate_document_tree(root, message_type)
+
+
+def _read(root: etree._Element, message_type: str) -> Any:
+    if etree.QName(root).localname == "Envelope":
+        return parse_business_message(etree.tostring(root))
+    return run_reader(message_type, _READERS[message_type], root)
+
+
+def validate_raw(raw: bytes) -> tuple[str, list[FieldError]]:
+    """Validate any supported ISO 20022 message: XSD, semantic and (when SvcLvl is SEPA) SEPA rules.
+
+    Returns the message id (e.g. ``"pacs.008.001.08"``; for an AppHdr + Document envelope, the
+    Document's) and every error found, ``[]`` when valid. Never raises for bad input.
+    """
+    try:
+        root = parse_xml_bytes(raw, FORMAT_NAME).getroot()
+    except MessageValidationError as exc:
+        return FORMAT_NAME, exc.errors
+    try:
+        message_type, errors = _classify(root)
+        if errors:
+            return message_type, errors
+        try:
+            _read(root, message_type)
+        except MessageValidationError as exc:
+            return message_type, exc.errors
+        return message_type, []
+    except Exception as exc:  # noqa: BLE001 - the contract is "never raises"; report instead
+        return FORMAT_NAME, [FieldError("document", f"could not be validated: {type(exc).__name__}: {exc}")]
+
+
+def parse(raw: bytes | str) -> Any:
+    """Parse any supported ISO 20022 message into its domain object; raise MessageValidationError otherwise."""
+    root = parse_xml_bytes(raw, FORMAT_NAME).getroot()
+    message_type, errors = _classify(root)
+    if errors:
+        raise MessageValidationError(message_type, errors)
+    return _read(root, message_type)
+
+
+__all__ = [
+    "FORMAT_NAME",
+    "Account",
+    "AccountReport",
+    "Agent",
+    "AppHdr",
+    "Balance",
+    "BankTransactionCode",
+    "BusinessMessage",
+    "CashManagementReport",
+    "Charge",
+    "CreditTransferInstruction",
+    "CreditTransferPaymentInfo",
+    "DirectDebitInstruction",
+    "DirectDebitPaymentInfo",
+    "Entry",
+    "EntryDetail",
+    "OriginalGroupStatus",
+    "Pacs002",
+    "Pacs004",
+    "Pacs008",
+    "Pacs008Transaction",
+    "Pacs009",
+    "Pacs009Transaction",
+    "Pain001",
+    "Pain002",
+    "Pain008",
+    "Party",
+    "PaymentInformationStatus",
+    "ReturnedTransaction",
+    "SEPAProtocol",
+    "StatusReason",
+    "TransactionStatus",
+    "UnderlyingCustomerCreditTransfer",
+    "build_app_hdr",
+    "build_business_message",
+    "build_camt",
+    "build_camt052",
+    "build_camt053",
+    "build_camt054",
+    "build_pacs002",
+    "build_pacs004",
+    "build_pacs008",
+    "build_pacs009",
+    "build_pain001",
+    "build_pain002",
+    "build_pain008",
+    "creditor_identifier_problem",
+    "is_epc_latin",
+    "load_schema",
+    "looks_like",
+    "parse",
+    "parse_app_hdr",
+    "parse_business_message",
+    "parse_camt",
+    "parse_camt052",
+    "parse_camt053",
+    "parse_camt054",
+    "parse_pacs002",
+    "parse_pacs004",
+    "parse_pacs008",
+    "parse_pacs009",
+    "parse_pain001",
+    "parse_pain002",
+    "parse_pain008",
+    "sct_inst_errors",
+    "sepa_errors",
+    "to_epc_latin",
+    "validate_raw",
+]

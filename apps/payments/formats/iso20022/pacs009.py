@@ -1,0 +1,260 @@
+"""pacs.009.001.08 FinancialInstitutionCreditTransfer: bank-to-bank transfers and cover payments.
+
+A plain pacs.009 moves the bank's own funds (MT202); with ``underlying`` set it is a cover
+payment (pacs.009 COV, MT202 COV) carrying the customer transfer it funds in UndrlygCstmrCdtTrf.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import ClassVar
+
+from lxml import etree
+
+from .common import (
+    V2019,
+    Account,
+    Agent,
+    Party,
+    add_account,
+    add_agent,
+    add_amount,
+    add_party,
+    add_payment_type,
+    add_remittance,
+    control_sum,
+    find,
+    find_all,
+    finish_document,
+    first_code,
+    load_document,
+    new_document,
+    opt,
+    read_account,
+    read_agent,
+    read_amount,
+    read_date,
+    read_instructions,
+    read_party,
+    read_payment_type,
+    read_remittance,
+    req_text,
+    run_reader,
+    sub,
+    text,
+)
+from .pacs008 import add_group_header93, add_instructions, add_payment_id, read_group_header93
+
+MESSAGE_TYPE = "pacs.009.001.08"
+
+
+@dataclass(frozen=True)
+class UnderlyingCustomerCreditTransfer:
+    """UndrlygCstmrCdtTrf of a cover payment: the customer transfer (pacs.008/MT103) being covered."""
+
+    debtor: Party
+    debtor_agent: Agent
+    creditor_agent: Agent
+    creditor: Party
+    debtor_account: Account | None = None
+    creditor_account: Account | None = None
+    intermediary_agent: Agent | None = None
+    remittance_info: tuple[str, ...] = ()
+    instructed_amount: Decimal | None = None
+    instructed_currency: str | None = None
+
+
+@dataclass(frozen=True)
+class Pacs009Transaction:
+    """One CdtTrfTxInf of a pacs.009: debtor and creditor are financial institutions."""
+
+    end_to_end_id: str
+    amount: Decimal
+    currency: str
+    debtor: Agent
+    creditor: Agent
+    instruction_id: str | None = None
+    transaction_id: str | None = None
+    uetr: str | None = None
+    service_level: str | None = None
+    local_instrument: str | None = None
+    category_purpose: str | None = None
+    settlement_date: date | None = None
+    instructing_agent: Agent | None = None
+    instructed_agent: Agent | None = None
+    intermediary_agent: Agent | None = None
+    debtor_account: Account | None = None
+    debtor_agent: Agent | None = None
+    creditor_agent: Agent | None = None
+    creditor_account: Account | None = None
+    instructions_for_next_agent: tuple[str, ...] = ()
+    purpose: str | None = None
+    remittance_info: tuple[str, ...] = ()
+    underlying: UnderlyingCustomerCreditTransfer | None = None
+
+
+@dataclass(frozen=True)
+class Pacs009:
+    """A pacs.009.001.08 message (GroupHeader93 like pacs.008)."""
+
+    message_type: ClassVar[str] = MESSAGE_TYPE
+
+    message_id: str
+    created: datetime
+    transactions: tuple[Pacs009Transaction, ...]
+    settlement_method: str = "INDA"
+    clearing_system: str | None = None
+    settlement_date: date | None = None
+    service_level: str | None = None
+    local_instrument: str | None = None
+    category_purpose: str | None = None
+    instructing_agent: Agent | None = None
+    instructed_agent: Agent | None = None
+    total_interbank_settlement_amount: Decimal | None = None
+    total_interbank_settlement_currency: str | None = None
+
+    @property
+    def is_cover(self) -> bool:
+        return any(tx.underlying is not None for tx in self.transactions)
+
+    def to_xml(self) -> bytes:
+        return build_pacs009(self)
+
+
+def build_pacs009(message: Pacs009) -> bytes:
+    """Build XSD-valid pacs.009.001.08 XML; raise MessageValidationError if the data cannot make a valid message."""
+    document = new_document(MESSAGE_TYPE)
+    root = sub(document, "FICdtTrf")
+    add_group_header93(
+        root,
+        message_type=MESSAGE_TYPE,
+        message_id=message.message_id,
+        created=message.created,
+        number_of_transactions=len(message.transactions),
+        control_sum=control_sum([(tx.amount, tx.currency) for tx in message.transactions]),
+        total_amount=message.total_interbank_settlement_amount,
+        total_currency=message.total_interbank_settlement_currency,
+        settlement_date=message.settlement_date,
+        settlement_method=message.settlement_method,
+        clearing_system=message.clearing_system,
+        service_level=message.service_level,
+        local_instrument=message.local_instrument,
+        category_purpose=message.category_purpose,
+        instructing_agent=message.instructing_agent,
+        instructed_agent=message.instructed_agent,
+    )
+    for tx in message.transactions:
+        element = sub(root, "CdtTrfTxInf")
+        add_payment_id(element, tx.instruction_id, tx.end_to_end_id, tx.transaction_id, tx.uetr)
+        add_payment_type(
+            element,
+            service_level=tx.service_level,
+            local_instrument=tx.local_instrument,
+            category_purpose=tx.category_purpose,
+        )
+        add_amount(element, "IntrBkSttlmAmt", tx.amount, tx.currency, message_type=MESSAGE_TYPE)
+        opt(element, "IntrBkSttlmDt", tx.settlement_date)
+        for tag, agent in (
+            ("InstgAgt", tx.instructing_agent),
+            ("InstdAgt", tx.instructed_agent),
+            ("IntrmyAgt1", tx.intermediary_agent),
+        ):
+            if agent:
+                add_agent(element, tag, agent, V2019)
+        add_agent(element, "Dbtr", tx.debtor, V2019)
+        if tx.debtor_account:
+            add_account(element, "DbtrAcct", tx.debtor_account)
+        if tx.debtor_agent:
+            add_agent(element, "DbtrAgt", tx.debtor_agent, V2019)
+        if tx.creditor_agent:
+            add_agent(element, "CdtrAgt", tx.creditor_agent, V2019)
+        add_agent(element, "Cdtr", tx.creditor, V2019)
+        if tx.creditor_account:
+            add_account(element, "CdtrAcct", tx.creditor_account)
+        add_instructions(element, "InstrForNxtAgt", tx.instructions_for_next_agent)
+        if tx.purpose:
+            sub(sub(element, "Purp"), "Cd", tx.purpose)
+        add_remittance(element, tx.remittance_info, None)
+        if tx.underlying:
+            _add_underlying(element, tx.underlying)
+    return finish_document(document, MESSAGE_TYPE)
+
+
+def _add_underlying(parent: etree._Element, underlying: UnderlyingCustomerCreditTransfer) -> None:
+    element = sub(parent, "UndrlygCstmrCdtTrf")
+    add_party(element, "Dbtr", underlying.debtor, V2019)
+    if underlying.debtor_account:
+        add_account(element, "DbtrAcct", underlying.debtor_account)
+    add_agent(element, "DbtrAgt", underlying.debtor_agent, V2019)
+    if underlying.intermediary_agent:
+        add_agent(element, "IntrmyAgt1", underlying.intermediary_agent, V2019)
+    add_agent(element, "CdtrAgt", underlying.creditor_agent, V2019)
+    add_party(element, "Cdtr", underlying.creditor, V2019)
+    if underlying.creditor_account:
+        add_account(element, "CdtrAcct", underlying.creditor_account)
+    add_remittance(element, underlying.remittance_info, None)
+    if underlying.instructed_amount is not None:
+        add_amount(
+            element,
+            "InstdAmt",
+            underlying.instructed_amount,
+            underlying.instructed_currency or "",
+            message_type=MESSAGE_TYPE,
+        )
+
+
+def parse_pacs009(raw: bytes | str) -> Pacs009:
+    """Parse and validate a pacs.009.001.08; raise MessageValidationError listing every problem."""
+    document, _ = load_document(raw, (MESSAGE_TYPE,))
+    return run_reader(MESSAGE_TYPE, read_pacs009, document)
+
+
+def read_pacs009(document: etree._Element) -> Pacs009:
+    root = find(document, "FICdtTrf")
+    header = read_group_header93(find(root, "GrpHdr"))
+    return Pacs009(transactions=tuple(_read_transaction(tx) for tx in find_all(root, "CdtTrfTxInf")), **header)  # type: ignore[arg-type]
+
+
+def _read_transaction(element: etree._Element) -> Pacs009Transaction:
+    amount, currency = read_amount(element, "IntrBkSttlmAmt")
+    underlying_node = find(element, "UndrlygCstmrCdtTrf")
+    underlying = None
+    if underlying_node is not None:
+        instructed, instructed_currency = read_amount(underlying_node, "InstdAmt")
+        underlying = UnderlyingCustomerCreditTransfer(
+            debtor=read_party(find(underlying_node, "Dbtr"), V2019),
+            debtor_account=read_account(find(underlying_node, "DbtrAcct")),
+            debtor_agent=read_agent(find(underlying_node, "DbtrAgt"), V2019),
+            intermediary_agent=read_agent(find(underlying_node, "IntrmyAgt1"), V2019),
+            creditor_agent=read_agent(find(underlying_node, "CdtrAgt"), V2019),
+            creditor=read_party(find(underlying_node, "Cdtr"), V2019),
+            creditor_account=read_account(find(underlying_node, "CdtrAcct")),
+            remittance_info=read_remittance(underlying_node)[0],
+            instructed_amount=instructed,
+            instructed_currency=instructed_currency,
+        )
+    return Pacs009Transaction(
+        end_to_end_id=req_text(element, "PmtId/EndToEndId"),
+        instruction_id=text(element, "PmtId/InstrId"),
+        transaction_id=text(element, "PmtId/TxId"),
+        uetr=text(element, "PmtId/UETR"),
+        **read_payment_type(element),
+        amount=amount,
+        currency=currency,
+        settlement_date=read_date(element, "IntrBkSttlmDt"),
+        instructing_agent=read_agent(find(element, "InstgAgt"), V2019),
+        instructed_agent=read_agent(find(element, "InstdAgt"), V2019),
+        intermediary_agent=read_agent(find(element, "IntrmyAgt1"), V2019),
+        debtor=read_agent(find(element, "Dbtr"), V2019),
+        debtor_account=read_account(find(element, "DbtrAcct")),
+        debtor_agent=read_agent(find(element, "DbtrAgt"), V2019),
+        creditor_agent=read_agent(find(element, "CdtrAgt"), V2019),
+        creditor=read_agent(find(element, "Cdtr"), V2019),
+        creditor_account=read_account(find(element, "CdtrAcct")),
+        instructions_for_next_agent=read_instructions(element, "InstrForNxtAgt"),
+        purpose=first_code(element, "Purp"),
+        remittance_info=read_remittance(element)[0],
+        underlying=underlying,
+    )
