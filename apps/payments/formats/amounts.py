@@ -42,7 +42,9 @@ def check_amount(
     unknown currencies and precision beyond the currency's minor units.
     """
     if isinstance(amount, float) or not isinstance(amount, Decimal):
-        raise MessageValidationError.single(message_type, field, "amount must be a Decimal, not " + type(amount).__name__, line)
+        raise MessageValidationError.single(
+            message_type, field, "amount must be a Decimal, not " + type(amount).__name__, line
+        )
     if not amount.is_finite():
         raise MessageValidationError.single(message_type, field, "amount must be a finite number", line)
     if not is_known_currency(currency):
@@ -50,14 +52,20 @@ def check_amount(
     if amount < 0 or (amount == 0 and not allow_zero):
         raise MessageValidationError.single(message_type, field, "amount must be positive", line)
     exponent = currency_exponent(currency)
-    if exponent is not None and -amount.as_tuple().exponent > exponent and amount != amount.quantize(Decimal(1).scaleb(-exponent)):
+    if (
+        exponent is not None
+        and -amount.as_tuple().exponent > exponent
+        and amount != amount.quantize(Decimal(1).scaleb(-exponent))
+    ):
         raise MessageValidationError.single(
             message_type, field, f"{currency} allows at most {exponent} decimal places, got {amount}", line
         )
     return amount
 
 
-def parse_decimal(text: str, *, message_type: str, field: str, decimal_sep: str = ".", line: int | None = None) -> Decimal:
+def parse_decimal(
+    text: str, *, message_type: str, field: str, decimal_sep: str = ".", line: int | None = None
+) -> Decimal:
     """Parse a plain decimal string (digits with at most one separator) into a Decimal."""
     if not isinstance(text, str) or not text:
         raise MessageValidationError.single(message_type, field, "amount is missing", line)
