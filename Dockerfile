@@ -1,0 +1,20 @@
+# QENEX application image: web (daphne), Celery worker and beat all run from it.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 QENEX_ENV=production QENEX_VAR_DIR=/app/var
+WORKDIR /app
+
+COPY requirements/base.txt requirements/base.txt
+RUN pip install --no-cache-dir -r requirements/base.txt
+
+COPY . .
+# collectstatic needs settings; a throwaway key is used for this one step and never stored in the image.
+RUN QENEX_SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(64))')" \
+    python manage.py collectstatic --noinput -v0 \
+ && useradd --uid 10001 --create-home qenex && mkdir -p /app/var && chown -R qenex /app/var
+
+USER qenex
+EXPOSE 8080
+HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/health')"
+# Run `python manage.py migrate` as a release step before starting new web pods.
+CMD ["sh", "-c", "daphne -b 0.0.0.0 -p ${QENEX_API_PORT:-8080} qenex.asgi:application"]
