@@ -42,7 +42,10 @@ class _LivePublisher:
         from django.conf import settings
 
         if "RedisChannelLayer" not in settings.CHANNEL_LAYERS["default"]["BACKEND"]:
-            async_to_sync(lambda: coro)()
+            async def run_inline() -> None:
+                await coro
+
+            async_to_sync(run_inline)()
             return
         asyncio.run_coroutine_threadsafe(coro, self._ensure_loop())
 
