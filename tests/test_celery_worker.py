@@ -67,8 +67,15 @@ def worker(on_postgresql):
         proc.kill()
 
 
-def test_expire_holds_runs_in_a_real_worker(worker, monkeypatch):
-    monkeypatch.setattr(app.conf, "task_always_eager", False)  # this test talks to the real broker
+@pytest.fixture
+def real_broker():
+    """This process normally runs tasks eagerly; here it must hand them to the worker."""
+    app.conf.task_always_eager = False
+    yield
+    app.conf.task_always_eager = True
+
+
+def test_expire_holds_runs_in_a_real_worker(worker, real_broker):
     account = funded_account("50.00")
     hold = hold_place(
         account=account.public_id, amount="20.00", currency="USD", expires_at=timezone.now() + timedelta(seconds=1)
