@@ -8,8 +8,11 @@ refused with ``idempotency_key_reused`` (HTTP 409), because it is almost always 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from typing import Any
+
+from django.conf import settings
 
 from .errors import IdempotencyConflict, InvalidInput
 
@@ -17,8 +20,11 @@ MAX_KEY_LENGTH = 128
 
 
 def fingerprint(payload: dict[str, Any]) -> str:
+    """Return a keyed digest of the request: requests carry PII (names), so a plain hash would let anyone
+    with database access confirm a guessed name. Keyed with the secret key (rotating it only means a
+    retry across the rotation is treated as a different request)."""
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hmac.new(settings.SECRET_KEY.encode(), canonical.encode(), hashlib.sha256).hexdigest()
 
 
 def check_key(key: str | None) -> str | None:
