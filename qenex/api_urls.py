@@ -3,6 +3,7 @@
 from django.urls import path
 
 from apps.accounts.api import views as accounts
+from apps.approvals.api import views as approvals
 from apps.core.api.views import SystemStatusView
 from apps.ledger.api import views as ledger
 
@@ -25,4 +26,8 @@ urlpatterns = [
     path("holds/<str:hold_id>/capture", ledger.HoldCaptureView.as_view(), name="hold-capture"),
     path("holds/<str:hold_id>/void", ledger.HoldVoidView.as_view(), name="hold-void"),
     path("fx-rates", ledger.FxRateListCreateView.as_view(), name="fx-rates"),
+    path("approvals", approvals.ApprovalListCreateView.as_view(), name="approvals"),
+    path("approvals/<str:approval_id>", approvals.ApprovalDetailView.as_view(), name="approval-detail"),
+    path("approvals/<str:approval_id>/approve", approvals.ApprovalApproveView.as_view(), name="approval-approve"),
+    path("approvals/<str:approval_id>/reject", approvals.ApprovalRejectView.as_view(), name="approval-reject"),
 ]

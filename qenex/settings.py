@@ -66,7 +66,7 @@ CSRF_TRUSTED_ORIGINS = env.list("QENEX_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "apps.access.apps.QenexAdminConfig",  # django.contrib.admin, served only to OTP-verified staff
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -76,12 +76,19 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_prometheus",
     "django_celery_beat",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "apps.core",
+    "apps.security",
     "apps.iam",
     "apps.accounts",
     "apps.ledger",
+    "apps.audit",
     "apps.payments",
     "apps.portal",
+    "apps.access",
+    "apps.approvals",
 ]
 
 MIDDLEWARE = [
@@ -93,6 +100,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "apps.access.middleware.StaffMfaMiddleware",  # password-only sessions reach only the OTP pages
+    "apps.access.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -195,6 +205,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "expire-holds": {"task": "apps.ledger.tasks.expire_holds", "schedule": 60.0},
+    "audit-checkpoint": {"task": "apps.audit.tasks.audit_checkpoint", "schedule": 300.0},
+    "rotate-keys": {"task": "apps.security.tasks.rotate_keys_if_due", "schedule": 3600.0},
 }
 
 CHANNEL_LAYERS = {
@@ -212,7 +224,7 @@ CHANNEL_LAYERS = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "apps.iam.authentication.ApiKeyAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "apps.access.authentication.OTPSessionAuthentication",  # staff sessions need a verified OTP
     ],
     "DEFAULT_PERMISSION_CLASSES": ["apps.iam.permissions.HasScope"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
@@ -264,6 +276,12 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Staff sign-in: failures counted and locked after QENEX["security"]["max_login_attempts"]; then TOTP (django-otp).
+AUTHENTICATION_BACKENDS = ["apps.access.backends.LockoutModelBackend"]
+OTP_TOTP_ISSUER = "QENEX"
+# Four-eyes: staff postings above this need a second person's approval. Major units; one amount for every
+# currency ("10000") or per currency ("USD=10000,EUR=9000,JPY=1500000,*=10000").
+QENEX_APPROVAL_THRESHOLD = env.str("QENEX_APPROVAL_THRESHOLD", default="10000")
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from apps.accounts.models import AccountStatus
 from apps.ledger.models import JournalEntry
 from tests.factories import funded_account
+from tests.staff import make_staff, otp_login
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def staff_client(client):
-    user = get_user_model().objects.create_superuser("officer", "o@example.invalid", "a-long-password-123")
-    client.force_login(user)
-    return client
+    """A superuser signed in through the portal: password, then a TOTP code (MFA is mandatory)."""
+    return otp_login(client, make_staff("officer", superuser=True))
 
 
 def test_portal_requires_login(client):
@@ -34,8 +33,7 @@ def test_portal_dashboard_and_account_page(staff_client):
 
 
 def test_staff_without_permission_gets_403(client):
-    user = get_user_model().objects.create_user("teller", password="a-long-password-123", is_staff=True)
-    client.force_login(user)
+    otp_login(client, make_staff("no-role"))
     assert client.get("/").status_code == 403
 
 
@@ -49,7 +47,7 @@ def test_admin_ledger_pages_are_read_only(staff_client):
     assert JournalEntry.objects.filter(pk=entry.pk).exists()
 
 
-def test_admin_freeze_action_uses_the_service(staff_client):
+def test_admin_freeze_action_uses_the_service(staff_client):  # freezing is immediate; unfreezing is four-eyes
     acc = funded_account("10.00")
     response = staff_client.post("/admin/accounts/account/", {"action": "freeze", "_selected_action": [acc.pk]})
     assert response.status_code == 302

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.core.ids import new_public_id
+from apps.security.fields import BlindIndexField, EncryptedTextField
 
 BANK_OWNER_ID = "__bank__"
 
@@ -53,7 +54,10 @@ class Account(models.Model):
     account_type = models.CharField(max_length=16, choices=AccountType.choices)
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=8, choices=AccountStatus.choices, default=AccountStatus.PENDING)
-    name = models.CharField(max_length=140, blank=True)
+    # The customer's name is PII: encrypted at rest (bound to this row by public_id), searchable by exact match
+    # through its blind index (apps.security.selectors.blind_index_filter).
+    name = EncryptedTextField(max_length=140, blank=True, bind_to="public_id")
+    name_bidx = BlindIndexField(source="name")
     overdraft_limit_minor = models.BigIntegerField(
         default=0, help_text="How far below zero the balance may go, in minor units"
     )

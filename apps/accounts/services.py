@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
+from apps.audit.services import audit_record
 from apps.core.errors import InvalidInput
 from apps.core.idempotency import check_key, ensure_same_request, fingerprint
 from apps.core.money import currency_exponent, to_decimal, to_minor_units
@@ -19,6 +20,18 @@ from .models import (
     AccountStatus,
     AccountType,
 )
+
+
+def _account_state(account: Account) -> dict:
+    return {
+        "account": account.public_id,
+        "owner_id": account.owner_id,
+        "account_type": account.account_type,
+        "currency": account.currency,
+        # Not the name: it is PII, encrypted at rest, and this trail can never be erased.
+        "status": account.status,
+        "overdraft_limit_minor": account.overdraft_limit_minor,
+    }
 
 
 def _check_account_type(account_type: str) -> str:
@@ -101,6 +114,14 @@ def account_open(
                     idempotency_key=f"account-open:{account.public_id}",
                     actor=actor,
                 )
+            # After the opening deposit: the audit write locks the chain head, and no lock may follow it.
+            audit_record(
+                action="account.opened",
+                object_type="account",
+                object_id=account.public_id,
+                after=_account_state(account) | {"initial_balance_minor": opening_minor},
+                actor=actor,
+            )
     except IntegrityError:
         # A concurrent request with the same key won the race; answer with its account.
         if not idempotency_key:
@@ -151,8 +172,17 @@ def account_change_status(*, public_id: str, status: str, actor: str = "system")
         balance = balance_get(account=account)
         if balance.ledger_minor != 0 or balance.held_minor != 0:
             raise AccountNotEmpty("only an account with a zero balance and no open holds can be closed")
+    before = account.status
     account.status = status
     account.save(update_fields=["status", "updated_at"])
+    audit_record(
+        action="account.status_changed",
+        object_type="account",
+        object_id=account.public_id,
+        before={"status": before},
+        after={"status": account.status},
+        actor=actor,
+    )
     return account
 
 
@@ -162,8 +192,19 @@ def account_set_overdraft_limit(*, public_id: str, limit: object, actor: str = "
 
     account = account_get(public_id=public_id)
     account = lock_accounts([account.pk])[account.pk]
+    before = account.overdraft_limit_minor
     account.overdraft_limit_minor = to_minor_units(limit, account.currency, field="overdraft_limit", allow_zero=True)
     account.save(update_fields=["overdraft_limit_minor", "updated_at"])
+    if account.overdraft_limit_minor == before:
+        return account  # nothing changed, nothing to record
+    audit_record(
+        action="account.overdraft_limit_changed",
+        object_type="account",
+        object_id=account.public_id,
+        before={"overdraft_limit_minor": before},
+        after={"overdraft_limit_minor": account.overdraft_limit_minor},
+        actor=actor,
+    )
     return account
 
 

@@ -3,6 +3,8 @@
 import re
 import uuid
 
+from . import request_context
+
 _SAFE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -13,6 +15,10 @@ class RequestIdMiddleware:
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
         request.request_id = incoming if _SAFE.match(incoming) else uuid.uuid4().hex
-        response = self.get_response(request)
+        token = request_context.publish(request)  # read by the audit trail: request id, client IP, principal
+        try:
+            response = self.get_response(request)
+        finally:
+            request_context.reset(token)
         response["X-Request-ID"] = request.request_id
         return response

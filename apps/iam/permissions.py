@@ -11,7 +11,8 @@ class HasScope(permissions.BasePermission):
 
     Views declare ``required_scopes = {"GET": "accounts:read", "POST": "accounts:write"}``. A view that
     declares nothing for a method refuses it, so forgetting a declaration fails closed.
-    Staff (session) users need the Django permission in ``staff_permissions[method]``.
+    Staff (session) users need the Django permission in ``staff_permissions[method]`` (a tuple there means
+    any one of them); views refine it per operation with ``require_staff_permission``.
     """
 
     def has_permission(self, request, view) -> bool:
@@ -29,6 +30,19 @@ class HasScope(permissions.BasePermission):
                 raise PermissionDenied(f"this API key lacks the scope {scope!r}" if scope else "method not allowed")
             return True
         perm = getattr(view, "staff_permissions", {}).get(method)
-        if perm and request.user.is_active and request.user.is_staff and request.user.has_perm(perm):
+        if perm and staff_has_any(request.user, perm):
             return True
+        raise PermissionDenied("you do not have permission for this operation")
+
+
+def staff_has_any(user, perms: str | tuple[str, ...]) -> bool:
+    """True for an active staff user holding ``perms`` (a permission, or a tuple meaning any one of them)."""
+    if not (user.is_active and user.is_staff):
+        return False
+    return any(user.has_perm(p) for p in ((perms,) if isinstance(perms, str) else perms))
+
+
+def require_staff_permission(request, perm: str) -> None:
+    """Refuse (403) a staff session user without ``perm``; API-key clients are governed by scopes instead."""
+    if getattr(request.user, "api_key", None) is None and not staff_has_any(request.user, perm):
         raise PermissionDenied("you do not have permission for this operation")

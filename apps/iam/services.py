@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from apps.audit.services import audit_record
 from apps.core.errors import InvalidInput, NotFound
 
 from .models import SCOPES, ApiClient, ApiKey
@@ -28,6 +29,17 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def _key_state(key: ApiKey) -> dict:
+    """What the audit trail keeps of a key: never the secret or its digest."""
+    return {
+        "prefix": key.prefix,
+        "client": key.client.name,
+        "scopes": key.scopes,
+        "expires_at": key.expires_at,
+        "revoked_at": key.revoked_at,
+    }
+
+
 def _check_scopes(scopes: list[str]) -> list[str]:
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown:
@@ -38,7 +50,9 @@ def _check_scopes(scopes: list[str]) -> list[str]:
 
 
 @transaction.atomic
-def api_key_issue(*, client: ApiClient, scopes: list[str], expires_at: datetime | None = None) -> IssuedKey:
+def api_key_issue(
+    *, client: ApiClient, scopes: list[str], expires_at: datetime | None = None, actor: str = "system"
+) -> IssuedKey:
     """Issue a new key for ``client``; return it with its one-time plaintext token."""
     scopes = _check_scopes(scopes)
     prefix = secrets.token_hex(6)
@@ -46,18 +60,30 @@ def api_key_issue(*, client: ApiClient, scopes: list[str], expires_at: datetime 
     key = ApiKey.objects.create(
         client=client, prefix=prefix, secret_hash=_digest(secret), scopes=scopes, expires_at=expires_at
     )
+    audit_record(
+        action="iam.api_key_issued", object_type="api_key", object_id=prefix, after=_key_state(key), actor=actor
+    )
     return IssuedKey(key=key, token=f"{TOKEN_PREFIX}_{prefix}_{secret}")
 
 
 @transaction.atomic
-def api_client_create(*, name: str, scopes: list[str], expires_at: datetime | None = None) -> IssuedKey:
+def api_client_create(
+    *, name: str, scopes: list[str], expires_at: datetime | None = None, actor: str = "system"
+) -> IssuedKey:
     """Create a client with its first key."""
     if not name or len(name) > 100:
         raise InvalidInput("client name must be 1-100 characters", field="name")
     if ApiClient.objects.filter(name=name).exists():
         raise InvalidInput(f"an API client named {name!r} exists already", field="name", code="duplicate")
     client = ApiClient.objects.create(name=name)
-    return api_key_issue(client=client, scopes=scopes, expires_at=expires_at)
+    audit_record(
+        action="iam.api_client_created",
+        object_type="api_client",
+        object_id=str(client.pk),
+        after={"name": name},
+        actor=actor,
+    )
+    return api_key_issue(client=client, scopes=scopes, expires_at=expires_at, actor=actor)
 
 
 def api_key_authenticate(token: str) -> ApiKey | None:
@@ -80,23 +106,44 @@ def api_key_authenticate(token: str) -> ApiKey | None:
 
 
 @transaction.atomic
-def api_key_rotate(*, prefix: str, overlap: timedelta = timedelta(hours=24)) -> IssuedKey:
+def api_key_rotate(*, prefix: str, overlap: timedelta = timedelta(hours=24), actor: str = "system") -> IssuedKey:
     """Issue a successor with the same scopes; the old key keeps working for ``overlap`` then expires."""
     try:
         old = ApiKey.objects.select_for_update().select_related("client").get(prefix=prefix, revoked_at__isnull=True)
     except ApiKey.DoesNotExist:
         raise NotFound(f"no active key {prefix}") from None
-    new = api_key_issue(client=old.client, scopes=old.scopes, expires_at=None)
+    before = _key_state(old)
     cutoff = timezone.now() + overlap
     if old.expires_at is None or old.expires_at > cutoff:
         old.expires_at = cutoff
         old.save(update_fields=["expires_at"])
+    new = api_key_issue(client=old.client, scopes=old.scopes, expires_at=None, actor=actor)
+    audit_record(
+        action="iam.api_key_rotated",
+        object_type="api_key",
+        object_id=old.prefix,
+        before=before,
+        after=_key_state(old) | {"successor": new.key.prefix},
+        actor=actor,
+    )
     return new
 
 
 @transaction.atomic
-def api_key_revoke(*, prefix: str) -> ApiKey:
-    updated = ApiKey.objects.filter(prefix=prefix, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    if not updated:
-        raise NotFound(f"no active key {prefix}")
-    return ApiKey.objects.get(prefix=prefix)
+def api_key_revoke(*, prefix: str, actor: str = "system") -> ApiKey:
+    try:
+        key = ApiKey.objects.select_for_update().select_related("client").get(prefix=prefix, revoked_at__isnull=True)
+    except ApiKey.DoesNotExist:
+        raise NotFound(f"no active key {prefix}") from None
+    before = _key_state(key)
+    key.revoked_at = timezone.now()
+    key.save(update_fields=["revoked_at"])
+    audit_record(
+        action="iam.api_key_revoked",
+        object_type="api_key",
+        object_id=key.prefix,
+        before=before,
+        after=_key_state(key),
+        actor=actor,
+    )
+    return key

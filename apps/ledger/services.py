@@ -6,7 +6,9 @@ Each public function is one database transaction that
 2. answers a retry with the same idempotency key from the entry it already posted (looked up *after*
    the locks, so a concurrent duplicate waits and then sees the first one's entry);
 3. checks status, currency and available balance (ledger balance - open holds + overdraft limit);
-4. writes the entry, its postings (each with the running balance) and the cached balances.
+4. writes the entry, its postings (each with the running balance) and the cached balances;
+5. writes the audit record last (``apps.audit.services.audit_record`` locks the audit chain head, after the
+   accounts, and holds it only until commit). A replay or a refusal writes no audit record.
 Deadlocks and serialization failures are retried by ``retry_on_conflict``; callers never see them.
 """
 
@@ -27,6 +29,7 @@ from apps.accounts.locks import lock_accounts
 from apps.accounts.models import Account, AccountStatus, AccountType
 from apps.accounts.selectors import account_get
 from apps.accounts.services import internal_account_get_or_create
+from apps.audit.services import audit_record
 from apps.core.db import retry_on_conflict
 from apps.core.errors import InvalidInput
 from apps.core.idempotency import check_key, ensure_same_request, fingerprint
@@ -163,7 +166,7 @@ def _write_entry(
     reverses: JournalEntry | None = None,
     exclude_hold_id: int | None = None,
     field_by_account: dict[int, str] | None = None,
-) -> JournalEntry:
+) -> tuple[JournalEntry, list[Posting]]:
     """Check balances and write one balanced entry. The accounts in ``legs`` must already be locked."""
     field_by_account = field_by_account or {}
     if len(legs) < 2:
@@ -222,7 +225,49 @@ def _write_entry(
         )
     Posting.objects.bulk_create(postings)
     events.entry_posted(entry, [(p.account.public_id, p.currency, p.balance_after_minor) for p in postings])
-    return entry
+    return entry, postings
+
+
+_AUDIT_ACTIONS = {
+    EntryType.DEPOSIT: "ledger.deposit_posted",
+    EntryType.WITHDRAWAL: "ledger.withdrawal_posted",
+    EntryType.TRANSFER: "ledger.transfer_posted",
+    EntryType.FEE: "ledger.fee_posted",
+    EntryType.REVERSAL: "ledger.reversal_posted",
+    EntryType.HOLD_CAPTURE: "ledger.hold_captured",
+}
+
+
+def _audit_entry(entry: JournalEntry, postings: list[Posting], *, actor: str, extra: dict[str, Any] | None = None):
+    """Write the entry's audit record: the last write of the posting's transaction (it locks the chain head)."""
+    after = {
+        "transaction": entry.public_id,
+        "entry_type": entry.entry_type,
+        "amount_minor": entry.amount_minor,
+        "currency": entry.currency,
+        "from_account": entry.from_account.public_id if entry.from_account else None,
+        "to_account": entry.to_account.public_id if entry.to_account else None,
+        "description": entry.description,
+        "metadata": entry.metadata,
+        "reverses": entry.reverses.public_id if entry.reverses else None,
+        "idempotency_key": entry.idempotency_key,
+        "postings": [
+            {
+                "account": p.account.public_id,
+                "amount_minor": p.amount_minor,
+                "balance_after_minor": p.balance_after_minor,
+            }
+            for p in postings
+        ],
+        **(extra or {}),
+    }
+    audit_record(
+        action=_AUDIT_ACTIONS[entry.entry_type],
+        object_type="transaction",
+        object_id=entry.public_id,
+        after=after,
+        actor=actor,
+    )
 
 
 def _lock_for_posting(
@@ -265,7 +310,7 @@ def _post_simple(
         _check_usable(customer, customer_field)
         credit_customer = customer_field == "to_account"
         sign = 1 if credit_customer else -1
-        entry = _write_entry(
+        entry, postings = _write_entry(
             entry_type=entry_type,
             legs=[Leg(locked[internal.pk], -sign * amount_minor), Leg(customer, sign * amount_minor)],
             locked=locked,
@@ -280,6 +325,7 @@ def _post_simple(
             actor=actor,
             field_by_account={customer.pk: customer_field},
         )
+        _audit_entry(entry, postings, actor=actor)
         return PostingResult(entry, False)
 
 
@@ -459,7 +505,7 @@ def post_transfer(
                 raise _NeedsFx  # leaves the atomic block having written nothing
             _check_usable(source, "from_account")
             _check_usable(target, "to_account")
-            entry = _write_entry(
+            entry, postings = _write_entry(
                 entry_type=EntryType.TRANSFER,
                 legs=[Leg(source, -minor), Leg(target, minor)],
                 locked=locked,
@@ -474,6 +520,7 @@ def post_transfer(
                 actor=actor,
                 field_by_account={source.pk: "from_account", target.pk: "to_account"},
             )
+            _audit_entry(entry, postings, actor=actor)
             return PostingResult(entry, False)
     except _NeedsFx:
         return _post_fx_transfer(
@@ -528,7 +575,7 @@ def _post_fx_transfer(
                 "target_amount_minor": converted,
             },
         }
-        entry = _write_entry(
+        entry, postings = _write_entry(
             entry_type=EntryType.TRANSFER,
             legs=[
                 Leg(source, -minor),
@@ -548,6 +595,7 @@ def _post_fx_transfer(
             actor=actor,
             field_by_account={source.pk: "from_account"},
         )
+        _audit_entry(entry, postings, actor=actor)
         return PostingResult(entry, False)
 
 
@@ -580,7 +628,7 @@ def post_reversal(
         for account in locked.values():
             if account.status == AccountStatus.CLOSED:
                 raise AccountNotActive(f"account {account.public_id} is CLOSED", field="original_transaction")
-        entry = _write_entry(
+        entry, postings = _write_entry(
             entry_type=EntryType.REVERSAL,
             legs=[Leg(locked[p.account_id], -p.amount_minor) for p in originals],
             locked=locked,
@@ -596,6 +644,7 @@ def post_reversal(
             reverses=original,
             field_by_account={p.account_id: "original_transaction" for p in originals},
         )
+        _audit_entry(entry, postings, actor=actor)
         return PostingResult(entry, False)
 
 
@@ -659,7 +708,26 @@ def hold_place(
             idempotency_key=idempotency_key,
             request_fingerprint=fp if idempotency_key else "",
         )
+        audit_record(
+            action="ledger.hold_placed",
+            object_type="hold",
+            object_id=hold.public_id,
+            after=_hold_state(hold),
+            actor=actor,
+        )
         return HoldResult(hold, False)
+
+
+def _hold_state(hold: Hold) -> dict[str, Any]:
+    return {
+        "hold": hold.public_id,
+        "account": hold.account.public_id,
+        "amount_minor": hold.amount_minor,
+        "currency": hold.currency,
+        "status": hold.status,
+        "expires_at": hold.expires_at,
+        "description": hold.description,
+    }
 
 
 def _hold_get(hold_id: str) -> Hold:
@@ -710,7 +778,7 @@ def hold_capture(
         _check_hold_open(hold, now)
         _check_usable(locked[hold.account_id], "hold")
         _check_usable(locked[target.pk], "to_account")
-        entry = _write_entry(
+        entry, postings = _write_entry(
             entry_type=EntryType.HOLD_CAPTURE,
             legs=[Leg(locked[hold.account_id], -minor), Leg(locked[target.pk], minor)],
             locked=locked,
@@ -728,6 +796,7 @@ def hold_capture(
         )
         hold.status, hold.captured_minor, hold.capture_entry, hold.closed_at = HoldStatus.CAPTURED, minor, entry, now
         hold.save(update_fields=["status", "captured_minor", "capture_entry", "closed_at"])
+        _audit_entry(entry, postings, actor=actor, extra={"hold": hold.public_id, "hold_status": hold.status})
         return PostingResult(entry, False)
 
 
@@ -743,21 +812,61 @@ def hold_void(*, hold_id: str, actor: str = "system") -> Hold:
         _check_hold_open(hold, timezone.now())
         hold.status, hold.closed_at = HoldStatus.VOIDED, timezone.now()
         hold.save(update_fields=["status", "closed_at"])
+        audit_record(
+            action="ledger.hold_voided",
+            object_type="hold",
+            object_id=hold.public_id,
+            before={"status": HoldStatus.AUTHORIZED},
+            after={"status": hold.status, "closed_at": hold.closed_at},
+            actor=actor,
+        )
         return hold
 
 
+EXPIRE_BATCH = 200
+
+
 def holds_expire(*, now: datetime | None = None) -> int:
-    """Mark holds past their expiry as EXPIRED; return how many. (They stopped counting at expiry already.)"""
+    """Mark holds past their expiry as EXPIRED; return how many. (They stopped counting at expiry already.)
+
+    Works in batches, one transaction each, with one audit record per hold.
+    """
     now = now or timezone.now()
-    return Hold.objects.filter(status=HoldStatus.AUTHORIZED, expires_at__lte=now).update(
-        status=HoldStatus.EXPIRED, closed_at=now
-    )
+    total = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Hold.objects.select_for_update(no_key=True, skip_locked=True)
+                .filter(status=HoldStatus.AUTHORIZED, expires_at__lte=now)
+                .order_by("pk")
+                .values_list("pk", "public_id")[:EXPIRE_BATCH]
+            )
+            if not batch:
+                return total
+            Hold.objects.filter(pk__in=[pk for pk, _ in batch]).update(status=HoldStatus.EXPIRED, closed_at=now)
+            for _, public_id in batch:
+                audit_record(
+                    action="ledger.hold_expired",
+                    object_type="hold",
+                    object_id=public_id,
+                    before={"status": HoldStatus.AUTHORIZED},
+                    after={"status": HoldStatus.EXPIRED, "closed_at": now},
+                )
+        total += len(batch)
 
 
 # --- FX rates -------------------------------------------------------------------------------------------
 
 
-def fx_rate_set(*, base: str, quote: str, rate: object, valid_from: datetime | None = None, source: str = "") -> FxRate:
+def fx_rate_set(
+    *,
+    base: str,
+    quote: str,
+    rate: object,
+    valid_from: datetime | None = None,
+    source: str = "",
+    actor: str = "system",
+) -> FxRate:
     """Record a rate (1 base = ``rate`` quote). Rates are never edited; a newer one supersedes."""
     currency_exponent(base, field="base_currency")
     currency_exponent(quote, field="quote_currency")
@@ -768,9 +877,24 @@ def fx_rate_set(*, base: str, quote: str, rate: object, valid_from: datetime | N
         raise InvalidInput("rate must be positive", field="rate")
     if value != value.quantize(Decimal("1e-12")) or value >= Decimal("1e16"):
         raise InvalidInput("rate allows at most 16 integer and 12 decimal digits", field="rate")
-    return FxRate.objects.create(
-        base_currency=base, quote_currency=quote, rate=value, valid_from=valid_from or timezone.now(), source=source
-    )
+    with transaction.atomic():
+        fx_rate = FxRate.objects.create(
+            base_currency=base, quote_currency=quote, rate=value, valid_from=valid_from or timezone.now(), source=source
+        )
+        audit_record(
+            action="ledger.fx_rate_set",
+            object_type="fx_rate",
+            object_id=str(fx_rate.pk),
+            after={
+                "base_currency": base,
+                "quote_currency": quote,
+                "rate": format(value.normalize(), "f"),
+                "valid_from": fx_rate.valid_from,
+                "source": source,
+            },
+            actor=actor,
+        )
+        return fx_rate
 
 
 def transaction_get(*, public_id: str) -> JournalEntry:

@@ -119,7 +119,8 @@ def test_missing_config_file():
 
 
 def test_config_argument_is_taken_from_argv(monkeypatch):
-    monkeypatch.delenv("QENEX_CONFIG", raising=False)
+    # setenv first so monkeypatch restores the original (absent) value after extract_config_argument writes it
+    monkeypatch.setenv("QENEX_CONFIG", "placeholder")
     assert config.extract_config_argument(["manage.py", "--config", "c.json", "check"]) == ["manage.py", "check"]
     assert os.environ["QENEX_CONFIG"] == "c.json"
     assert config.extract_config_argument(["manage.py", "--config=d.json"]) == ["manage.py"]
@@ -159,10 +160,17 @@ def test_bad_config_file_stops_manage_py_with_a_clear_message(tmp_path):
     assert "api.port='8080' is invalid" in result.stderr
 
 
-def test_production_settings_pass_the_deploy_check():
+def test_production_settings_pass_the_deploy_check(tmp_path):
     import secrets
 
-    env = {"QENEX_SECRET_KEY": secrets.token_urlsafe(64), "QENEX_ALLOWED_HOSTS": "bank.example"}
+    from apps.audit.signing import write_key_file
+
+    write_key_file(tmp_path / "audit.key")  # production refuses to run without an audit signing key
+    env = {
+        "QENEX_SECRET_KEY": secrets.token_urlsafe(64),
+        "QENEX_ALLOWED_HOSTS": "bank.example",
+        "QENEX_AUDIT_SIGNING_KEY_FILE": str(tmp_path / "audit.key"),
+    }
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
 

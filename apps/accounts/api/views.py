@@ -8,6 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts import selectors, services
+from apps.approvals.api.gate import account_status_four_eyes, is_staff_session, submit_for_approval
+from apps.approvals.models import ApprovalKind
 from apps.core.api.idempotency import actor_of, idempotency_key_from
 from apps.core.api.pagination import IdCursorPagination
 
@@ -66,7 +68,8 @@ class AccountDetailView(APIView):
 
 class AccountStatusView(APIView):
     required_scopes = {"POST": "accounts:write"}
-    staff_permissions = {"POST": "accounts.change_account"}
+    # Staff: freeze_account to freeze, unfreeze_account to request an unfreeze (202, four-eyes), else change_account.
+    staff_permissions = {"POST": ("accounts.freeze_account", "accounts.unfreeze_account", "accounts.change_account")}
 
     @extend_schema(
         summary="Change an account's status (ACTIVE, FROZEN, CLOSED)",
@@ -76,6 +79,9 @@ class AccountStatusView(APIView):
     def post(self, request, account_id: str):
         data = AccountStatusSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        pending = account_status_four_eyes(request, account_id=account_id, status_to=data.validated_data["status"])
+        if pending is not None:
+            return pending
         account = services.account_change_status(
             public_id=account_id, status=data.validated_data["status"], actor=actor_of(request)
         )
@@ -84,7 +90,7 @@ class AccountStatusView(APIView):
 
 class AccountOverdraftView(APIView):
     required_scopes = {"POST": "accounts:write"}
-    staff_permissions = {"POST": "accounts.change_account"}
+    staff_permissions = {"POST": "accounts.change_overdraft_limit"}  # staff: always four-eyes (202)
 
     @extend_schema(
         summary="Set an account's overdraft limit",
@@ -94,6 +100,9 @@ class AccountOverdraftView(APIView):
     def post(self, request, account_id: str):
         data = AccountOverdraftSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        if is_staff_session(request):
+            payload = {"account": account_id, "overdraft_limit": data.validated_data["overdraft_limit"]}
+            return submit_for_approval(request, kind=ApprovalKind.OVERDRAFT_LIMIT, payload=payload)
         account = services.account_set_overdraft_limit(
             public_id=account_id, limit=data.validated_data["overdraft_limit"], actor=actor_of(request)
         )

@@ -11,10 +11,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.selectors import account_get
+from apps.approvals.api.gate import posting_needs_four_eyes, submit_for_approval
+from apps.approvals.models import ApprovalKind
 from apps.core.api.idempotency import actor_of, idempotency_key_from
 from apps.core.api.pagination import AscendingIdCursorPagination, IdCursorPagination
 from apps.core.errors import DomainError, InvalidInput
 from apps.core.money import active_currencies, format_amount
+from apps.iam.permissions import require_staff_permission
 from apps.ledger import selectors, services
 from apps.ledger.metrics import TRANSACTION_DURATION, TRANSACTION_ERRORS_TOTAL
 from apps.ledger.models import FxRate, Hold
@@ -72,7 +75,9 @@ def _post(entry_type: str, call):
 
 class TransactionListCreateView(generics.ListAPIView):
     required_scopes = {"GET": "transactions:read", "POST": "transactions:write"}
-    staff_permissions = {"GET": "ledger.view_journalentry", "POST": "ledger.add_journalentry"}
+    # Staff: post_transaction (above the approval threshold: 202 with a four-eyes request instead);
+    # REVERSAL also needs reverse_transaction.
+    staff_permissions = {"GET": "ledger.view_journalentry", "POST": "ledger.post_transaction"}
     serializer_class = TransactionSerializer
     pagination_class = IdCursorPagination
 
@@ -103,6 +108,7 @@ class TransactionListCreateView(generics.ListAPIView):
         kind = v.pop("type")
         actor = actor_of(request)
         if kind == "REVERSAL":
+            require_staff_permission(request, "ledger.reverse_transaction")
             result = _post(
                 kind,
                 lambda: services.post_reversal(
@@ -113,6 +119,10 @@ class TransactionListCreateView(generics.ListAPIView):
                 ),
             )
             return _posting_response(result)
+        if posting_needs_four_eyes(request, amount=v["amount"], currency=v["currency"]):
+            payload = {"type": kind, **{f: v.get(f) for f in ("from_account", "to_account", "amount", "currency")}}
+            payload.update(description=v["description"], metadata=v["metadata"])
+            return submit_for_approval(request, kind=ApprovalKind.POSTING, payload=payload, idempotency_key=key)
         common = {
             "amount": v["amount"],
             "currency": v["currency"],
@@ -146,7 +156,7 @@ class TransactionDetailView(APIView):
 
 class TransactionReverseView(APIView):
     required_scopes = {"POST": "transactions:write"}
-    staff_permissions = {"POST": "ledger.add_journalentry"}
+    staff_permissions = {"POST": "ledger.reverse_transaction"}
 
     @extend_schema(
         summary="Reverse a transaction",
@@ -325,6 +335,7 @@ class FxRateListCreateView(generics.ListAPIView):
             rate=v["rate"],
             valid_from=v.get("valid_from"),
             source=v.get("source", ""),
+            actor=actor_of(request),
         )
         return Response(FxRateSerializer(rate).data, status=status.HTTP_201_CREATED)
 

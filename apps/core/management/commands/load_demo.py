@@ -4,6 +4,7 @@ Safe to run again: the accounts and postings use idempotency keys, so nothing is
 production mode.
 """
 
+import os
 import secrets
 
 from django.conf import settings
@@ -85,3 +86,18 @@ class Command(BaseCommand):
         self.stdout.write(f"  accounts: {alice.public_id} (USD), {bob.public_id} (USD), {claire.public_id} (EUR)")
         self.stdout.write(f"  API key written to {token_file}:  export TOKEN=$(cat {token_file})")
         self.stdout.write(f"  {staff_line}")
+        self.stdout.write(_mfa_hint(User.objects.get(username="admin")))
+
+
+def _mfa_hint(user) -> str:
+    """Staff sign-in needs a second factor: say where to enrol an authenticator app (or that it is done)."""
+    from apps.access.selectors import mfa_is_enrolled
+
+    port = os.environ.get("QENEX_API_PORT", "8080")
+    if mfa_is_enrolled(user=user):
+        return "  two-factor: 'admin' has an authenticator; sign in with its code (or a backup code)"
+    return (
+        f"  two-factor: sign in at http://127.0.0.1:{port}/login/ and you are taken to /mfa/enrol/ - scan the QR "
+        "code with an authenticator app (Google Authenticator, Aegis, 1Password...), enter its code, keep the "
+        "backup codes"
+    )

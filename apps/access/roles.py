@@ -1,0 +1,135 @@
+"""Staff roles: Django groups with explicit permissions. This module is the permission matrix.
+
+A data migration (``access.0002_roles``) creates the groups; a ``post_migrate`` hook re-applies the matrix
+additively after every ``migrate`` (and after a test database flush), so a permission added here reaches
+existing databases. Removing a permission from a group is a deliberate step in the admin.
+
+Custom permissions exist where a model permission would be too coarse:
+
+* ``ledger.post_transaction``    post deposits, withdrawals, transfers and fees (above the approval
+                                 threshold a staff posting becomes a four-eyes request instead)
+* ``ledger.reverse_transaction`` reverse a posted transaction
+* ``ledger.post_adjustment``     request a manual adjustment (always four-eyes)
+* ``accounts.freeze_account``    freeze an account (ACTIVE -> FROZEN), immediately
+* ``accounts.unfreeze_account``  request an unfreeze (FROZEN -> ACTIVE), always four-eyes
+* ``accounts.change_overdraft_limit`` request an overdraft limit change, always four-eyes
+* ``approvals.approve_request``  approve or reject any approval request (never one's own)
+* ``approvals.approve_compliance_request`` approve or reject compliance requests (account unfreezes)
+* ``access.unlock_user``         unlock a staff login locked after failed attempts
+"""
+
+from __future__ import annotations
+
+TELLER = "teller"
+OPERATIONS = "operations"
+COMPLIANCE_OFFICER = "compliance_officer"
+AUDITOR = "auditor"
+ADMINISTRATOR = "administrator"
+
+# (app_label, model, codename, name) for permissions no model's Meta declares.
+CUSTOM_PERMISSIONS = [
+    ("ledger", "journalentry", "post_transaction", "Can post deposits, withdrawals, transfers and fees"),
+    ("ledger", "journalentry", "reverse_transaction", "Can reverse a transaction"),
+    ("ledger", "journalentry", "post_adjustment", "Can request a manual adjustment (four-eyes)"),
+    ("accounts", "account", "freeze_account", "Can freeze an account"),
+    ("accounts", "account", "unfreeze_account", "Can request an account unfreeze (four-eyes)"),
+    ("accounts", "account", "change_overdraft_limit", "Can request an overdraft limit change (four-eyes)"),
+]
+
+VIEW_BUSINESS = [
+    "accounts.view_account",
+    "ledger.view_journalentry",
+    "ledger.view_posting",
+    "ledger.view_accountbalance",
+    "ledger.view_hold",
+    "ledger.view_fxrate",
+    "approvals.view_approvalrequest",
+]
+VIEW_ALL = VIEW_BUSINESS + [
+    "access.view_loginstate",
+    "access.view_accessevent",
+    "auth.view_user",
+    "auth.view_group",
+    "auth.view_permission",
+    "iam.view_apiclient",
+    "iam.view_apikey",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    TELLER: VIEW_BUSINESS
+    + [
+        "accounts.add_account",
+        "ledger.post_transaction",
+    ],
+    OPERATIONS: VIEW_BUSINESS
+    + [
+        "accounts.add_account",
+        "accounts.change_account",
+        "accounts.freeze_account",
+        "accounts.unfreeze_account",
+        "accounts.change_overdraft_limit",
+        "ledger.post_transaction",
+        "ledger.reverse_transaction",
+        "ledger.post_adjustment",
+        "ledger.add_hold",
+        "ledger.change_hold",
+        "ledger.add_fxrate",
+    ],
+    COMPLIANCE_OFFICER: VIEW_ALL
+    + [
+        "accounts.freeze_account",
+        "accounts.unfreeze_account",
+        "approvals.approve_compliance_request",
+    ],
+    AUDITOR: list(VIEW_ALL),
+    ADMINISTRATOR: VIEW_ALL
+    + [
+        "auth.add_user",
+        "auth.change_user",
+        "auth.add_group",
+        "auth.change_group",
+        "otp_totp.view_totpdevice",
+        "otp_totp.delete_totpdevice",
+        "otp_static.view_staticdevice",
+        "otp_static.delete_staticdevice",
+        "access.unlock_user",
+        "approvals.approve_request",
+        "approvals.approve_compliance_request",
+        "iam.add_apiclient",
+        "iam.change_apiclient",
+    ],
+}
+
+
+def apply_roles(apps, *, create_model_permissions: bool = True) -> None:
+    """Create the custom permissions and the groups, and add each group's permissions (never removes).
+
+    ``apps`` is a registry: the migration's historical one, or ``django.apps.apps``.
+    """
+    from django.contrib.auth.management import create_permissions
+
+    ContentType = apps.get_model("contenttypes", "ContentType")
+    Permission = apps.get_model("auth", "Permission")
+    Group = apps.get_model("auth", "Group")
+
+    if create_model_permissions:  # during migrate, model permissions appear only after the last migration
+        for app_config in apps.get_app_configs():
+            had_module = getattr(app_config, "models_module", None)
+            app_config.models_module = had_module or True
+            create_permissions(app_config, apps=apps, verbosity=0)
+            app_config.models_module = had_module
+
+    for app_label, model, codename, name in CUSTOM_PERMISSIONS:
+        content_type, _ = ContentType.objects.get_or_create(app_label=app_label, model=model)
+        Permission.objects.get_or_create(content_type=content_type, codename=codename, defaults={"name": name})
+
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = []
+        for perm in perms:
+            app_label, codename = perm.split(".", 1)
+            found = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            if found is None:
+                raise LookupError(f"role {role}: permission {perm} does not exist")
+            wanted.append(found)
+        group.permissions.add(*wanted)

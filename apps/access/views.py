@@ -1,0 +1,113 @@
+"""Staff sign-in pages: password (with lockout), then the OTP step, or enrolment for a first sign-in."""
+
+from __future__ import annotations
+
+import base64
+from urllib.parse import urlencode
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django_otp import login as otp_login
+
+from . import services
+from .errors import MfaDeviceNotFound
+from .qr import qr_svg_data_uri
+from .selectors import mfa_is_enrolled
+
+PENDING_DEVICE_SESSION_KEY = "qenex_mfa_pending_device"
+
+
+class StaffAuthenticationForm(AuthenticationForm):
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "locked": "This login is locked after too many failed attempts. Ask an administrator to unlock it.",
+    }
+
+    def get_invalid_login_error(self):
+        if getattr(self.request, "qenex_login_locked", False):
+            return ValidationError(self.error_messages["locked"], code="locked")
+        return super().get_invalid_login_error()
+
+
+class StaffLoginView(auth_views.LoginView):
+    form_class = StaffAuthenticationForm
+
+
+def _next_url(request, default: str = "/") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or default
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default
+
+
+def _already_verified(request) -> bool:
+    return bool(getattr(request.user, "is_verified", None) and request.user.is_verified())
+
+
+@never_cache
+@sensitive_post_parameters("token")
+@login_required
+def mfa_verify(request):
+    """Ask for a code from the authenticator app (or a backup code) and mark the session verified."""
+    if _already_verified(request):
+        return redirect(_next_url(request))
+    if not mfa_is_enrolled(user=request.user):
+        return redirect(f"{reverse('mfa-enrol')}?{urlencode({'next': _next_url(request)})}")
+    error = ""
+    if request.method == "POST":
+        device = services.mfa_verify(user=request.user, token=request.POST.get("token", ""))
+        if device is not None:
+            otp_login(request, device)
+            request.session.cycle_key()
+            return redirect(_next_url(request))
+        error = "That code is not valid (codes are single-use and expire after 30 seconds)."
+    return render(request, "access/verify.html", {"error": error, "next": _next_url(request)})
+
+
+@never_cache
+@sensitive_post_parameters("token")
+@login_required
+def mfa_enrol(request):
+    """Enrol an authenticator: show its QR code, confirm with a first code, show backup codes once."""
+    if mfa_is_enrolled(user=request.user):
+        if _already_verified(request):
+            return redirect(_next_url(request))
+        return redirect(f"{reverse('mfa-verify')}?{urlencode({'next': _next_url(request)})}")
+    error = ""
+    if request.method == "POST":
+        try:
+            result = services.mfa_totp_device_confirm(
+                user=request.user,
+                device_id=int(request.session.get(PENDING_DEVICE_SESSION_KEY, 0)),
+                token=request.POST.get("token", "").strip(),
+            )
+        except MfaDeviceNotFound:
+            result = None
+            error = "The enrolment expired; scan the new code below."
+        if result is not None and result.confirmed:
+            request.session.pop(PENDING_DEVICE_SESSION_KEY, None)
+            otp_login(request, result.device)
+            request.session.cycle_key()
+            return render(
+                request, "access/backup_codes.html", {"codes": result.backup_codes, "next": _next_url(request)}
+            )
+        error = error or "That code is not valid; wait for the next code in the app and try again."
+    device = services.mfa_totp_device_start(user=request.user)
+    request.session[PENDING_DEVICE_SESSION_KEY] = device.pk
+    return render(
+        request,
+        "access/enrol.html",
+        {
+            "qr": qr_svg_data_uri(device.config_url),
+            "secret": base64.b32encode(device.bin_key).decode("ascii"),
+            "error": error,
+            "next": _next_url(request),
+        },
+    )

@@ -1,0 +1,36 @@
+from rest_framework import serializers
+
+from apps.approvals.models import ApprovalKind, ApprovalRequest
+
+
+class ApprovalSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id")
+    maker = serializers.CharField(source="maker.username")
+    checker = serializers.CharField(source="checker.username", allow_null=True, default=None)
+
+    class Meta:
+        model = ApprovalRequest
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "payload",
+            "maker",
+            "checker",
+            "reason",
+            "result_ref",
+            "error_code",
+            "error_message",
+            "created_at",
+            "decided_at",
+            "executed_at",
+        ]
+
+
+class ApprovalCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ApprovalKind.choices)
+    payload = serializers.DictField()
+
+
+class ApprovalDecisionSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)

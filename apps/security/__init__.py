@@ -1,0 +1,1 @@
+"""Data protection: envelope encryption of PII at rest, KEKs in an HSM, blind indexes, PQ sealing."""

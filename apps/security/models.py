@@ -1,0 +1,37 @@
+"""Key-encryption-key versions: which KEK version new data keys are wrapped under, and which still decrypt."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class KekState(models.TextChoices):
+    ACTIVE = "ACTIVE"  # wraps new data keys; exactly one per KEK
+    DECRYPT_ONLY = "DECRYPT_ONLY"  # superseded; still unwraps rows not yet re-wrapped
+    RETIRED = "RETIRED"  # no row references it any more (the HSM key is kept until an operator destroys it)
+
+
+class KekVersion(models.Model):
+    kek_id = models.CharField(max_length=48, help_text="HSM key label base, or the software KEK id")
+    version = models.PositiveIntegerField()
+    provider = models.CharField(max_length=16)
+    state = models.CharField(max_length=16, choices=KekState.choices, default=KekState.ACTIVE)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.CharField(max_length=150, default="system")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kek_id", "version"], name="kek_version_unique"),
+            models.UniqueConstraint(
+                fields=["kek_id"], condition=Q(state=KekState.ACTIVE), name="kek_one_active_version"
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="kek_version_gte_1"),
+            models.CheckConstraint(condition=Q(state__in=[s.value for s in KekState]), name="kek_state_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kek_id}.v{self.version} ({self.state})"
