@@ -17,4 +17,5 @@ USER qenex
 EXPOSE 8080
 HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/health')"
 # Run `python manage.py migrate` as a release step before starting new web pods.
-CMD ["sh", "-c", "daphne -b 0.0.0.0 -p ${QENEX_API_PORT:-8080} qenex.asgi:application"]
+ENV QENEX_API_HOST=0.0.0.0
+CMD ["python", "manage.py", "serve"]

@@ -25,7 +25,7 @@ run: install
 	$(BIN)/python manage.py migrate --noinput -v0 && \
 	$(BIN)/python manage.py collectstatic --noinput -v0 && \
 	$(BIN)/python manage.py load_demo && \
-	exec $(BIN)/daphne -b $${QENEX_API_HOST:-127.0.0.1} -p $${QENEX_API_PORT:-8080} qenex.asgi:application
+	exec $(BIN)/python manage.py serve
 
 lint: install
 	$(BIN)/ruff check .
