@@ -38,16 +38,28 @@ class _LivePublisher:
                 self._loop, self._pid = loop, os.getpid()
             return self._loop
 
-    def publish(self, coro) -> None:
+    def publish(self, make_coro) -> None:
+        """Run ``make_coro()``: inline for the in-memory layer, else (or inside a running loop) in the background."""
         from django.conf import settings
 
-        if "RedisChannelLayer" not in settings.CHANNEL_LAYERS["default"]["BACKEND"]:
+        in_memory = "RedisChannelLayer" not in settings.CHANNEL_LAYERS["default"]["BACKEND"]
+        if in_memory and not _loop_running_here():
+
             async def run_inline() -> None:
-                await coro
+                await make_coro()
 
             async_to_sync(run_inline)()
             return
-        asyncio.run_coroutine_threadsafe(coro, self._ensure_loop())
+        asyncio.run_coroutine_threadsafe(make_coro(), self._ensure_loop())
+
+
+def _loop_running_here() -> bool:
+    """True when this thread already runs an event loop (async_to_sync cannot be used from it)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 _publisher = _LivePublisher()
@@ -70,7 +82,7 @@ def entry_posted(entry, balances: list[tuple[str, str, int]]) -> None:
         TRANSACTIONS_TOTAL.labels(entry_type, currency).inc()
         TRANSACTION_AMOUNT_SUM.labels(entry_type, currency).inc(float(from_minor_units(amount_minor, currency)))
         try:
-            _publisher.publish(_send_balance_updates(public_id, balances))
+            _publisher.publish(lambda: _send_balance_updates(public_id, balances))
         except Exception:  # noqa: BLE001 - a live-update failure must never affect a committed posting
             logger.warning("could not publish balance update for %s", public_id, exc_info=True)
 
