@@ -36,6 +36,8 @@ class AccessEventKind(models.TextChoices):
     OTP_FAILED = "OTP_FAILED"
     OTP_VERIFIED = "OTP_VERIFIED"
     MFA_ENROLLED = "MFA_ENROLLED"
+    BACKUP_CODES_ISSUED = "BACKUP_CODES_ISSUED"
+    MFA_DEVICE_RESET = "MFA_DEVICE_RESET"
 
 
 class AccessEvent(models.Model):

@@ -47,6 +47,10 @@ def _next_url(request, default: str = "/") -> str:
     return default
 
 
+def _throttled_message(wait_seconds: int) -> str:
+    return f"Too many attempts: wait {wait_seconds} second{'s' if wait_seconds != 1 else ''} and try again."
+
+
 def _already_verified(request) -> bool:
     return bool(getattr(request.user, "is_verified", None) and request.user.is_verified())
 
@@ -62,12 +66,15 @@ def mfa_verify(request):
         return redirect(f"{reverse('mfa-enrol')}?{urlencode({'next': _next_url(request)})}")
     error = ""
     if request.method == "POST":
-        device = services.mfa_verify(user=request.user, token=request.POST.get("token", ""))
-        if device is not None:
-            otp_login(request, device)
+        result = services.mfa_verify(user=request.user, token=request.POST.get("token", ""))
+        if result.device is not None:
+            otp_login(request, result.device)
             request.session.cycle_key()
             return redirect(_next_url(request))
-        error = "That code is not valid (codes are single-use and expire after 30 seconds)."
+        if result.wait_seconds:
+            error = _throttled_message(result.wait_seconds)
+        else:
+            error = "That code is not valid (codes are single-use and expire after 30 seconds)."
     return render(request, "access/verify.html", {"error": error, "next": _next_url(request)})
 
 
@@ -98,6 +105,8 @@ def mfa_enrol(request):
             return render(
                 request, "access/backup_codes.html", {"codes": result.backup_codes, "next": _next_url(request)}
             )
+        if not error and result.wait_seconds:
+            error = _throttled_message(result.wait_seconds)
         error = error or "That code is not valid; wait for the next code in the app and try again."
     device = services.mfa_totp_device_start(user=request.user)
     request.session[PENDING_DEVICE_SESSION_KEY] = device.pk

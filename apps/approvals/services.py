@@ -4,6 +4,13 @@
 approve), then runs the operation through the owning app's service *outside* that transaction, then
 records the outcome in a second short transaction. The operation carries ``approval:<public id>`` as its
 idempotency key, so even a repeated execution (``approval_execute`` after a crash) posts at most once.
+
+Every change of a request reaches the audit trail (``approval.requested``, ``approval.approved``,
+``approval.rejected``, ``approval.executed``, ``approval.failed``) as the last write of the transaction that
+changes the row. ``audit_record`` locks the chain head until commit and the operation's services lock
+accounts, so the decision and the outcome are committed on their own, before and after the operation: the
+decision's transaction is durable (never nested in a caller's), so the operation never runs after an
+audit write in the same transaction. A refused decision raises before anything is written.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from django.utils import timezone
 from apps.accounts import services as account_services
 from apps.accounts.models import AccountStatus, AccountType
 from apps.accounts.selectors import account_get
+from apps.audit.services import audit_record
 from apps.core.errors import DomainError, IdempotencyConflict, InvalidInput
 from apps.core.idempotency import check_key
 from apps.ledger import services as ledger_services
@@ -37,6 +45,48 @@ MAKER_PERMISSIONS = {
 }
 POSTING_TYPES = {"DEPOSIT", "WITHDRAWAL", "TRANSFER", "FEE"}
 MAX_REASON = 500
+# The payload fields an audit record repeats: what the operation does, never free text (description,
+# metadata) that may carry customer data into a trail that can never be erased.
+AUDIT_PAYLOAD_FIELDS = (
+    "type",
+    "amount",
+    "currency",
+    "from_account",
+    "to_account",
+    "account",
+    "direction",
+    "overdraft_limit",
+)
+
+
+def _payload_summary(payload: dict[str, Any]) -> dict[str, Any]:
+    return {name: payload[name] for name in AUDIT_PAYLOAD_FIELDS if name in payload}
+
+
+def _audit(approval: ApprovalRequest, *, action: str, before_status: str | None, actor: str, user_id: int) -> None:
+    """Write the request's audit record: the last write of the transaction that changed its row."""
+    after: dict[str, Any] = {
+        "status": approval.status,
+        "kind": approval.kind,
+        "maker": approval.maker.get_username(),
+        "checker": approval.checker.get_username() if approval.checker_id else None,
+        "payload": _payload_summary(approval.payload),
+    }
+    if approval.reason:
+        after["reason"] = approval.reason
+    if approval.result_ref:
+        after["result_ref"] = approval.result_ref
+    if approval.error_code:
+        after["error_code"], after["error_message"] = approval.error_code, approval.error_message
+    audit_record(
+        action=action,
+        object_type="approval",
+        object_id=approval.public_id,
+        before=None if before_status is None else {"status": before_status},
+        after=after,
+        actor=actor,
+        user_id=user_id,
+    )
 
 
 def _require(payload: dict[str, Any], *names: str) -> None:
@@ -112,6 +162,7 @@ def approval_request(
                 )
             return existing
     approval = ApprovalRequest.objects.create(kind=kind, payload=payload, maker=maker, idempotency_key=idempotency_key)
+    _audit(approval, action="approval.requested", before_status=None, actor=maker.get_username(), user_id=maker.pk)
     logger.info("approval requested %s %s by %s", approval.public_id, kind, maker.get_username())
     return approval
 
@@ -153,7 +204,7 @@ def _check_reason(reason: str, *, required: bool) -> str:
 def approval_approve(*, public_id: str, checker: AbstractBaseUser, reason: str = "") -> ApprovalRequest:
     """Approve a pending request (never one's own) and execute it; return it EXECUTED or FAILED."""
     reason = _check_reason(reason, required=False)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         approval = _lock(public_id)
         _check_checker(approval, checker)
         approval.status = ApprovalStatus.APPROVED
@@ -161,6 +212,13 @@ def approval_approve(*, public_id: str, checker: AbstractBaseUser, reason: str =
         approval.reason = reason
         approval.decided_at = timezone.now()
         approval.save(update_fields=["status", "checker", "reason", "decided_at"])
+        _audit(
+            approval,
+            action="approval.approved",
+            before_status=ApprovalStatus.PENDING,
+            actor=checker.get_username(),
+            user_id=checker.pk,
+        )
     logger.info("approval approved %s by %s", public_id, checker.get_username())
     return approval_execute(public_id=public_id)
 
@@ -176,6 +234,13 @@ def approval_reject(*, public_id: str, checker: AbstractBaseUser, reason: str) -
     approval.reason = reason
     approval.decided_at = timezone.now()
     approval.save(update_fields=["status", "checker", "reason", "decided_at"])
+    _audit(
+        approval,
+        action="approval.rejected",
+        before_status=ApprovalStatus.PENDING,
+        actor=checker.get_username(),
+        user_id=checker.pk,
+    )
     logger.info("approval rejected %s by %s", public_id, checker.get_username())
     return approval
 
@@ -239,7 +304,10 @@ def approval_execute(*, public_id: str) -> ApprovalRequest:
     Safe to call again for a request left APPROVED by a crash: the idempotency key makes the posting
     service answer with the entry it already wrote.
     """
-    approval = ApprovalRequest.objects.select_related("maker", "checker").filter(public_id=public_id).first()
+    # Durable: the operation's services lock accounts, which must never happen in a transaction that already
+    # wrote an audit record (a caller's), so running inside a caller's transaction is refused up front.
+    with transaction.atomic(durable=True):
+        approval = ApprovalRequest.objects.select_related("maker", "checker").filter(public_id=public_id).first()
     if approval is None:
         raise ApprovalNotFound(f"no approval request {public_id}", field="approval")
     if approval.status != ApprovalStatus.APPROVED:
@@ -259,5 +327,12 @@ def approval_execute(*, public_id: str) -> ApprovalRequest:
             approval.status, approval.error_code = ApprovalStatus.FAILED, error.code
             approval.error_message = error.message[:500]
         approval.save(update_fields=["status", "result_ref", "error_code", "error_message", "executed_at"])
+        _audit(
+            approval,
+            action="approval.executed" if error is None else "approval.failed",
+            before_status=ApprovalStatus.APPROVED,
+            actor=_actor(approval),
+            user_id=approval.checker_id,
+        )
     logger.info("approval %s %s %s", public_id, approval.status, result_ref or approval.error_code)
     return approval

@@ -1,0 +1,72 @@
+"""Helpers for tests of what reaches the audit trail: the records a block wrote, and the lock rule.
+
+``audit_record`` locks the chain head until commit, so in each transaction it must be the last write, and no
+row may be locked after it. Inside a test every service transaction is a savepoint of the test's own
+transaction; a statement outside any savepoint would be a transaction of its own in production.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import connection
+
+from apps.audit.models import AuditRecord
+
+AUDIT_TABLES = ('"audit_auditrecord"', '"audit_auditchainhead"')
+WRITE_OR_LOCK = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b|\bFOR (NO KEY )?UPDATE\b|\bFOR (KEY )?SHARE\b", re.I)
+
+
+class SqlLog:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        self.statements.append(sql)
+        return execute(sql, params, many, context)
+
+    @property
+    def audit_writes(self) -> int:
+        return sum(1 for sql in self.statements if sql.lstrip().upper().startswith('INSERT INTO "AUDIT_AUDITRECORD"'))
+
+    def violations(self) -> list[str]:
+        """Statements that write or lock a row after an audit write of the same transaction."""
+        depth, audited, found = 0, False, []
+        for sql in self.statements:
+            head = sql.lstrip().upper()
+            if head.startswith("SAVEPOINT"):
+                depth += 1
+                continue
+            if head.startswith("RELEASE SAVEPOINT"):
+                depth -= 1
+                audited = audited and depth > 0
+                continue
+            if head.startswith("ROLLBACK TO SAVEPOINT"):
+                continue
+            writes = WRITE_OR_LOCK.search(sql) is not None
+            if any(table in sql for table in AUDIT_TABLES):
+                audited = audited or writes  # the chain head locked, a record appended (reads do not count)
+            elif audited and writes:
+                found.append(sql)
+            if depth == 0:
+                audited = False  # an autocommit statement is a transaction of its own
+        return found
+
+
+@contextmanager
+def sql_log() -> Iterator[SqlLog]:
+    log = SqlLog()
+    with connection.execute_wrapper(log):
+        yield log
+
+
+def last_sequence() -> int:
+    record = AuditRecord.objects.order_by("-sequence").first()
+    return record.sequence if record else 0
+
+
+def records_since(sequence: int, prefix: str = "") -> list[AuditRecord]:
+    """The records appended after ``sequence`` (whose action starts with ``prefix``), oldest first."""
+    return list(AuditRecord.objects.filter(sequence__gt=sequence, action__startswith=prefix).order_by("sequence"))
