@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "apps.access.webauthn_app.QenexWebAuthnConfig",  # django-otp-webauthn: security keys (FIDO2)
     "apps.core",
     "apps.security",
     "apps.iam",
@@ -236,15 +237,23 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "apps.iam.throttling.ApiKeyRateThrottle",
+        "apps.iam.throttling.IpRateThrottle",
     ],
+    # 0: the client address is the socket's; set to the number of trusted proxies in front of the app.
+    "NUM_PROXIES": env.int("QENEX_NUM_PROXIES", default=0),
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("QENEX_THROTTLE_ANON", default="60/minute"),
         "api_key": env.str("QENEX_THROTTLE_API_KEY", default="6000/minute"),
+        "ip": env.str("QENEX_THROTTLE_IP", default="12000/minute"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 if QENEX_ENV == "test":
-    REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"anon": "100000/minute", "api_key": "1000000/minute"}
+    REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+        "anon": "100000/minute",
+        "api_key": "1000000/minute",
+        "ip": "1000000/minute",
+    }
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "QENEX API",
@@ -279,6 +288,15 @@ SECURE_REFERRER_POLICY = "same-origin"
 # Staff sign-in: failures counted and locked after QENEX["security"]["max_login_attempts"]; then TOTP (django-otp).
 AUTHENTICATION_BACKENDS = ["apps.access.backends.LockoutModelBackend"]
 OTP_TOTP_ISSUER = "QENEX"
+# Security keys (FIDO2/WebAuthn via django-otp-webauthn) as a second kind of MFA device. A key is bound to the
+# relying party ID (the host name); changing it later makes every registered key unusable. Production has no
+# default: the check qenex_access.E101 fails until QENEX_WEBAUTHN_RP_ID and QENEX_WEBAUTHN_ORIGINS are set.
+OTP_WEBAUTHN_RP_ID = env.str("QENEX_WEBAUTHN_RP_ID", default="" if PRODUCTION else "localhost")
+OTP_WEBAUTHN_RP_NAME = env.str("QENEX_WEBAUTHN_RP_NAME", default="QENEX")
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
+    "QENEX_WEBAUTHN_ORIGINS", default=[] if PRODUCTION else [f"http://localhost:{QENEX['api']['port']}"]
+)
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False  # a key is a second factor: the password (and its lockout) comes first
 # Four-eyes: staff postings above this need a second person's approval. Major units; one amount for every
 # currency ("10000") or per currency ("USD=10000,EUR=9000,JPY=1500000,*=10000").
 QENEX_APPROVAL_THRESHOLD = env.str("QENEX_APPROVAL_THRESHOLD", default="10000")

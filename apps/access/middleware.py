@@ -17,7 +17,8 @@ from django.urls import reverse
 from .selectors import mfa_is_enrolled
 
 # Paths a password-only session may reach. /api/ is handled by OTPSessionAuthentication.
-_OPEN_PREFIXES = ("/api/", "/health", "/metrics", "/favicon.ico")
+# /mfa/webauthn/ holds the security-key ceremonies of the OTP step; views_webauthn checks who may use them.
+_OPEN_PREFIXES = ("/api/", "/health", "/metrics", "/favicon.ico", "/mfa/webauthn/")
 
 DEFAULT_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "

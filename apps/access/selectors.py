@@ -13,10 +13,14 @@ def login_is_locked(*, user: AbstractBaseUser) -> bool:
 
 
 def mfa_is_enrolled(*, user: AbstractBaseUser) -> bool:
-    """True when the user has a confirmed authenticator (backup codes alone do not count)."""
+    """True when the user has a confirmed authenticator or security key (backup codes alone do not count)."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
+    from django_otp_webauthn.models import WebAuthnCredential
 
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return (
+        TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        or WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
+    )
 
 
 def mfa_devices(*, user: AbstractBaseUser) -> list:

@@ -11,3 +11,17 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         if key is None:
             return None
         return self.cache_format % {"scope": self.scope, "ident": key.prefix}
+
+
+class IpRateThrottle(SimpleRateThrottle):
+    """Every caller per source IP, authenticated or not.
+
+    Bounds one machine that holds many keys. The client address is the socket's, unless
+    ``QENEX_NUM_PROXIES`` says how many trusted proxies append to X-Forwarded-For: a header a client can
+    write itself must never choose its own rate-limit bucket.
+    """
+
+    scope = "ip"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

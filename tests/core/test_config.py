@@ -170,6 +170,8 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
         "QENEX_SECRET_KEY": secrets.token_urlsafe(64),
         "QENEX_ALLOWED_HOSTS": "bank.example",
         "QENEX_AUDIT_SIGNING_KEY_FILE": str(tmp_path / "audit.key"),
+        "QENEX_WEBAUTHN_RP_ID": "bank.example",  # security keys: production has no default relying party
+        "QENEX_WEBAUTHN_ORIGINS": "https://bank.example",
     }
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
