@@ -24,18 +24,27 @@ def _admin_dsn() -> str | None:
 
 @pytest.fixture
 def seed_database():
-    """Create the role and database the seed's config names (qenex / secure_password / qenex_financial)."""
+    """Create the role and database the seed's config names (qenex / secure_password / qenex_financial).
+
+    The name is fixed by the seed's example, so two test runs on one server would drop each other's
+    database: an advisory lock, held for the whole test, makes them take turns.
+    """
     dsn = _admin_dsn()
     if dsn is None:
         pytest.skip("needs PostgreSQL")
+    turn = psycopg.connect(dsn, autocommit=True)
+    turn.execute("SELECT pg_advisory_lock(hashtext('qenex_financial test'))")
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("DROP DATABASE IF EXISTS qenex_financial WITH (FORCE)")
         if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'qenex'").fetchone():
             conn.execute("CREATE ROLE qenex LOGIN PASSWORD 'secure_password'")
         conn.execute("CREATE DATABASE qenex_financial OWNER qenex")
-    yield
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS qenex_financial WITH (FORCE)")
+    try:
+        yield
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS qenex_financial WITH (FORCE)")
+        turn.close()  # releases the advisory lock
 
 
 def test_seed_sdk_example_runs_with_only_its_import_changed(seed_database, tmp_path):
