@@ -31,6 +31,7 @@ lint: install
 	$(BIN)/ruff check .
 
 test: install lint
+	@bash scripts/system-deps.sh
 	@export DATABASE_URL=$${DATABASE_URL:-$$($(BIN)/python scripts/probe.py postgres $(LOCAL_PG))}; \
 	export REDIS_URL=$${REDIS_URL:-$$($(BIN)/python scripts/probe.py redis $(LOCAL_REDIS))}; \
 	echo "tests: database=$${DATABASE_URL:-sqlite (PostgreSQL-only tests will be skipped)} redis=$${REDIS_URL:-none}"; \
