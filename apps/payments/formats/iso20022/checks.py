@@ -15,7 +15,7 @@ from schwifty.exceptions import SchwiftyException
 
 from ..amounts import currency_exponent, is_known_currency
 from ..errors import FieldError
-from .common import find, find_all, text
+from .common import find, find_all, read_decimal, text
 from .schemas import element_path
 
 _IBAN_TAGS = {"IBAN"}
@@ -117,15 +117,6 @@ def _amount_problem(value: str, currency: str) -> str | None:
     return None
 
 
-def _decimal(element: etree._Element | None) -> Decimal | None:
-    if element is None or element.text is None:
-        return None
-    try:
-        return Decimal(element.text.strip())
-    except InvalidOperation:
-        return None
-
-
 def _count_errors(
     container_root: etree._Element,
     header_path: str,
@@ -143,7 +134,7 @@ def _count_errors(
     for tx in transactions:
         for amount_path in amount_paths:
             node = find(tx, amount_path)
-            value = _decimal(node)
+            value = read_decimal(node)
             if value is not None and node is not None:
                 amounts.append((value, node.get("Ccy", "")))
                 break
@@ -159,7 +150,7 @@ def _count_errors(
                 )
             )
     control_node = find(header, "CtrlSum")
-    control = _decimal(control_node)
+    control = read_decimal(control_node)
     total = sum((value for value, _ in amounts), Decimal(0))
     if control_node is not None and control is not None and control != total:
         errors.append(
@@ -171,7 +162,7 @@ def _count_errors(
         )
     if total_path:
         total_node = find(container_root, total_path)
-        declared_total = _decimal(total_node)
+        declared_total = read_decimal(total_node)
         if total_node is not None and declared_total is not None:
             currencies = {currency for _, currency in amounts}
             if currencies - {total_node.get("Ccy")}:
@@ -217,7 +208,7 @@ def _statement_balance_errors(message_root: etree._Element) -> list[FieldError]:
         balances: dict[str, tuple[Decimal, etree._Element]] = {}
         for balance in find_all(statement, "Bal"):
             code = text(balance, "Tp/CdOrPrtry/Cd")
-            amount = _decimal(find(balance, "Amt"))
+            amount = read_decimal(find(balance, "Amt"))
             if code in ("OPBD", "CLBD") and amount is not None:
                 sign = -1 if text(balance, "CdtDbtInd") == "DBIT" else 1
                 balances[code] = (amount * sign, balance)
@@ -227,7 +218,7 @@ def _statement_balance_errors(message_root: etree._Element) -> list[FieldError]:
         for entry in find_all(statement, "Ntry"):
             if text(entry, "Sts/Cd") != "BOOK":
                 continue
-            amount = _decimal(find(entry, "Amt")) or Decimal(0)
+            amount = read_decimal(find(entry, "Amt")) or Decimal(0)
             movement += -amount if text(entry, "CdtDbtInd") == "DBIT" else amount
         expected = balances["OPBD"][0] + movement
         closing, closing_node = balances["CLBD"]

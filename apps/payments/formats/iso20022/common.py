@@ -14,14 +14,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
-from typing import Any
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
 from ..amounts import check_amount, currency_exponent
 from ..errors import FieldError, MessageValidationError
 from .schemas import message_type_of_namespace, namespace_for, parse_xml_bytes, schema_errors
+
+if TYPE_CHECKING:
+    from .pain001 import CreditTransferPaymentInfo, Pain001
+    from .pain008 import DirectDebitPaymentInfo, Pain008
 
 NOT_PROVIDED = "NOTPROVIDED"
 
@@ -362,6 +366,16 @@ def read_bool(element: etree._Element | None, path: str) -> bool | None:
     return None if value is None else value.strip() in ("true", "1")
 
 
+def read_decimal(element: etree._Element | None) -> Decimal | None:
+    """Return the element's text as a Decimal, or None when it is missing or not a number."""
+    if element is None or element.text is None:
+        return None
+    try:
+        return Decimal(element.text.strip())
+    except InvalidOperation:
+        return None
+
+
 def read_amount(element: etree._Element | None, path: str) -> tuple[Decimal, str] | tuple[None, None]:
     node = find(element, path)
     if node is None:
@@ -533,6 +547,39 @@ def read_payment_type(element: etree._Element | None) -> dict[str, str | None]:
 
 def read_instructions(element: etree._Element | None, tag: str) -> tuple[str, ...]:
     return tuple(text(node, "InstrInf") or text(node, "Cd") or "" for node in find_all(element, tag))
+
+
+# --------------------------------------------------------------------------- customer initiations (pain.001, pain.008)
+def add_initiation_header(root: etree._Element, message: Pain001 | Pain008, dialect: Dialect) -> None:
+    """Add the GrpHdr of a pain.001 or pain.008: ids, counts and control sum of all transactions, InitgPty."""
+    header = sub(root, "GrpHdr")
+    sub(header, "MsgId", message.message_id)
+    sub(header, "CreDtTm", format_value(message.created))
+    sub(header, "NbOfTxs", str(len(message.transactions)))
+    sub(header, "CtrlSum", format_value(control_sum([(tx.amount, tx.currency) for tx in message.transactions])))
+    add_party(header, "InitgPty", message.initiating_party, dialect)
+
+
+def read_initiation_header(header: etree._Element | None, dialect: Dialect) -> dict[str, Any]:
+    """Return the fields written by :func:`add_initiation_header`, keyed by field name."""
+    return {
+        "message_id": req_text(header, "MsgId"),
+        "created": read_datetime(header, "CreDtTm"),
+        "initiating_party": read_party(find(header, "InitgPty"), dialect),
+    }
+
+
+def add_payment_info_start(
+    root: etree._Element, info: CreditTransferPaymentInfo | DirectDebitPaymentInfo, method: str
+) -> etree._Element:
+    """Add a PmtInf of a pain.001 (method TRF) or pain.008 (DD) with its id, counts and control sum."""
+    element = sub(root, "PmtInf")
+    sub(element, "PmtInfId", info.payment_info_id)
+    sub(element, "PmtMtd", method)
+    opt(element, "BtchBookg", info.batch_booking)
+    sub(element, "NbOfTxs", str(len(info.transactions)))
+    sub(element, "CtrlSum", format_value(info.control_sum))
+    return element
 
 
 def check_version(version: str, allowed: tuple[str, ...], family: str) -> None:

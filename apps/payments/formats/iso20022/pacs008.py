@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from lxml import etree
 
@@ -48,6 +48,9 @@ from .common import (
     sub,
     text,
 )
+
+if TYPE_CHECKING:
+    from .pacs009 import Pacs009, Pacs009Transaction
 
 MESSAGE_TYPE = "pacs.008.001.08"
 
@@ -144,44 +147,38 @@ class Pacs008:
 
 
 # --------------------------------------------------------------------------- shared with pacs.009
-def add_group_header93(
-    root: etree._Element,
-    *,
-    message_type: str,
-    message_id: str,
-    created: datetime,
-    number_of_transactions: int,
-    control_sum: Decimal,
-    total_amount: Decimal | None,
-    total_currency: str | None,
-    settlement_date: date | None,
-    settlement_method: str,
-    clearing_system: str | None,
-    service_level: str | None,
-    local_instrument: str | None,
-    category_purpose: str | None,
-    instructing_agent: Agent | None,
-    instructed_agent: Agent | None,
-) -> None:
+def add_group_header93(root: etree._Element, message: Pacs008 | Pacs009) -> None:
+    """Add the GroupHeader93 of a pacs.008 or pacs.009 (``message.message_type`` picks the amount rules)."""
+    message_type = message.message_type
+    transactions = message.transactions
     header = sub(root, "GrpHdr")
-    sub(header, "MsgId", message_id)
-    sub(header, "CreDtTm", format_value(created))
-    sub(header, "NbOfTxs", str(number_of_transactions))
-    sub(header, "CtrlSum", format_value(control_sum))
-    if total_amount is not None:
-        add_amount(header, "TtlIntrBkSttlmAmt", total_amount, total_currency or "", message_type=message_type)
-    opt(header, "IntrBkSttlmDt", settlement_date)
+    sub(header, "MsgId", message.message_id)
+    sub(header, "CreDtTm", format_value(message.created))
+    sub(header, "NbOfTxs", str(len(transactions)))
+    sub(header, "CtrlSum", format_value(control_sum([(tx.amount, tx.currency) for tx in transactions])))
+    if message.total_interbank_settlement_amount is not None:
+        add_amount(
+            header,
+            "TtlIntrBkSttlmAmt",
+            message.total_interbank_settlement_amount,
+            message.total_interbank_settlement_currency or "",
+            message_type=message_type,
+        )
+    opt(header, "IntrBkSttlmDt", message.settlement_date)
     settlement = sub(header, "SttlmInf")
-    sub(settlement, "SttlmMtd", settlement_method)
-    if clearing_system:
-        sub(sub(settlement, "ClrSys"), "Cd", clearing_system)
+    sub(settlement, "SttlmMtd", message.settlement_method)
+    if message.clearing_system:
+        sub(sub(settlement, "ClrSys"), "Cd", message.clearing_system)
     add_payment_type(
-        header, service_level=service_level, local_instrument=local_instrument, category_purpose=category_purpose
+        header,
+        service_level=message.service_level,
+        local_instrument=message.local_instrument,
+        category_purpose=message.category_purpose,
     )
-    if instructing_agent:
-        add_agent(header, "InstgAgt", instructing_agent, V2019)
-    if instructed_agent:
-        add_agent(header, "InstdAgt", instructed_agent, V2019)
+    if message.instructing_agent:
+        add_agent(header, "InstgAgt", message.instructing_agent, V2019)
+    if message.instructed_agent:
+        add_agent(header, "InstdAgt", message.instructed_agent, V2019)
 
 
 def read_group_header93(header: etree._Element) -> dict[str, object]:
@@ -215,6 +212,56 @@ def add_payment_id(
     opt(payment_id, "UETR", uetr)
 
 
+def add_transaction_start(
+    element: etree._Element, tx: Pacs008Transaction | Pacs009Transaction, *, message_type: str
+) -> None:
+    """Add PmtId, PmtTpInf, IntrBkSttlmAmt and IntrBkSttlmDt, which open a pacs.008 and a pacs.009 transaction."""
+    add_payment_id(element, tx.instruction_id, tx.end_to_end_id, tx.transaction_id, tx.uetr)
+    add_payment_type(
+        element,
+        service_level=tx.service_level,
+        local_instrument=tx.local_instrument,
+        category_purpose=tx.category_purpose,
+    )
+    add_amount(element, "IntrBkSttlmAmt", tx.amount, tx.currency, message_type=message_type)
+    opt(element, "IntrBkSttlmDt", tx.settlement_date)
+
+
+def read_transaction_start(element: etree._Element) -> dict[str, object]:
+    """Return the fields written by :func:`add_transaction_start`, keyed by field name."""
+    amount, currency = read_amount(element, "IntrBkSttlmAmt")
+    return {
+        "end_to_end_id": req_text(element, "PmtId/EndToEndId"),
+        "instruction_id": text(element, "PmtId/InstrId"),
+        "transaction_id": text(element, "PmtId/TxId"),
+        "uetr": text(element, "PmtId/UETR"),
+        **read_payment_type(element),
+        "amount": amount,
+        "currency": currency,
+        "settlement_date": read_date(element, "IntrBkSttlmDt"),
+    }
+
+
+def add_chain_agents(element: etree._Element, tx: Pacs008Transaction | Pacs009Transaction) -> None:
+    """Add the agents along the chain that are set: InstgAgt, InstdAgt, IntrmyAgt1."""
+    for tag, agent in (
+        ("InstgAgt", tx.instructing_agent),
+        ("InstdAgt", tx.instructed_agent),
+        ("IntrmyAgt1", tx.intermediary_agent),
+    ):
+        if agent:
+            add_agent(element, tag, agent, V2019)
+
+
+def read_chain_agents(element: etree._Element) -> dict[str, Agent | None]:
+    """Return the agents written by :func:`add_chain_agents`, keyed by field name."""
+    return {
+        "instructing_agent": read_agent(find(element, "InstgAgt"), V2019),
+        "instructed_agent": read_agent(find(element, "InstdAgt"), V2019),
+        "intermediary_agent": read_agent(find(element, "IntrmyAgt1"), V2019),
+    }
+
+
 # --------------------------------------------------------------------------- build
 def build_pacs008(message: Pacs008) -> bytes:
     """Build pacs.008.001.08 XML, validate it against the official XSD and our semantic checks, return bytes.
@@ -223,24 +270,7 @@ def build_pacs008(message: Pacs008) -> bytes:
     """
     document = new_document(MESSAGE_TYPE)
     root = sub(document, "FIToFICstmrCdtTrf")
-    add_group_header93(
-        root,
-        message_type=MESSAGE_TYPE,
-        message_id=message.message_id,
-        created=message.created,
-        number_of_transactions=message.number_of_transactions,
-        control_sum=message.control_sum,
-        total_amount=message.total_interbank_settlement_amount,
-        total_currency=message.total_interbank_settlement_currency,
-        settlement_date=message.settlement_date,
-        settlement_method=message.settlement_method,
-        clearing_system=message.clearing_system,
-        service_level=message.service_level,
-        local_instrument=message.local_instrument,
-        category_purpose=message.category_purpose,
-        instructing_agent=message.instructing_agent,
-        instructed_agent=message.instructed_agent,
-    )
+    add_group_header93(root, message)
     for tx in message.transactions:
         _add_transaction(root, tx)
     return finish_document(document, MESSAGE_TYPE)
@@ -248,15 +278,7 @@ def build_pacs008(message: Pacs008) -> bytes:
 
 def _add_transaction(root: etree._Element, tx: Pacs008Transaction) -> None:
     element = sub(root, "CdtTrfTxInf")
-    add_payment_id(element, tx.instruction_id, tx.end_to_end_id, tx.transaction_id, tx.uetr)
-    add_payment_type(
-        element,
-        service_level=tx.service_level,
-        local_instrument=tx.local_instrument,
-        category_purpose=tx.category_purpose,
-    )
-    add_amount(element, "IntrBkSttlmAmt", tx.amount, tx.currency, message_type=MESSAGE_TYPE)
-    opt(element, "IntrBkSttlmDt", tx.settlement_date)
+    add_transaction_start(element, tx, message_type=MESSAGE_TYPE)
     opt(element, "AccptncDtTm", tx.acceptance_datetime)
     if tx.instructed_amount is not None:
         add_amount(element, "InstdAmt", tx.instructed_amount, tx.instructed_currency or "", message_type=MESSAGE_TYPE)
@@ -266,12 +288,7 @@ def _add_transaction(root: etree._Element, tx: Pacs008Transaction) -> None:
         charges = sub(element, "ChrgsInf")
         add_amount(charges, "Amt", charge.amount, charge.currency, message_type=MESSAGE_TYPE)
         add_agent(charges, "Agt", charge.agent, V2019)
-    if tx.instructing_agent:
-        add_agent(element, "InstgAgt", tx.instructing_agent, V2019)
-    if tx.instructed_agent:
-        add_agent(element, "InstdAgt", tx.instructed_agent, V2019)
-    if tx.intermediary_agent:
-        add_agent(element, "IntrmyAgt1", tx.intermediary_agent, V2019)
+    add_chain_agents(element, tx)
     if tx.ultimate_debtor:
         add_party(element, "UltmtDbtr", tx.ultimate_debtor, V2019)
     add_party(element, "Dbtr", tx.debtor, V2019)
@@ -307,7 +324,6 @@ def read_pacs008(document: etree._Element) -> Pacs008:
 
 
 def _read_transaction(element: etree._Element) -> Pacs008Transaction:
-    amount, currency = read_amount(element, "IntrBkSttlmAmt")
     instructed, instructed_currency = read_amount(element, "InstdAmt")
     unstructured, creditor_reference = read_remittance(element)
     rate = text(element, "XchgRate")
@@ -316,23 +332,14 @@ def _read_transaction(element: etree._Element) -> Pacs008Transaction:
         charge_amount, charge_currency = read_amount(node, "Amt")
         charges.append(Charge(charge_amount, charge_currency, read_agent(find(node, "Agt"), V2019)))
     return Pacs008Transaction(
-        end_to_end_id=req_text(element, "PmtId/EndToEndId"),
-        instruction_id=text(element, "PmtId/InstrId"),
-        transaction_id=text(element, "PmtId/TxId"),
-        uetr=text(element, "PmtId/UETR"),
-        **read_payment_type(element),
-        amount=amount,
-        currency=currency,
-        settlement_date=read_date(element, "IntrBkSttlmDt"),
+        **read_transaction_start(element),
         acceptance_datetime=read_datetime(element, "AccptncDtTm"),
         instructed_amount=instructed,
         instructed_currency=instructed_currency,
         exchange_rate=Decimal(rate.strip()) if rate else None,
         charge_bearer=req_text(element, "ChrgBr"),
         charges=tuple(charges),
-        instructing_agent=read_agent(find(element, "InstgAgt"), V2019),
-        instructed_agent=read_agent(find(element, "InstdAgt"), V2019),
-        intermediary_agent=read_agent(find(element, "IntrmyAgt1"), V2019),
+        **read_chain_agents(element),
         ultimate_debtor=read_party(find(element, "UltmtDbtr"), V2019),
         debtor=read_party(find(element, "Dbtr"), V2019),
         debtor_account=read_account(find(element, "DbtrAcct")),

@@ -22,30 +22,31 @@ from .common import (
     add_agent,
     add_amount,
     add_party,
-    add_payment_type,
     add_remittance,
-    control_sum,
     find,
     find_all,
     finish_document,
     first_code,
     load_document,
     new_document,
-    opt,
     read_account,
     read_agent,
     read_amount,
-    read_date,
     read_instructions,
     read_party,
-    read_payment_type,
     read_remittance,
-    req_text,
     run_reader,
     sub,
-    text,
 )
-from .pacs008 import add_group_header93, add_instructions, add_payment_id, read_group_header93
+from .pacs008 import (
+    add_chain_agents,
+    add_group_header93,
+    add_instructions,
+    add_transaction_start,
+    read_chain_agents,
+    read_group_header93,
+    read_transaction_start,
+)
 
 MESSAGE_TYPE = "pacs.009.001.08"
 
@@ -127,42 +128,11 @@ def build_pacs009(message: Pacs009) -> bytes:
     """Build XSD-valid pacs.009.001.08 XML; raise MessageValidationError if the data cannot make a valid message."""
     document = new_document(MESSAGE_TYPE)
     root = sub(document, "FICdtTrf")
-    add_group_header93(
-        root,
-        message_type=MESSAGE_TYPE,
-        message_id=message.message_id,
-        created=message.created,
-        number_of_transactions=len(message.transactions),
-        control_sum=control_sum([(tx.amount, tx.currency) for tx in message.transactions]),
-        total_amount=message.total_interbank_settlement_amount,
-        total_currency=message.total_interbank_settlement_currency,
-        settlement_date=message.settlement_date,
-        settlement_method=message.settlement_method,
-        clearing_system=message.clearing_system,
-        service_level=message.service_level,
-        local_instrument=message.local_instrument,
-        category_purpose=message.category_purpose,
-        instructing_agent=message.instructing_agent,
-        instructed_agent=message.instructed_agent,
-    )
+    add_group_header93(root, message)
     for tx in message.transactions:
         element = sub(root, "CdtTrfTxInf")
-        add_payment_id(element, tx.instruction_id, tx.end_to_end_id, tx.transaction_id, tx.uetr)
-        add_payment_type(
-            element,
-            service_level=tx.service_level,
-            local_instrument=tx.local_instrument,
-            category_purpose=tx.category_purpose,
-        )
-        add_amount(element, "IntrBkSttlmAmt", tx.amount, tx.currency, message_type=MESSAGE_TYPE)
-        opt(element, "IntrBkSttlmDt", tx.settlement_date)
-        for tag, agent in (
-            ("InstgAgt", tx.instructing_agent),
-            ("InstdAgt", tx.instructed_agent),
-            ("IntrmyAgt1", tx.intermediary_agent),
-        ):
-            if agent:
-                add_agent(element, tag, agent, V2019)
+        add_transaction_start(element, tx, message_type=MESSAGE_TYPE)
+        add_chain_agents(element, tx)
         add_agent(element, "Dbtr", tx.debtor, V2019)
         if tx.debtor_account:
             add_account(element, "DbtrAcct", tx.debtor_account)
@@ -218,7 +188,6 @@ def read_pacs009(document: etree._Element) -> Pacs009:
 
 
 def _read_transaction(element: etree._Element) -> Pacs009Transaction:
-    amount, currency = read_amount(element, "IntrBkSttlmAmt")
     underlying_node = find(element, "UndrlygCstmrCdtTrf")
     underlying = None
     if underlying_node is not None:
@@ -236,17 +205,8 @@ def _read_transaction(element: etree._Element) -> Pacs009Transaction:
             instructed_currency=instructed_currency,
         )
     return Pacs009Transaction(
-        end_to_end_id=req_text(element, "PmtId/EndToEndId"),
-        instruction_id=text(element, "PmtId/InstrId"),
-        transaction_id=text(element, "PmtId/TxId"),
-        uetr=text(element, "PmtId/UETR"),
-        **read_payment_type(element),
-        amount=amount,
-        currency=currency,
-        settlement_date=read_date(element, "IntrBkSttlmDt"),
-        instructing_agent=read_agent(find(element, "InstgAgt"), V2019),
-        instructed_agent=read_agent(find(element, "InstdAgt"), V2019),
-        intermediary_agent=read_agent(find(element, "IntrmyAgt1"), V2019),
+        **read_transaction_start(element),
+        **read_chain_agents(element),
         debtor=read_agent(find(element, "Dbtr"), V2019),
         debtor_account=read_account(find(element, "DbtrAcct")),
         debtor_agent=read_agent(find(element, "DbtrAgt"), V2019),

@@ -26,7 +26,9 @@ from .common import (
     add_agent,
     add_amount,
     add_date_choice,
+    add_initiation_header,
     add_party,
+    add_payment_info_start,
     add_payment_type,
     add_remittance,
     check_version,
@@ -45,7 +47,7 @@ from .common import (
     read_bool,
     read_date,
     read_date_choice,
-    read_datetime,
+    read_initiation_header,
     read_party,
     read_payment_type,
     read_remittance,
@@ -139,19 +141,9 @@ def build_pain001(message: Pain001) -> bytes:
     dialect = V2009 if version == PAIN001_V03 else V2019
     document = new_document(version)
     root = sub(document, "CstmrCdtTrfInitn")
-    header = sub(root, "GrpHdr")
-    sub(header, "MsgId", message.message_id)
-    sub(header, "CreDtTm", format_value(message.created))
-    sub(header, "NbOfTxs", str(len(message.transactions)))
-    sub(header, "CtrlSum", format_value(message.control_sum))
-    add_party(header, "InitgPty", message.initiating_party, dialect)
+    add_initiation_header(root, message, dialect)
     for info in message.payment_infos:
-        element = sub(root, "PmtInf")
-        sub(element, "PmtInfId", info.payment_info_id)
-        sub(element, "PmtMtd", "TRF")
-        opt(element, "BtchBookg", info.batch_booking)
-        sub(element, "NbOfTxs", str(len(info.transactions)))
-        sub(element, "CtrlSum", format_value(info.control_sum))
+        element = add_payment_info_start(root, info, "TRF")
         add_payment_type(
             element,
             service_level=info.service_level,
@@ -265,10 +257,4 @@ def read_pain001(document: etree._Element, version: str) -> Pain001:
                 ultimate_debtor=read_party(find(element, "UltmtDbtr"), dialect),
             )
         )
-    return Pain001(
-        message_id=req_text(header, "MsgId"),
-        created=read_datetime(header, "CreDtTm"),
-        initiating_party=read_party(find(header, "InitgPty"), dialect),
-        payment_infos=tuple(infos),
-        version=version,
-    )
+    return Pain001(**read_initiation_header(header, dialect), payment_infos=tuple(infos), version=version)

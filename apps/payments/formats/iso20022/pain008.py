@@ -23,7 +23,9 @@ from .common import (
     add_account,
     add_agent,
     add_amount,
+    add_initiation_header,
     add_party,
+    add_payment_info_start,
     add_payment_type,
     add_remittance,
     check_version,
@@ -40,7 +42,7 @@ from .common import (
     read_amount,
     read_bool,
     read_date,
-    read_datetime,
+    read_initiation_header,
     read_party,
     read_payment_type,
     read_remittance,
@@ -127,19 +129,9 @@ def build_pain008(message: Pain008) -> bytes:
     dialect = V2009 if version == PAIN008_V02 else V2019
     document = new_document(version)
     root = sub(document, "CstmrDrctDbtInitn")
-    header = sub(root, "GrpHdr")
-    sub(header, "MsgId", message.message_id)
-    sub(header, "CreDtTm", format_value(message.created))
-    sub(header, "NbOfTxs", str(len(message.transactions)))
-    sub(header, "CtrlSum", format_value(control_sum([(tx.amount, tx.currency) for tx in message.transactions])))
-    add_party(header, "InitgPty", message.initiating_party, dialect)
+    add_initiation_header(root, message, dialect)
     for info in message.payment_infos:
-        element = sub(root, "PmtInf")
-        sub(element, "PmtInfId", info.payment_info_id)
-        sub(element, "PmtMtd", "DD")
-        opt(element, "BtchBookg", info.batch_booking)
-        sub(element, "NbOfTxs", str(len(info.transactions)))
-        sub(element, "CtrlSum", format_value(info.control_sum))
+        element = add_payment_info_start(root, info, "DD")
         add_payment_type(
             element,
             service_level=info.service_level,
@@ -229,10 +221,4 @@ def read_pain008(document: etree._Element, version: str) -> Pain008:
                 charge_bearer=text(element, "ChrgBr"),
             )
         )
-    return Pain008(
-        message_id=req_text(header, "MsgId"),
-        created=read_datetime(header, "CreDtTm"),
-        initiating_party=read_party(find(header, "InitgPty"), dialect),
-        payment_infos=tuple(infos),
-        version=version,
-    )
+    return Pain008(**read_initiation_header(header, dialect), payment_infos=tuple(infos), version=version)

@@ -35,13 +35,13 @@ from __future__ import annotations
 
 import re
 import string
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from anyascii import anyascii
 from lxml import etree
 
 from ..errors import FieldError
-from .common import find, find_all, text
+from .common import find, find_all, read_decimal, text
 from .schemas import element_path
 
 SEPA_FAMILIES = ("pacs.008", "pain.001", "pain.008")
@@ -211,7 +211,7 @@ def _transaction_errors(document: etree._Element, message_type: str) -> list[Fie
         amount_node = find(tx, "IntrBkSttlmAmt") if message_type.startswith("pacs") else None
         if amount_node is None:
             amount_node = find(tx, "Amt/InstdAmt") if message_type.startswith("pain.001") else find(tx, "InstdAmt")
-        amount = _decimal(amount_node)
+        amount = read_decimal(amount_node)
         if amount_node is not None and amount is not None:
             if not SEPA_MIN_AMOUNT <= amount <= SEPA_MAX_AMOUNT:
                 errors.append(_error(amount_node, "amount-range", f"amount {amount} is outside 0.01 .. 999999999.99"))
@@ -337,12 +337,3 @@ def sct_inst_errors(document: etree._Element) -> list[FieldError]:
         if find(tx, "AccptncDtTm") is None:
             errors.append(_error(tx, "inst-acceptance-time", "SCT Inst requires AccptncDtTm", "AccptncDtTm"))
     return errors
-
-
-def _decimal(element: etree._Element | None) -> Decimal | None:
-    if element is None or element.text is None:
-        return None
-    try:
-        return Decimal(element.text.strip())
-    except InvalidOperation:
-        return None

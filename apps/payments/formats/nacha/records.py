@@ -171,13 +171,19 @@ IAT_ENTRY_DETAIL_LAYOUT = (
     _c("trace_number", 80, 15, "digits"),
 )
 
-ADDENDA_05_LAYOUT = (
-    _c("record_type", 1, 1, "const", "7"),
-    _c("addenda_type_code", 2, 2, "const", "05"),
-    _c("payment_related_information", 4, 80, "alnum"),
-    _c("sequence_number", 84, 4, "int"),
-    _c("entry_detail_sequence_number", 88, 7, "digits"),
-)
+
+def _payment_related(code: str) -> tuple[Column, ...]:
+    """Return the layout of a free-text addenda: 05 of a domestic entry, 17 of an IAT entry."""
+    return (
+        _c("record_type", 1, 1, "const", "7"),
+        _c("addenda_type_code", 2, 2, "const", code),
+        _c("payment_related_information", 4, 80, "alnum"),
+        _c("sequence_number", 84, 4, "int"),
+        _c("entry_detail_sequence_number", 88, 7, "digits"),
+    )
+
+
+ADDENDA_05_LAYOUT = _payment_related("05")
 
 ADDENDA_98_LAYOUT = (
     _c("record_type", 1, 1, "const", "7"),
@@ -250,13 +256,7 @@ IAT_ADDENDA_15_LAYOUT = (
     _c("entry_detail_sequence_number", 88, 7, "digits"),
 )
 IAT_ADDENDA_16_LAYOUT = _iat_name_address("16", "receiver_city_state", "receiver_country_postal")
-IAT_ADDENDA_17_LAYOUT = (
-    _c("record_type", 1, 1, "const", "7"),
-    _c("addenda_type_code", 2, 2, "const", "17"),
-    _c("payment_related_information", 4, 80, "alnum"),
-    _c("sequence_number", 84, 4, "int"),
-    _c("entry_detail_sequence_number", 88, 7, "digits"),
-)
+IAT_ADDENDA_17_LAYOUT = _payment_related("17")
 IAT_ADDENDA_18_LAYOUT = (
     _c("record_type", 1, 1, "const", "7"),
     _c("addenda_type_code", 2, 2, "const", "18"),

@@ -38,6 +38,20 @@ def _text_lines(text: str, label: str, problems: Problems, *, transliterate: boo
     return wrap_x_lines(text)
 
 
+def _transfer_problems(
+    message_type: str, sender_bic: str, receiver_bic: str, amount: Decimal, currency: str
+) -> Problems:
+    """Return the problems of the sender and receiver BICs and the :32A: amount every transfer checks first."""
+    problems = Problems(message_type)
+    check_bic(sender_bic, "sender_bic", problems)
+    check_bic(receiver_bic, "receiver_bic", problems)
+    try:
+        check_amount(amount, currency, message_type=message_type, field=":32A:")
+    except MessageValidationError as exc:
+        problems.errors.extend(exc.errors)
+    return problems
+
+
 def _today() -> date:
     return datetime.now(tz=UTC).date()
 
@@ -73,13 +87,7 @@ class SWIFTProtocol:
         non-X characters are transliterated (``Müller`` -> ``Muller``), otherwise they are an error.
         A float amount is refused. Raises MessageValidationError listing every problem.
         """
-        problems = Problems("MT103")
-        check_bic(sender_bic, "sender_bic", problems)
-        check_bic(receiver_bic, "receiver_bic", problems)
-        try:
-            check_amount(amount, currency, message_type="MT103", field=":32A:")
-        except MessageValidationError as exc:
-            problems.errors.extend(exc.errors)
+        problems = _transfer_problems("MT103", sender_bic, receiver_bic, amount, currency)
         t = transliterate
         ordering_lines = _text_lines(sender_name or NAME_NOT_PROVIDED, ":50K:", problems, transliterate=t)
         beneficiary_lines = _text_lines(receiver_name or NAME_NOT_PROVIDED, ":59:", problems, transliterate=t)
@@ -124,13 +132,7 @@ class SWIFTProtocol:
         uetr: str | None = None,
     ) -> MT202:
         """Return a validated MT202 moving bank funds to ``beneficiary_institution_bic``."""
-        problems = Problems("MT202")
-        check_bic(sender_bic, "sender_bic", problems)
-        check_bic(receiver_bic, "receiver_bic", problems)
-        try:
-            check_amount(amount, currency, message_type="MT202", field=":32A:")
-        except MessageValidationError as exc:
-            problems.errors.extend(exc.errors)
+        problems = _transfer_problems("MT202", sender_bic, receiver_bic, amount, currency)
         problems.raise_if_any()
         message = MT202(
             header=make_envelope(
