@@ -1,0 +1,95 @@
+"""Deadlocks and serialization failures are retried inside the service, never shown to the caller.
+
+The deadlock here is a real one: two threads, each with its own PostgreSQL connection, lock the same two
+rows in opposite orders; PostgreSQL detects the cycle and aborts one transaction, which must then run again.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import IntegrityError, OperationalError, connection, connections, transaction
+
+from apps.core.db import is_retryable, retry_on_conflict
+from tests.factories import funded_account
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _pg(on_postgresql):
+    pass
+
+
+def _lock_in_order(first: int, second: int, barrier: threading.Barrier, attempts: list[int]) -> str:
+    attempts.append(1)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL deadlock_timeout = '100ms'")
+        cursor.execute("SELECT id FROM accounts_account WHERE id = %s FOR UPDATE", [first])
+        if len(attempts) == 1:
+            barrier.wait(timeout=10)  # both threads hold their first row before asking for the second
+        cursor.execute("SELECT id FROM accounts_account WHERE id = %s FOR UPDATE", [second])
+    return "done"
+
+
+def test_a_real_deadlock_is_retried_and_both_transactions_complete():
+    a, b = funded_account("1.00"), funded_account("1.00")
+    barrier = threading.Barrier(2)
+    attempts: dict[str, list[int]] = {"ab": [], "ba": []}
+    results: dict[str, object] = {}
+
+    @retry_on_conflict()
+    def worker(name: str, first: int, second: int) -> str:
+        return _lock_in_order(first, second, barrier, attempts[name])
+
+    def run(name: str, first: int, second: int) -> None:
+        try:
+            results[name] = worker(name, first, second)
+        except BaseException as exc:  # noqa: BLE001 - asserted below
+            results[name] = exc
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=run, args=("ab", a.pk, b.pk)),
+        threading.Thread(target=run, args=("ba", b.pk, a.pk)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert results == {"ab": "done", "ba": "done"}
+    assert sorted([len(attempts["ab"]), len(attempts["ba"])]) == [1, 2]  # exactly one victim, run once more
+
+
+def test_serialization_failure_sqlstate_is_retryable_and_others_are_not():
+    def raise_sqlstate(code: str) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DO $$ BEGIN RAISE EXCEPTION 'simulated by the server' USING ERRCODE = '{code}'; END $$;")
+
+    for code in ("40001", "40P01"):
+        with pytest.raises(OperationalError) as err:
+            raise_sqlstate(code)
+        assert is_retryable(err.value)
+    with pytest.raises(IntegrityError) as err:
+        raise_sqlstate("23505")
+    assert not is_retryable(err.value)
+
+
+def test_retry_is_not_attempted_inside_an_outer_transaction():
+    calls: list[int] = []
+
+    @retry_on_conflict()
+    def fails_once() -> None:
+        calls.append(1)
+        with connection.cursor() as cursor:
+            cursor.execute("DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$;")
+
+    with pytest.raises(OperationalError), transaction.atomic():
+        fails_once()  # the outer transaction is already broken: retrying inside it cannot succeed
+    assert calls == [1]
+
+    with pytest.raises(OperationalError):
+        fails_once()  # outside a transaction it is retried, up to the limit, then surfaces
+    assert len(calls) == 1 + 8
