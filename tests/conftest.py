@@ -12,6 +12,24 @@ requires_postgresql = pytest.mark.skipif(
 )
 
 
+def pytest_collection_modifyitems(config, items):
+    """On SQLite, skip tests that commit for real (transactional_db, live_server).
+
+    Django empties such a database between tests with DELETE, which the append-only triggers on the ledger
+    and the audit trail refuse, as they should. PostgreSQL empties it with TRUNCATE; CI runs there.
+    """
+    if connection.vendor != "sqlite":
+        return
+    skip = pytest.mark.skip(
+        reason="commits for real: needs PostgreSQL (SQLite's flush is a DELETE the append-only triggers refuse)"
+    )
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        uses_commits = {"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ()))
+        if uses_commits or (marker is not None and marker.kwargs.get("transaction")):
+            item.add_marker(skip)
+
+
 @pytest.fixture
 def on_postgresql():
     if connection.vendor != "postgresql":
