@@ -135,14 +135,6 @@ class FinancialKernel:
         metadata = dict(metadata or {})
         description = description if description is not None else str(metadata.get("description", ""))
         key = f"sdk:{idempotency_key or uuid.uuid4()}"
-        common = {
-            "amount": amount,
-            "currency": currency,
-            "description": description,
-            "metadata": metadata,
-            "idempotency_key": key,
-            "actor": "sdk",
-        }
 
         def run():
             if kind is TransactionType.REVERSAL:
@@ -151,13 +143,17 @@ class FinancialKernel:
                 return services.post_reversal(
                     transaction_id=original_transaction, description=description, idempotency_key=key, actor="sdk"
                 )
-            if kind is TransactionType.DEPOSIT:
-                return services.post_deposit(to_account=to_account, **common)
-            if kind is TransactionType.WITHDRAWAL:
-                return services.post_withdrawal(from_account=from_account, **common)
-            if kind is TransactionType.FEE:
-                return services.post_fee(from_account=from_account, **common)
-            return services.post_transfer(from_account=from_account, to_account=to_account, **common)
+            return services.post_by_type(
+                entry_type=kind.value,
+                from_account=from_account,
+                to_account=to_account,
+                amount=amount,
+                currency=currency,
+                description=description,
+                metadata=metadata,
+                idempotency_key=key,
+                actor="sdk",
+            )
 
         result = await sync_to_async(run, thread_sensitive=True)()
         return result.entry.public_id

@@ -253,22 +253,17 @@ def _run(approval: ApprovalRequest) -> str:
     """Execute the approved operation through its service; return the public id of what it produced."""
     p, key, actor = approval.payload, approval.execution_key, _actor(approval)
     if approval.kind == ApprovalKind.POSTING:
-        common = {
-            "amount": p["amount"],
-            "currency": p["currency"],
-            "description": p.get("description", ""),
-            "metadata": {**(p.get("metadata") or {}), "approval": approval.public_id},
-            "idempotency_key": key,
-            "actor": actor,
-        }
-        if p["type"] == "DEPOSIT":
-            result = ledger_services.post_deposit(to_account=p["to_account"], **common)
-        elif p["type"] == "WITHDRAWAL":
-            result = ledger_services.post_withdrawal(from_account=p["from_account"], **common)
-        elif p["type"] == "FEE":
-            result = ledger_services.post_fee(from_account=p["from_account"], **common)
-        else:
-            result = ledger_services.post_transfer(from_account=p["from_account"], to_account=p["to_account"], **common)
+        result = ledger_services.post_by_type(
+            entry_type=p["type"],
+            from_account=p.get("from_account"),
+            to_account=p.get("to_account"),
+            amount=p["amount"],
+            currency=p["currency"],
+            description=p.get("description", ""),
+            metadata={**(p.get("metadata") or {}), "approval": approval.public_id},
+            idempotency_key=key,
+            actor=actor,
+        )
         return result.entry.public_id
     if approval.kind == ApprovalKind.MANUAL_ADJUSTMENT:
         # An adjustment moves money between the customer account and the bank's SUSPENSE account.

@@ -599,6 +599,44 @@ def _post_fx_transfer(
         return PostingResult(entry, False)
 
 
+POSTING_TYPES = (EntryType.DEPOSIT, EntryType.WITHDRAWAL, EntryType.FEE, EntryType.TRANSFER)
+
+
+def post_by_type(
+    *,
+    entry_type: str,
+    amount: object,
+    currency: str,
+    from_account: str | None = None,
+    to_account: str | None = None,
+    description: str = "",
+    metadata: dict[str, Any] | None = None,
+    idempotency_key: str | None = None,
+    actor: str = "system",
+) -> PostingResult:
+    """Post a DEPOSIT (to_account), WITHDRAWAL or FEE (from_account) or TRANSFER (both) by its type name.
+
+    The one place the API, the SDK and approved requests turn a type name into a posting.
+    """
+    common = {
+        "amount": amount,
+        "currency": currency,
+        "description": description,
+        "metadata": metadata,
+        "idempotency_key": idempotency_key,
+        "actor": actor,
+    }
+    if entry_type == EntryType.DEPOSIT:
+        return post_deposit(to_account=to_account, **common)
+    if entry_type == EntryType.WITHDRAWAL:
+        return post_withdrawal(from_account=from_account, **common)
+    if entry_type == EntryType.FEE:
+        return post_fee(from_account=from_account, **common)
+    if entry_type == EntryType.TRANSFER:
+        return post_transfer(from_account=from_account, to_account=to_account, **common)
+    raise InvalidInput(f"unknown transaction type {entry_type!r}", field="type", code="invalid_choice")
+
+
 @retry_on_conflict()
 def post_reversal(
     *,
@@ -730,11 +768,12 @@ def _hold_state(hold: Hold) -> dict[str, Any]:
     }
 
 
-def _hold_get(hold_id: str) -> Hold:
+def hold_get(*, public_id: str) -> Hold:
+    """Return the hold with ``public_id`` or raise HoldNotFound."""
     try:
-        return Hold.objects.select_related("account").get(public_id=hold_id)
+        return Hold.objects.select_related("account", "capture_entry").get(public_id=public_id)
     except Hold.DoesNotExist:
-        raise HoldNotFound(f"no hold {hold_id}", field="hold") from None
+        raise HoldNotFound(f"no hold {public_id}", field="hold") from None
 
 
 def _check_hold_open(hold: Hold, now: datetime) -> None:
@@ -757,7 +796,7 @@ def hold_capture(
     """Turn a hold into a posted transfer to ``to_account``; a partial capture releases the rest."""
     idempotency_key = check_key(idempotency_key)
     description = _check_description(description)
-    hold = _hold_get(hold_id)
+    hold = hold_get(public_id=hold_id)
     target = account_get(public_id=to_account, field="to_account")
     if target.pk == hold.account_id:
         raise SameAccount("to_account must differ from the held account", field="to_account")
@@ -803,14 +842,15 @@ def hold_capture(
 @retry_on_conflict()
 def hold_void(*, hold_id: str, actor: str = "system") -> Hold:
     """Release a hold without moving money. Voiding an already-voided hold is a no-op."""
-    hold = _hold_get(hold_id)
+    hold = hold_get(public_id=hold_id)
     with transaction.atomic():
         lock_accounts([hold.account_id])
         hold = Hold.objects.select_for_update().get(pk=hold.pk)
         if hold.status == HoldStatus.VOIDED:
             return hold
-        _check_hold_open(hold, timezone.now())
-        hold.status, hold.closed_at = HoldStatus.VOIDED, timezone.now()
+        now = timezone.now()
+        _check_hold_open(hold, now)
+        hold.status, hold.closed_at = HoldStatus.VOIDED, now
         hold.save(update_fields=["status", "closed_at"])
         audit_record(
             action="ledger.hold_voided",

@@ -428,3 +428,22 @@ def test_balance_as_of_and_statement_running_balance():
     assert selectors.balance_as_of(account=acc, at=mid - timedelta(days=1)) == 0
     lines = list(selectors.statement_lines(account=acc).order_by("id"))
     assert [(p.amount_minor, p.balance_after_minor) for p in lines] == [(10000, 10000), (-2500, 7500), (500, 8000)]
+
+
+def test_post_by_type_dispatches_each_type_and_refuses_unknown_ones():
+    a, b = funded_account("100.00"), funded_account("0")
+    moves = [("DEPOSIT", None, b), ("WITHDRAWAL", a, None), ("FEE", a, None), ("TRANSFER", a, b)]
+    for kind, source, target in moves:
+        result = services.post_by_type(
+            entry_type=kind,
+            from_account=source and source.public_id,
+            to_account=target and target.public_id,
+            amount="1.00",
+            currency="USD",
+        )
+        assert result.entry.entry_type == kind
+    assert (balance(a), balance(b)) == (Decimal("97.00"), Decimal("2.00"))
+    before = ledger_snapshot()
+    with pytest.raises(InvalidInput) as err:
+        services.post_by_type(entry_type="PAYOUT", from_account=a.public_id, amount="1.00", currency="USD")
+    assert err.value.code == "invalid_choice" and ledger_snapshot() == before

@@ -20,7 +20,7 @@ from apps.core.money import active_currencies, format_amount
 from apps.iam.permissions import require_staff_permission
 from apps.ledger import selectors, services
 from apps.ledger.metrics import TRANSACTION_DURATION, TRANSACTION_ERRORS_TOTAL
-from apps.ledger.models import FxRate, Hold
+from apps.ledger.models import FxRate
 
 from .serializers import (
     FxRateSerializer,
@@ -123,25 +123,20 @@ class TransactionListCreateView(generics.ListAPIView):
             payload = {"type": kind, **{f: v.get(f) for f in ("from_account", "to_account", "amount", "currency")}}
             payload.update(description=v["description"], metadata=v["metadata"])
             return submit_for_approval(request, kind=ApprovalKind.POSTING, payload=payload, idempotency_key=key)
-        common = {
-            "amount": v["amount"],
-            "currency": v["currency"],
-            "description": v["description"],
-            "metadata": v["metadata"],
-            "idempotency_key": key,
-            "actor": actor,
-        }
-        if kind == "DEPOSIT":
-            result = _post(kind, lambda: services.post_deposit(to_account=v["to_account"], **common))
-        elif kind == "WITHDRAWAL":
-            result = _post(kind, lambda: services.post_withdrawal(from_account=v["from_account"], **common))
-        elif kind == "FEE":
-            result = _post(kind, lambda: services.post_fee(from_account=v["from_account"], **common))
-        else:
-            result = _post(
-                kind,
-                lambda: services.post_transfer(from_account=v["from_account"], to_account=v["to_account"], **common),
-            )
+        result = _post(
+            kind,
+            lambda: services.post_by_type(
+                entry_type=kind,
+                from_account=v.get("from_account"),
+                to_account=v.get("to_account"),
+                amount=v["amount"],
+                currency=v["currency"],
+                description=v["description"],
+                metadata=v["metadata"],
+                idempotency_key=key,
+                actor=actor,
+            ),
+        )
         return _posting_response(result)
 
 
@@ -275,12 +270,7 @@ class HoldDetailView(APIView):
 
     @extend_schema(summary="Get a hold", responses={200: HoldSerializer})
     def get(self, request, hold_id: str):
-        try:
-            hold = Hold.objects.select_related("account", "capture_entry").get(public_id=hold_id)
-        except Hold.DoesNotExist:
-            from apps.ledger.errors import HoldNotFound
-
-            raise HoldNotFound(f"no hold {hold_id}", field="hold") from None
+        hold = services.hold_get(public_id=hold_id)
         return Response(HoldSerializer(hold).data)
 
 
