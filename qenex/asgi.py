@@ -7,15 +7,16 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qenex.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402  (Django must be set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from apps.access.websocket import StaffAuthMiddlewareStack  # noqa: E402  (Django must be set up first)
 from apps.ledger.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # Every socket: an allowed Origin, and a session that passed the second factor (else AnonymousUser).
+        "websocket": AllowedHostsOriginValidator(StaffAuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -1,17 +1,48 @@
-"""WebSocket: live balance updates for one account (staff users only)."""
+"""WebSocket: live balance updates for one account, to whom the account page would show them.
 
+``scope["user"]`` is already OTP-verified or anonymous (``apps.access.websocket``). The socket then asks what
+``apps.portal.views.account_detail`` asks: a staff user holding ``accounts.view_account``, and an account that
+exists. A refused socket is closed before it joins any group: 4403 not allowed, 4404 no such account.
+"""
+
+from __future__ import annotations
+
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from apps.accounts import selectors as account_selectors
+from apps.core.errors import NotFound
+
 from .events import balance_group
+
+# The permission of the page that shows an account's balance (apps.portal.views.account_detail).
+VIEW_BALANCE_PERMISSION = "accounts.view_account"
+
+CLOSE_NOT_ALLOWED = 4403
+CLOSE_NOT_FOUND = 4404
+
+
+def _may_view_balances(user) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_staff and user.has_perm(VIEW_BALANCE_PERMISSION))
+
+
+def _existing_account_id(account_id: str) -> str | None:
+    try:
+        return account_selectors.account_get(public_id=account_id).public_id
+    except NotFound:
+        return None
 
 
 class BalanceConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated or not user.is_staff:
-            await self.close(code=4403)
+        if not await database_sync_to_async(_may_view_balances)(self.scope.get("user")):
+            await self.close(code=CLOSE_NOT_ALLOWED)
             return
-        self.group = balance_group(self.scope["url_route"]["kwargs"]["account_id"])
+        account_id = await database_sync_to_async(_existing_account_id)(self.scope["url_route"]["kwargs"]["account_id"])
+        if account_id is None:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.group = balance_group(account_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
 

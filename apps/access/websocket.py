@@ -1,0 +1,48 @@
+"""WebSocket sign-in for staff: the Channels counterpart of the HTTP stack's OTP rule.
+
+Over HTTP, ``OTPMiddleware`` marks the session's second factor and ``StaffMfaMiddleware`` /
+``OTPSessionAuthentication`` treat a password-only session as not signed in. ``StaffAuthMiddlewareStack``
+does the same for every WebSocket route: ``scope["user"]`` is the session's user only when the session
+passed the OTP step with a confirmed device of that user; otherwise it is ``AnonymousUser``. Consumers
+still check the permission of the page that shows the same data.
+"""
+
+from __future__ import annotations
+
+from channels.auth import get_user
+from channels.db import database_sync_to_async
+from channels.middleware import BaseMiddleware
+from channels.sessions import CookieMiddleware, SessionMiddleware
+from django.contrib.auth.models import AnonymousUser
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.models import Device
+
+
+@database_sync_to_async
+def _verified_device(session, user) -> Device | None:
+    """The confirmed device of ``user`` that verified this session, as django-otp's middleware decides it."""
+    persistent_id = session.get(DEVICE_ID_SESSION_KEY)
+    device = Device.from_persistent_id(persistent_id) if persistent_id else None
+    if device is None or device.user_id != user.pk or not device.confirmed:
+        return None
+    return device
+
+
+class OTPVerifiedAuthMiddleware(BaseMiddleware):
+    """Put the signed-in, OTP-verified user in ``scope["user"]``, or ``AnonymousUser``."""
+
+    async def __call__(self, scope, receive, send):
+        scope = dict(scope)
+        user = await get_user(scope)
+        device = await _verified_device(scope["session"], user) if user.is_authenticated else None
+        if device is None:
+            user = AnonymousUser()
+        else:
+            user.otp_device = device
+            user.is_verified = lambda: True
+        scope["user"] = user
+        return await super().__call__(scope, receive, send)
+
+
+def StaffAuthMiddlewareStack(inner):  # noqa: N802  (named like Channels' AuthMiddlewareStack)
+    return CookieMiddleware(SessionMiddleware(OTPVerifiedAuthMiddleware(inner)))
