@@ -245,6 +245,8 @@ REST_FRAMEWORK = {
         "anon": env.str("QENEX_THROTTLE_ANON", default="60/minute"),
         "api_key": env.str("QENEX_THROTTLE_API_KEY", default="6000/minute"),
         "ip": env.str("QENEX_THROTTLE_IP", default="12000/minute"),
+        # failed API-key attempts per source IP (apps.iam.throttling.AuthFailureRateThrottle)
+        "auth_failures": env.str("QENEX_THROTTLE_AUTH_FAILURES", default="20/minute"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -253,6 +255,7 @@ if QENEX_ENV == "test":
         "anon": "100000/minute",
         "api_key": "1000000/minute",
         "ip": "1000000/minute",
+        "auth_failures": "1000000/minute",
     }
 
 SPECTACULAR_SETTINGS = {

@@ -6,6 +6,7 @@ from django.contrib.auth.models import AnonymousUser
 from rest_framework import authentication, exceptions
 
 from .services import api_key_authenticate
+from .throttling import AuthFailureRateThrottle
 
 
 class ApiClientUser(AnonymousUser):
@@ -33,15 +34,19 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).decode("latin-1")
-        if not header:
-            return None
         parts = header.split()
-        if parts[0] not in self.keywords:
+        if not parts or parts[0] not in self.keywords:
             return None
+        failures = AuthFailureRateThrottle()
+        wait = failures.retry_after(request)
+        if wait is not None:
+            raise exceptions.Throttled(wait=wait)
         if len(parts) != 2:
+            failures.failure_record(request)
             raise exceptions.AuthenticationFailed("Authorization header must be 'Bearer <api key>'")
         key = api_key_authenticate(parts[1])
         if key is None:
+            failures.failure_record(request)
             raise exceptions.AuthenticationFailed("invalid, expired or revoked API key")
         return ApiClientUser(key), key
 
