@@ -288,8 +288,13 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-# Staff sign-in: failures counted and locked after QENEX["security"]["max_login_attempts"]; then TOTP (django-otp).
+# Staff sign-in: failures counted per (user, source IP) and locked after QENEX["security"]["max_login_attempts"];
+# then TOTP (django-otp).
 AUTHENTICATION_BACKENDS = ["apps.access.backends.LockoutModelBackend"]
+# A lock is per (user, source IP) and lasts QENEX_LOGIN_LOCK_SECONDS, doubling with each further failure from
+# that address, up to QENEX_LOGIN_LOCK_MAX_SECONDS (apps.access.services.login_lock_seconds).
+QENEX_LOGIN_LOCK_SECONDS = env.int("QENEX_LOGIN_LOCK_SECONDS", default=60)
+QENEX_LOGIN_LOCK_MAX_SECONDS = env.int("QENEX_LOGIN_LOCK_MAX_SECONDS", default=24 * 3600)
 OTP_TOTP_ISSUER = "QENEX"
 # Security keys (FIDO2/WebAuthn via django-otp-webauthn) as a second kind of MFA device. A key is bound to the
 # relying party ID (the host name); changing it later makes every registered key unusable. Production has no

@@ -1,4 +1,4 @@
-"""Admin for staff logins: see who is locked, unlock (audited), read the security event log.
+"""Admin for staff logins: see who is locked out from which address, unlock (audited), read the security event log.
 
 Also the audited variants of the admins this app does not own: users and groups (permission changes reach
 the audit trail as the last write of the change form's transaction) and MFA devices (deleting one is an
@@ -27,7 +27,9 @@ def unlock(modeladmin, request, queryset):
     done = 0
     for state in queryset.select_related("user"):
         try:
-            services.user_unlock(user=state.user, actor=request.user.get_username(), reason="admin action")
+            services.user_unlock(
+                user=state.user, actor=request.user.get_username(), reason="admin action", source_ip=state.source_ip
+            )
             done += 1
         except DomainError as exc:
             modeladmin.message_user(request, f"{state.user}: {exc.message}", messages.WARNING)
@@ -37,10 +39,18 @@ def unlock(modeladmin, request, queryset):
 
 @admin.register(LoginState)
 class LoginStateAdmin(admin.ModelAdmin):
-    list_display = ["user", "failed_attempts", "locked_at", "last_failure_at", "last_success_at"]
-    list_filter = [("locked_at", admin.EmptyFieldListFilter)]
-    search_fields = ["user__username"]
-    readonly_fields = ["user", "failed_attempts", "locked_at", "last_failure_at", "last_success_at"]
+    list_display = [
+        "user",
+        "source_ip",
+        "failed_attempts",
+        "locked_until",
+        "locked_at",
+        "last_failure_at",
+        "last_success_at",
+    ]
+    list_filter = [("locked_until", admin.EmptyFieldListFilter)]
+    search_fields = ["user__username", "=source_ip"]
+    readonly_fields = list_display
     actions = [unlock]
 
     def has_unlock_permission(self, request) -> bool:

@@ -8,23 +8,34 @@ from django.utils import timezone
 
 
 class LoginState(models.Model):
-    """One row per staff user who ever failed or passed a password check."""
+    """Consecutive password failures of one staff user from one source IP, and the lock they caused.
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="login_state")
+    Locks are per (user, source IP): wrong guesses from one address lock that address out, never the user's
+    own sign-ins from elsewhere. ``source_ip`` is "" when the address is unknown (``authenticate()`` without
+    a request). A lock ends by itself at ``locked_until`` (exponential back-off) or by an audited unlock.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="login_states")
+    source_ip = models.CharField(max_length=64, blank=True, default="")
     failed_attempts = models.PositiveIntegerField(default=0)
-    locked_at = models.DateTimeField(null=True, blank=True)
+    locked_at = models.DateTimeField(null=True, blank=True, help_text="When the current or last lock began")
+    locked_until = models.DateTimeField(null=True, blank=True)
     last_failure_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         permissions = [("unlock_user", "Can unlock a staff login locked after failed attempts")]
+        constraints = [models.UniqueConstraint(fields=["user", "source_ip"], name="access_loginstate_user_source_ip")]
 
     def __str__(self) -> str:
-        return f"{self.user} ({'locked' if self.is_locked else 'open'})"
+        return f"{self.user} from {self.source_ip or 'unknown address'} ({'locked' if self.is_locked else 'open'})"
+
+    def is_locked_at(self, now) -> bool:
+        return self.locked_until is not None and self.locked_until > now
 
     @property
     def is_locked(self) -> bool:
-        return self.locked_at is not None
+        return self.is_locked_at(timezone.now())
 
 
 class AccessEventKind(models.TextChoices):

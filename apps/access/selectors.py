@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
 from django_otp import devices_for_user
 
 from .models import LoginState
 
 
-def login_is_locked(*, user: AbstractBaseUser) -> bool:
-    return LoginState.objects.filter(user=user, locked_at__isnull=False).exists()
+def login_lock_get(*, user: AbstractBaseUser, source_ip: str) -> LoginState | None:
+    """The current lock of ``user``'s sign-ins from ``source_ip``, or None."""
+    return LoginState.objects.filter(user=user, source_ip=source_ip, locked_until__gt=timezone.now()).first()
+
+
+def login_locks(*, user: AbstractBaseUser) -> list[LoginState]:
+    """Every address ``user``'s sign-ins are locked out from now."""
+    return list(LoginState.objects.filter(user=user, locked_until__gt=timezone.now()).order_by("source_ip"))
 
 
 def mfa_is_enrolled(*, user: AbstractBaseUser) -> bool:

@@ -1,6 +1,7 @@
 """Every write about staff access: failed/successful password checks, locks, unlocks and MFA enrolment.
 
-A password failure and the lock it may cause are written in one transaction with the row locked, so two
+Password failures are counted per (user, source IP), so wrong guesses from one address lock out only that
+address. A failure and the lock it may cause are written in one transaction with the row locked, so two
 concurrent wrong guesses cannot both slip under the limit. Every change leaves an ``AccessEvent``; every
 state change (lock, unlock, enrolment, verification, backup codes, device reset) also reaches the audit
 trail, as the last write of its transaction (``audit_record`` locks the chain head until commit, so no
@@ -13,7 +14,7 @@ import logging
 import math
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -59,83 +60,117 @@ def _audit(*, action: str, user: AbstractBaseUser, actor: str, before: Any = Non
     )
 
 
-def _state_for_update(user: AbstractBaseUser) -> LoginState:
-    LoginState.objects.get_or_create(user=user)
-    return LoginState.objects.select_for_update(no_key=True).get(user=user)
+def login_lock_seconds(failed_attempts: int) -> int:
+    """How long the ``failed_attempts``-th consecutive failure from one address locks it out: 0 below the limit.
+
+    At the limit the lock lasts ``QENEX_LOGIN_LOCK_SECONDS``, and each further failure (once a lock has run
+    out) doubles it, up to ``QENEX_LOGIN_LOCK_MAX_SECONDS``.
+    """
+    beyond = failed_attempts - max_login_attempts()
+    if beyond < 0:
+        return 0
+    base, cap = int(settings.QENEX_LOGIN_LOCK_SECONDS), int(settings.QENEX_LOGIN_LOCK_MAX_SECONDS)
+    return min(cap, base * 2 ** min(beyond, 32))
+
+
+def _state_for_update(user: AbstractBaseUser, source_ip: str) -> LoginState:
+    LoginState.objects.get_or_create(user=user, source_ip=source_ip)
+    return LoginState.objects.select_for_update(no_key=True).get(user=user, source_ip=source_ip)
+
+
+def _lock_described(state: LoginState) -> dict[str, Any]:
+    return {"source_ip": state.source_ip, "locked_until": state.locked_until, "failed_attempts": state.failed_attempts}
 
 
 @transaction.atomic
-def login_failure_record(*, user: AbstractBaseUser, remote_addr: str = "") -> LoginState:
-    """Count one wrong password; the ``max_login_attempts``-th consecutive failure locks the login.
+def login_failure_record(*, user: AbstractBaseUser, source_ip: str = "") -> LoginState:
+    """Count one wrong password from ``source_ip``; from the ``max_login_attempts``-th on, lock that address out.
 
-    The failure itself reaches the audit trail through Django's ``user_login_failed`` signal
-    (``apps.audit.receivers``); the lock is recorded here.
+    Only this (user, address) pair is locked: the user still signs in from elsewhere. The failure itself
+    reaches the audit trail through Django's ``user_login_failed`` signal (``apps.audit.receivers``); the lock
+    is recorded here.
     """
-    state = _state_for_update(user)
+    state = _state_for_update(user, source_ip)
     now = timezone.now()
+    before = _lock_described(state)
     state.failed_attempts += 1
     state.last_failure_at = now
-    detail = {"failed_attempts": state.failed_attempts, "remote_addr": remote_addr}
+    detail: dict[str, Any] = {"failed_attempts": state.failed_attempts, "remote_addr": source_ip}
     access_event_record(user=user, kind=AccessEventKind.LOGIN_FAILED, actor=user.get_username(), detail=detail)
-    locks = state.locked_at is None and state.failed_attempts >= max_login_attempts()
-    if locks:
-        state.locked_at = now
+    lock_seconds = 0 if state.is_locked_at(now) else login_lock_seconds(state.failed_attempts)
+    if lock_seconds:
+        state.locked_at, state.locked_until = now, now + timedelta(seconds=lock_seconds)
+        detail = {**detail, "locked_until": state.locked_until.isoformat(), "lock_seconds": lock_seconds}
         access_event_record(user=user, kind=AccessEventKind.LOCKED, actor="system", detail=detail)
     state.save()
-    if locks:
+    if lock_seconds:
         _audit(
             action="access.login_locked",
             user=user,
             actor="system",
-            before={"locked_at": None, "failed_attempts": state.failed_attempts - 1},
-            after={"locked_at": now, "failed_attempts": state.failed_attempts},
+            before=before,
+            after={**_lock_described(state), "locked_at": now, "lock_seconds": lock_seconds},
         )
     return state
 
 
 @transaction.atomic
-def login_success_record(*, user: AbstractBaseUser, remote_addr: str = "") -> LoginState:
-    """Reset the failure counter after a correct password (never called for a locked login)."""
-    state = _state_for_update(user)
+def login_success_record(*, user: AbstractBaseUser, source_ip: str = "") -> LoginState:
+    """Reset the failure counter of this address after a correct password (never called while it is locked)."""
+    state = _state_for_update(user, source_ip)
     state.failed_attempts = 0
     state.last_success_at = timezone.now()
     state.save()
     access_event_record(
-        user=user, kind=AccessEventKind.LOGIN_SUCCEEDED, actor=user.get_username(), detail={"remote_addr": remote_addr}
+        user=user, kind=AccessEventKind.LOGIN_SUCCEEDED, actor=user.get_username(), detail={"remote_addr": source_ip}
     )
     return state
 
 
 @transaction.atomic
-def login_locked_refusal_record(*, user: AbstractBaseUser, remote_addr: str = "") -> None:
+def login_locked_refusal_record(*, user: AbstractBaseUser, state: LoginState) -> None:
     access_event_record(
         user=user,
         kind=AccessEventKind.LOCKED_LOGIN_REFUSED,
         actor=user.get_username(),
-        detail={"remote_addr": remote_addr},
+        detail={"remote_addr": state.source_ip, "locked_until": state.locked_until.isoformat()},
     )
 
 
 @transaction.atomic
-def user_unlock(*, user: AbstractBaseUser, actor: str, reason: str = "") -> LoginState:
-    """Lift a lock and reset the counter. Audited: who unlocked whom, and why."""
-    state = _state_for_update(user)
-    if state.locked_at is None:
-        raise NotLocked(f"the login of {user.get_username()} is not locked", field="username")
-    before = {"locked_at": state.locked_at, "failed_attempts": state.failed_attempts}
-    detail = {"locked_at": state.locked_at.isoformat(), "failed_attempts": state.failed_attempts, "reason": reason}
-    state.locked_at = None
-    state.failed_attempts = 0
-    state.save()
+def user_unlock(
+    *, user: AbstractBaseUser, actor: str, reason: str = "", source_ip: str | None = None
+) -> list[LoginState]:
+    """Lift the user's current locks (every address, or only ``source_ip``) and reset their counters.
+
+    Audited once: who unlocked whom, which addresses, and why. Raise ``NotLocked`` when nothing is locked.
+    """
+    now = timezone.now()
+    locked = LoginState.objects.select_for_update(no_key=True).filter(user=user, locked_until__gt=now)
+    if source_ip is not None:
+        locked = locked.filter(source_ip=source_ip)
+    states = list(locked.order_by("pk"))
+    if not states:
+        where = f" from {source_ip or 'an unknown address'}" if source_ip is not None else ""
+        raise NotLocked(f"the login of {user.get_username()} is not locked{where}", field="username")
+    before = [_lock_described(state) for state in states]
+    for state in states:
+        state.locked_until = None
+        state.failed_attempts = 0
+        state.save(update_fields=["locked_until", "failed_attempts"])
+    detail = {
+        "locks": [{**lock, "locked_until": lock["locked_until"].isoformat()} for lock in before],
+        "reason": reason,
+    }
     access_event_record(user=user, kind=AccessEventKind.UNLOCKED, actor=actor, detail=detail)
     _audit(
         action="access.login_unlocked",
         user=user,
         actor=actor,
-        before=before,
-        after={"locked_at": None, "failed_attempts": 0, "reason": reason},
+        before={"locks": before},
+        after={"locks": [], "unlocked": [state.source_ip for state in states], "reason": reason},
     )
-    return state
+    return states
 
 
 # --- MFA -----------------------------------------------------------------------------------------------

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import math
+from datetime import UTC
 from urllib.parse import urlencode
 
 from django.contrib.auth import views as auth_views
@@ -11,6 +13,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -27,12 +30,22 @@ PENDING_DEVICE_SESSION_KEY = "qenex_mfa_pending_device"
 class StaffAuthenticationForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
-        "locked": "This login is locked after too many failed attempts. Ask an administrator to unlock it.",
+        "locked": "Too many failed attempts: this login is locked from your address until %(until)s UTC (%(wait)s). "
+        "Signing in from elsewhere is not affected; an administrator can unlock it sooner.",
+        "throttled": "Too many failed sign-ins from your address: wait %(wait)s and try again.",
     }
 
     def get_invalid_login_error(self):
-        if getattr(self.request, "qenex_login_locked", False):
-            return ValidationError(self.error_messages["locked"], code="locked")
+        locked_until = getattr(self.request, "qenex_login_locked_until", None)
+        if locked_until is not None:
+            wait = _seconds_text(math.ceil((locked_until - timezone.now()).total_seconds()))
+            until = locked_until.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+            return ValidationError(self.error_messages["locked"], code="locked", params={"until": until, "wait": wait})
+        wait_seconds = getattr(self.request, "qenex_login_wait_seconds", None)
+        if wait_seconds:
+            return ValidationError(
+                self.error_messages["throttled"], code="throttled", params={"wait": _seconds_text(wait_seconds)}
+            )
         return super().get_invalid_login_error()
 
 
@@ -47,8 +60,13 @@ def _next_url(request, default: str = "/") -> str:
     return default
 
 
+def _seconds_text(seconds: int) -> str:
+    seconds = max(1, seconds)
+    return f"{seconds} second{'s' if seconds != 1 else ''}"
+
+
 def _throttled_message(wait_seconds: int) -> str:
-    return f"Too many attempts: wait {wait_seconds} second{'s' if wait_seconds != 1 else ''} and try again."
+    return f"Too many attempts: wait {_seconds_text(wait_seconds)} and try again."
 
 
 def _already_verified(request) -> bool:

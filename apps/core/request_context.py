@@ -30,13 +30,15 @@ def current_request() -> RequestContext | None:
 
 
 def client_ip(request) -> str | None:
-    """Return the peer address of ``request``, normalised, or None.
+    """Return the client address of ``request``, normalised, or None.
 
-    ``REMOTE_ADDR`` only: an ``X-Forwarded-For`` header is whatever the client chose to send unless a trusted
-    proxy rewrites it, and the deployment's proxy is expected to set ``REMOTE_ADDR`` (e.g. uvicorn/daphne
-    ``--proxy-headers``).
+    The same rule as the rate limits' buckets (DRF's ``get_ident``): the socket address (``REMOTE_ADDR``), or,
+    when ``QENEX_NUM_PROXIES`` trusted proxies append to ``X-Forwarded-For``, the address the outermost
+    trusted proxy saw. With no trusted proxy the header is whatever the client chose to send and is ignored.
     """
-    raw = request.META.get("REMOTE_ADDR") or ""
+    from rest_framework.throttling import BaseThrottle
+
+    raw = BaseThrottle().get_ident(request) or ""
     try:
         return ipaddress.ip_address(raw.strip()).compressed
     except ValueError:

@@ -40,8 +40,15 @@ def test_the_lockout_is_recorded_once_with_the_counter(teller):
         str(teller.pk),
         "system",
     )
-    assert locked.before == {"locked_at": None, "failed_attempts": 2}
-    assert locked.after == {"username": "teller1", "locked_at": state.locked_at.isoformat(), "failed_attempts": 3}
+    assert locked.before == {"source_ip": "", "locked_until": None, "failed_attempts": 2}
+    assert locked.after == {
+        "username": "teller1",
+        "source_ip": "",  # authenticate() without a request: the address is unknown
+        "locked_at": state.locked_at.isoformat(),
+        "locked_until": state.locked_until.isoformat(),
+        "lock_seconds": 60,
+        "failed_attempts": 3,
+    }
     # The failures themselves are the auth receiver's records, not duplicated here.
     assert [r.action for r in records_since(mark, "auth.")] == ["auth.login_failed"] * 3
     assert sql.violations() == []
@@ -51,19 +58,16 @@ def test_the_lockout_is_recorded_once_with_the_counter(teller):
 def test_a_lockout_then_an_unlock_writes_both_records(teller):
     mark = last_sequence()
     lock("teller1")
-    locked_at = LoginState.objects.get(user=teller).locked_at
+    locked_until = LoginState.objects.get(user=teller).locked_until
     with sql_log() as sql:
         user_unlock(user=teller, actor="boss", reason="called the help desk")
     locked, unlocked = records_since(mark, "access.")
     assert (locked.action, unlocked.action) == ("access.login_locked", "access.login_unlocked")
     assert (unlocked.object_type, unlocked.object_id, unlocked.actor) == ("user", str(teller.pk), "boss")
-    assert unlocked.before == {"locked_at": locked_at.isoformat(), "failed_attempts": 3}
-    assert unlocked.after == {
-        "username": "teller1",
-        "locked_at": None,
-        "failed_attempts": 0,
-        "reason": "called the help desk",
+    assert unlocked.before == {
+        "locks": [{"source_ip": "", "locked_until": locked_until.isoformat(), "failed_attempts": 3}]
     }
+    assert unlocked.after == {"username": "teller1", "locks": [], "unlocked": [""], "reason": "called the help desk"}
     assert sql.violations() == []
     assert AccessEvent.objects.filter(user=teller, kind=AccessEventKind.UNLOCKED).exists()  # still kept
     assert audit_chain_verify().ok

@@ -1,4 +1,4 @@
-"""Unlock a staff login locked after failed sign-ins. Audited with the operator's name and reason."""
+"""Unlock a staff login locked after failed sign-ins (every address, or ``--ip``). Audited with operator and reason."""
 
 import getpass
 
@@ -16,15 +16,17 @@ class Command(BaseCommand):
         parser.add_argument("username")
         parser.add_argument("--actor", help="who is unlocking (default: the operating-system user)")
         parser.add_argument("--reason", default="", help="why (kept in the access event)")
+        parser.add_argument("--ip", dest="source_ip", help="unlock only this source address (default: every address)")
 
-    def handle(self, *args, username: str, actor: str | None, reason: str, **options):
+    def handle(self, *args, username: str, actor: str | None, reason: str, source_ip: str | None, **options):
         try:
             user = get_user_model()._default_manager.get_by_natural_key(username)
         except get_user_model().DoesNotExist:
             raise CommandError(f"no user {username!r}")
         actor = actor or f"cli:{getpass.getuser()}"
         try:
-            services.user_unlock(user=user, actor=actor, reason=reason)
+            states = services.user_unlock(user=user, actor=actor, reason=reason, source_ip=source_ip)
         except DomainError as exc:
             raise CommandError(exc.message)
-        self.stdout.write(self.style.SUCCESS(f"{username} unlocked (by {actor})."))
+        addresses = ", ".join(state.source_ip or "unknown address" for state in states)
+        self.stdout.write(self.style.SUCCESS(f"{username} unlocked from {addresses} (by {actor})."))
