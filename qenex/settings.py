@@ -210,6 +210,9 @@ CELERY_BEAT_SCHEDULE = {
     "rotate-keys": {"task": "apps.security.tasks.rotate_keys_if_due", "schedule": 3600.0},
 }
 
+# An open WebSocket re-checks its session and permission before an update, at most this often (seconds).
+QENEX_WS_REVALIDATE_SECONDS = env.int("QENEX_WS_REVALIDATE_SECONDS", default=30)
+
 CHANNEL_LAYERS = {
     "default": (
         {

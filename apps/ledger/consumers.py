@@ -2,14 +2,20 @@
 
 ``scope["user"]`` is already OTP-verified or anonymous (``apps.access.websocket``). The socket then asks what
 ``apps.portal.views.account_detail`` asks: a staff user holding ``accounts.view_account``, and an account that
-exists. A refused socket is closed before it joins any group: 4403 not allowed, 4404 no such account.
+exists. A refused socket is closed before it joins any group: 4403 not allowed, 4404 no such account. An open
+socket asks again before an update (at most every ``QENEX_WS_REVALIDATE_SECONDS``) and closes with 4403 once
+the session has ended or the permission is gone.
 """
 
 from __future__ import annotations
 
+import time
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
+from apps.access.websocket import verified_user_again
 from apps.accounts import selectors as account_selectors
 from apps.core.errors import NotFound
 
@@ -43,6 +49,7 @@ class BalanceConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_NOT_FOUND)
             return
         self.group = balance_group(account_id)
+        self.checked_at = time.monotonic()
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
 
@@ -51,4 +58,13 @@ class BalanceConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def balance_update(self, event):
+        # The socket outlives the handshake: before sending, at most every REVALIDATE_SECONDS, ask again, so
+        # signing out, session expiry or a removed role stops the updates.
+        now = time.monotonic()
+        if now - self.checked_at >= settings.QENEX_WS_REVALIDATE_SECONDS:
+            user = await verified_user_again(self.scope)
+            if not await database_sync_to_async(_may_view_balances)(user):
+                await self.close(code=CLOSE_NOT_ALLOWED)
+                return
+            self.checked_at = now
         await self.send_json({k: v for k, v in event.items() if k != "type"})

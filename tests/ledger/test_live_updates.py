@@ -102,3 +102,43 @@ def test_signed_out_session_is_refused():
     assert _connect(account.public_id, stale)[0] is True
     client.post("/logout/")
     assert _connect(account.public_id, stale) == (False, 4403)
+
+
+def _update_after(client: Client, account, change) -> dict:
+    """Open a socket as ``client``, run ``change()``, post a deposit; return what the socket got next."""
+
+    async def scenario():
+        communicator = _socket(account.public_id, _session(client))
+        connected, _ = await communicator.connect()
+        assert connected
+        await database_sync_to_async(change)()
+        result = await database_sync_to_async(post_deposit)(to_account=account.public_id, amount="1.00", currency="USD")
+        while True:
+            output = await communicator.receive_output(timeout=10)
+            if output["type"] == "websocket.close" or result.entry.public_id in output.get("text", ""):
+                await communicator.disconnect()
+                return output
+
+    return async_to_sync(scenario)()
+
+
+def test_an_open_socket_stops_when_the_session_signs_out(settings):
+    settings.QENEX_WS_REVALIDATE_SECONDS = 0
+    client = otp_login(Client(), make_staff("leaver", "teller"))
+    output = _update_after(client, funded_account("1.00"), lambda: client.post("/logout/"))
+    assert output == {"type": "websocket.close", "code": 4403}
+
+
+def test_an_open_socket_stops_when_the_role_is_removed(settings):
+    settings.QENEX_WS_REVALIDATE_SECONDS = 0
+    user = make_staff("moved", "teller")
+    client = otp_login(Client(), user)
+    output = _update_after(client, funded_account("1.00"), lambda: user.groups.clear())
+    assert output == {"type": "websocket.close", "code": 4403}
+
+
+def test_an_open_socket_keeps_receiving_while_allowed(settings):
+    settings.QENEX_WS_REVALIDATE_SECONDS = 0
+    client = otp_login(Client(), make_staff("stayer", "teller"))
+    output = _update_after(client, funded_account("1.00"), lambda: None)
+    assert output["type"] == "websocket.send"
