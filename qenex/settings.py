@@ -308,9 +308,12 @@ OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
     "QENEX_WEBAUTHN_ORIGINS", default=[] if PRODUCTION else [f"http://localhost:{QENEX['api']['port']}"]
 )
 OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False  # a key is a second factor: the password (and its lockout) comes first
-# Four-eyes: staff postings above this need a second person's approval. Major units; one amount for every
-# currency ("10000") or per currency ("USD=10000,EUR=9000,JPY=1500000,*=10000").
+# Four-eyes: operations (by staff or API clients) above this need a second person's approval. Major units; one
+# amount for every currency ("10000") or per currency ("USD=10000,EUR=9000,JPY=1500000,*=10000").
 QENEX_APPROVAL_THRESHOLD = env.str("QENEX_APPROVAL_THRESHOLD", default="10000")
+# Velocity: what one maker moved without approval on an account within this window counts with the next
+# operation (seconds, or 30m, 24h, 1d; 0 turns it off). See apps/approvals/policy.py.
+QENEX_APPROVAL_VELOCITY_WINDOW = env.str("QENEX_APPROVAL_VELOCITY_WINDOW", default="1d")
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

@@ -36,8 +36,24 @@ def on_postgresql():
         pytest.skip("needs PostgreSQL: set DATABASE_URL (make test does)")
 
 
-def make_client(scopes: list[str], name: str = "test-client") -> APIClient:
-    issued = api_client_create(name=name, scopes=scopes)
+def make_client(
+    scopes: list[str],
+    name: str = "test-client",
+    *,
+    owners: list[str] = (),
+    all_customers: bool | None = None,
+    credit_any_customer: bool = False,
+) -> APIClient:
+    """An API client with a key; without ``owners`` it reaches every customer (a back-office integrator)."""
+    if all_customers is None:
+        all_customers = not owners
+    issued = api_client_create(
+        name=name,
+        scopes=scopes,
+        owner_ids=list(owners),
+        all_customers=all_customers,
+        credit_any_customer=credit_any_customer,
+    )
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.token}")
     client.api_key = issued.key
@@ -46,7 +62,7 @@ def make_client(scopes: list[str], name: str = "test-client") -> APIClient:
 
 @pytest.fixture
 def api(db) -> APIClient:
-    """An API client holding every scope."""
+    """An API client holding every scope, reaching every customer's accounts."""
     return make_client(sorted(SCOPES))
 
 

@@ -17,16 +17,20 @@ pytestmark = pytest.mark.django_db
 
 def test_create_api_client_prints_a_working_key_once():
     out = StringIO()
-    call_command("create_api_client", "backoffice", "--scopes", "accounts:read", "--token-only", stdout=out)
+    call_command(
+        "create_api_client", "backoffice", "--scopes", "accounts:read", "--all-customers", "--token-only", stdout=out
+    )
     token = out.getvalue().strip()
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     assert client.get("/api/v1/accounts").status_code == 200
     assert client.post("/api/v1/accounts", {}, format="json").status_code == 403  # read-only scope
     with pytest.raises(CommandError, match="exists already"):
-        call_command("create_api_client", "backoffice", stdout=StringIO())
+        call_command("create_api_client", "backoffice", "--owners", "c1", stdout=StringIO())
     with pytest.raises(CommandError, match="unknown scope"):
-        call_command("create_api_client", "other", "--scopes", "everything", stdout=StringIO())
+        call_command("create_api_client", "other", "--scopes", "everything", "--owners", "c1", stdout=StringIO())
+    with pytest.raises(CommandError, match="--owners ID"):
+        call_command("create_api_client", "unscoped", stdout=StringIO())
 
 
 def test_load_demo_can_run_twice_without_duplicating_money(settings, tmp_path):

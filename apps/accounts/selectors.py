@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from .errors import AccountNotFound
-from .models import Account
+from .models import BANK_OWNER_ID, Account
 
 
 def account_get(*, public_id: str, field: str = "account") -> Account:
@@ -27,3 +27,13 @@ def account_list(*, owner_id: str | None = None, currency: str | None = None, st
     if status:
         qs = qs.filter(status=status)
     return qs
+
+
+def internal_account_find(*, account_type: str, currency: str) -> Account | None:
+    """The bank's own general-ledger account of ``account_type`` in ``currency``, if it exists yet."""
+    return Account.objects.filter(owner_id=BANK_OWNER_ID, account_type=account_type, currency=currency).first()
+
+
+def account_exists_for_key(*, idempotency_key: str) -> bool:
+    """True when an account was already opened with this (caller-scoped) idempotency key."""
+    return Account.objects.filter(idempotency_key=idempotency_key).exists()

@@ -7,10 +7,20 @@ from .models import ApprovalRequest
 
 @admin.register(ApprovalRequest)
 class ApprovalRequestAdmin(admin.ModelAdmin):
-    list_display = ["public_id", "kind", "status", "maker", "checker", "created_at", "decided_at", "result_ref"]
+    list_display = [
+        "public_id",
+        "kind",
+        "status",
+        "maker",
+        "maker_client",
+        "checker",
+        "created_at",
+        "decided_at",
+        "result_ref",
+    ]
     list_filter = ["status", "kind"]
-    search_fields = ["public_id", "maker__username", "checker__username", "result_ref"]
-    list_select_related = ["maker", "checker"]
+    search_fields = ["public_id", "maker__username", "maker_client__name", "checker__username", "result_ref"]
+    list_select_related = ["maker", "maker_client", "checker"]
     readonly_fields = [f.name for f in ApprovalRequest._meta.fields]
 
     def has_add_permission(self, request):

@@ -1,5 +1,7 @@
 """Four-eyes approval requests: one maker proposes an operation, another staff member decides.
 
+The maker is a staff user or an API client (a machine maker); the checker is always a staff user.
+
 The request carries the operation as JSON. On approval the approvals service runs it through the owning
 app's service with an idempotency key derived from the request's id, so it can never run twice.
 """
@@ -16,6 +18,9 @@ from apps.core.ids import new_public_id
 
 class ApprovalKind(models.TextChoices):
     POSTING = "POSTING", "Posting above the approval threshold"
+    ACCOUNT_OPEN = "ACCOUNT_OPEN", "Account opening with a large deposit or an overdraft limit"
+    HOLD = "HOLD", "Hold above the approval threshold"
+    HOLD_CAPTURE = "HOLD_CAPTURE", "Hold capture above the approval threshold"
     MANUAL_ADJUSTMENT = "MANUAL_ADJUSTMENT", "Manual adjustment"
     ACCOUNT_UNFREEZE = "ACCOUNT_UNFREEZE", "Account unfreeze"
     OVERDRAFT_LIMIT = "OVERDRAFT_LIMIT", "Overdraft limit change"
@@ -42,7 +47,9 @@ class ApprovalRequest(models.Model):
     kind = models.CharField(max_length=24, choices=ApprovalKind.choices)
     payload = models.JSONField(help_text="The operation's arguments, as the maker submitted them")
     status = models.CharField(max_length=10, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING)
-    maker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Exactly one of maker (a staff user) and maker_client (an API client) is set.
+    maker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
+    maker_client = models.ForeignKey("iam.ApiClient", on_delete=models.PROTECT, related_name="+", null=True)
     checker = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
@@ -64,6 +71,11 @@ class ApprovalRequest(models.Model):
             # The database refuses a maker deciding their own request, whatever the code path.
             models.CheckConstraint(condition=~Q(checker=F("maker")), name="approval_checker_is_not_maker"),
             models.CheckConstraint(
+                condition=Q(maker__isnull=False, maker_client__isnull=True)
+                | Q(maker__isnull=True, maker_client__isnull=False),
+                name="approval_one_maker",
+            ),
+            models.CheckConstraint(
                 condition=Q(status__in=[s.value for s in ApprovalStatus]), name="approval_status_valid"
             ),
             models.CheckConstraint(condition=Q(kind__in=[k.value for k in ApprovalKind]), name="approval_kind_valid"),
@@ -76,6 +88,11 @@ class ApprovalRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.public_id} {self.kind} {self.status}"
+
+    @property
+    def maker_name(self) -> str:
+        """The maker as the audit trail and the ledger's ``actor`` name it: a username or ``api:<client>``."""
+        return self.maker.get_username() if self.maker_id else self.maker_client.actor_name
 
     @property
     def execution_key(self) -> str:

@@ -9,7 +9,7 @@ from .models import ApprovalRequest
 
 
 def approval_list(*, status: str | None = None, kind: str | None = None) -> QuerySet:
-    qs = ApprovalRequest.objects.select_related("maker", "checker")
+    qs = ApprovalRequest.objects.select_related("maker", "maker_client", "checker")
     if status:
         qs = qs.filter(status=status)
     if kind:
@@ -18,7 +18,13 @@ def approval_list(*, status: str | None = None, kind: str | None = None) -> Quer
 
 
 def approval_get(*, public_id: str) -> ApprovalRequest:
-    approval = ApprovalRequest.objects.select_related("maker", "checker").filter(public_id=public_id).first()
+    approval = (
+        ApprovalRequest.objects.select_related("maker", "maker_client", "checker").filter(public_id=public_id).first()
+    )
     if approval is None:
         raise ApprovalNotFound(f"no approval request {public_id}", field="approval")
     return approval
+
+
+def approval_exists_for_key(*, idempotency_key: str) -> bool:
+    return ApprovalRequest.objects.filter(idempotency_key=idempotency_key).exists()

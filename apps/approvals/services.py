@@ -22,6 +22,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from apps.accounts import services as account_services
 from apps.accounts.models import AccountStatus, AccountType
@@ -29,6 +30,7 @@ from apps.accounts.selectors import account_get
 from apps.audit.services import audit_record
 from apps.core.errors import DomainError, IdempotencyConflict, InvalidInput
 from apps.core.idempotency import check_key
+from apps.iam.models import ApiClient
 from apps.ledger import services as ledger_services
 
 from .errors import ApprovalNotFound, ApprovalNotPending, ApprovalPermissionDenied, ReasonRequired, SelfApprovalRefused
@@ -37,13 +39,17 @@ from .models import COMPLIANCE_KINDS, ApprovalKind, ApprovalRequest, ApprovalSta
 logger = logging.getLogger("qenex.approvals")
 
 # What the maker must hold to propose each kind of operation.
+# An API client (a machine maker) is governed by its key's scopes instead, which the API checked already.
 MAKER_PERMISSIONS = {
     ApprovalKind.POSTING: "ledger.post_transaction",
+    ApprovalKind.ACCOUNT_OPEN: "accounts.add_account",
+    ApprovalKind.HOLD: "ledger.add_hold",
+    ApprovalKind.HOLD_CAPTURE: "ledger.change_hold",
     ApprovalKind.MANUAL_ADJUSTMENT: "ledger.post_adjustment",
     ApprovalKind.ACCOUNT_UNFREEZE: "accounts.unfreeze_account",
     ApprovalKind.OVERDRAFT_LIMIT: "accounts.change_overdraft_limit",
 }
-POSTING_TYPES = {"DEPOSIT", "WITHDRAWAL", "TRANSFER", "FEE"}
+POSTING_TYPES = {"DEPOSIT", "WITHDRAWAL", "TRANSFER", "FEE", "REVERSAL"}
 MAX_REASON = 500
 # The payload fields an audit record repeats: what the operation does, never free text (description,
 # metadata) that may carry customer data into a trail that can never be erased.
@@ -56,6 +62,11 @@ AUDIT_PAYLOAD_FIELDS = (
     "account",
     "direction",
     "overdraft_limit",
+    "original_transaction",
+    "owner_id",
+    "account_type",
+    "initial_balance",
+    "hold",
 )
 
 
@@ -63,12 +74,20 @@ def _payload_summary(payload: dict[str, Any]) -> dict[str, Any]:
     return {name: payload[name] for name in AUDIT_PAYLOAD_FIELDS if name in payload}
 
 
-def _audit(approval: ApprovalRequest, *, action: str, before_status: str | None, actor: str, user_id: int) -> None:
+def _audit(
+    approval: ApprovalRequest,
+    *,
+    action: str,
+    before_status: str | None,
+    actor: str,
+    user_id: int | None,
+    api_client_id: int | None = None,
+) -> None:
     """Write the request's audit record: the last write of the transaction that changed its row."""
     after: dict[str, Any] = {
         "status": approval.status,
         "kind": approval.kind,
-        "maker": approval.maker.get_username(),
+        "maker": approval.maker_name,
         "checker": approval.checker.get_username() if approval.checker_id else None,
         "payload": _payload_summary(approval.payload),
     }
@@ -86,6 +105,7 @@ def _audit(approval: ApprovalRequest, *, action: str, before_status: str | None,
         after=after,
         actor=actor,
         user_id=user_id,
+        api_client_id=api_client_id,
     )
 
 
@@ -107,7 +127,10 @@ def _clean_payload(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise InvalidInput("payload must be a JSON object", field="payload")
     payload = dict(payload)
-    if kind == ApprovalKind.POSTING:
+    if kind == ApprovalKind.POSTING and payload.get("type") == "REVERSAL":
+        _require(payload, "original_transaction")
+        ledger_services.transaction_get(public_id=payload["original_transaction"])
+    elif kind == ApprovalKind.POSTING:
         if payload.get("type") not in POSTING_TYPES:
             raise InvalidInput(f"type must be one of {sorted(POSTING_TYPES)}", field="type", code="invalid_choice")
         _require(payload, "amount", "currency")
@@ -123,7 +146,8 @@ def _clean_payload(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         _check_amount(payload["amount"])
         if payload.get("direction") not in {"CREDIT", "DEBIT"}:
             raise InvalidInput("direction must be CREDIT or DEBIT", field="direction", code="invalid_choice")
-        account_get(public_id=payload["account"])
+        if account_get(public_id=payload["account"]).is_internal:
+            raise InvalidInput("an adjustment is made on a customer account", field="account")
     elif kind == ApprovalKind.ACCOUNT_UNFREEZE:
         _require(payload, "account")
         account = account_get(public_id=payload["account"])
@@ -133,37 +157,82 @@ def _clean_payload(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         _require(payload, "account", "overdraft_limit")
         _check_amount(payload["overdraft_limit"], "overdraft_limit")
         account_get(public_id=payload["account"])
+    elif kind == ApprovalKind.ACCOUNT_OPEN:
+        _require(payload, "owner_id", "account_type", "currency")
+        if payload["account_type"] not in account_services.customer_types():
+            raise InvalidInput(
+                "account_type must be a customer account type", field="account_type", code="invalid_choice"
+            )
+        for field in ("initial_balance", "overdraft_limit"):
+            if field in payload:
+                _check_amount(payload[field], field)
+    elif kind == ApprovalKind.HOLD:
+        _require(payload, "account", "amount", "currency")
+        _check_amount(payload["amount"])
+        account_get(public_id=payload["account"])
+    elif kind == ApprovalKind.HOLD_CAPTURE:
+        _require(payload, "hold", "to_account")
+        if "amount" in payload:
+            _check_amount(payload["amount"])
+        ledger_services.hold_get(public_id=payload["hold"])
+        account_get(public_id=payload["to_account"], field="to_account")
     else:
         raise InvalidInput(f"unknown approval kind {kind!r}", field="kind", code="invalid_choice")
     return payload
 
 
+def _maker_fields(maker: AbstractBaseUser | ApiClient) -> dict[str, Any]:
+    return {"maker_client": maker} if isinstance(maker, ApiClient) else {"maker": maker}
+
+
 @transaction.atomic
 def approval_request(
-    *, kind: str, payload: dict[str, Any], maker: AbstractBaseUser, idempotency_key: str | None = None
+    *,
+    kind: str,
+    payload: dict[str, Any],
+    maker: AbstractBaseUser | ApiClient,
+    idempotency_key: str | None = None,
 ) -> ApprovalRequest:
-    """Record a proposed operation for a second staff member to approve. Nothing is executed yet.
+    """Record a proposed operation for a second person (a staff checker) to approve. Nothing is executed yet.
 
-    A retry with the same ``idempotency_key`` returns the request created first (409 if it differs).
+    The maker is a staff user (who needs the kind's maker permission) or an API client (whose key's scopes the
+    API checked). A retry with the same ``idempotency_key`` returns the request created first (409 if it differs).
     """
     idempotency_key = check_key(idempotency_key)
     permission = MAKER_PERMISSIONS.get(kind)
     if permission is None:
         raise InvalidInput(f"unknown approval kind {kind!r}", field="kind", code="invalid_choice")
-    if not (maker.is_active and maker.is_staff and maker.has_perm(permission)):
+    if isinstance(maker, ApiClient):
+        if not maker.is_active:
+            raise ApprovalPermissionDenied("this API client is disabled")
+    elif not (maker.is_active and maker.is_staff and maker.has_perm(permission)):
         raise ApprovalPermissionDenied(f"proposing {kind} needs the permission {permission}")
     payload = _clean_payload(kind, payload)
+    maker_fields = _maker_fields(maker)
     if idempotency_key:
         existing = ApprovalRequest.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
-            if existing.kind != kind or existing.payload != payload or existing.maker_id != maker.pk:
+            same_maker = (existing.maker_id, existing.maker_client_id) == (
+                getattr(maker_fields.get("maker"), "pk", None),
+                getattr(maker_fields.get("maker_client"), "pk", None),
+            )
+            if existing.kind != kind or existing.payload != payload or not same_maker:
                 raise IdempotencyConflict(
                     "this Idempotency-Key was already used for a different request", field="idempotency_key"
                 )
             return existing
-    approval = ApprovalRequest.objects.create(kind=kind, payload=payload, maker=maker, idempotency_key=idempotency_key)
-    _audit(approval, action="approval.requested", before_status=None, actor=maker.get_username(), user_id=maker.pk)
-    logger.info("approval requested %s %s by %s", approval.public_id, kind, maker.get_username())
+    approval = ApprovalRequest.objects.create(
+        kind=kind, payload=payload, idempotency_key=idempotency_key, **maker_fields
+    )
+    _audit(
+        approval,
+        action="approval.requested",
+        before_status=None,
+        actor=approval.maker_name,
+        user_id=approval.maker_id,
+        api_client_id=approval.maker_client_id,
+    )
+    logger.info("approval requested %s %s by %s", approval.public_id, kind, approval.maker_name)
     return approval
 
 
@@ -246,51 +315,119 @@ def approval_reject(*, public_id: str, checker: AbstractBaseUser, reason: str) -
 
 
 def _actor(approval: ApprovalRequest) -> str:
-    return f"{approval.maker.get_username()} approved-by {approval.checker.get_username()}"[:150]
+    # Never the maker's own name: the velocity rule counts only what a maker did without approval.
+    return f"{approval.maker_name} approved-by {approval.checker.get_username()}"[:150]
+
+
+def _run_posting(approval: ApprovalRequest, p: dict[str, Any], key: str, actor: str) -> str:
+    if p["type"] == "REVERSAL":
+        return ledger_services.post_reversal(
+            transaction_id=p["original_transaction"],
+            description=p.get("description", ""),
+            idempotency_key=key,
+            actor=actor,
+        ).entry.public_id
+    result = ledger_services.post_by_type(
+        entry_type=p["type"],
+        from_account=p.get("from_account"),
+        to_account=p.get("to_account"),
+        amount=p["amount"],
+        currency=p["currency"],
+        description=p.get("description", ""),
+        metadata={**(p.get("metadata") or {}), "approval": approval.public_id},
+        idempotency_key=key,
+        actor=actor,
+    )
+    return result.entry.public_id
+
+
+def _run_adjustment(approval: ApprovalRequest, p: dict[str, Any], key: str, actor: str) -> str:
+    # An adjustment moves money between the customer account and the bank's SUSPENSE account.
+    suspense = account_services.internal_account_get_or_create(
+        account_type=AccountType.SUSPENSE, currency=p["currency"]
+    ).public_id
+    source, target = (suspense, p["account"]) if p["direction"] == "CREDIT" else (p["account"], suspense)
+    result = ledger_services.post_transfer(
+        from_account=source,
+        to_account=target,
+        amount=p["amount"],
+        currency=p["currency"],
+        description=p["description"],
+        metadata={"adjustment": p["direction"], "approval": approval.public_id},
+        idempotency_key=key,
+        actor=actor,
+    )
+    return result.entry.public_id
+
+
+def _run_unfreeze(approval: ApprovalRequest, p: dict[str, Any], key: str, actor: str) -> str:
+    return account_services.account_change_status(
+        public_id=p["account"], status=AccountStatus.ACTIVE, actor=actor
+    ).public_id
+
+
+def _run_overdraft(approval: ApprovalRequest, p: dict[str, Any], key: str, actor: str) -> str:
+    return account_services.account_set_overdraft_limit(
+        public_id=p["account"], limit=p["overdraft_limit"], actor=actor
+    ).public_id
+
+
+def _run_account_open(approval: ApprovalRequest, p: dict[str, Any], key: str, actor: str) -> str:
+    return account_services.account_open(
+        owner_id=p["owner_id"],
+        account_type=p["account_type"],
+        currency=p["currency"],
+        name=p.get("name", ""),
+        overdraft_limit=p.get("overdraft_limit", "0"),
+        initial_balance=p.get("initial_balance"),
+        activate=p.get("activate", True),
+        idempotency_key=key,
+        actor=actor,
+    ).public_id
+
+
+def _run_hold(approval: ApprovalRequest, p: dict[str, Any], key: str, actor: str) -> str:
+    expires_at = parse_datetime(p["expires_at"]) if p.get("expires_at") else None
+    return ledger_services.hold_place(
+        account=p["account"],
+        amount=p["amount"],
+        currency=p["currency"],
+        expires_at=expires_at,
+        description=p.get("description", ""),
+        idempotency_key=key,
+        actor=actor,
+    ).hold.public_id
+
+
+def _run_capture(approval: ApprovalRequest, p: dict[str, Any], key: str, actor: str) -> str:
+    return ledger_services.hold_capture(
+        hold_id=p["hold"],
+        to_account=p["to_account"],
+        amount=p.get("amount"),
+        description=p.get("description", ""),
+        idempotency_key=key,
+        actor=actor,
+    ).entry.public_id
+
+
+# How each kind of approved request runs: through the owning app's service, returning what it produced.
+RUNNERS = {
+    ApprovalKind.POSTING: _run_posting,
+    ApprovalKind.MANUAL_ADJUSTMENT: _run_adjustment,
+    ApprovalKind.ACCOUNT_UNFREEZE: _run_unfreeze,
+    ApprovalKind.OVERDRAFT_LIMIT: _run_overdraft,
+    ApprovalKind.ACCOUNT_OPEN: _run_account_open,
+    ApprovalKind.HOLD: _run_hold,
+    ApprovalKind.HOLD_CAPTURE: _run_capture,
+}
 
 
 def _run(approval: ApprovalRequest) -> str:
     """Execute the approved operation through its service; return the public id of what it produced."""
-    p, key, actor = approval.payload, approval.execution_key, _actor(approval)
-    if approval.kind == ApprovalKind.POSTING:
-        result = ledger_services.post_by_type(
-            entry_type=p["type"],
-            from_account=p.get("from_account"),
-            to_account=p.get("to_account"),
-            amount=p["amount"],
-            currency=p["currency"],
-            description=p.get("description", ""),
-            metadata={**(p.get("metadata") or {}), "approval": approval.public_id},
-            idempotency_key=key,
-            actor=actor,
-        )
-        return result.entry.public_id
-    if approval.kind == ApprovalKind.MANUAL_ADJUSTMENT:
-        # An adjustment moves money between the customer account and the bank's SUSPENSE account.
-        suspense = account_services.internal_account_get_or_create(
-            account_type=AccountType.SUSPENSE, currency=p["currency"]
-        ).public_id
-        source, target = (suspense, p["account"]) if p["direction"] == "CREDIT" else (p["account"], suspense)
-        result = ledger_services.post_transfer(
-            from_account=source,
-            to_account=target,
-            amount=p["amount"],
-            currency=p["currency"],
-            description=p["description"],
-            metadata={"adjustment": p["direction"], "approval": approval.public_id},
-            idempotency_key=key,
-            actor=actor,
-        )
-        return result.entry.public_id
-    if approval.kind == ApprovalKind.ACCOUNT_UNFREEZE:
-        return account_services.account_change_status(
-            public_id=p["account"], status=AccountStatus.ACTIVE, actor=actor
-        ).public_id
-    if approval.kind == ApprovalKind.OVERDRAFT_LIMIT:
-        return account_services.account_set_overdraft_limit(
-            public_id=p["account"], limit=p["overdraft_limit"], actor=actor
-        ).public_id
-    raise InvalidInput(f"unknown approval kind {approval.kind!r}", field="kind")  # pragma: no cover
+    runner = RUNNERS.get(approval.kind)
+    if runner is None:  # pragma: no cover - the kind is checked on request and by a constraint
+        raise InvalidInput(f"unknown approval kind {approval.kind!r}", field="kind")
+    return runner(approval, approval.payload, approval.execution_key, _actor(approval))
 
 
 def approval_execute(*, public_id: str) -> ApprovalRequest:
@@ -302,7 +439,11 @@ def approval_execute(*, public_id: str) -> ApprovalRequest:
     # Durable: the operation's services lock accounts, which must never happen in a transaction that already
     # wrote an audit record (a caller's), so running inside a caller's transaction is refused up front.
     with transaction.atomic(durable=True):
-        approval = ApprovalRequest.objects.select_related("maker", "checker").filter(public_id=public_id).first()
+        approval = (
+            ApprovalRequest.objects.select_related("maker", "maker_client", "checker")
+            .filter(public_id=public_id)
+            .first()
+        )
     if approval is None:
         raise ApprovalNotFound(f"no approval request {public_id}", field="approval")
     if approval.status != ApprovalStatus.APPROVED:

@@ -12,7 +12,9 @@ def revoke(modeladmin, request, queryset):
 
 @admin.register(ApiClient)
 class ApiClientAdmin(admin.ModelAdmin):
-    list_display = ["name", "is_active", "created_at"]
+    list_display = ["name", "is_active", "all_customers", "owner_ids", "credit_any_customer", "created_at"]
+    # The owner scope changes through `manage.py set_api_client_scope` (audited), never a raw edit.
+    readonly_fields = ["owner_ids", "all_customers", "credit_any_customer"]
 
 
 @admin.register(ApiKey)

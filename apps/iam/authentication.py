@@ -15,7 +15,7 @@ class ApiClientUser(AnonymousUser):
     def __init__(self, key):
         super().__init__()
         self.api_key = key
-        self.username = f"api:{key.client.name}"
+        self.username = key.client.actor_name
 
     @property
     def is_authenticated(self):  # type: ignore[override]

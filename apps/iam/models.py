@@ -21,12 +21,28 @@ SCOPES = {
 
 
 class ApiClient(models.Model):
+    """A machine integration. Which customers' accounts it may reach is its owner scope (``apps.iam.tenancy``)."""
+
     name = models.CharField(max_length=100, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     is_active = models.BooleanField(default=True)
+    owner_ids = models.JSONField(
+        default=list, blank=True, help_text="Customer owner ids whose accounts this client may open, read and debit"
+    )
+    all_customers = models.BooleanField(
+        default=False, help_text="May reach every customer's accounts (back-office integrators); never the bank's own"
+    )
+    credit_any_customer = models.BooleanField(
+        default=False, help_text="May credit (pay into) accounts of customers outside its owner ids"
+    )
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def actor_name(self) -> str:
+        """How the ledger and the audit trail name this client as an actor (never a valid Django username)."""
+        return f"api:{self.name}"
 
 
 class ApiKey(models.Model):

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from apps.accounts.models import BANK_OWNER_ID
 from apps.audit.services import audit_record
 from apps.core.errors import InvalidInput, NotFound
 
@@ -66,24 +67,86 @@ def api_key_issue(
     return IssuedKey(key=key, token=f"{TOKEN_PREFIX}_{prefix}_{secret}")
 
 
+def _check_owner_ids(owner_ids: list[str]) -> list[str]:
+    cleaned = sorted({o.strip() for o in owner_ids if isinstance(o, str) and o.strip()})
+    for owner_id in cleaned:
+        if len(owner_id) > 64:
+            raise InvalidInput(f"owner id {owner_id[:20]!r}... is longer than 64 characters", field="owner_ids")
+        if owner_id == BANK_OWNER_ID:
+            raise InvalidInput("the bank's own accounts are never in an API client's scope", field="owner_ids")
+    return cleaned
+
+
+def _client_state(client: ApiClient) -> dict:
+    return {
+        "name": client.name,
+        "owner_ids": client.owner_ids,
+        "all_customers": client.all_customers,
+        "credit_any_customer": client.credit_any_customer,
+    }
+
+
 @transaction.atomic
 def api_client_create(
-    *, name: str, scopes: list[str], expires_at: datetime | None = None, actor: str = "system"
+    *,
+    name: str,
+    scopes: list[str],
+    owner_ids: list[str] = (),
+    all_customers: bool = False,
+    credit_any_customer: bool = False,
+    expires_at: datetime | None = None,
+    actor: str = "system",
 ) -> IssuedKey:
-    """Create a client with its first key."""
+    """Create a client scoped to ``owner_ids`` (or every customer with ``all_customers``) with its first key.
+
+    A client with neither reaches no account at all (see ``apps.iam.tenancy``).
+    """
     if not name or len(name) > 100:
         raise InvalidInput("client name must be 1-100 characters", field="name")
     if ApiClient.objects.filter(name=name).exists():
         raise InvalidInput(f"an API client named {name!r} exists already", field="name", code="duplicate")
-    client = ApiClient.objects.create(name=name)
+    client = ApiClient.objects.create(
+        name=name,
+        owner_ids=_check_owner_ids(list(owner_ids)),
+        all_customers=all_customers,
+        credit_any_customer=credit_any_customer,
+    )
     audit_record(
         action="iam.api_client_created",
         object_type="api_client",
         object_id=str(client.pk),
-        after={"name": name},
+        after=_client_state(client),
         actor=actor,
     )
     return api_key_issue(client=client, scopes=scopes, expires_at=expires_at, actor=actor)
+
+
+@transaction.atomic
+def api_client_set_scope(
+    *,
+    client: ApiClient,
+    owner_ids: list[str],
+    all_customers: bool,
+    credit_any_customer: bool = False,
+    actor: str = "system",
+) -> ApiClient:
+    """Change which customers' accounts a client may reach; takes effect on its next request."""
+    client = ApiClient.objects.select_for_update().get(pk=client.pk)
+    before = _client_state(client)
+    client.owner_ids = _check_owner_ids(list(owner_ids))
+    client.all_customers, client.credit_any_customer = all_customers, credit_any_customer
+    if _client_state(client) == before:
+        return client
+    client.save(update_fields=["owner_ids", "all_customers", "credit_any_customer"])
+    audit_record(
+        action="iam.api_client_scope_changed",
+        object_type="api_client",
+        object_id=str(client.pk),
+        before=before,
+        after=_client_state(client),
+        actor=actor,
+    )
+    return client
 
 
 def api_key_authenticate(token: str) -> ApiKey | None:

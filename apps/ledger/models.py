@@ -59,6 +59,8 @@ class JournalEntry(models.Model):
             models.CheckConstraint(condition=Q(amount_minor__gt=0), name="entry_amount_positive"),
             models.CheckConstraint(condition=Q(entry_type__in=[t.value for t in EntryType]), name="entry_type_valid"),
         ]
+        # The four-eyes velocity rule sums what one maker posted recently (apps.ledger.selectors.actor_volumes).
+        indexes = [models.Index(fields=["actor", "posted_at"], name="entry_actor_posted_at")]
 
     def __str__(self) -> str:
         return f"{self.public_id} {self.entry_type}"

@@ -77,3 +77,37 @@ def transaction_list(*, account: Account | None = None, entry_type: str | None =
 
 def holds_open(*, account: Account) -> QuerySet[Hold]:
     return Hold.objects.filter(account=account, status=HoldStatus.AUTHORIZED, expires_at__gt=timezone.now())
+
+
+def actor_volumes(*, actor: str, account_ids: list[int], since: datetime) -> dict[int, tuple[int, int]]:
+    """Return {account pk: (debits, credits)}: what ``actor`` posted on each account since ``since``, in minor units.
+
+    Entries executed after a four-eyes approval carry the actor ``<maker> approved-by <checker>`` and so do not
+    count. Served by the index on (actor, posted_at) of journal entries.
+    """
+    from django.db.models import BigIntegerField, Case, F, Sum, Value, When
+
+    rows = (
+        Posting.objects.filter(
+            entry__actor=actor, entry__posted_at__gte=since, account_id__in=account_ids, posted_at__gte=since
+        )
+        .values("account_id")
+        .annotate(
+            debits=Sum(
+                Case(When(amount_minor__lt=0, then=-F("amount_minor")), default=Value(0)),
+                output_field=BigIntegerField(),
+            ),
+            credits=Sum(
+                Case(When(amount_minor__gt=0, then=F("amount_minor")), default=Value(0)),
+                output_field=BigIntegerField(),
+            ),
+        )
+    )
+    return {row["account_id"]: (row["debits"], row["credits"]) for row in rows}
+
+
+def idempotency_key_used(*, key: str) -> bool:
+    """True when a posting or a hold was already made with this (caller-scoped) idempotency key."""
+    return (
+        JournalEntry.objects.filter(idempotency_key=key).exists() or Hold.objects.filter(idempotency_key=key).exists()
+    )

@@ -6,8 +6,10 @@ import json
 
 import pytest
 
+from apps.approvals.services import approval_approve
 from apps.ledger.models import AccountBalance, JournalEntry, Posting
 from tests.conftest import make_client
+from tests.staff import make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -235,7 +237,11 @@ def test_account_status_lifecycle(api):
         "invalid_status_transition",
         "status",
     )
-    assert api.post(f"/api/v1/accounts/{a['id']}/status", {"status": "ACTIVE"}, format="json").status_code == 200
+    # Unfreezing needs a second person for every maker, API clients included (apps.approvals.policy).
+    unfreeze = api.post(f"/api/v1/accounts/{a['id']}/status", {"status": "ACTIVE"}, format="json")
+    assert unfreeze.status_code == 202 and unfreeze.json()["kind"] == "ACCOUNT_UNFREEZE"
+    assert api.get(f"/api/v1/accounts/{a['id']}").json()["status"] == "FROZEN"
+    approval_approve(public_id=unfreeze.json()["id"], checker=make_staff("boss", "administrator"))
     assert api.post(f"/api/v1/accounts/{a['id']}/status", {"status": "CLOSED"}, format="json").status_code == 200
     funded = open_account(api)
     assert_error(
@@ -313,7 +319,8 @@ def test_revoked_and_expired_keys_are_refused(db):
 
 @pytest.fixture
 def two_accounts(api):
-    return open_account(api), open_account(api, owner_id="user456", initial_balance="0")
+    # Below the four-eyes threshold (10,000), so that an overdrawing transfer can stay below it too.
+    return open_account(api, initial_balance="5000.00"), open_account(api, owner_id="user456", initial_balance="0")
 
 
 BAD_TRANSFERS = [
@@ -326,7 +333,7 @@ BAD_TRANSFERS = [
     ({"amount": "0"}, 400, "invalid_amount", "amount"),
     ({"amount": "ten"}, 400, "invalid_amount", "amount"),
     ({"amount": True}, 400, "invalid_input", "amount"),
-    ({"amount": "20000.00"}, 422, "insufficient_funds", "from_account"),
+    ({"amount": "6000.00"}, 422, "insufficient_funds", "from_account"),
     ({"type": "BOGUS"}, 400, "invalid_choice", "type"),
     ({"amount": None}, 400, "missing_field", "amount"),
     ({"original_transaction": "txn_x"}, 400, "unexpected_field", "original_transaction"),

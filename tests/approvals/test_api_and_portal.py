@@ -64,10 +64,21 @@ def test_staff_posting_below_threshold_executes_directly(accounts):
     assert transfer(signed_in("tel", "teller"), source, target, "100.00").status_code == 201
 
 
-def test_api_key_clients_keep_direct_posting_above_threshold(api, accounts):
+def test_api_key_posting_above_threshold_is_a_pending_approval_a_staff_checker_executes(api, accounts):
     source, target = accounts
-    assert transfer(api, source, target, "12000.00").status_code == 201
-    assert not ApprovalRequest.objects.exists()
+    response = transfer(api, source, target, "12000.00")
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert (body["kind"], body["status"], body["maker"]) == ("POSTING", "PENDING", "api:test-client")
+    assert balance_get(account=target).ledger_minor == 0
+    # the client learns the outcome by retrying with the same Idempotency-Key
+    assert transfer(api, source, target, "12000.00").json()["id"] == body["id"]
+    boss = signed_in("boss", "administrator")
+    done = boss.post(f"/api/v1/approvals/{body['id']}/approve", {}, content_type=JSON)
+    assert done.json()["status"] == "EXECUTED", done.content
+    assert balance_get(account=target).ledger_minor == 1_200_000
+    retried = transfer(api, source, target, "12000.00").json()
+    assert (retried["status"], retried["result_ref"]) == ("EXECUTED", done.json()["result_ref"])
 
 
 def test_api_keys_cannot_use_the_approvals_endpoints(api):

@@ -8,10 +8,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts import selectors, services
-from apps.approvals.api.gate import account_status_four_eyes, is_staff_session, submit_for_approval
+from apps.accounts.models import AccountStatus
+from apps.approvals.api.gate import four_eyes, submit_for_approval
 from apps.approvals.models import ApprovalKind
 from apps.core.api.idempotency import actor_of, idempotency_key_from
 from apps.core.api.pagination import IdCursorPagination
+from apps.core.money import to_minor_units
+from apps.iam.permissions import require_staff_permission
+from apps.iam.tenancy import Use, account_for, check_owner, readable_accounts
+from apps.ledger.movements import opening_movements
 
 from .serializers import AccountCreateSerializer, AccountOverdraftSerializer, AccountSerializer, AccountStatusSerializer
 
@@ -38,9 +43,10 @@ class AccountListCreateView(generics.ListAPIView):
 
     def get_queryset(self):
         params = self.request.query_params
-        return selectors.account_list(
+        accounts = selectors.account_list(
             owner_id=params.get("owner_id"), currency=params.get("currency"), status=params.get("status")
         )
+        return readable_accounts(self.request, accounts)
 
     @extend_schema(
         summary="Open an account (optionally with an opening deposit)",
@@ -53,8 +59,29 @@ class AccountListCreateView(generics.ListAPIView):
         data.is_valid(raise_exception=True)
         args = dict(data.validated_data)
         key = idempotency_key_from(request, args.pop("idempotency_key", None), required=False)
-        account = services.account_open(**args, idempotency_key=key, actor=actor_of(request))
-        return Response(AccountSerializer(account).data, status=status.HTTP_201_CREATED)
+        check_owner(request, args["owner_id"])
+        currency = args["currency"]
+        opening = args.get("initial_balance")
+        opening_minor = (
+            0 if opening is None else to_minor_units(opening, currency, field="initial_balance", allow_zero=True)
+        )
+        limit_minor = to_minor_units(args["overdraft_limit"], currency, field="overdraft_limit", allow_zero=True)
+
+        def run() -> Response:
+            account = services.account_open(**args, idempotency_key=key, actor=actor_of(request))
+            return Response(AccountSerializer(account).data, status=status.HTTP_201_CREATED)
+
+        # An opening deposit is weighed like any deposit; an overdraft limit always needs a second person.
+        return four_eyes(
+            request,
+            kind=ApprovalKind.ACCOUNT_OPEN,
+            payload=args,
+            movements=opening_movements(currency, opening_minor),
+            run=run,
+            idempotency_key=key,
+            done_before=bool(key) and selectors.account_exists_for_key(idempotency_key=key),
+            always=limit_minor > 0,
+        )
 
 
 class AccountDetailView(APIView):
@@ -63,7 +90,7 @@ class AccountDetailView(APIView):
 
     @extend_schema(summary="Get an account", responses={200: AccountSerializer})
     def get(self, request, account_id: str):
-        return Response(AccountSerializer(selectors.account_get(public_id=account_id)).data)
+        return Response(AccountSerializer(account_for(request, account_id, use=Use.READ)).data)
 
 
 class AccountStatusView(APIView):
@@ -79,18 +106,34 @@ class AccountStatusView(APIView):
     def post(self, request, account_id: str):
         data = AccountStatusSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        pending = account_status_four_eyes(request, account_id=account_id, status_to=data.validated_data["status"])
-        if pending is not None:
-            return pending
-        account = services.account_change_status(
-            public_id=account_id, status=data.validated_data["status"], actor=actor_of(request)
+        status_to = data.validated_data["status"]
+        account = account_for(request, account_id, use=Use.OWN)
+        unfreeze = account.status == AccountStatus.FROZEN and status_to == AccountStatus.ACTIVE
+        if unfreeze:
+            require_staff_permission(request, "accounts.unfreeze_account")
+        elif status_to == AccountStatus.FROZEN:
+            require_staff_permission(request, "accounts.freeze_account")
+        else:
+            require_staff_permission(request, "accounts.change_account")
+
+        def run() -> Response:
+            changed = services.account_change_status(public_id=account_id, status=status_to, actor=actor_of(request))
+            return Response(AccountSerializer(changed).data)
+
+        # Freezing happens at once; an unfreeze (FROZEN -> ACTIVE) always needs a second person.
+        return four_eyes(
+            request,
+            kind=ApprovalKind.ACCOUNT_UNFREEZE,
+            payload={"account": account_id},
+            movements=[],
+            run=run,
+            always=unfreeze,
         )
-        return Response(AccountSerializer(account).data)
 
 
 class AccountOverdraftView(APIView):
     required_scopes = {"POST": "accounts:write"}
-    staff_permissions = {"POST": "accounts.change_overdraft_limit"}  # staff: always four-eyes (202)
+    staff_permissions = {"POST": "accounts.change_overdraft_limit"}  # every maker: always four-eyes (202)
 
     @extend_schema(
         summary="Set an account's overdraft limit",
@@ -100,10 +143,10 @@ class AccountOverdraftView(APIView):
     def post(self, request, account_id: str):
         data = AccountOverdraftSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        if is_staff_session(request):
-            payload = {"account": account_id, "overdraft_limit": data.validated_data["overdraft_limit"]}
-            return submit_for_approval(request, kind=ApprovalKind.OVERDRAFT_LIMIT, payload=payload)
-        account = services.account_set_overdraft_limit(
-            public_id=account_id, limit=data.validated_data["overdraft_limit"], actor=actor_of(request)
-        )
-        return Response(AccountSerializer(account).data)
+        account = account_for(request, account_id, use=Use.OWN)
+        limit = data.validated_data["overdraft_limit"]
+        to_minor_units(limit, account.currency, field="overdraft_limit", allow_zero=True)
+
+        # Every maker, staff or API client: a limit change always needs a second person (202).
+        payload = {"account": account_id, "overdraft_limit": limit}
+        return submit_for_approval(request, kind=ApprovalKind.OVERDRAFT_LIMIT, payload=payload)

@@ -1,19 +1,28 @@
-"""Four-eyes for staff using the API with a session: answer 202 with an approval request instead.
+"""The four-eyes gate of the API: run an operation now, or answer 202 with an approval request instead.
 
-API-key clients are machine integrations governed by their scopes; they keep the direct behaviour.
+Every maker passes through it alike — a staff user signed in with a session or an API client with a key (a
+machine maker). What needs approval is decided by ``apps.approvals.policy``; this module only applies it:
+- a retry whose Idempotency-Key already made an approval request answers with that request (202), and one whose
+  key already made a posting goes to the service, which answers with that posting, so a retry never changes
+  route when the velocity sum moves;
+- otherwise, holding the maker's per-account lock (``apps.approvals.locks``), it asks the policy and either
+  submits the operation for approval or runs it.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from rest_framework import status
 from rest_framework.response import Response
 
-from apps.approvals import services
-from apps.approvals.policy import posting_needs_approval
+from apps.approvals import policy, selectors, services
+from apps.approvals.locks import maker_serialized
+from apps.core.api.idempotency import actor_of
+from apps.ledger.movements import Movement
 
 from .serializers import ApprovalSerializer
 
@@ -22,8 +31,10 @@ def is_staff_session(request) -> bool:
     return request.user.is_authenticated and getattr(request.user, "api_key", None) is None
 
 
-def posting_needs_four_eyes(request, *, amount: object, currency: str) -> bool:
-    return is_staff_session(request) and posting_needs_approval(amount=amount, currency=currency)
+def maker_of(request):
+    """The request's maker: its API client, or the staff user."""
+    key = getattr(request.user, "api_key", None)
+    return request.user if key is None else key.client
 
 
 def jsonable(payload: dict[str, Any]) -> dict[str, Any]:
@@ -33,30 +44,32 @@ def jsonable(payload: dict[str, Any]) -> dict[str, Any]:
 
 def submit_for_approval(request, *, kind: str, payload: dict[str, Any], idempotency_key: str | None = None) -> Response:
     approval = services.approval_request(
-        kind=kind, payload=jsonable(payload), maker=request.user, idempotency_key=idempotency_key
+        kind=kind, payload=jsonable(payload), maker=maker_of(request), idempotency_key=idempotency_key
     )
     return Response(ApprovalSerializer(approval).data, status=status.HTTP_202_ACCEPTED)
 
 
-def account_status_four_eyes(request, *, account_id: str, status_to: str) -> Response | None:
-    """Check a staff session's permission for this status change; an unfreeze becomes an approval request.
+def four_eyes(
+    request,
+    *,
+    kind: str,
+    payload: dict[str, Any],
+    movements: list[Movement],
+    run: Callable[[], Response],
+    idempotency_key: str | None = None,
+    done_before: bool = False,
+    always: bool = False,
+) -> Response:
+    """Answer 202 with an approval request when the policy (or ``always``) says so, else ``run()`` the operation.
 
-    Freezing needs ``accounts.freeze_account`` and happens at once; FROZEN -> ACTIVE needs
-    ``accounts.unfreeze_account`` and a second person's approval; any other change needs
-    ``accounts.change_account``. Return the 202 response, or None to let the view execute directly.
+    ``done_before``: the idempotency key already produced the direct result (the service replays it).
     """
-    if not is_staff_session(request):
-        return None
-    from apps.accounts.models import AccountStatus
-    from apps.accounts.selectors import account_get
-    from apps.approvals.models import ApprovalKind
-    from apps.iam.permissions import require_staff_permission
-
-    current = account_get(public_id=account_id).status
-    if current == AccountStatus.FROZEN and status_to == AccountStatus.ACTIVE:
-        require_staff_permission(request, "accounts.unfreeze_account")
-        return submit_for_approval(request, kind=ApprovalKind.ACCOUNT_UNFREEZE, payload={"account": account_id})
-    require_staff_permission(
-        request, "accounts.freeze_account" if status_to == AccountStatus.FROZEN else "accounts.change_account"
-    )
-    return None
+    if idempotency_key and selectors.approval_exists_for_key(idempotency_key=idempotency_key):
+        return submit_for_approval(request, kind=kind, payload=payload, idempotency_key=idempotency_key)
+    if done_before:
+        return run()
+    actor = actor_of(request)
+    with maker_serialized(actor=actor, refs=[m.ref for m in movements]):
+        if always or policy.approval_reason(actor=actor, movements=movements):
+            return submit_for_approval(request, kind=kind, payload=payload, idempotency_key=idempotency_key)
+        return run()

@@ -5,7 +5,7 @@ from apps.approvals.models import ApprovalKind, ApprovalRequest
 
 class ApprovalSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id")
-    maker = serializers.CharField(source="maker.username")
+    maker = serializers.CharField(source="maker_name")
     checker = serializers.CharField(source="checker.username", allow_null=True, default=None)
 
     class Meta:

@@ -10,15 +10,16 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.selectors import account_get
-from apps.approvals.api.gate import posting_needs_four_eyes, submit_for_approval
+from apps.approvals.api.gate import four_eyes
 from apps.approvals.models import ApprovalKind
 from apps.core.api.idempotency import actor_of, idempotency_key_from
 from apps.core.api.pagination import AscendingIdCursorPagination, IdCursorPagination
 from apps.core.errors import DomainError, InvalidInput
-from apps.core.money import active_currencies, format_amount
+from apps.core.money import active_currencies, format_amount, to_minor_units
 from apps.iam.permissions import require_staff_permission
-from apps.ledger import selectors, services
+from apps.iam.tenancy import Use, account_for, may, may_own_all, may_see_accounts, readable_entries
+from apps.ledger import movements, selectors, services
+from apps.ledger.errors import HoldNotFound, TransactionNotFound
 from apps.ledger.metrics import TRANSACTION_DURATION, TRANSACTION_ERRORS_TOTAL
 from apps.ledger.models import FxRate
 
@@ -73,6 +74,95 @@ def _post(entry_type: str, call):
         TRANSACTION_DURATION.labels(entry_type).observe(time.perf_counter() - started)
 
 
+def _entry_for(request, transaction_id: str, *, reverse: bool = False):
+    """The entry if the caller may see it (or, to ``reverse`` it, owns all its customer accounts); else 404."""
+    entry = services.transaction_get(public_id=transaction_id)
+    accounts = [p.account for p in entry.postings.select_related("account")]
+    allowed = may_own_all(request, accounts) if reverse else may_see_accounts(request, accounts)
+    if not allowed:
+        raise TransactionNotFound(
+            f"no transaction {transaction_id}", field="original_transaction" if reverse else "transaction"
+        )
+    return entry
+
+
+def _hold_for(request, hold_id: str, *, use: Use):
+    hold = services.hold_get(public_id=hold_id)
+    if not may(request, hold.account, use):
+        raise HoldNotFound(f"no hold {hold_id}", field="hold")
+    return hold
+
+
+def _reverse(request, *, transaction_id: str, description: str, key: str) -> Response:
+    """A reversal moves the original's amounts back: weighed by the four-eyes policy like any posting."""
+    original = _entry_for(request, transaction_id, reverse=True)
+    actor = actor_of(request)
+
+    def run() -> Response:
+        return _posting_response(
+            services.post_reversal(
+                transaction_id=transaction_id, description=description, idempotency_key=key, actor=actor
+            )
+        )
+
+    return _post(
+        "REVERSAL",
+        lambda: four_eyes(
+            request,
+            kind=ApprovalKind.POSTING,
+            payload={"type": "REVERSAL", "original_transaction": transaction_id, "description": description},
+            movements=movements.reversal_movements(original),
+            run=run,
+            idempotency_key=key,
+            done_before=selectors.idempotency_key_used(key=key),
+        ),
+    )
+
+
+def _gated_posting(request, *, kind: str, v: dict, key: str, actor: str) -> Response:
+    """Post a DEPOSIT, WITHDRAWAL, FEE or TRANSFER, or (per the four-eyes policy) submit it for approval."""
+    # The debited account must be the caller's; a transfer may pay into another customer's (see apps.iam.tenancy).
+    source = account_for(request, v["from_account"], use=Use.OWN, field="from_account") if "from_account" in v else None
+    target = (
+        account_for(request, v["to_account"], use=Use.CREDIT if source else Use.OWN, field="to_account")
+        if "to_account" in v
+        else None
+    )
+    moves = movements.posting_movements(
+        entry_type=kind,
+        amount_minor=to_minor_units(v["amount"], v["currency"]),
+        currency=v["currency"],
+        source=source,
+        target=target,
+    )
+
+    def run() -> Response:
+        result = services.post_by_type(
+            entry_type=kind,
+            from_account=v.get("from_account"),
+            to_account=v.get("to_account"),
+            amount=v["amount"],
+            currency=v["currency"],
+            description=v["description"],
+            metadata=v["metadata"],
+            idempotency_key=key,
+            actor=actor,
+        )
+        return _posting_response(result)
+
+    payload = {"type": kind, **{f: v.get(f) for f in ("from_account", "to_account", "amount", "currency")}}
+    payload.update(description=v["description"], metadata=v["metadata"])
+    return four_eyes(
+        request,
+        kind=ApprovalKind.POSTING,
+        payload=payload,
+        movements=moves,
+        run=run,
+        idempotency_key=key,
+        done_before=selectors.idempotency_key_used(key=key),
+    )
+
+
 class TransactionListCreateView(generics.ListAPIView):
     required_scopes = {"GET": "transactions:read", "POST": "transactions:write"}
     # Staff: post_transaction (above the approval threshold: 202 with a four-eyes request instead);
@@ -89,10 +179,9 @@ class TransactionListCreateView(generics.ListAPIView):
 
     def get_queryset(self):
         account_id = self.request.query_params.get("account")
-        account = account_get(public_id=account_id, field="account") if account_id else None
-        return selectors.transaction_list(
-            account=account, entry_type=self.request.query_params.get("type")
-        ).prefetch_related("postings__account")
+        account = account_for(self.request, account_id, use=Use.READ) if account_id else None
+        entries = selectors.transaction_list(account=account, entry_type=self.request.query_params.get("type"))
+        return readable_entries(self.request, entries).prefetch_related("postings__account")
 
     @extend_schema(
         summary="Post a transaction (DEPOSIT, WITHDRAWAL, TRANSFER, FEE, REVERSAL)",
@@ -109,35 +198,8 @@ class TransactionListCreateView(generics.ListAPIView):
         actor = actor_of(request)
         if kind == "REVERSAL":
             require_staff_permission(request, "ledger.reverse_transaction")
-            result = _post(
-                kind,
-                lambda: services.post_reversal(
-                    transaction_id=v["original_transaction"],
-                    description=v["description"],
-                    idempotency_key=key,
-                    actor=actor,
-                ),
-            )
-            return _posting_response(result)
-        if posting_needs_four_eyes(request, amount=v["amount"], currency=v["currency"]):
-            payload = {"type": kind, **{f: v.get(f) for f in ("from_account", "to_account", "amount", "currency")}}
-            payload.update(description=v["description"], metadata=v["metadata"])
-            return submit_for_approval(request, kind=ApprovalKind.POSTING, payload=payload, idempotency_key=key)
-        result = _post(
-            kind,
-            lambda: services.post_by_type(
-                entry_type=kind,
-                from_account=v.get("from_account"),
-                to_account=v.get("to_account"),
-                amount=v["amount"],
-                currency=v["currency"],
-                description=v["description"],
-                metadata=v["metadata"],
-                idempotency_key=key,
-                actor=actor,
-            ),
-        )
-        return _posting_response(result)
+            return _reverse(request, transaction_id=v["original_transaction"], description=v["description"], key=key)
+        return _post(kind, lambda: _gated_posting(request, kind=kind, v=v, key=key, actor=actor))
 
 
 class TransactionDetailView(APIView):
@@ -146,7 +208,7 @@ class TransactionDetailView(APIView):
 
     @extend_schema(summary="Get a transaction with its postings", responses={200: TransactionSerializer})
     def get(self, request, transaction_id: str):
-        return Response(TransactionSerializer(services.transaction_get(public_id=transaction_id)).data)
+        return Response(TransactionSerializer(_entry_for(request, transaction_id)).data)
 
 
 class TransactionReverseView(APIView):
@@ -163,16 +225,7 @@ class TransactionReverseView(APIView):
         data = ReverseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         key = idempotency_key_from(request, None, required=True)
-        result = _post(
-            "REVERSAL",
-            lambda: services.post_reversal(
-                transaction_id=transaction_id,
-                description=data.validated_data["description"],
-                idempotency_key=key,
-                actor=actor_of(request),
-            ),
-        )
-        return _posting_response(result)
+        return _reverse(request, transaction_id=transaction_id, description=data.validated_data["description"], key=key)
 
 
 class BalanceView(APIView):
@@ -185,7 +238,7 @@ class BalanceView(APIView):
         responses={200: dict},
     )
     def get(self, request, account_id: str):
-        account = account_get(public_id=account_id)
+        account = account_for(request, account_id, use=Use.READ)
         as_of = _parse_time(request.query_params.get("as_of"), "as_of")
         if as_of is not None:
             minor = selectors.balance_as_of(account=account, at=as_of)
@@ -235,7 +288,7 @@ class StatementView(generics.ListAPIView):
         return response
 
     def get_queryset(self):
-        self._account = account_get(public_id=self.kwargs["account_id"])
+        self._account = account_for(self.request, self.kwargs["account_id"], use=Use.READ)
         return selectors.statement_lines(
             account=self._account,
             start=_parse_time(self.request.query_params.get("from"), "from"),
@@ -258,9 +311,25 @@ class HoldCreateView(APIView):
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)
         key = idempotency_key_from(request, v.pop("idempotency_key", None), required=True)
-        result = services.hold_place(**v, idempotency_key=key, actor=actor_of(request))
-        return Response(
-            HoldSerializer(result.hold).data, status=status.HTTP_200_OK if result.replayed else status.HTTP_201_CREATED
+        account = account_for(request, v["account"], use=Use.OWN)
+        moves = movements.hold_movements(account, to_minor_units(v["amount"], v["currency"]), v["currency"])
+
+        def run() -> Response:
+            result = services.hold_place(**v, idempotency_key=key, actor=actor_of(request))
+            return Response(
+                HoldSerializer(result.hold).data,
+                status=status.HTTP_200_OK if result.replayed else status.HTTP_201_CREATED,
+            )
+
+        # A hold commits money: weighed like the debit it reserves.
+        return four_eyes(
+            request,
+            kind=ApprovalKind.HOLD,
+            payload=v,
+            movements=moves,
+            run=run,
+            idempotency_key=key,
+            done_before=selectors.idempotency_key_used(key=key),
         )
 
 
@@ -270,8 +339,7 @@ class HoldDetailView(APIView):
 
     @extend_schema(summary="Get a hold", responses={200: HoldSerializer})
     def get(self, request, hold_id: str):
-        hold = services.hold_get(public_id=hold_id)
-        return Response(HoldSerializer(hold).data)
+        return Response(HoldSerializer(_hold_for(request, hold_id, use=Use.READ)).data)
 
 
 class HoldCaptureView(APIView):
@@ -289,11 +357,28 @@ class HoldCaptureView(APIView):
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)
         key = idempotency_key_from(request, v.pop("idempotency_key", None), required=True)
-        result = _post(
-            "HOLD_CAPTURE",
-            lambda: services.hold_capture(hold_id=hold_id, idempotency_key=key, actor=actor_of(request), **v),
+        return _post("HOLD_CAPTURE", lambda: self._capture(request, hold_id=hold_id, v=v, key=key))
+
+    @staticmethod
+    def _capture(request, *, hold_id: str, v: dict, key: str) -> Response:
+        hold = _hold_for(request, hold_id, use=Use.OWN)
+        target = account_for(request, v["to_account"], use=Use.CREDIT, field="to_account")
+        amount = v.get("amount")
+        minor = hold.amount_minor if amount is None else to_minor_units(amount, hold.currency)
+
+        def run() -> Response:
+            result = services.hold_capture(hold_id=hold_id, idempotency_key=key, actor=actor_of(request), **v)
+            return _posting_response(result)
+
+        return four_eyes(
+            request,
+            kind=ApprovalKind.HOLD_CAPTURE,
+            payload={"hold": hold_id, **v},
+            movements=movements.capture_movements(hold, target, minor),
+            run=run,
+            idempotency_key=key,
+            done_before=selectors.idempotency_key_used(key=key),
         )
-        return _posting_response(result)
 
 
 class HoldVoidView(APIView):
@@ -302,6 +387,7 @@ class HoldVoidView(APIView):
 
     @extend_schema(summary="Void (release) a hold", request=None, responses={200: HoldSerializer})
     def post(self, request, hold_id: str):
+        _hold_for(request, hold_id, use=Use.OWN)
         return Response(HoldSerializer(services.hold_void(hold_id=hold_id, actor=actor_of(request))).data)
 
 

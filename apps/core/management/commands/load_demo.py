@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.accounts.services import account_open
 from apps.iam.models import SCOPES, ApiClient
-from apps.iam.services import api_client_create, api_key_issue
+from apps.iam.services import api_client_create, api_client_set_scope, api_key_issue
 from apps.ledger.services import fx_rate_set, post_transfer
 
 
@@ -66,12 +66,14 @@ class Command(BaseCommand):
             idempotency_key="demo:t2",
         )
 
+        # The demo key is a back-office integrator's: every customer's accounts (never the bank's own), so the
+        # README's examples (owner_id user123) work with it.
         client = ApiClient.objects.filter(name="demo").first()
-        issued = (
-            api_key_issue(client=client, scopes=sorted(SCOPES))
-            if client
-            else api_client_create(name="demo", scopes=sorted(SCOPES))
-        )
+        if client:
+            api_client_set_scope(client=client, owner_ids=[], all_customers=True)
+            issued = api_key_issue(client=client, scopes=sorted(SCOPES))
+        else:
+            issued = api_client_create(name="demo", scopes=sorted(SCOPES), all_customers=True)
         token_file = settings.VAR_DIR / "demo-token"
         token_file.write_text(issued.token + "\n")
         token_file.chmod(0o600)

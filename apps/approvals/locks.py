@@ -1,0 +1,42 @@
+"""One maker's operations on an account run one at a time while the four-eyes gate decides and executes them.
+
+Without this, two concurrent requests by the same maker could each see the other's amount missing from the
+velocity sum and both pass. The gate takes a PostgreSQL session advisory lock per (maker, account) — in sorted
+order, so two requests of one maker never wait on each other in a cycle — before it reads the velocity sum,
+and releases it after the operation's own transaction has committed. Other makers are not held up. The
+approved execution of a request takes no such lock (it is not weighed again). SQLite serialises every write
+already, so there it is a no-op.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import connection
+
+
+def _key(actor: str, ref: str) -> int:
+    """A signed 64-bit advisory-lock key for (maker, account)."""
+    digest = hashlib.blake2b(f"four-eyes|{actor}|{ref}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+@contextmanager
+def maker_serialized(*, actor: str, refs: list[str]) -> Iterator[None]:
+    if connection.vendor != "postgresql" or not refs:
+        yield
+        return
+    keys = sorted({_key(actor, ref) for ref in refs})
+    taken: list[int] = []
+    try:
+        with connection.cursor() as cursor:
+            for key in keys:
+                cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+                taken.append(key)
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            for key in reversed(taken):
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
