@@ -152,7 +152,8 @@ def _database() -> dict:
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"},
         }
     if cfg["ENGINE"] in ("django.db.backends.postgresql", "django.db.backends.postgresql_psycopg2"):
-        cfg["ENGINE"] = "django_prometheus.db.backends.postgresql"
+        # django-prometheus's instrumented backend, plus knowing whether a failure hit a COMMIT (apps.core.outage).
+        cfg["ENGINE"] = "apps.core.backends.postgresql"
     cfg.setdefault("CONN_MAX_AGE", env.int("QENEX_DB_CONN_MAX_AGE", default=0))
     cfg.setdefault("CONN_HEALTH_CHECKS", True)
     return cfg
@@ -235,7 +236,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "apps.core.api.exception_handler.api_exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
+        "apps.iam.throttling.AnonRateThrottle",
         "apps.iam.throttling.ApiKeyRateThrottle",
         "apps.iam.throttling.IpRateThrottle",
     ],
@@ -255,6 +256,15 @@ if QENEX_ENV == "test":
         "ip": "1000000/minute",
     }
 
+# When the rate limiter's store (the Redis cache) fails: "open" lets API calls through unlimited, with a
+# warning logged and qenex_rate_limiter_unavailable_total counted; "closed" refuses them with 503
+# rate_limiter_unavailable (and readiness then needs Redis). One rule for every throttle (apps.iam.throttling).
+QENEX_THROTTLE_ON_REDIS_FAILURE = env.str("QENEX_THROTTLE_ON_REDIS_FAILURE", default="open").strip().lower()
+if QENEX_THROTTLE_ON_REDIS_FAILURE not in {"open", "closed"}:
+    raise ImproperlyConfigured(
+        f"QENEX_THROTTLE_ON_REDIS_FAILURE={QENEX_THROTTLE_ON_REDIS_FAILURE!r}: use open or closed"
+    )
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "QENEX API",
     "DESCRIPTION": "Accounts, double-entry ledger and payments for a bank's back office. "
@@ -270,7 +280,13 @@ SPECTACULAR_SETTINGS = {
 
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "qenex"}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "qenex",
+            # A Redis that hangs must not hang every request: fail fast, and the throttle rule above decides.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
