@@ -331,6 +331,13 @@ QENEX_FEATURES = QENEX["features"]
 # Idempotency records are kept this long; a retry after that is a new request.
 QENEX_IDEMPOTENCY_TTL_HOURS = env.int("QENEX_IDEMPOTENCY_TTL_HOURS", default=72)
 QENEX_DEFAULT_HOLD_SECONDS = env.int("QENEX_DEFAULT_HOLD_SECONDS", default=7 * 24 * 3600)
+# Audit checkpoints are signed after commit by whatever process writes, once the newest one is this many
+# records or seconds behind (apps.audit.services.audit_checkpoint_if_due); verify_audit --strict allows an
+# unsigned tail no longer than this.
+QENEX_AUDIT_CHECKPOINT_EVERY_RECORDS = env.int("QENEX_AUDIT_CHECKPOINT_EVERY_RECORDS", default=100)
+QENEX_AUDIT_CHECKPOINT_EVERY_SECONDS = env.int("QENEX_AUDIT_CHECKPOINT_EVERY_SECONDS", default=60)
+if QENEX_AUDIT_CHECKPOINT_EVERY_RECORDS < 1 or QENEX_AUDIT_CHECKPOINT_EVERY_SECONDS < 1:
+    raise ImproperlyConfigured("QENEX_AUDIT_CHECKPOINT_EVERY_RECORDS and _SECONDS must be at least 1")
 
 LOGGING = {
     "version": 1,
