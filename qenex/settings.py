@@ -152,7 +152,8 @@ def _database() -> dict:
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"},
         }
     if cfg["ENGINE"] in ("django.db.backends.postgresql", "django.db.backends.postgresql_psycopg2"):
-        cfg["ENGINE"] = "django_prometheus.db.backends.postgresql"
+        # django-prometheus's instrumented backend, plus knowing whether a failure hit a COMMIT (apps.core.outage).
+        cfg["ENGINE"] = "apps.core.backends.postgresql"
     cfg.setdefault("CONN_MAX_AGE", env.int("QENEX_DB_CONN_MAX_AGE", default=0))
     cfg.setdefault("CONN_HEALTH_CHECKS", True)
     return cfg
@@ -238,7 +239,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "apps.core.api.exception_handler.api_exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
+        "apps.iam.throttling.AnonRateThrottle",
         "apps.iam.throttling.ApiKeyRateThrottle",
         "apps.iam.throttling.IpRateThrottle",
     ],
@@ -261,6 +262,15 @@ if QENEX_ENV == "test":
         "auth_failures": "1000000/minute",
     }
 
+# When the rate limiter's store (the Redis cache) fails: "open" lets API calls through unlimited, with a
+# warning logged and qenex_rate_limiter_unavailable_total counted; "closed" refuses them with 503
+# rate_limiter_unavailable (and readiness then needs Redis). One rule for every throttle (apps.iam.throttling).
+QENEX_THROTTLE_ON_REDIS_FAILURE = env.str("QENEX_THROTTLE_ON_REDIS_FAILURE", default="open").strip().lower()
+if QENEX_THROTTLE_ON_REDIS_FAILURE not in {"open", "closed"}:
+    raise ImproperlyConfigured(
+        f"QENEX_THROTTLE_ON_REDIS_FAILURE={QENEX_THROTTLE_ON_REDIS_FAILURE!r}: use open or closed"
+    )
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "QENEX API",
     "DESCRIPTION": "Accounts, double-entry ledger and payments for a bank's back office. "
@@ -276,7 +286,13 @@ SPECTACULAR_SETTINGS = {
 
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "qenex"}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "qenex",
+            # A Redis that hangs must not hang every request: fail fast, and the throttle rule above decides.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -329,6 +345,13 @@ QENEX_FEATURES = QENEX["features"]
 # Idempotency records are kept this long; a retry after that is a new request.
 QENEX_IDEMPOTENCY_TTL_HOURS = env.int("QENEX_IDEMPOTENCY_TTL_HOURS", default=72)
 QENEX_DEFAULT_HOLD_SECONDS = env.int("QENEX_DEFAULT_HOLD_SECONDS", default=7 * 24 * 3600)
+# Audit checkpoints are signed after commit by whatever process writes, once the newest one is this many
+# records or seconds behind (apps.audit.services.audit_checkpoint_if_due); verify_audit --strict allows an
+# unsigned tail no longer than this.
+QENEX_AUDIT_CHECKPOINT_EVERY_RECORDS = env.int("QENEX_AUDIT_CHECKPOINT_EVERY_RECORDS", default=100)
+QENEX_AUDIT_CHECKPOINT_EVERY_SECONDS = env.int("QENEX_AUDIT_CHECKPOINT_EVERY_SECONDS", default=60)
+if QENEX_AUDIT_CHECKPOINT_EVERY_RECORDS < 1 or QENEX_AUDIT_CHECKPOINT_EVERY_SECONDS < 1:
+    raise ImproperlyConfigured("QENEX_AUDIT_CHECKPOINT_EVERY_RECORDS and _SECONDS must be at least 1")
 
 LOGGING = {
     "version": 1,

@@ -44,3 +44,8 @@ def audit_records_between(
 
 def audit_checkpoint_latest() -> AuditCheckpoint | None:
     return AuditCheckpoint.objects.order_by("-id").first()
+
+
+def audit_checkpoints_after(*, sequence: int) -> QuerySet[AuditCheckpoint]:
+    """Return the checkpoints that signed a record after ``sequence``, oldest first."""
+    return AuditCheckpoint.objects.filter(sequence__gt=sequence).order_by("sequence", "id")

@@ -5,15 +5,28 @@ single chain-head row, so appends are strictly ordered; holding that lock from t
 is what keeps the chain free of forks. Lock order: whatever the service locks (accounts in pk order, holds,
 keys) first, the chain head last - so a service must never take another row lock after its audit write.
 Cost per audited change: 3 queries (lock the head, insert the record, advance the head).
+
+Checkpoints: whatever process writes records also signs them, after COMMIT and best-effort
+(``audit_checkpoint_if_due``): when this process's idea of the newest checkpoint is at least
+``QENEX_AUDIT_CHECKPOINT_EVERY_RECORDS`` records or ``QENEX_AUDIT_CHECKPOINT_EVERY_SECONDS`` seconds behind,
+it reads the newest checkpoint and signs the head if that is still so. The check is an in-memory
+comparison; nothing is locked in the database and nothing runs inside the writer's transaction, so it adds
+no wait to the chain head. Celery beat still signs every 5 minutes, which covers a quiet tail.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import logging
+import threading
+import time
 from contextlib import nullcontext
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -23,6 +36,8 @@ from . import signing
 from .chain import GENESIS_HASH, normalise, record_hash, timestamp
 from .errors import ChainHeadMissing
 from .models import HEAD_ID, AuditChainHead, AuditCheckpoint, AuditRecord
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -108,6 +123,7 @@ def audit_record(
         AuditChainHead.objects.filter(pk=HEAD_ID).update(
             sequence=record.sequence, hash=record.hash, updated_at=occurred_at
         )
+        transaction.on_commit(partial(audit_checkpoint_if_due, sequence=record.sequence), robust=True)
         return record
 
 
@@ -152,3 +168,69 @@ def audit_checkpoint_create(*, force: bool = False) -> AuditCheckpoint | None:
         public_key=public_raw.hex(),
         signature=key.sign(message, signing.SIGNATURE_CONTEXT).hex(),
     )
+
+
+class _CheckpointPace:
+    """This process's idea of the newest checkpoint, so the after-commit check is a comparison in memory."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()  # guards these fields only; never held across a query
+        self.sequence: int | None = None  # None: not read from the database yet
+        self.signed_at: dt.datetime | None = None
+        self.busy = False  # a thread of this process is checking or signing right now
+        self.last_warning = 0.0
+
+    def note(self, checkpoint: AuditCheckpoint | None) -> None:
+        with self.lock:
+            self.sequence = checkpoint.sequence if checkpoint is not None else 0
+            self.signed_at = checkpoint.created_at if checkpoint is not None else None
+
+
+_pace = _CheckpointPace()
+
+
+def _due(sequence: int, signed_sequence: int, signed_at: dt.datetime | None, now: dt.datetime) -> bool:
+    every_records = settings.QENEX_AUDIT_CHECKPOINT_EVERY_RECORDS
+    every_seconds = settings.QENEX_AUDIT_CHECKPOINT_EVERY_SECONDS
+    if sequence <= signed_sequence:
+        return False
+    return (
+        signed_at is None
+        or sequence - signed_sequence >= every_records
+        or (now - signed_at).total_seconds() >= every_seconds
+    )
+
+
+def audit_checkpoint_if_due(*, sequence: int) -> AuditCheckpoint | None:
+    """After the commit that appended record ``sequence``: sign the head if the newest checkpoint is too old.
+
+    Best-effort: a failure (no signing key, the database gone) is logged, at most once a minute, and never
+    reaches the writer, whose change is already committed; the next write or beat tries again.
+    """
+    now = timezone.now()
+    with _pace.lock:
+        known = _pace.sequence is not None
+        if _pace.busy or (known and not _due(sequence, _pace.sequence, _pace.signed_at, now)):
+            return None
+        _pace.busy = True
+    try:
+        latest = AuditCheckpoint.objects.order_by("-id").first()
+        _pace.note(latest)
+        if latest is not None and not _due(sequence, latest.sequence, latest.created_at, now):
+            return None  # another process signed meanwhile
+        checkpoint = audit_checkpoint_create()
+        if checkpoint is not None:
+            _pace.note(checkpoint)
+        return checkpoint
+    except Exception as exc:  # noqa: BLE001 - best-effort after commit; see the docstring
+        if time.monotonic() - _pace.last_warning >= 60:
+            _pace.last_warning = time.monotonic()
+            logger.warning(
+                "audit checkpoint after commit failed (%s: %s); beat or the next write retries",
+                exc.__class__.__name__,
+                exc,
+            )
+        return None
+    finally:
+        with _pace.lock:
+            _pace.busy = False

@@ -7,8 +7,11 @@ meanwhile are left for the next run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils import timezone
 
 from . import signing
 from .chain import GENESIS_HASH, HASHED_FIELDS, record_hash
@@ -34,12 +37,29 @@ class Problem:
         return text
 
 
+@dataclass(frozen=True)
+class Uncovered:
+    """Records no valid checkpoint covers: a database superuser can rewrite them without a trace."""
+
+    first: int
+    last: int
+    overdue: bool  # longer than the checkpoint pace allows (more records, or older, than it would leave)
+
+    def __str__(self) -> str:
+        text = f"no checkpoint covers records {self.first}..{self.last}"
+        if self.overdue:
+            return text + ": they could be rewritten undetected (no checkpoint was signed at the configured pace)"
+        return text + " (within the checkpoint pace: the next write or beat signs them)"
+
+
 @dataclass
 class Report:
     records_checked: int = 0
     checkpoints_checked: int = 0
+    external_checkpoints_checked: int = 0
     head_sequence: int = 0
     problems: list[Problem] = field(default_factory=list)
+    uncovered: Uncovered | None = None
 
     @property
     def ok(self) -> bool:
@@ -60,10 +80,13 @@ def _records(upto: int, batch_size: int) -> Iterator[tuple]:
         last = rows[-1][0]
 
 
-def _walk_chain(report: Report, head: AuditChainHead | None, batch_size: int, progress) -> dict[int, str]:
+def _walk_chain(
+    report: Report, head: AuditChainHead | None, batch_size: int, progress, also_wanted: set[int]
+) -> dict[int, str]:
     """Check every link up to the head; return {sequence: hash} for the sequences checkpoints name."""
     upto = head.sequence if head is not None else 0
     wanted = set(AuditCheckpoint.objects.filter(sequence__lte=upto).values_list("sequence", flat=True).distinct())
+    wanted |= also_wanted
     seen: dict[int, str] = {}
     expected_seq, prev_hash = 1, GENESIS_HASH
     for row in _records(upto, batch_size):
@@ -124,10 +147,42 @@ def _walk_chain(report: Report, head: AuditChainHead | None, batch_size: int, pr
     return seen
 
 
-def _check_checkpoints(report: Report, hashes: dict[int, str], upto: int, chain_intact: bool) -> None:
-    trusted = signing.trusted_public_keys()
-    for cp in AuditCheckpoint.objects.order_by("id").iterator(chunk_size=1000):
-        report.checkpoints_checked += 1
+def checkpoint_verifies(cp: AuditCheckpoint, trusted: dict[str, bytes] | None = None) -> bool:
+    """True when ``cp`` is signed by a trusted key over exactly its own fields."""
+    trusted = signing.trusted_public_keys() if trusted is None else trusted
+    try:
+        public_raw, signature = bytes.fromhex(cp.public_key), bytes.fromhex(cp.signature)
+    except ValueError:
+        return False
+    if signing.fingerprint(public_raw) != cp.key_fingerprint or cp.key_fingerprint not in trusted:
+        return False
+    message = checkpoint_message(
+        sequence=cp.sequence, chain_hash=cp.chain_hash, created_at=cp.created_at, key_fingerprint=cp.key_fingerprint
+    )
+    return signing.verify(trusted[cp.key_fingerprint], signature, message)
+
+
+def _name(cp: AuditCheckpoint) -> str:
+    if cp.pk is None:
+        return f"external checkpoint at {getattr(cp, 'source', 'the file')}"
+    return f"checkpoint {cp.pk}"
+
+
+def _check_checkpoints(
+    report: Report,
+    hashes: dict[int, str],
+    upto: int,
+    chain_intact: bool,
+    checkpoints: Iterable[AuditCheckpoint],
+    trusted: dict[str, bytes],
+) -> int:
+    """Check each checkpoint's key, signature and position; return the highest sequence a valid one covers."""
+    covered = 0
+    for cp in checkpoints:
+        if cp.pk is None:  # from an external file: verified the same way, named by its line
+            report.external_checkpoints_checked += 1
+        else:
+            report.checkpoints_checked += 1
         try:
             public_raw, signature = bytes.fromhex(cp.public_key), bytes.fromhex(cp.signature)
         except ValueError:
@@ -136,7 +191,7 @@ def _check_checkpoints(report: Report, hashes: dict[int, str], upto: int, chain_
             report.problems.append(
                 Problem(
                     "checkpoint_untrusted_key",
-                    f"checkpoint {cp.pk} (record {cp.sequence}) is signed by a key that is not trusted",
+                    f"{_name(cp)} (record {cp.sequence}) is signed by a key that is not trusted",
                     checkpoint_id=cp.pk,
                     record_id=cp.sequence,
                     expected="one of " + ", ".join(sorted(trusted)) if trusted else "a trusted key (none configured)",
@@ -151,7 +206,7 @@ def _check_checkpoints(report: Report, hashes: dict[int, str], upto: int, chain_
             report.problems.append(
                 Problem(
                     "checkpoint_bad_signature",
-                    f"checkpoint {cp.pk} (record {cp.sequence}): the signature does not verify",
+                    f"{_name(cp)} (record {cp.sequence}): the signature does not verify",
                     checkpoint_id=cp.pk,
                     record_id=cp.sequence,
                 )
@@ -161,7 +216,7 @@ def _check_checkpoints(report: Report, hashes: dict[int, str], upto: int, chain_
             report.problems.append(
                 Problem(
                     "checkpoint_beyond_head",
-                    f"checkpoint {cp.pk} signed record {cp.sequence}, but the chain ends at record {upto}",
+                    f"{_name(cp)} signed record {cp.sequence}, but the chain ends at record {upto}",
                     checkpoint_id=cp.pk,
                     record_id=cp.sequence,
                 )
@@ -170,7 +225,7 @@ def _check_checkpoints(report: Report, hashes: dict[int, str], upto: int, chain_
             report.problems.append(
                 Problem(
                     "checkpoint_mismatch",
-                    f"checkpoint {cp.pk}: record {cp.sequence} is not the record that was signed",
+                    f"{_name(cp)}: record {cp.sequence} is not the record that was signed",
                     checkpoint_id=cp.pk,
                     record_id=cp.sequence,
                     expected=cp.chain_hash,
@@ -181,22 +236,59 @@ def _check_checkpoints(report: Report, hashes: dict[int, str], upto: int, chain_
             report.problems.append(
                 Problem(
                     "checkpoint_mismatch",
-                    f"checkpoint {cp.pk}: record {cp.sequence} is missing",
+                    f"{_name(cp)}: record {cp.sequence} is missing",
                     checkpoint_id=cp.pk,
                     record_id=cp.sequence,
                 )
             )
+        elif cp.sequence in hashes:
+            covered = max(covered, cp.sequence)
+    return covered
 
 
-def audit_chain_verify(*, batch_size: int = BATCH_SIZE, progress: Callable[[int], None] | None = None) -> Report:
-    """Verify every record's hash and link, the head, and every checkpoint's signature and position."""
+def _uncovered(report: Report, covered: int) -> Uncovered | None:
+    """Name the records after the last valid checkpoint, and whether the pace should have signed them."""
+    if report.head_sequence <= covered:
+        return None
+    first, last = covered + 1, report.head_sequence
+    oldest = AuditRecord.objects.filter(sequence=first).values_list("occurred_at", flat=True).first()
+    every_records = settings.QENEX_AUDIT_CHECKPOINT_EVERY_RECORDS
+    every_seconds = settings.QENEX_AUDIT_CHECKPOINT_EVERY_SECONDS
+    age = (timezone.now() - oldest).total_seconds() if oldest is not None else float("inf")
+    # Writers sign the first record at once, then when the newest checkpoint is N records or S seconds behind
+    # at their next write (beat covers a quiet tail): allow one more interval before calling a tail overdue.
+    overdue = covered == 0 or last - first + 1 > every_records or age > 2 * every_seconds
+    return Uncovered(first, last, overdue)
+
+
+def audit_chain_verify(
+    *,
+    batch_size: int = BATCH_SIZE,
+    progress: Callable[[int], None] | None = None,
+    external: list[AuditCheckpoint] | None = None,
+) -> Report:
+    """Verify every record's hash and link, the head, and every checkpoint's signature and position.
+
+    ``external`` are checkpoints read from an off-box copy (``apps.audit.external``); they are checked like the
+    database's, so a chain rewritten after they were exported fails even if the database's checkpoints were
+    rewritten too. ``report.uncovered`` names the records no valid checkpoint covers.
+    """
     report = Report()
+    external = external or []
     head = AuditChainHead.objects.filter(pk=HEAD_ID).first()
     last = AuditRecord.objects.order_by("-sequence").values_list("sequence", "hash").first()
     if head is None and last is not None:
         report.problems.append(Problem("head_mismatch", "the chain head row is missing although records exist"))
         head = AuditChainHead(sequence=last[0], hash=last[1])  # still check the links up to the last record
     report.head_sequence = head.sequence if head is not None else 0
-    hashes = _walk_chain(report, head, batch_size, progress)
-    _check_checkpoints(report, hashes, report.head_sequence, chain_intact=report.ok)
+    hashes = _walk_chain(report, head, batch_size, progress, {cp.sequence for cp in external})
+    intact = report.ok
+    trusted = signing.trusted_public_keys()
+    stored = AuditCheckpoint.objects.order_by("id").iterator(chunk_size=1000)
+    covered = max(
+        _check_checkpoints(report, hashes, report.head_sequence, intact, stored, trusted),
+        _check_checkpoints(report, hashes, report.head_sequence, intact, external, trusted),
+    )
+    if report.ok:
+        report.uncovered = _uncovered(report, covered)
     return report

@@ -9,6 +9,7 @@ import re
 import uuid
 
 from . import request_context
+from .outage import commits_so_far
 
 _WELL_FORMED = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
@@ -25,6 +26,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request):
         request.request_id = request_id_from(request.headers.get("X-Request-ID", ""))
+        request.db_commits_at_start = commits_so_far()  # so an outage after a commit is not "nothing changed"
         token = request_context.publish(request)  # read by the audit trail: request id, client IP, principal
         try:
             response = self.get_response(request)

@@ -224,8 +224,23 @@ def _write_entry(
             )
         )
     Posting.objects.bulk_create(postings)
+    _cache_for_response(entry, postings)
     events.entry_posted(entry, [(p.account.public_id, p.currency, p.balance_after_minor) for p in postings])
     return entry, postings
+
+
+def _cache_for_response(entry: JournalEntry, postings: list[Posting]) -> None:
+    """Keep on ``entry`` everything the API shows of it, so the response built after COMMIT runs no query.
+
+    If the database goes away right after the commit, the client must still learn that its money moved;
+    a query while serialising would turn a posted transfer into an error. The cache is Django's own
+    prefetch cache, which ``entry.postings.all()`` reads; a new entry is reversed by nothing yet.
+    """
+    prefetched = entry.postings.all()
+    prefetched._result_cache = list(postings)
+    prefetched._prefetch_done = True
+    entry._prefetched_objects_cache = {"postings": prefetched}
+    JournalEntry.reversed_by.related.set_cached_value(entry, None)
 
 
 _AUDIT_ACTIONS = {
@@ -844,8 +859,9 @@ def hold_void(*, hold_id: str, actor: str = "system") -> Hold:
     """Release a hold without moving money. Voiding an already-voided hold is a no-op."""
     hold = hold_get(public_id=hold_id)
     with transaction.atomic():
-        lock_accounts([hold.account_id])
+        locked = lock_accounts([hold.account_id])
         hold = Hold.objects.select_for_update().get(pk=hold.pk)
+        hold.account = locked[hold.account_id]  # the response is built after COMMIT without a query
         if hold.status == HoldStatus.VOIDED:
             return hold
         now = timezone.now()

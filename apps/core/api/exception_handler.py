@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from apps.core.errors import DomainError
+from apps.core.outage import database_outage
 
 
 def error_body(code: str, message: str, field: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -47,6 +48,9 @@ _CODE_NAMES = {
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    outage = database_outage(exc, context.get("request"))
+    if outage is not None:
+        return Response(outage.body(), status=outage.http_status, headers={"Retry-After": str(outage.retry_after)})
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.message, exc.field), status=exc.http_status)
     if isinstance(exc, Http404):

@@ -10,39 +10,34 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core import health
+
 STARTED_AT = time.time()
 
 
-def _database_ok() -> bool:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            return cursor.fetchone() == (1,)
-    except Exception:  # noqa: BLE001 - any failure means "not healthy"
-        return False
-
-
-def _redis_status() -> str:
-    if not settings.REDIS_URL:
-        return "not configured"
-    try:
-        import redis
-
-        return "ok" if redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1).ping() else "down"
-    except Exception:  # noqa: BLE001
-        return "down"
-
-
 class HealthView(APIView):
+    """Readiness (``/health`` and ``/health/ready``): 503 when a required dependency is down."""
+
     public = True
     authentication_classes: list = []
     throttle_classes: list = []
 
-    @extend_schema(summary="Liveness and readiness", responses={200: dict, 503: dict})
+    @extend_schema(summary="Readiness: database and Redis status", responses={200: dict, 503: dict})
     def get(self, request):
-        db_ok = _database_ok()
-        body = {"status": "ok" if db_ok else "unavailable", "database": "ok" if db_ok else "down"}
-        return Response(body, status=200 if db_ok else 503)
+        state = health.readiness()
+        return Response(state.body, status=state.http_status)
+
+
+class LivenessView(APIView):
+    """Liveness (``/health/live``): the process answers. Always 200; it touches no dependency."""
+
+    public = True
+    authentication_classes: list = []
+    throttle_classes: list = []
+
+    @extend_schema(summary="Liveness", responses={200: dict})
+    def get(self, request):
+        return Response({"status": "ok"})
 
 
 class SystemStatusView(APIView):
@@ -51,8 +46,8 @@ class SystemStatusView(APIView):
 
     @extend_schema(summary="Version, components and enabled features", responses={200: dict})
     def get(self, request):
-        db_ok = _database_ok()
-        redis_state = _redis_status()
+        db_ok = health.database_status() == health.OK
+        redis_state = health.redis_status()
         components = {
             "database": {"status": "ok" if db_ok else "down", "vendor": connection.vendor},
             "redis": {"status": redis_state},

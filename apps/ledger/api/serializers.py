@@ -102,8 +102,11 @@ class TransactionSerializer(serializers.ModelSerializer):
         return format_amount(obj.amount_minor, obj.currency)
 
     def get_reversed_by(self, obj) -> str | None:
-        reversal = JournalEntry.objects.filter(reverses=obj).values_list("public_id", flat=True).first()
-        return reversal
+        # The reverse one-to-one accessor: a query, unless the service already knows (a new entry: none).
+        try:
+            return obj.reversed_by.public_id
+        except JournalEntry.DoesNotExist:
+            return None
 
 
 class ReverseSerializer(serializers.Serializer):

@@ -1,0 +1,132 @@
+"""A database failure under a request is a 503 that says whether anything changed; never a 500.
+
+The full story (PostgreSQL stopped and restarted under a running server) is in ``test_outage_cluster.py``;
+these tests hold the pieces: the response built after COMMIT needs no database, and each kind of failure
+gets its code.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+from django.db import OperationalError, connection
+
+from apps.core.outage import DURING_COMMIT, OUTCOME_UNKNOWN, SERVICE_UNAVAILABLE, database_outage
+from apps.ledger import services
+from tests.factories import funded_account
+
+pytestmark = pytest.mark.django_db
+
+
+class DatabaseGone:
+    """An execute wrapper that fails every statement as a vanished server would."""
+
+    def __init__(self) -> None:
+        self.refused: list[str] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        self.refused.append(sql)
+        raise OperationalError("server closed the connection unexpectedly (test)")
+
+
+@contextmanager
+def database_gone_after(monkeypatch, service_name: str):
+    """Let the real service run and commit, then take the database away before the view serialises."""
+    gone = DatabaseGone()
+    real = getattr(services, service_name)
+
+    def then_gone(**kwargs):
+        result = real(**kwargs)
+        connection.execute_wrappers.append(gone)
+        return result
+
+    monkeypatch.setattr(services, service_name, then_gone)
+    try:
+        yield gone
+    finally:
+        if gone in connection.execute_wrappers:
+            connection.execute_wrappers.remove(gone)
+
+
+def test_a_posting_response_is_built_from_memory_after_commit(api, monkeypatch):
+    source, target = funded_account("100.00"), funded_account("0.00")
+    body = {"type": "TRANSFER", "from_account": source.public_id, "to_account": target.public_id}
+    with database_gone_after(monkeypatch, "post_by_type") as gone:
+        response = api.post(
+            "/api/v1/transactions",
+            {**body, "amount": "30.00", "currency": "USD"},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="after-commit-1",
+        )
+    assert gone.refused == [], gone.refused
+    assert response.status_code == 201, response.content
+    data = response.json()
+    assert data["reversed_by"] is None
+    assert {(p["account"], p["amount"], p["balance_after"]) for p in data["postings"]} == {
+        (source.public_id, "-30.00", "70.00"),
+        (target.public_id, "30.00", "30.00"),
+    }
+
+
+def test_a_reversal_response_is_built_from_memory_after_commit(api, monkeypatch):
+    account = funded_account("100.00")
+    posted = services.post_withdrawal(from_account=account.public_id, amount="10.00", currency="USD")
+    with database_gone_after(monkeypatch, "post_reversal") as gone:
+        response = api.post(
+            f"/api/v1/transactions/{posted.entry.public_id}/reverse",
+            {},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="after-commit-2",
+        )
+    assert gone.refused == [] and response.status_code == 201, (gone.refused, response.content)
+    assert response.json()["reverses"] == posted.entry.public_id
+
+
+def test_a_void_response_is_built_from_memory_after_commit(api, monkeypatch):
+    account = funded_account("100.00")
+    hold = services.hold_place(account=account.public_id, amount="5.00", currency="USD").hold
+    with database_gone_after(monkeypatch, "hold_void") as gone:
+        response = api.post(f"/api/v1/holds/{hold.public_id}/void", {}, format="json")
+    assert gone.refused == [] and response.status_code == 200, (gone.refused, response.content)
+    assert response.json()["account"] == account.public_id
+
+
+def test_a_read_while_the_database_is_gone_is_503_service_unavailable(api):
+    api.get("/api/v1/accounts")  # authenticate once so the failure below is the read's, not the login's
+    gone = DatabaseGone()
+    with connection.execute_wrapper(gone):
+        response = api.get("/api/v1/accounts")
+    assert gone.refused
+    assert response.status_code == 503, response.content
+    assert response["Retry-After"].isdigit()
+    assert response.json()["error"]["code"] == SERVICE_UNAVAILABLE
+
+
+def _commit_failure(sqlstate: str | None) -> OperationalError:
+    class Cause(Exception):
+        pass
+
+    cause = Cause("boom")
+    cause.sqlstate = sqlstate
+    exc = OperationalError("boom")
+    exc.__cause__ = cause
+    setattr(exc, DURING_COMMIT, True)
+    return exc
+
+
+def test_a_connection_lost_during_commit_is_outcome_unknown():
+    assert database_outage(_commit_failure(None)).code == OUTCOME_UNKNOWN
+    assert database_outage(_commit_failure("57P01")).code == OUTCOME_UNKNOWN  # admin shutdown mid-COMMIT
+
+
+def test_a_commit_the_server_refused_with_a_reason_is_known_to_have_rolled_back():
+    assert database_outage(_commit_failure("40001")).code == SERVICE_UNAVAILABLE  # serialization failure
+
+
+def test_a_failure_after_an_earlier_commit_of_the_request_is_outcome_unknown():
+    class Request:
+        db_commits_at_start = -1  # one commit happened since the request started
+
+    assert database_outage(OperationalError("gone"), Request()).code == OUTCOME_UNKNOWN
+    assert database_outage(ValueError("not a database failure")) is None
