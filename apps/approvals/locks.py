@@ -11,10 +11,13 @@ already, so there it is a no-op.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.db import connection
+from django.db import DatabaseError, connection
+
+logger = logging.getLogger(__name__)
 
 
 def _key(actor: str, ref: str) -> int:
@@ -37,6 +40,20 @@ def maker_serialized(*, actor: str, refs: list[str]) -> Iterator[None]:
                 taken.append(key)
         yield
     finally:
+        _release(taken)
+
+
+def _release(taken: list[int]) -> None:
+    """Unlock; if the database is gone, closing our side ends the session, which releases them too.
+
+    The operation has committed by now: a failure here must not turn its response into an error.
+    """
+    if not taken:
+        return
+    try:
         with connection.cursor() as cursor:
             for key in reversed(taken):
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+    except DatabaseError:
+        logger.warning("four-eyes gate: could not release advisory locks; closing the connection to drop them")
+        connection.close()

@@ -26,7 +26,8 @@ class DatabaseGone:
         self.refused: list[str] = []
 
     def __call__(self, execute, sql, params, many, context):
-        self.refused.append(sql)
+        if "pg_advisory_unlock" not in sql:  # the four-eyes gate's release; it tolerates a lost connection
+            self.refused.append(sql)
         raise OperationalError("server closed the connection unexpectedly (test)")
 
 
