@@ -1,6 +1,7 @@
 """Fedwire Funds: a FAIM message in, the Fed's acknowledgement out ({1100} status, {1120} OMAD, {1130} error).
 
-De-duplication is on the IMAD ({1520}); the sender reference ({3320}) is counted too. An accepted
+De-duplication is on the IMAD ({1520}) of a message that reads; the sender reference ({3320}) is
+counted too. An accepted
 transfer is acknowledged with status 2 and an OMAD; a rejection (forced, drawn, or because the
 message does not read) has status 3 and an error: category E (data error) for a message that does
 not read, otherwise the reason given (``reject:F100`` -> category F, code 100). Fedwire transfers
@@ -46,9 +47,11 @@ class FedwireRail:
         try:
             message = fedwire.parse(raw)
         except MessageValidationError as exc:
+            # An IMAD in a message that does not read is not trusted for de-duplication, only counted.
             found = _IMAD_RE.search(raw)
-            key = found[1].decode() if found else "sha256:" + hashlib.sha256(raw).hexdigest()
-            return Received(key, (key,), exc.message_type, tuple(exc.errors), parsed=None)
+            key = "sha256:" + hashlib.sha256(raw).hexdigest()
+            ids = (key, found[1].decode()) if found else (key,)
+            return Received(key, ids, exc.message_type, tuple(exc.errors), parsed=None)
         imad = str(message.imad)
         ids = (imad, message.sender_reference) if message.sender_reference else (imad,)
         return Received(imad, ids, message.message_type, parsed=message)

@@ -122,6 +122,11 @@ def _original_message_id(raw: bytes) -> str | None:
     return found[1].decode("utf-8", "replace").strip() or None if found else None
 
 
+def _message_id_of(received: Received) -> str | None:
+    """The original MsgId: from the message when it read (rail rules broken), else what the bytes show."""
+    return received.parsed.message_id if isinstance(received.parsed, Pacs008) else received.parsed
+
+
 def _report_id(context: AnswerContext, number: int) -> str:
     return f"{context.network_reference}-{number}"
 
@@ -167,7 +172,7 @@ def _group_rejection(received: Received, context: AnswerContext, after: float) -
         created=context.now,
         original_groups=(
             OriginalGroupStatus(
-                original_message_id=received.parsed or "NOTPROVIDED",
+                original_message_id=_message_id_of(received) or "NOTPROVIDED",
                 original_message_name_id=PACS008,
                 group_status="RJCT",
                 reasons=(StatusReason(code=INVALID_FORMAT, additional_info=tuple(lines)),),
