@@ -1,10 +1,19 @@
-"""Fedwire Funds Service messages (FAIM tag format): build, parse and validate."""
+"""Fedwire Funds Service messages (FAIM tag format): build, parse and validate; the Fed's acknowledgement."""
 
 from __future__ import annotations
 
 import re
 
 from ..errors import FieldError, MessageValidationError
+from .acknowledgement import (
+    STATUS_ACCEPTED_VALUE,
+    STATUS_REJECTED,
+    FedwireAcknowledgement,
+    FedwireError,
+    Omad,
+    build_fedwire_acknowledgement,
+    parse_fedwire_acknowledgement,
+)
 from .message import (
     BUSINESS_FUNCTIONS,
     MANDATORY_TAGS,
@@ -46,14 +55,21 @@ __all__ = [
     "FORMAT_NAME",
     "MANDATORY_TAGS",
     "REQUIRED_TAGS",
+    "FedwireAcknowledgement",
+    "FedwireError",
     "FedwireMessage",
     "FedwireParty",
     "FieldError",
     "Imad",
     "MessageValidationError",
+    "Omad",
+    "STATUS_ACCEPTED_VALUE",
+    "STATUS_REJECTED",
+    "build_fedwire_acknowledgement",
     "build_fedwire_message",
     "looks_like",
     "parse",
+    "parse_fedwire_acknowledgement",
     "parse_fedwire_message",
     "read_fedwire_message",
     "render_fedwire_tags",

@@ -1,4 +1,4 @@
-"""SWIFT FIN MT messages: MT103 (incl. STP), MT202, MT202 COV, MT900, MT910, MT940, MT950.
+"""SWIFT FIN MT messages: MT103 (incl. STP), MT199, MT202, MT202 COV, MT900, MT910, MT940, MT950.
 
 The uniform validation interface used by the ``validate_message`` command and format detection:
 ``FORMAT_NAME``, :func:`looks_like`, :func:`validate_raw` and :func:`parse`.
@@ -30,6 +30,7 @@ from .fields import (
 )
 from .messages import (
     MT103,
+    MT199,
     MT202,
     MT202COV,
     MT900,
@@ -41,6 +42,7 @@ from .messages import (
     UnderlyingCustomerCreditTransfer,
     build_message,
     build_mt103,
+    build_mt199,
     build_mt202,
     build_mt202cov,
     build_mt900,
@@ -49,6 +51,7 @@ from .messages import (
     build_mt950,
     parse_message,
     parse_mt103,
+    parse_mt199,
     parse_mt202,
     parse_mt202cov,
     parse_mt900,
@@ -96,6 +99,7 @@ def parse(raw: bytes | str) -> FinMessage:
 __all__ = [
     "FORMAT_NAME",
     "MT103",
+    "MT199",
     "MT202",
     "MT202COV",
     "MT900",
@@ -125,6 +129,7 @@ __all__ = [
     "bic_to_logical_terminal",
     "build_message",
     "build_mt103",
+    "build_mt199",
     "build_mt202",
     "build_mt202cov",
     "build_mt900",
@@ -137,6 +142,7 @@ __all__ = [
     "parse",
     "parse_message",
     "parse_mt103",
+    "parse_mt199",
     "parse_mt202",
     "parse_mt202cov",
     "parse_mt900",

@@ -1,4 +1,4 @@
-"""MT103, MT202, MT202 COV, MT900, MT910, MT940 and MT950: domain objects, builders and parsers.
+"""MT103, MT199, MT202, MT202 COV, MT900, MT910, MT940 and MT950: domain objects, builders and parsers.
 
 Every message type is a frozen dataclass. :func:`build_message` writes the wire text and then
 reads it back with :func:`parse_message`: a message we emit therefore passes exactly the checks we
@@ -250,6 +250,22 @@ class MT910(FinMessage):
     ordering_institution: Institution | None = None  # :52a: A/D
     intermediary: Institution | None = None  # :56a: A/D
     sender_to_receiver_information: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MT199(FinMessage):
+    """Free format message between banks; SWIFT gpi also uses it for payment status confirmations.
+
+    ``narrative`` is :79: (at most 35 lines of 50 characters). A gpi status confirmation carries the
+    UETR of the payment in block 3 and lines such as ``//1811061530+0100`` and ``//ACSC``.
+    """
+
+    MESSAGE_TYPE: ClassVar[str] = "MT199"
+
+    header: FinEnvelope
+    transaction_reference: str  # :20:
+    narrative: tuple[str, ...]  # :79: 35*50x
+    related_reference: str | None = None  # :21:
 
 
 @dataclass(frozen=True)
@@ -727,6 +743,34 @@ def _rules_mt910(m: MT910, r: FieldReader, p: Problems) -> None:
         p.add(":50a:", "either :50a: ordering customer or :52a: ordering institution must be present", r.line("32A"))
 
 
+# --------------------------------------------------------------------------- MT199
+
+MT199_SLOTS = [
+    slot("20", "20", True),
+    slot("21", "21"),
+    slot("79", "79", True),
+]
+
+
+def _decode_mt199(r: FieldReader, header: FinEnvelope | None) -> MT199:
+    return MT199(
+        header=header,  # type: ignore[arg-type]
+        transaction_reference=r.one("20", _reference),
+        related_reference=r.one("21", _reference),
+        narrative=r.one("79", _narrative(35, 50)) or (),
+    )
+
+
+def _encode_mt199(m: MT199, e: Emitter) -> None:
+    e.text("20", m.transaction_reference)
+    e.text("21", m.related_reference)
+    e.lines("79", m.narrative)
+
+
+def _rules_mt199(m: MT199, r: FieldReader, p: Problems) -> None:
+    """MT199 has no cross-field network rules beyond field order and presence."""
+
+
 # --------------------------------------------------------------------------- MT940 / MT950
 
 MT940_SLOTS = [
@@ -871,6 +915,9 @@ MESSAGE_SPECS: dict[str, MessageSpec] = {
         MessageSpec(
             "MT103", "103", MT103, MT103_SLOTS, _decode_mt103, _encode_mt103, _rules_mt103, True, frozenset({"STP"})
         ),
+        MessageSpec(
+            "MT199", "199", MT199, MT199_SLOTS, _decode_mt199, _encode_mt199, _rules_mt199, False, frozenset()
+        ),
         MessageSpec("MT202", "202", MT202, MT202_SLOTS, _decode_mt202, _encode_mt202, _rules_mt202, True, frozenset()),
         MessageSpec(
             "MT202COV",
@@ -1011,6 +1058,11 @@ def parse_mt103(raw: bytes | str) -> MT103:
     return _parse_as(raw, MT103)
 
 
+def parse_mt199(raw: bytes | str) -> MT199:
+    """Read an MT199 free format message."""
+    return _parse_as(raw, MT199)
+
+
 def parse_mt202(raw: bytes | str) -> MT202:
     """Read an MT202 without cover sequence; an MT202 COV is an error here."""
     return _parse_as(raw, MT202)
@@ -1043,6 +1095,11 @@ def parse_mt950(raw: bytes | str) -> MT950:
 
 def build_mt103(message: MT103) -> str:
     """Write an MT103 as FIN text (see :func:`build_message`)."""
+    return build_message(message)
+
+
+def build_mt199(message: MT199) -> str:
+    """Write an MT199 as FIN text."""
     return build_message(message)
 
 

@@ -1,0 +1,176 @@
+"""NACHA ACH (an operator such as FedACH): a file in, a file acknowledgement and return files out.
+
+De-duplication is on the file id (immediate origin, creation date and time, file id modifier): a
+resent file gets the original answer. Entries are counted by trace number; an entry whose trace
+number the network already processed in an earlier file is not settled again and is listed in the
+acknowledgement as a duplicate entry.
+
+The acknowledgement is a JSON document (FedACH acknowledges files with a report, not a NACHA
+file): file id, ACCEPTED or REJECTED, batch and entry counts, debit and credit totals in cents, and
+for a rejection the reason and the problems. Returns are NACHA files built with
+:func:`~apps.payments.formats.nacha.return_entry_for` (addenda 99 quoting the original trace
+number), one batch per original batch and returning bank, so they read with ``parse_ach_file``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+
+from apps.payments.formats import nacha
+from apps.payments.formats.errors import MessageValidationError
+from apps.payments.formats.nacha import (
+    AchFile,
+    Batch,
+    EntryDetail,
+    FileHeader,
+    aba_check_digit,
+    build_ach_file,
+    compute_batch_totals,
+    return_entry_for,
+)
+from apps.payments.formats.nacha.codes import RETURN_CODE_FOR
+
+from ..outcomes import ACCEPT, REJECT, RETURN, Outcome
+from .base import AnswerContext, Received, Reply
+
+ACK_TYPE = "ACH file acknowledgement"
+RETURN_TYPE = "ACH return file"
+JSON = "application/json"
+NACHA = "text/plain; charset=us-ascii"
+INVALID_FILE = "invalid_file"
+
+
+def file_id(header: FileHeader) -> str:
+    created = (
+        f"{header.file_creation_date:%y%m%d}{header.file_creation_time:%H%M}"
+        if header.file_creation_time
+        else (f"{header.file_creation_date:%y%m%d}")
+    )
+    return f"{header.immediate_origin.strip()}-{created}-{header.file_id_modifier}"
+
+
+def _entries(ach_file: AchFile) -> list[tuple[Batch, EntryDetail]]:
+    return [(batch, entry) for batch in ach_file.batches for entry in batch.entries]
+
+
+@dataclass(frozen=True)
+class AchRail:
+    name: str = "ach"
+    path: str = "files"
+    default_reject_reason: str = "file_rejected"
+    supports_return: bool = True
+
+    def read(self, raw: bytes, already_seen: set[str]) -> Received:
+        try:
+            ach_file = nacha.parse(raw)
+        except MessageValidationError as exc:
+            key = "sha256:" + hashlib.sha256(raw).hexdigest()
+            return Received(key, (key,), exc.message_type, tuple(exc.errors), parsed=None)
+        key = file_id(ach_file.header)
+        traces = tuple(entry.trace_number for _, entry in _entries(ach_file))
+        repeated = tuple(trace for trace in traces if trace in already_seen)
+        return Received(key, (key, *traces), ach_file.message_type, parsed=ach_file, already_seen=repeated)
+
+    def answer(self, received: Received, outcome: Outcome, context: AnswerContext) -> list[Reply]:
+        delay = context.delay_seconds
+        if not received.valid:
+            errors = [str(e) for e in received.errors]
+            return [_acknowledgement(received, context, "REJECTED", INVALID_FILE, delay, errors=errors)]
+        if outcome.kind == REJECT:
+            reason = outcome.reason or self.default_reject_reason
+            return [_acknowledgement(received, context, "REJECTED", reason, delay)]
+        if outcome.kind not in (ACCEPT, RETURN):
+            return []
+        replies = [_acknowledgement(received, context, "ACCEPTED", None, delay)]
+        ach_file: AchFile = received.parsed
+        settled = [(b, e) for b, e in _entries(ach_file) if e.trace_number not in received.already_seen]
+        returnable = [
+            (b, e) for b, e in settled if isinstance(e, EntryDetail) and e.transaction_code in RETURN_CODE_FOR
+        ]
+        if outcome.kind == RETURN:
+            returned = [(b, e, outcome.reason or context.default_return_reason) for b, e in returnable]
+        else:
+            returned = [
+                (b, e, context.default_return_reason)
+                for b, e in returnable
+                if context.rng.random() < context.return_rate
+            ]
+        if returned:
+            replies.append(_return_file(ach_file, returned, context, 2 * delay))
+        return replies
+
+
+def _acknowledgement(
+    received: Received,
+    context: AnswerContext,
+    status: str,
+    reason: str | None,
+    after: float,
+    errors: list[str] | None = None,
+) -> Reply:
+    document: dict[str, object] = {
+        "acknowledgement_id": f"{context.network_reference}-1",
+        "file_id": received.key,
+        "status": status,
+        "reason": reason,
+        "received_at": context.now.isoformat(),
+    }
+    if received.parsed is not None:
+        ach_file: AchFile = received.parsed
+        totals = [compute_batch_totals(batch) for batch in ach_file.batches]
+        document.update(
+            batch_count=len(ach_file.batches),
+            entry_count=sum(len(batch.entries) for batch in ach_file.batches),
+            total_debit_cents=sum(t.total_debit for t in totals),
+            total_credit_cents=sum(t.total_credit for t in totals),
+            duplicate_entries=list(received.already_seen),
+        )
+    if errors:
+        document["errors"] = errors
+    return Reply("file_ack", status, ACK_TYPE, JSON, json.dumps(document, sort_keys=True), after, reason)
+
+
+def _return_file(
+    ach_file: AchFile, returned: list[tuple[Batch, EntryDetail, str]], context: AnswerContext, after: float
+) -> Reply:
+    original = ach_file.header
+    odfi = ach_file.batches[0].header.odfi_identification
+    header = FileHeader(
+        immediate_destination=f"{odfi}{aba_check_digit(odfi)}",
+        immediate_origin=original.immediate_destination.strip(),
+        file_creation_date=context.now.date(),
+        file_creation_time=context.now.time().replace(second=0, microsecond=0),
+        file_id_modifier="A",
+        immediate_destination_name=original.immediate_origin_name,
+        immediate_origin_name=original.immediate_destination_name,
+        reference_code=context.network_reference[-8:],
+    )
+    groups: dict[tuple[int, str], list[tuple[EntryDetail, str]]] = {}
+    for batch, entry, reason in returned:
+        groups.setdefault((batch.header.batch_number, entry.rdfi_routing[:8]), []).append((entry, reason))
+    batches = []
+    by_number = {batch.header.batch_number: batch for batch in ach_file.batches}
+    for number, ((batch_number, rdfi), entries) in enumerate(sorted(groups.items()), start=1):
+        batch_header = dataclasses.replace(
+            by_number[batch_number].header,
+            odfi_identification=rdfi,
+            batch_number=number,
+            effective_entry_date=context.now.date(),
+        )
+        batches.append(
+            Batch(
+                batch_header,
+                tuple(
+                    return_entry_for(
+                        entry, return_reason_code=reason, returning_dfi_identification=rdfi, sequence=index
+                    )
+                    for index, (entry, reason) in enumerate(entries, start=1)
+                ),
+            )
+        )
+    body = build_ach_file(AchFile(header, tuple(batches))).decode("ascii")
+    reasons = sorted({reason for _, _, reason in returned})
+    return Reply("return", "RETURNED", RETURN_TYPE, NACHA, body, after, ",".join(reasons))

@@ -1,0 +1,188 @@
+"""SEPA SCT / SCT Inst (a CSM such as STEP2 or TIPS) and CBPR+: pacs.008 in, pacs.002 out.
+
+De-duplication is on the UETR when the message carries one transaction with a UETR (CBPR+ always
+does); otherwise on the group's MsgId, the check SEPA CSMs make. Answers: SCT ACCP (accepted by the
+CSM) then ACSC (settled); SCT Inst and CBPR+ ACSC; RJCT with an ISO external reason code; an
+unreadable message gets a group RJCT with FF01 and the first problems in AddtlInf.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from apps.payments.formats import iso20022
+from apps.payments.formats.errors import FieldError, MessageValidationError
+from apps.payments.formats.iso20022 import (
+    BusinessMessage,
+    OriginalGroupStatus,
+    Pacs002,
+    Pacs008,
+    StatusReason,
+    TransactionStatus,
+    build_pacs002,
+)
+
+from ..outcomes import ACCEPT, REJECT, Outcome
+from .base import AnswerContext, Received, Reply, describe_errors
+
+PACS008 = "pacs.008.001.08"
+PACS002 = "pacs.002.001.10"
+XML = "application/xml"
+INVALID_FORMAT = "FF01"
+_MSG_ID_RE = re.compile(rb"<(?:\w+:)?MsgId>([^<]{1,35})</(?:\w+:)?MsgId>")
+
+
+def _body_key(raw: bytes) -> str:
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+@dataclass(frozen=True)
+class Iso20022Rail:
+    """One ISO 20022 rail. ``instant``: SCT Inst rules; ``cbpr``: SWIFT CBPR+ (UETR mandatory, any currency)."""
+
+    name: str
+    instant: bool = False
+    cbpr: bool = False
+    path: str = "messages"
+    default_reject_reason: str = "AC04"
+    supports_return: bool = False
+
+    def read(self, raw: bytes, already_seen: set[str]) -> Received:
+        try:
+            parsed = iso20022.parse(raw)
+        except MessageValidationError as exc:
+            return Received(
+                key=_body_key(raw),
+                ids=(_body_key(raw),),
+                message_type=exc.message_type,
+                errors=tuple(exc.errors),
+                parsed=_original_message_id(raw),
+            )
+        document = parsed.document if isinstance(parsed, BusinessMessage) else parsed
+        if not isinstance(document, Pacs008):
+            error = FieldError("Document", f"{self.name} takes {PACS008}, got {document.message_type}")
+            return Received(
+                key=_body_key(raw),
+                ids=(_body_key(raw),),
+                message_type=document.message_type,
+                errors=(error,),
+                parsed=getattr(document, "message_id", None),
+            )
+        errors = self._rail_errors(document)
+        uetrs = tuple(tx.uetr for tx in document.transactions if tx.uetr)
+        if len(document.transactions) == 1 and uetrs:
+            key = uetrs[0]
+        else:
+            key = f"MsgId:{document.message_id}"
+        ids = (key, *(u for u in uetrs if u != key), f"MsgId:{document.message_id}")
+        return Received(
+            key=key, ids=tuple(dict.fromkeys(ids)), message_type=PACS008, errors=tuple(errors), parsed=document
+        )
+
+    def _rail_errors(self, message: Pacs008) -> list[FieldError]:
+        errors: list[FieldError] = []
+        for index, tx in enumerate(message.transactions, start=1):
+            where = f"CdtTrfTxInf[{index}]"
+            service = tx.service_level or message.service_level
+            instrument = tx.local_instrument or message.local_instrument
+            if self.cbpr:
+                if not tx.uetr:
+                    errors.append(FieldError(f"{where}/PmtId/UETR", "CBPR+ requires a UETR"))
+                continue
+            if service != "SEPA":
+                errors.append(FieldError(f"{where}/PmtTpInf/SvcLvl", f"{self.name} takes service level SEPA"))
+            if self.instant and instrument != "INST":
+                errors.append(FieldError(f"{where}/PmtTpInf/LclInstrm", "SCT Inst needs local instrument INST"))
+            if not self.instant and instrument == "INST":
+                errors.append(FieldError(f"{where}/PmtTpInf/LclInstrm", "an INST payment goes to sepa_inst"))
+        return errors
+
+    def answer(self, received: Received, outcome: Outcome, context: AnswerContext) -> list[Reply]:
+        delay = context.delay_seconds
+        if not received.valid:
+            return [_group_rejection(received, context, delay)]
+        message: Pacs008 = received.parsed
+        if outcome.kind == REJECT:
+            reason = outcome.reason or self.default_reject_reason
+            return [_status(message, context, "RJCT", reason, delay, 1)]
+        if outcome.kind != ACCEPT:
+            return []
+        if self.instant or self.cbpr:
+            return [_status(message, context, "ACSC", None, delay, 1)]
+        return [
+            _status(message, context, "ACCP", None, delay, 1),
+            _status(message, context, "ACSC", None, 2 * delay, 2),
+        ]
+
+
+def _original_message_id(raw: bytes) -> str | None:
+    found = _MSG_ID_RE.search(raw[:8192])
+    return found[1].decode("utf-8", "replace").strip() or None if found else None
+
+
+def _message_id_of(received: Received) -> str | None:
+    """The original MsgId: from the message when it read (rail rules broken), else what the bytes show."""
+    return received.parsed.message_id if isinstance(received.parsed, Pacs008) else received.parsed
+
+
+def _report_id(context: AnswerContext, number: int) -> str:
+    return f"{context.network_reference}-{number}"
+
+
+def _status(
+    message: Pacs008, context: AnswerContext, status: str, reason: str | None, after: float, number: int
+) -> Reply:
+    reasons = (StatusReason(code=reason),) if reason else ()
+    report = Pacs002(
+        message_id=_report_id(context, number),
+        created=context.now,
+        original_groups=(
+            OriginalGroupStatus(
+                original_message_id=message.message_id,
+                original_message_name_id=PACS008,
+                original_created=message.created,
+                original_number_of_transactions=len(message.transactions),
+                group_status=status,
+                reasons=reasons,
+            ),
+        ),
+        transactions=tuple(
+            TransactionStatus(
+                status=status,
+                status_id=f"{context.network_reference}-{number}-{index}",
+                original_instruction_id=tx.instruction_id,
+                original_end_to_end_id=tx.end_to_end_id,
+                original_transaction_id=tx.transaction_id,
+                original_uetr=tx.uetr,
+                reasons=reasons,
+            )
+            for index, tx in enumerate(message.transactions, start=1)
+        ),
+    )
+    body = build_pacs002(report).decode("utf-8")
+    return Reply("status", status, PACS002, XML, body, after, reason)
+
+
+def _group_rejection(received: Received, context: AnswerContext, after: float) -> Reply:
+    lines = describe_errors(received.errors, width=105, max_lines=5)
+    report = Pacs002(
+        message_id=_report_id(context, 1),
+        created=context.now,
+        original_groups=(
+            OriginalGroupStatus(
+                original_message_id=_message_id_of(received) or "NOTPROVIDED",
+                original_message_name_id=PACS008,
+                group_status="RJCT",
+                reasons=(StatusReason(code=INVALID_FORMAT, additional_info=tuple(lines)),),
+            ),
+        ),
+    )
+    body = build_pacs002(report).decode("utf-8")
+    return Reply("status", "RJCT", PACS002, XML, body, after, INVALID_FORMAT)
+
+
+SEPA = Iso20022Rail("sepa")
+SEPA_INST = Iso20022Rail("sepa_inst", instant=True)
+CBPR_PLUS = Iso20022Rail("swift", cbpr=True)
