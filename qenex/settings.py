@@ -97,6 +97,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "apps.core.middleware.RequestIdMiddleware",
+    "apps.core.middleware.RefuseHostileRequestMiddleware",  # NUL in URL, body too large: JSON 4xx
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -220,6 +221,9 @@ CHANNEL_LAYERS = {
         else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
     )
 }
+
+# Largest request body (bytes); larger ones get 413 request_too_large. Our largest bodies are a few kB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 # --- REST API ----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
