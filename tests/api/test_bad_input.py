@@ -187,3 +187,42 @@ def test_ten_megabyte_body_is_413_json(api, accounts):
     before = rows()
     assert_error(post_raw(api, "/api/v1/transactions", body), 413, "request_too_large")
     assert rows() == before
+
+
+# --- unknown fields and replays ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/accounts", {"owner_id": "x", "account_type": "CHECKING", "currency": "USD", "colour": "red"}),
+        ("/api/v1/holds", {"account": "ACCOUNT", "amount": "1.00", "currency": "USD", "expiry": "tomorrow"}),
+        (
+            "/api/v1/transactions",
+            {"type": "DEPOSIT", "to_account": "ACCOUNT", "amount": "1", "currency": "USD", "colour": "red"},
+        ),
+        ("/api/v1/fx-rates", {"base_currency": "USD", "quote_currency": "EUR", "rate": "0.9", "colour": "red"}),
+        ("/api/v1/accounts/ACCOUNT/status", {"status": "FROZEN", "colour": "red"}),
+        ("/api/v1/accounts/ACCOUNT/overdraft", {"overdraft_limit": "1.00", "colour": "red"}),
+    ],
+)
+def test_unknown_field_is_refused_naming_it(api, accounts, path, body):
+    path = path.replace("ACCOUNT", accounts[0])
+    body = {k: (v.replace("ACCOUNT", accounts[0]) if isinstance(v, str) else v) for k, v in body.items()}
+    unknown = next(k for k in body if k in {"colour", "expiry"})
+    before = rows()
+    response = api.post(path, body, format="json", HTTP_IDEMPOTENCY_KEY="unknown-1")
+    assert_error(response, 400, "unknown_field", unknown)
+    assert rows() == before
+
+
+def test_account_opening_replay_answers_200_with_the_replay_header(api):
+    body = {"owner_id": "carol", "account_type": "CHECKING", "currency": "USD", "initial_balance": "5.00"}
+    first = api.post("/api/v1/accounts", body, format="json", HTTP_IDEMPOTENCY_KEY="open-1")
+    assert first.status_code == 201 and "Idempotent-Replayed" not in first
+    before = rows()
+    again = api.post("/api/v1/accounts", body, format="json", HTTP_IDEMPOTENCY_KEY="open-1")
+    assert again.status_code == 200, again.content
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    assert rows() == before

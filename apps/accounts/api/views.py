@@ -45,7 +45,7 @@ class AccountListCreateView(generics.ListAPIView):
     @extend_schema(
         summary="Open an account (optionally with an opening deposit)",
         request=AccountCreateSerializer,
-        responses={201: AccountSerializer},
+        responses={201: AccountSerializer, 200: AccountSerializer},
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
     )
     def post(self, request):
@@ -53,8 +53,12 @@ class AccountListCreateView(generics.ListAPIView):
         data.is_valid(raise_exception=True)
         args = dict(data.validated_data)
         key = idempotency_key_from(request, args.pop("idempotency_key", None), required=False)
-        account = services.account_open(**args, idempotency_key=key, actor=actor_of(request))
-        return Response(AccountSerializer(account).data, status=status.HTTP_201_CREATED)
+        opened = services.account_open_or_replay(**args, idempotency_key=key, actor=actor_of(request))
+        if opened.replayed:  # like a replayed posting: 200 and the header, so a client can tell
+            response = Response(AccountSerializer(opened.account).data, status=status.HTTP_200_OK)
+            response["Idempotent-Replayed"] = "true"
+            return response
+        return Response(AccountSerializer(opened.account).data, status=status.HTTP_201_CREATED)
 
 
 class AccountDetailView(APIView):

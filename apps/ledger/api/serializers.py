@@ -1,13 +1,14 @@
 from rest_framework import serializers
 
 from apps.core.api.fields import AmountField
+from apps.core.api.serializers import InputSerializer, RefuseUnknownFields
 from apps.core.money import format_amount
 from apps.ledger.models import FxRate, Hold, JournalEntry, Posting
 
 REQUEST_TYPES = ["DEPOSIT", "WITHDRAWAL", "TRANSFER", "FEE", "REVERSAL"]
 
 
-class TransactionCreateSerializer(serializers.Serializer):
+class TransactionCreateSerializer(InputSerializer):
     type = serializers.ChoiceField(choices=REQUEST_TYPES)
     from_account = serializers.CharField(max_length=32, required=False)
     to_account = serializers.CharField(max_length=32, required=False)
@@ -106,7 +107,7 @@ class TransactionSerializer(serializers.ModelSerializer):
         return reversal
 
 
-class ReverseSerializer(serializers.Serializer):
+class ReverseSerializer(InputSerializer):
     description = serializers.CharField(max_length=280, required=False, default="", allow_blank=True)
 
 
@@ -128,7 +129,7 @@ class StatementLineSerializer(serializers.ModelSerializer):
         return format_amount(obj.balance_after_minor, obj.currency)
 
 
-class HoldCreateSerializer(serializers.Serializer):
+class HoldCreateSerializer(InputSerializer):
     account = serializers.CharField(max_length=32)
     amount = AmountField()
     currency = serializers.CharField(max_length=3, min_length=3)
@@ -137,7 +138,7 @@ class HoldCreateSerializer(serializers.Serializer):
     idempotency_key = serializers.CharField(max_length=128, required=False)
 
 
-class HoldCaptureSerializer(serializers.Serializer):
+class HoldCaptureSerializer(InputSerializer):
     to_account = serializers.CharField(max_length=32)
     amount = AmountField(required=False)
     description = serializers.CharField(max_length=280, required=False, default="", allow_blank=True)
@@ -174,7 +175,7 @@ class HoldSerializer(serializers.ModelSerializer):
         return format_amount(obj.captured_minor, obj.currency)
 
 
-class FxRateSerializer(serializers.ModelSerializer):
+class FxRateSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     base_currency = serializers.CharField(max_length=3, min_length=3)
     quote_currency = serializers.CharField(max_length=3, min_length=3)
     rate = AmountField()
