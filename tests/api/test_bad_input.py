@@ -226,3 +226,19 @@ def test_account_opening_replay_answers_200_with_the_replay_header(api):
     assert again["Idempotent-Replayed"] == "true"
     assert again.json()["id"] == first.json()["id"]
     assert rows() == before
+
+
+# --- the schema documents errors and nullable fields ---------------------------------------------------
+
+
+def test_schema_documents_the_error_body_and_nullable_fields(anon):
+    schema = anon.get("/api/schema/?format=json").json()
+    assert schema["components"]["schemas"]["Error"]["properties"]["error"]["required"] == ["code", "message", "field"]
+    transfer = schema["paths"]["/api/v1/transactions"]["post"]["responses"]
+    for code in ("400", "401", "403", "409", "413", "422", "429"):
+        assert transfer[code]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+    assert "404" in schema["paths"]["/api/v1/accounts/{account_id}"]["get"]["responses"]
+    transaction = schema["components"]["schemas"]["Transaction"]["properties"]
+    for name in ("from_account", "to_account", "reverses", "reversed_by"):
+        assert transaction[name].get("nullable") is True, (name, transaction[name])
+    assert schema["components"]["schemas"]["Hold"]["properties"]["capture_transaction"].get("nullable") is True

@@ -1,7 +1,7 @@
 """Property-based fuzzing of the whole API against its own OpenAPI schema (schemathesis, in process).
 
 For every operation of ``/api/schema/`` schemathesis generates requests (valid and invalid) and checks that
-none is answered with a 5xx and that every answer matches the response schema the operation documents.
+none is answered with a 5xx and that every answer has a documented status and matches its documented schema.
 Requests go straight into the WSGI app (no network), authenticated with a key holding every scope.
 """
 
@@ -13,7 +13,7 @@ from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from apps.iam.models import SCOPES
 from apps.iam.services import api_client_create
@@ -57,7 +57,8 @@ def test_api_never_answers_5xx_and_matches_its_schema(api_schema, bearer):
         )
         def run(case):
             case.call_and_validate(
-                headers=headers, checks=[schemathesis.checks.not_a_server_error, response_schema_conformance]
+                headers=headers,
+                checks=[schemathesis.checks.not_a_server_error, status_code_conformance, response_schema_conformance],
             )
 
         run()

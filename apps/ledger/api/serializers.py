@@ -70,10 +70,10 @@ class TransactionSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id")
     type = serializers.CharField(source="entry_type")
     status = serializers.SerializerMethodField()
-    from_account = serializers.CharField(source="from_account.public_id", default=None)
-    to_account = serializers.CharField(source="to_account.public_id", default=None)
+    from_account = serializers.CharField(source="from_account.public_id", default=None, allow_null=True)
+    to_account = serializers.CharField(source="to_account.public_id", default=None, allow_null=True)
     amount = serializers.SerializerMethodField()
-    reverses = serializers.CharField(source="reverses.public_id", default=None)
+    reverses = serializers.CharField(source="reverses.public_id", default=None, allow_null=True)
     reversed_by = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField(source="posted_at")
     postings = PostingSerializer(many=True, read_only=True)
@@ -150,7 +150,7 @@ class HoldSerializer(serializers.ModelSerializer):
     account = serializers.CharField(source="account.public_id")
     amount = serializers.SerializerMethodField()
     captured_amount = serializers.SerializerMethodField()
-    capture_transaction = serializers.CharField(source="capture_entry.public_id", default=None)
+    capture_transaction = serializers.CharField(source="capture_entry.public_id", default=None, allow_null=True)
 
     class Meta:
         model = Hold
