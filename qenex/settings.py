@@ -97,6 +97,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "apps.core.middleware.RequestIdMiddleware",
+    "apps.core.middleware.RefuseHostileRequestMiddleware",  # NUL in URL, body too large: JSON 4xx
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -225,6 +226,9 @@ CHANNEL_LAYERS = {
     )
 }
 
+# Largest request body (bytes); larger ones get 413 request_too_large. Our largest bodies are a few kB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+
 # --- REST API ----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -278,6 +282,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.core.api.schema.add_error_responses",  # the {"error": …} body of every 4xx
+    ],
     "ENUM_NAME_OVERRIDES": {
         "AccountStatusEnum": "apps.accounts.models.AccountStatus",
         "HoldStatusEnum": "apps.ledger.models.HoldStatus",

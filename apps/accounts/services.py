@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from django.db import IntegrityError, transaction
 
 from apps.audit.services import audit_record
@@ -41,7 +44,18 @@ def _check_account_type(account_type: str) -> str:
     return account_type
 
 
-def account_open(
+@dataclass(frozen=True)
+class OpenedAccount:
+    account: Account
+    replayed: bool  # True when an earlier request with the same idempotency key opened it
+
+
+def account_open(**arguments: Any) -> Account:
+    """Open a customer account (see ``account_open_or_replay`` for the arguments); return it."""
+    return account_open_or_replay(**arguments).account
+
+
+def account_open_or_replay(
     *,
     owner_id: str,
     account_type: str,
@@ -52,7 +66,7 @@ def account_open(
     activate: bool = True,
     idempotency_key: str | None = None,
     actor: str = "system",
-) -> Account:
+) -> OpenedAccount:
     """Open a customer account; with ``initial_balance`` also post the opening deposit.
 
     Retrying with the same ``idempotency_key`` and arguments returns the account opened the first time.
@@ -89,7 +103,7 @@ def account_open(
         existing = Account.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             ensure_same_request(existing.request_fingerprint, request_fp)
-            return existing
+            return OpenedAccount(existing, replayed=True)
     if opening_minor and not activate:
         raise InvalidInput("an account opened as PENDING cannot receive an initial balance", field="initial_balance")
 
@@ -128,8 +142,8 @@ def account_open(
             raise
         existing = Account.objects.get(idempotency_key=idempotency_key)
         ensure_same_request(existing.request_fingerprint, request_fp)
-        return existing
-    return account
+        return OpenedAccount(existing, replayed=True)
+    return OpenedAccount(account, replayed=False)
 
 
 def internal_account_get_or_create(*, account_type: str, currency: str) -> Account:

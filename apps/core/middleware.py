@@ -34,3 +34,37 @@ class RequestIdMiddleware:
             request_context.reset(token)
         response["X-Request-ID"] = request.request_id
         return response
+
+
+class RefuseHostileRequestMiddleware:
+    """Answer in the API's JSON error shape, before any view runs, what would otherwise be a 500 or HTML.
+
+    A NUL in the path or query string reaches PostgreSQL (which refuses NUL in text) as a 500; a body over
+    DATA_UPLOAD_MAX_MEMORY_SIZE makes Django answer with an HTML 400 page. Here they are 400
+    ``invalid_characters`` and 413 ``request_too_large``.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+        from django.http import JsonResponse
+
+        from apps.core.api.exception_handler import error_body
+
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if limit is not None and length > limit:
+            message = f"request body is larger than {limit} bytes"
+            return JsonResponse(error_body("request_too_large", message), status=413)
+        if "\x00" in request.path:
+            return JsonResponse(error_body("invalid_characters", "the path must not contain NUL"), status=400)
+        for name, values in request.GET.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                message = "query parameters must not contain NUL"
+                return JsonResponse(error_body("invalid_characters", message, name.replace("\x00", "")), status=400)
+        return self.get_response(request)

@@ -17,6 +17,11 @@ from .errors import InvalidAmount, UnknownCurrency
 # Largest minor-unit amount we accept: fits comfortably in a PostgreSQL bigint even after summing.
 MAX_MINOR_UNITS = 10**17
 
+# Decimal's default context holds 28 significant digits: with more, or an exponent beyond that, scaling
+# to minor units would round (1.000…001 → 1.00) or overflow (1e999999), and 1e-999999999 would round to
+# zero. No amount or rate we hold needs more, so anything larger is refused while parsing.
+MAX_DIGITS = 28
+
 
 @cache
 def active_currencies() -> dict[str, int]:
@@ -58,6 +63,11 @@ def to_decimal(value: object, *, field: str = "amount") -> Decimal:
         raise InvalidAmount("amount must be a decimal string", field=field)
     if not amount.is_finite():
         raise InvalidAmount("amount must be a finite number", field=field)
+    digits, exponent = len(amount.as_tuple().digits), amount.as_tuple().exponent
+    if digits > MAX_DIGITS or exponent < -MAX_DIGITS or amount.adjusted() >= MAX_DIGITS:
+        raise InvalidAmount(
+            f"{field} has more digits than can be held exactly (at most {MAX_DIGITS} significant digits)", field=field
+        )
     return amount
 
 

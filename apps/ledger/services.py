@@ -931,7 +931,8 @@ def fx_rate_set(
     value = to_decimal(rate, field="rate")
     if value <= 0:
         raise InvalidInput("rate must be positive", field="rate")
-    if value != value.quantize(Decimal("1e-12")) or value >= Decimal("1e16"):
+    # The size check comes first: quantizing a rate with more than 28 digits would raise InvalidOperation.
+    if value >= Decimal("1e16") or value != value.quantize(Decimal("1e-12")):
         raise InvalidInput("rate allows at most 16 integer and 12 decimal digits", field="rate")
     with transaction.atomic():
         fx_rate = FxRate.objects.create(

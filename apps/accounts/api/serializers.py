@@ -2,10 +2,11 @@ from rest_framework import serializers
 
 from apps.accounts.models import Account, AccountStatus
 from apps.core.api.fields import AmountField
+from apps.core.api.serializers import InputSerializer
 from apps.core.money import format_amount
 
 
-class AccountCreateSerializer(serializers.Serializer):
+class AccountCreateSerializer(InputSerializer):
     owner_id = serializers.CharField(max_length=64)
     account_type = serializers.CharField(max_length=16)
     currency = serializers.CharField(max_length=3, min_length=3)
@@ -16,11 +17,11 @@ class AccountCreateSerializer(serializers.Serializer):
     idempotency_key = serializers.CharField(max_length=128, required=False)
 
 
-class AccountStatusSerializer(serializers.Serializer):
+class AccountStatusSerializer(InputSerializer):
     status = serializers.ChoiceField(choices=AccountStatus.choices)
 
 
-class AccountOverdraftSerializer(serializers.Serializer):
+class AccountOverdraftSerializer(InputSerializer):
     overdraft_limit = AmountField()
 
 

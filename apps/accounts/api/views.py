@@ -51,7 +51,7 @@ class AccountListCreateView(generics.ListAPIView):
     @extend_schema(
         summary="Open an account (optionally with an opening deposit)",
         request=AccountCreateSerializer,
-        responses={201: AccountSerializer},
+        responses={201: AccountSerializer, 200: AccountSerializer},
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
     )
     def post(self, request):
@@ -68,8 +68,12 @@ class AccountListCreateView(generics.ListAPIView):
         limit_minor = to_minor_units(args["overdraft_limit"], currency, field="overdraft_limit", allow_zero=True)
 
         def run() -> Response:
-            account = services.account_open(**args, idempotency_key=key, actor=actor_of(request))
-            return Response(AccountSerializer(account).data, status=status.HTTP_201_CREATED)
+            opened = services.account_open_or_replay(**args, idempotency_key=key, actor=actor_of(request))
+            if opened.replayed:  # like a replayed posting: 200 and the header, so a client can tell
+                response = Response(AccountSerializer(opened.account).data, status=status.HTTP_200_OK)
+                response["Idempotent-Replayed"] = "true"
+                return response
+            return Response(AccountSerializer(opened.account).data, status=status.HTTP_201_CREATED)
 
         # An opening deposit is weighed like any deposit; an overdraft limit always needs a second person.
         return four_eyes(

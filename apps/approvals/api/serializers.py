@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from apps.approvals.models import ApprovalKind, ApprovalRequest
+from apps.core.api.serializers import InputSerializer
 
 
 class ApprovalSerializer(serializers.ModelSerializer):
@@ -27,10 +28,10 @@ class ApprovalSerializer(serializers.ModelSerializer):
         ]
 
 
-class ApprovalCreateSerializer(serializers.Serializer):
+class ApprovalCreateSerializer(InputSerializer):
     kind = serializers.ChoiceField(choices=ApprovalKind.choices)
     payload = serializers.DictField()
 
 
-class ApprovalDecisionSerializer(serializers.Serializer):
+class ApprovalDecisionSerializer(InputSerializer):
     reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)

@@ -1,13 +1,14 @@
 from rest_framework import serializers
 
 from apps.core.api.fields import AmountField
+from apps.core.api.serializers import InputSerializer, RefuseUnknownFields
 from apps.core.money import format_amount
 from apps.ledger.models import FxRate, Hold, JournalEntry, Posting
 
 REQUEST_TYPES = ["DEPOSIT", "WITHDRAWAL", "TRANSFER", "FEE", "REVERSAL"]
 
 
-class TransactionCreateSerializer(serializers.Serializer):
+class TransactionCreateSerializer(InputSerializer):
     type = serializers.ChoiceField(choices=REQUEST_TYPES)
     from_account = serializers.CharField(max_length=32, required=False)
     to_account = serializers.CharField(max_length=32, required=False)
@@ -69,10 +70,10 @@ class TransactionSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id")
     type = serializers.CharField(source="entry_type")
     status = serializers.SerializerMethodField()
-    from_account = serializers.CharField(source="from_account.public_id", default=None)
-    to_account = serializers.CharField(source="to_account.public_id", default=None)
+    from_account = serializers.CharField(source="from_account.public_id", default=None, allow_null=True)
+    to_account = serializers.CharField(source="to_account.public_id", default=None, allow_null=True)
     amount = serializers.SerializerMethodField()
-    reverses = serializers.CharField(source="reverses.public_id", default=None)
+    reverses = serializers.CharField(source="reverses.public_id", default=None, allow_null=True)
     reversed_by = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField(source="posted_at")
     postings = PostingSerializer(many=True, read_only=True)
@@ -109,7 +110,7 @@ class TransactionSerializer(serializers.ModelSerializer):
             return None
 
 
-class ReverseSerializer(serializers.Serializer):
+class ReverseSerializer(InputSerializer):
     description = serializers.CharField(max_length=280, required=False, default="", allow_blank=True)
 
 
@@ -131,7 +132,7 @@ class StatementLineSerializer(serializers.ModelSerializer):
         return format_amount(obj.balance_after_minor, obj.currency)
 
 
-class HoldCreateSerializer(serializers.Serializer):
+class HoldCreateSerializer(InputSerializer):
     account = serializers.CharField(max_length=32)
     amount = AmountField()
     currency = serializers.CharField(max_length=3, min_length=3)
@@ -140,7 +141,7 @@ class HoldCreateSerializer(serializers.Serializer):
     idempotency_key = serializers.CharField(max_length=128, required=False)
 
 
-class HoldCaptureSerializer(serializers.Serializer):
+class HoldCaptureSerializer(InputSerializer):
     to_account = serializers.CharField(max_length=32)
     amount = AmountField(required=False)
     description = serializers.CharField(max_length=280, required=False, default="", allow_blank=True)
@@ -152,7 +153,7 @@ class HoldSerializer(serializers.ModelSerializer):
     account = serializers.CharField(source="account.public_id")
     amount = serializers.SerializerMethodField()
     captured_amount = serializers.SerializerMethodField()
-    capture_transaction = serializers.CharField(source="capture_entry.public_id", default=None)
+    capture_transaction = serializers.CharField(source="capture_entry.public_id", default=None, allow_null=True)
 
     class Meta:
         model = Hold
@@ -177,7 +178,7 @@ class HoldSerializer(serializers.ModelSerializer):
         return format_amount(obj.captured_minor, obj.currency)
 
 
-class FxRateSerializer(serializers.ModelSerializer):
+class FxRateSerializer(RefuseUnknownFields, serializers.ModelSerializer):
     base_currency = serializers.CharField(max_length=3, min_length=3)
     quote_currency = serializers.CharField(max_length=3, min_length=3)
     rate = AmountField()

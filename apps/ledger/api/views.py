@@ -46,7 +46,10 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 def _parse_time(value: str | None, field: str):
     if value is None:
         return None
-    parsed = parse_datetime(value)
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:  # well-formed but impossible, such as 2026-02-30
+        parsed = None
     if parsed is None or parsed.tzinfo is None:
         raise InvalidInput(f"{field} must be an ISO 8601 timestamp with a time zone", field=field)
     return parsed
