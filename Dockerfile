@@ -15,7 +15,7 @@ RUN QENEX_SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(6
 
 USER qenex
 EXPOSE 8080
-HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/health')"
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s CMD ["python", "/app/scripts/healthcheck.py"]
 # Run `python manage.py migrate` as a release step before starting new web pods.
 ENV QENEX_API_HOST=0.0.0.0
 CMD ["python", "manage.py", "serve"]

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI as static files: no CDN at run time
     "django_prometheus",
     "django_celery_beat",
     "django_otp",
@@ -94,6 +95,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "apps.core.middleware.ProbeMiddleware",  # /health and /metrics for probes: before the Host and HTTPS checks
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "apps.core.middleware.RequestIdMiddleware",
@@ -261,6 +263,9 @@ SPECTACULAR_SETTINGS = {
     "Amounts travel as decimal strings; every posting needs an Idempotency-Key header.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "AccountStatusEnum": "apps.accounts.models.AccountStatus",
@@ -308,6 +313,18 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Probes and the scrape come over plain HTTP to the pod; ProbeMiddleware answers them first, this is the backstop.
+    SECURE_REDIRECT_EXEMPT = [r"^health$", r"^metrics$"]
+
+# --- Operations endpoints ----------------------------------------------------------------------------
+# /metrics: Prometheus sends "Authorization: Bearer <token>" (authorization.credentials_file in its config).
+# Production without a token does not serve the metrics at all; development and test serve them openly.
+QENEX_METRICS_TOKEN = env.str("QENEX_METRICS_TOKEN", default="")
+if PRODUCTION and QENEX_METRICS_TOKEN and len(QENEX_METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("QENEX_METRICS_TOKEN must be at least 32 characters in production")
+QENEX_METRICS_REQUIRE_TOKEN = PRODUCTION
+# /api/schema/ and /api/docs/: open outside production; in production only MFA-verified staff or an API key.
+QENEX_API_DOCS_PUBLIC = not PRODUCTION
 
 # --- Product settings --------------------------------------------------------------------------------
 QENEX_VERSION = "0.1.0"
