@@ -155,7 +155,11 @@ def _database() -> dict:
         }
     if cfg["ENGINE"] in ("django.db.backends.postgresql", "django.db.backends.postgresql_psycopg2"):
         cfg["ENGINE"] = "django_prometheus.db.backends.postgresql"
-    cfg.setdefault("CONN_MAX_AGE", env.int("QENEX_DB_CONN_MAX_AGE", default=0))
+    if cfg["ENGINE"].endswith("postgresql"):
+        # database.pool_size (QENEX_DB_POOL_SIZE): a psycopg connection pool per process, at most this many
+        # connections; a request waits up to 5 s for a free one. Django's pool needs CONN_MAX_AGE = 0.
+        cfg.setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": db["pool_size"], "timeout": 5}
+        cfg["CONN_MAX_AGE"] = 0
     cfg.setdefault("CONN_HEALTH_CHECKS", True)
     return cfg
 
@@ -329,6 +333,8 @@ QENEX_API_DOCS_PUBLIC = not PRODUCTION
 # --- Product settings --------------------------------------------------------------------------------
 QENEX_VERSION = "0.1.0"
 QENEX_FEATURES = QENEX["features"]
+# Given but not acted on (metrics.port, workers.*, QENEX_JWT_SECRET): logged as warnings at start-up.
+QENEX_UNSUPPORTED_SETTINGS = qenex_config.unsupported_settings()
 # Idempotency records are kept this long; a retry after that is a new request.
 QENEX_IDEMPOTENCY_TTL_HOURS = env.int("QENEX_IDEMPOTENCY_TTL_HOURS", default=72)
 QENEX_DEFAULT_HOLD_SECONDS = env.int("QENEX_DEFAULT_HOLD_SECONDS", default=7 * 24 * 3600)

@@ -10,6 +10,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.status import system_status
+
 STARTED_AT = time.time()
 
 
@@ -33,39 +35,35 @@ def _redis_status() -> str:
         return "down"
 
 
+def health_report() -> tuple[dict, int]:
+    """Return the /health body and status: 200 when this process can serve, 503 otherwise."""
+    db_ok = _database_ok()
+    body = {"status": "ok" if db_ok else "unavailable", "database": "ok" if db_ok else "down"}
+    return body, 200 if db_ok else 503
+
+
 class HealthView(APIView):
+    """Liveness/readiness. Probes reach it at any Host over plain HTTP (apps.core.middleware.ProbeMiddleware)."""
+
     public = True
     authentication_classes: list = []
     throttle_classes: list = []
 
     @extend_schema(summary="Liveness and readiness", responses={200: dict, 503: dict})
     def get(self, request):
-        db_ok = _database_ok()
-        body = {"status": "ok" if db_ok else "unavailable", "database": "ok" if db_ok else "down"}
-        return Response(body, status=200 if db_ok else 503)
+        body, status = health_report()
+        return Response(body, status=status)
 
 
 class SystemStatusView(APIView):
+    """What is really running. Public; software versions only for API keys and staff where the docs are closed."""
+
     public = True
-    authentication_classes: list = []
 
     @extend_schema(summary="Version, components and enabled features", responses={200: dict})
     def get(self, request):
-        db_ok = _database_ok()
-        redis_state = _redis_status()
-        components = {
-            "database": {"status": "ok" if db_ok else "down", "vendor": connection.vendor},
-            "redis": {"status": redis_state},
-            "celery": {"mode": "eager" if settings.CELERY_TASK_ALWAYS_EAGER else "worker"},
-        }
-        healthy = db_ok and redis_state != "down"
-        return Response(
-            {
-                "status": "operational" if healthy else "degraded",
-                "version": settings.QENEX_VERSION,
-                "environment": settings.QENEX_ENV,
-                "uptime_seconds": int(time.time() - STARTED_AT),
-                "components": components,
-                "features": settings.QENEX_FEATURES,
-            }
-        )
+        user = request.user
+        include_versions = settings.QENEX_API_DOCS_PUBLIC or bool(user and user.is_authenticated)
+        report = system_status(include_versions=include_versions)
+        report["uptime_seconds"] = int(time.time() - STARTED_AT)
+        return Response(report)
