@@ -1,21 +1,44 @@
-# QENEX application image: web (daphne), Celery worker and beat all run from it.
-FROM python:3.11-slim
+# QENEX application image: web (daphne), Celery worker and beat, and the migration Job all run from it.
+# Two stages: the build stage has the compilers and pip; the runtime stage has only the virtualenv, the code,
+# the collected static files and the PKCS#11 module, and runs as an unprivileged user.
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 QENEX_ENV=production QENEX_VAR_DIR=/app/var
+FROM python:3.11-slim-bookworm AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends build-essential \
+ && rm -rf /var/lib/apt/lists/*
+RUN python -m venv /opt/venv
+COPY requirements/base.txt /tmp/requirements/base.txt
+RUN /opt/venv/bin/pip install -r /tmp/requirements/base.txt
 WORKDIR /app
-
-COPY requirements/base.txt requirements/base.txt
-RUN pip install --no-cache-dir -r requirements/base.txt
-
 COPY . .
 # collectstatic needs settings; a throwaway key is used for this one step and never stored in the image.
-RUN QENEX_SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(64))')" \
-    python manage.py collectstatic --noinput -v0 \
- && useradd --uid 10001 --create-home qenex && mkdir -p /app/var && chown -R qenex /app/var
+RUN QENEX_ENV=production QENEX_VAR_DIR=/app/var \
+    QENEX_SECRET_KEY="$(/opt/venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(64))')" \
+    /opt/venv/bin/python manage.py collectstatic --noinput -v0
 
-USER qenex
+FROM python:3.11-slim-bookworm AS runtime
+# The PKCS#11 module the KEK is used through. Debian's SoftHSM2 is in the image (its default path is
+# QENEX_HSM_MODULE's default, /usr/lib/softhsm/libsofthsm2.so). For a hardware or network HSM, build
+# `FROM qenex/qenex` and COPY the vendor's module (e.g. /opt/vendor/lib/libcklog2.so), then set
+# QENEX_HSM_MODULE to that path in the deployment.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends softhsm2 \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --uid 10001 --create-home --shell /usr/sbin/nologin qenex \
+ && chown qenex /var/lib/softhsm/tokens
+ENV PATH=/opt/venv/bin:$PATH PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
+    QENEX_ENV=production QENEX_VAR_DIR=/app/var QENEX_API_HOST=0.0.0.0 QENEX_API_PORT=8080 \
+    QENEX_HSM_MODULE=/usr/lib/softhsm/libsofthsm2.so
+COPY --from=build /opt/venv /opt/venv
+COPY --from=build /app /app
+# The code and static files stay root-owned (read-only to the app); only var/ is the app's to write.
+RUN chown 10001 /app/var
+WORKDIR /app
+
+USER 10001
 EXPOSE 8080
-HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/health/live')"
-# Run `python manage.py migrate` as a release step before starting new web pods.
-ENV QENEX_API_HOST=0.0.0.0
+# /health/live answers at any Host over plain HTTP (ProbeMiddleware), so this passes behind ALLOWED_HOSTS and HTTPS.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s CMD ["python", "/app/scripts/healthcheck.py"]
+# Migrations run as a release step (deploy/k8s/qenex.yaml, Job qenex-migrate) before new web pods start.
 CMD ["python", "manage.py", "serve"]

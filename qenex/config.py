@@ -222,6 +222,35 @@ def load(environ: Mapping[str, str] | None = None) -> dict[str, dict[str, Any]]:
     return build_config(file_config, environ)
 
 
+# Settings the seed's config.json and environment name that QENEX accepts, so the seed's files load, but does not
+# act on. Start-up logs a warning for each one that is given (apps.core.apps), so nobody believes it works.
+UNSUPPORTED_KEYS: dict[tuple[str, str], str] = {
+    ("metrics", "port"): "metrics are served on the API port at /metrics (with the scrape token QENEX_METRICS_TOKEN)",
+    ("workers", "transaction_processors"): "postings run in the web processes: scale the web replicas; the Celery "
+    "worker's concurrency is its --concurrency option",
+    ("workers", "payment_handlers"): "there is no payment-handler pool",
+    ("workers", "ai_workers"): "there are no AI workers",
+}
+UNSUPPORTED_ENV: dict[str, str] = {
+    "QENEX_JWT_SECRET": "QENEX issues no JWTs: machine clients use API keys, staff use sessions with MFA",
+}
+
+
+def unsupported_settings(environ: Mapping[str, str] | None = None) -> list[str]:
+    """Return one plain sentence per unsupported setting given in the config file or the environment."""
+    environ = os.environ if environ is None else environ
+    path = environ.get("QENEX_CONFIG")
+    file_config = load_file(path) if path else {}
+    messages = [
+        f"{section}.{key} is set but not supported, it does nothing: {why}"
+        for (section, key), why in UNSUPPORTED_KEYS.items()
+        if key in file_config.get(section, {})
+    ]
+    messages += [f"{name} is set but not supported, it does nothing: {why}" for name, why in UNSUPPORTED_ENV.items()
+                 if environ.get(name)]
+    return messages
+
+
 def file_declares_database(environ: Mapping[str, str] | None = None) -> bool:
     """True when the config file has a ``database`` section naming a host: use PostgreSQL, not SQLite."""
     environ = os.environ if environ is None else environ

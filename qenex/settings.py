@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI as static files: no CDN at run time
     "django_prometheus",
     "django_celery_beat",
     "django_otp",
@@ -94,6 +95,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "apps.core.middleware.ProbeMiddleware",  # /health and /metrics for probes: before the Host and HTTPS checks
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "apps.core.middleware.RequestIdMiddleware",
@@ -155,7 +157,11 @@ def _database() -> dict:
     if cfg["ENGINE"] in ("django.db.backends.postgresql", "django.db.backends.postgresql_psycopg2"):
         # django-prometheus's instrumented backend, plus knowing whether a failure hit a COMMIT (apps.core.outage).
         cfg["ENGINE"] = "apps.core.backends.postgresql"
-    cfg.setdefault("CONN_MAX_AGE", env.int("QENEX_DB_CONN_MAX_AGE", default=0))
+    if cfg["ENGINE"].endswith("postgresql"):
+        # database.pool_size (QENEX_DB_POOL_SIZE): a psycopg connection pool per process, at most this many
+        # connections; a request waits up to 5 s for a free one. Django's pool needs CONN_MAX_AGE = 0.
+        cfg.setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": db["pool_size"], "timeout": 5}
+        cfg["CONN_MAX_AGE"] = 0
     cfg.setdefault("CONN_HEALTH_CHECKS", True)
     return cfg
 
@@ -281,6 +287,9 @@ SPECTACULAR_SETTINGS = {
     "Amounts travel as decimal strings; every posting needs an Idempotency-Key header.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -346,10 +355,24 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Probes and the scrape come over plain HTTP to the pod; ProbeMiddleware answers them first, this is the backstop.
+    SECURE_REDIRECT_EXEMPT = [r"^health$", r"^metrics$"]
+
+# --- Operations endpoints ----------------------------------------------------------------------------
+# /metrics: Prometheus sends "Authorization: Bearer <token>" (authorization.credentials_file in its config).
+# Production without a token does not serve the metrics at all; development and test serve them openly.
+QENEX_METRICS_TOKEN = env.str("QENEX_METRICS_TOKEN", default="")
+if PRODUCTION and QENEX_METRICS_TOKEN and len(QENEX_METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("QENEX_METRICS_TOKEN must be at least 32 characters in production")
+QENEX_METRICS_REQUIRE_TOKEN = PRODUCTION
+# /api/schema/ and /api/docs/: open outside production; in production only MFA-verified staff or an API key.
+QENEX_API_DOCS_PUBLIC = not PRODUCTION
 
 # --- Product settings --------------------------------------------------------------------------------
 QENEX_VERSION = "0.1.0"
 QENEX_FEATURES = QENEX["features"]
+# Given but not acted on (metrics.port, workers.*, QENEX_JWT_SECRET): logged as warnings at start-up.
+QENEX_UNSUPPORTED_SETTINGS = qenex_config.unsupported_settings()
 # Idempotency records are kept this long; a retry after that is a new request.
 QENEX_IDEMPOTENCY_TTL_HOURS = env.int("QENEX_IDEMPOTENCY_TTL_HOURS", default=72)
 QENEX_DEFAULT_HOLD_SECONDS = env.int("QENEX_DEFAULT_HOLD_SECONDS", default=7 * 24 * 3600)

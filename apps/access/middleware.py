@@ -48,11 +48,12 @@ class StaffMfaMiddleware:
 class ContentSecurityPolicyMiddleware:
     """Send a strict CSP on portal pages: scripts and styles only from this origin, nothing inline.
 
-    The Django admin and the API (including the Swagger page, which loads its bundle from a CDN) are
-    left alone; set ``QENEX_CSP`` to change the policy.
+    The Django admin and the JSON API are left alone; the Swagger page (``/api/docs/``, self-hosted Swagger UI
+    with its start-up script in a separate file) gets the policy too. Set ``QENEX_CSP`` to change the policy.
     """
 
     excluded_prefixes = ("/admin/", "/api/")
+    included_prefixes = ("/api/docs/",)
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -60,7 +61,10 @@ class ContentSecurityPolicyMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if request.path.startswith(self.excluded_prefixes) or "Content-Security-Policy" in response:
+        excluded = request.path.startswith(self.excluded_prefixes) and not request.path.startswith(
+            self.included_prefixes
+        )
+        if excluded or "Content-Security-Policy" in response:
             return response
         if response.get("Content-Type", "").startswith("text/html"):
             response["Content-Security-Policy"] = self.policy

@@ -181,3 +181,33 @@ def test_development_mode_runs_on_sqlite_without_any_service(tmp_path):
     result = manage("check", env={"QENEX_ENV": "development", "QENEX_VAR_DIR": str(tmp_path)})
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "dev-secret-key").stat().st_mode & 0o077 == 0
+
+
+def test_seed_settings_that_do_nothing_are_named_at_start_up(tmp_path):
+    path = write(tmp_path, SEED_CONFIG)
+    result = manage("--config", str(path), "check", env={"QENEX_ENV": "development", "QENEX_VAR_DIR": str(tmp_path),
+                                                          "QENEX_JWT_SECRET": "your-jwt-secret-here"})
+    assert result.returncode == 0, result.stderr
+    for name in ("metrics.port", "workers.transaction_processors", "workers.payment_handlers", "workers.ai_workers",
+                 "QENEX_JWT_SECRET"):
+        assert f"WARNING qenex.config {name} is set but not supported" in result.stderr, name
+    quiet = manage("check", env={"QENEX_ENV": "development", "QENEX_VAR_DIR": str(tmp_path)})
+    assert "not supported" not in quiet.stderr
+
+
+def test_database_pool_size_bounds_the_connection_pool(db, settings):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the connection pool is PostgreSQL's (psycopg_pool)")
+    assert connection.settings_dict["OPTIONS"]["pool"]["max_size"] == settings.QENEX["database"]["pool_size"]
+    assert connection.pool.max_size == settings.QENEX["database"]["pool_size"]
+    assert connection.settings_dict["CONN_MAX_AGE"] == 0
+
+
+def test_pool_size_from_the_environment_reaches_the_pool(tmp_path):
+    code = "from django.db import connection as c; print(c.settings_dict['OPTIONS']['pool']['max_size'])"
+    env = {"QENEX_ENV": "development", "QENEX_VAR_DIR": str(tmp_path), "QENEX_DB_POOL_SIZE": "7",
+           "DATABASE_URL": "postgres://qenex@127.0.0.1:5432/qenex"}
+    result = manage("shell", "-c", code, env=env)
+    assert result.stdout.strip().splitlines()[-1] == "7", result.stdout + result.stderr

@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.db import connection
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core import health
+from apps.core.status import system_status
 
 STARTED_AT = time.time()
 
@@ -41,26 +41,14 @@ class LivenessView(APIView):
 
 
 class SystemStatusView(APIView):
+    """What is really running. Public; software versions only for API keys and staff where the docs are closed."""
+
     public = True
-    authentication_classes: list = []
 
     @extend_schema(summary="Version, components and enabled features", responses={200: dict})
     def get(self, request):
-        db_ok = health.database_status() == health.OK
-        redis_state = health.redis_status()
-        components = {
-            "database": {"status": "ok" if db_ok else "down", "vendor": connection.vendor},
-            "redis": {"status": redis_state},
-            "celery": {"mode": "eager" if settings.CELERY_TASK_ALWAYS_EAGER else "worker"},
-        }
-        healthy = db_ok and redis_state != "down"
-        return Response(
-            {
-                "status": "operational" if healthy else "degraded",
-                "version": settings.QENEX_VERSION,
-                "environment": settings.QENEX_ENV,
-                "uptime_seconds": int(time.time() - STARTED_AT),
-                "components": components,
-                "features": settings.QENEX_FEATURES,
-            }
-        )
+        user = request.user
+        include_versions = settings.QENEX_API_DOCS_PUBLIC or bool(user and user.is_authenticated)
+        report = system_status(include_versions=include_versions)
+        report["uptime_seconds"] = int(time.time() - STARTED_AT)
+        return Response(report)
