@@ -19,6 +19,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from apps.core import health
+
 CACHE_SECONDS = 10.0
 PING_TIMEOUT_SECONDS = 0.5
 # Beat sends expire-holds every minute and the database scheduler saves last_run_at every few minutes.
@@ -32,13 +34,8 @@ _cached: tuple[float, dict[str, Any]] | None = None
 
 
 def database_status() -> dict[str, Any]:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            ok = cursor.fetchone() == (1,)
-    except Exception:  # noqa: BLE001 - any failure means "down"
-        ok = False
-    return {"status": "ok" if ok else "down", "vendor": connection.vendor}
+    # The same check readiness uses (apps.core.health): one rule for "the database answers".
+    return {"status": health.database_status(), "vendor": connection.vendor}
 
 
 def _database_version() -> str:
