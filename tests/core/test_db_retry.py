@@ -60,7 +60,10 @@ def test_a_real_deadlock_is_retried_and_both_transactions_complete():
     for t in threads:
         t.join(timeout=60)
     assert results == {"ab": "done", "ba": "done"}
-    assert sorted([len(attempts["ab"]), len(attempts["ba"])]) == [1, 2]  # exactly one victim, run once more
+    # PostgreSQL aborted at least one of them (a real deadlock) and the wrapper ran it again. On a loaded machine
+    # the retried victim can deadlock once more with the other, so "exactly one retry" would be flaky.
+    assert len(attempts["ab"]) + len(attempts["ba"]) >= 3
+    assert max(len(attempts["ab"]), len(attempts["ba"])) >= 2
 
 
 def test_serialization_failure_sqlstate_is_retryable_and_others_are_not():
