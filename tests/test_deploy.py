@@ -140,8 +140,9 @@ def test_a_job_runs_the_migrations():
 def test_probes_use_the_health_path_on_the_container_port():
     web = pod_specs()["qenex-web"]["containers"][0]
     ports = {port["containerPort"] for port in web["ports"]}
-    for probe in ("readinessProbe", "livenessProbe"):
-        assert web[probe]["httpGet"]["path"] == "/health" and web[probe]["httpGet"]["port"] in ports
+    paths = {"readinessProbe": "/health/ready", "livenessProbe": "/health/live"}
+    for probe, path in paths.items():
+        assert web[probe]["httpGet"]["path"] == path and web[probe]["httpGet"]["port"] in ports
 
 
 def test_prometheus_scrapes_every_web_pod_with_the_token_file():
