@@ -315,6 +315,11 @@ QENEX_FEATURES = QENEX["features"]
 # Idempotency records are kept this long; a retry after that is a new request.
 QENEX_IDEMPOTENCY_TTL_HOURS = env.int("QENEX_IDEMPOTENCY_TTL_HOURS", default=72)
 QENEX_DEFAULT_HOLD_SECONDS = env.int("QENEX_DEFAULT_HOLD_SECONDS", default=7 * 24 * 3600)
+# Largest posting and largest customer balance, in major units: one amount for every currency or per currency
+# ("USD=1000000000,*=100000000000"). They keep every balance, the bank's summed GL accounts included, inside a
+# 64-bit integer (apps/core/limits.py says how far).
+QENEX_MAX_POSTING_AMOUNT = env.str("QENEX_MAX_POSTING_AMOUNT", default="100000000000")
+QENEX_MAX_ACCOUNT_BALANCE = env.str("QENEX_MAX_ACCOUNT_BALANCE", default="1000000000000")
 
 LOGGING = {
     "version": 1,

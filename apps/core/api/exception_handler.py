@@ -14,6 +14,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from apps.core.db import domain_error_for
 from apps.core.errors import DomainError
 
 
@@ -47,6 +48,7 @@ _CODE_NAMES = {
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    exc = domain_error_for(exc) or exc
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.message, exc.field), status=exc.http_status)
     if isinstance(exc, Http404):

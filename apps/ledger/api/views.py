@@ -259,9 +259,12 @@ class HoldCreateView(APIView):
         v = dict(data.validated_data)
         key = idempotency_key_from(request, v.pop("idempotency_key", None), required=True)
         result = services.hold_place(**v, idempotency_key=key, actor=actor_of(request))
-        return Response(
+        response = Response(
             HoldSerializer(result.hold).data, status=status.HTTP_200_OK if result.replayed else status.HTTP_201_CREATED
         )
+        if result.replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
 
 
 class HoldDetailView(APIView):
