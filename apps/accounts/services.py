@@ -21,6 +21,7 @@ from .models import (
     AccountStatus,
     AccountType,
 )
+from .selectors import overdraft_limit_check
 
 
 def _account_state(account: Account) -> dict:
@@ -189,12 +190,13 @@ def account_change_status(*, public_id: str, status: str, actor: str = "system")
 
 @transaction.atomic
 def account_set_overdraft_limit(*, public_id: str, limit: object, actor: str = "system") -> Account:
-    """Set the overdraft limit, within the per-account maximum."""
+    """Set the overdraft limit; lowering it below what the account already uses is refused (OverdraftInUse)."""
     from .selectors import account_get
 
     account = account_get(public_id=public_id)
     account = lock_accounts([account.pk])[account.pk]
-    new_limit = overdraft_limit_minor(limit, account.currency)
+    # Checked under the lock that postings and holds also take, so nothing can use the limit meanwhile.
+    new_limit = overdraft_limit_check(account=account, limit=limit)
     before = account.overdraft_limit_minor
     if new_limit == before:
         return account  # nothing changed, nothing to record

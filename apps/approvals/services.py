@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from apps.accounts import services as account_services
 from apps.accounts.models import AccountStatus, AccountType
-from apps.accounts.selectors import account_get
+from apps.accounts.selectors import account_get, overdraft_limit_check
 from apps.audit.services import audit_record
 from apps.core.errors import DomainError, IdempotencyConflict, InvalidInput
 from apps.core.idempotency import check_key
@@ -132,7 +132,8 @@ def _clean_payload(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
     elif kind == ApprovalKind.OVERDRAFT_LIMIT:
         _require(payload, "account", "overdraft_limit")
         _check_amount(payload["overdraft_limit"], "overdraft_limit")
-        account_get(public_id=payload["account"])
+        # Refused at once if it could not run now; the service checks again, under the lock, when it runs.
+        overdraft_limit_check(account=account_get(public_id=payload["account"]), limit=payload["overdraft_limit"])
     else:
         raise InvalidInput(f"unknown approval kind {kind!r}", field="kind", code="invalid_choice")
     return payload
