@@ -383,6 +383,11 @@ QENEX_AUDIT_CHECKPOINT_EVERY_RECORDS = env.int("QENEX_AUDIT_CHECKPOINT_EVERY_REC
 QENEX_AUDIT_CHECKPOINT_EVERY_SECONDS = env.int("QENEX_AUDIT_CHECKPOINT_EVERY_SECONDS", default=60)
 if QENEX_AUDIT_CHECKPOINT_EVERY_RECORDS < 1 or QENEX_AUDIT_CHECKPOINT_EVERY_SECONDS < 1:
     raise ImproperlyConfigured("QENEX_AUDIT_CHECKPOINT_EVERY_RECORDS and _SECONDS must be at least 1")
+# Largest posting and largest customer balance, in major units: one amount for every currency or per currency
+# ("USD=1000000000,*=100000000000"). They keep every balance, the bank's summed GL accounts included, inside a
+# 64-bit integer (apps/core/limits.py says how far).
+QENEX_MAX_POSTING_AMOUNT = env.str("QENEX_MAX_POSTING_AMOUNT", default="100000000000")
+QENEX_MAX_ACCOUNT_BALANCE = env.str("QENEX_MAX_ACCOUNT_BALANCE", default="1000000000000")
 
 LOGGING = {
     "version": 1,

@@ -16,3 +16,9 @@ class InvalidStatusTransition(Conflict):
 
 class AccountNotEmpty(Conflict):
     code = "account_not_empty"
+
+
+class OverdraftInUse(Conflict):
+    """The new overdraft limit is below what the account already uses (negative balance plus open holds)."""
+
+    code = "overdraft_in_use"

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from .errors import AccountNotFound
+from apps.core.limits import overdraft_limit_minor
+from apps.core.money import format_amount
+
+from .errors import AccountNotFound, OverdraftInUse
 from .models import BANK_OWNER_ID, Account
 
 
@@ -37,3 +40,27 @@ def internal_account_find(*, account_type: str, currency: str) -> Account | None
 def account_exists_for_key(*, idempotency_key: str) -> bool:
     """True when an account was already opened with this (caller-scoped) idempotency key."""
     return Account.objects.filter(idempotency_key=idempotency_key).exists()
+
+
+def overdraft_limit_check(*, account: Account, limit: object) -> int:
+    """Return ``limit`` in minor units if the account may have it, else raise.
+
+    The limit must be within the per-account maximum, and a lower limit must still cover what the account
+    already uses: available balance (ledger − open holds + limit) may not go below zero, or holds authorised
+    against the old limit could no longer be captured. Raising a limit is always allowed. The one home of this
+    rule: the service calls it under the account's lock, the four-eyes request calls it up front.
+    """
+    from apps.ledger.selectors import balance_get  # the ledger's reads; accounts never writes ledger tables
+
+    new_limit = overdraft_limit_minor(limit, account.currency)
+    if new_limit < account.overdraft_limit_minor:
+        balance = balance_get(account=account)
+        used = balance.held_minor - balance.ledger_minor  # how far below zero the account is, holds counted
+        if used > new_limit:
+            raise OverdraftInUse(
+                f"account {account.public_id} already uses {format_amount(used, account.currency)} "
+                f"{account.currency} of its overdraft (negative balance plus open holds); the limit cannot go "
+                "below that",
+                field="overdraft_limit",
+            )
+    return new_limit

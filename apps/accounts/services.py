@@ -10,7 +10,8 @@ from django.db import IntegrityError, transaction
 from apps.audit.services import audit_record
 from apps.core.errors import InvalidInput
 from apps.core.idempotency import check_key, ensure_same_request, fingerprint
-from apps.core.money import currency_exponent, to_decimal, to_minor_units
+from apps.core.limits import overdraft_limit_minor, posting_minor
+from apps.core.money import currency_exponent, to_decimal
 
 from .errors import AccountNotEmpty, InvalidStatusTransition
 from .locks import lock_accounts
@@ -23,6 +24,7 @@ from .models import (
     AccountStatus,
     AccountType,
 )
+from .selectors import overdraft_limit_check
 
 
 def _account_state(account: Account) -> dict:
@@ -82,9 +84,9 @@ def account_open_or_replay(
     currency_exponent(currency)
     if len(name) > 140:
         raise InvalidInput("name must be at most 140 characters", field="name")
-    limit_minor = to_minor_units(overdraft_limit, currency, field="overdraft_limit", allow_zero=True)
+    limit_minor = overdraft_limit_minor(overdraft_limit, currency)
     opening_minor = (
-        to_minor_units(initial_balance, currency, field="initial_balance", allow_zero=True)
+        posting_minor(initial_balance, currency, field="initial_balance", allow_zero=True)
         if initial_balance is not None
         else 0
     )
@@ -202,15 +204,18 @@ def account_change_status(*, public_id: str, status: str, actor: str = "system")
 
 @transaction.atomic
 def account_set_overdraft_limit(*, public_id: str, limit: object, actor: str = "system") -> Account:
+    """Set the overdraft limit; lowering it below what the account already uses is refused (OverdraftInUse)."""
     from .selectors import account_get
 
     account = account_get(public_id=public_id)
     account = lock_accounts([account.pk])[account.pk]
+    # Checked under the lock that postings and holds also take, so nothing can use the limit meanwhile.
+    new_limit = overdraft_limit_check(account=account, limit=limit)
     before = account.overdraft_limit_minor
-    account.overdraft_limit_minor = to_minor_units(limit, account.currency, field="overdraft_limit", allow_zero=True)
-    account.save(update_fields=["overdraft_limit_minor", "updated_at"])
-    if account.overdraft_limit_minor == before:
+    if new_limit == before:
         return account  # nothing changed, nothing to record
+    account.overdraft_limit_minor = new_limit
+    account.save(update_fields=["overdraft_limit_minor", "updated_at"])
     audit_record(
         action="account.overdraft_limit_changed",
         object_type="account",

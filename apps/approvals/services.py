@@ -26,7 +26,7 @@ from django.utils.dateparse import parse_datetime
 
 from apps.accounts import services as account_services
 from apps.accounts.models import AccountStatus, AccountType
-from apps.accounts.selectors import account_get
+from apps.accounts.selectors import account_get, overdraft_limit_check
 from apps.audit.services import audit_record
 from apps.core.errors import DomainError, IdempotencyConflict, InvalidInput
 from apps.core.idempotency import check_key
@@ -156,7 +156,8 @@ def _clean_payload(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
     elif kind == ApprovalKind.OVERDRAFT_LIMIT:
         _require(payload, "account", "overdraft_limit")
         _check_amount(payload["overdraft_limit"], "overdraft_limit")
-        account_get(public_id=payload["account"])
+        # Refused at once if it could not run now; the service checks again, under the lock, when it runs.
+        overdraft_limit_check(account=account_get(public_id=payload["account"]), limit=payload["overdraft_limit"])
     elif kind == ApprovalKind.ACCOUNT_OPEN:
         _require(payload, "owner_id", "account_type", "currency")
         if payload["account_type"] not in account_services.customer_types():

@@ -9,7 +9,9 @@ import time
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-from django.db import IntegrityError, OperationalError, connection
+from django.db import DataError, IntegrityError, OperationalError, connection
+
+from .errors import AmountTooLarge, DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +21,31 @@ R = TypeVar("R")
 # PostgreSQL SQLSTATEs that mean "the transaction lost a race; run it again": serialization_failure,
 # deadlock_detected, lock_not_available (NOWAIT). SQLite reports "database is locked".
 RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
+
+
+# numeric_value_out_of_range: a bigint sum or cast overflowed.
+NUMERIC_OUT_OF_RANGE = "22003"
+
+
+def is_numeric_overflow(exc: BaseException) -> bool:
+    """True when the database (or the driver, before sending) refused a number too large for its column."""
+    if isinstance(exc, OverflowError):
+        return True  # the sqlite3 driver refuses an int beyond 64 bits itself
+    cause = getattr(exc, "__cause__", None)
+    return isinstance(exc, DataError) and (getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)) == (
+        NUMERIC_OUT_OF_RANGE
+    )
+
+
+def domain_error_for(exc: BaseException) -> DomainError | None:
+    """Return the coded refusal for a database error a caller caused, or None for a genuine fault.
+
+    The one mapping of database errors to domain errors: the services' retry wrapper and the API's error
+    handler both use it, so an overflow the services did not foresee is a 422, never a 500.
+    """
+    if is_numeric_overflow(exc):
+        return AmountTooLarge("a number in this request is beyond what the ledger can store")
+    return None
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -33,7 +60,8 @@ def retry_on_conflict(attempts: int = 8) -> Callable[[Callable[P, R]], Callable[
     """Run the wrapped function again when the database reports a deadlock or serialization failure.
 
     Wrap the *outermost* transaction (the function that opens ``atomic(durable=True)``): a retry inside a
-    transaction that already failed cannot succeed. The caller never sees the transient error.
+    transaction that already failed cannot succeed. The caller never sees the transient error. A numeric
+    overflow is not retried: it becomes its domain error (``domain_error_for``).
     """
 
     def decorator(func: Callable[P, R]) -> Callable[P, R]:
@@ -45,6 +73,11 @@ def retry_on_conflict(attempts: int = 8) -> Callable[[Callable[P, R]], Callable[
                 except OperationalError as exc:
                     if attempt == attempts or not is_retryable(exc) or connection.in_atomic_block:
                         raise
+                except (DataError, OverflowError) as exc:
+                    refusal = domain_error_for(exc)
+                    if refusal is None:
+                        raise
+                    raise refusal from exc
                 except IntegrityError as exc:
                     # Two requests with one idempotency key raced past the look-up; the loser runs again and
                     # now finds the winner's row, answering with it (or 409 if its request differs).

@@ -46,3 +46,17 @@ class InvalidAmount(InvalidInput):
 
 class UnknownCurrency(InvalidInput):
     code = "unknown_currency"
+
+
+class AmountTooLarge(DomainError):
+    """An amount above the ledger's per-posting maximum (or a number the database cannot store)."""
+
+    code = "amount_too_large"
+    http_status = 422
+
+
+class BalanceLimitExceeded(DomainError):
+    """The posting would take a balance beyond the per-account maximum or the ledger's 64-bit range."""
+
+    code = "balance_limit_exceeded"
+    http_status = 422

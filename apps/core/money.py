@@ -14,7 +14,8 @@ import iso4217
 
 from .errors import InvalidAmount, UnknownCurrency
 
-# Largest minor-unit amount we accept: fits comfortably in a PostgreSQL bigint even after summing.
+# Largest minor-unit amount any parsed amount may have: one 92nd of a PostgreSQL bigint, so one amount always
+# fits, but sums of many can still overflow. The limits that keep balances in range are in apps/core/limits.py.
 MAX_MINOR_UNITS = 10**17
 
 # Decimal's default context holds 28 significant digits: with more, or an exponent beyond that, scaling

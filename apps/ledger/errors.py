@@ -35,6 +35,13 @@ class FxRateNotFound(DomainError):
     http_status = 422
 
 
+class AmountBelowMinimum(DomainError):
+    """After conversion the amount is worth less than one minor unit of the target currency."""
+
+    code = "amount_below_minimum"
+    http_status = 422
+
+
 class UnbalancedEntry(DomainError):
     """Raised if a posting set does not balance: a programming error, never caller input."""
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_FLOOR, Decimal, Inexact, localcontext
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DataError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -30,14 +30,16 @@ from apps.accounts.models import Account, AccountStatus, AccountType
 from apps.accounts.selectors import account_get
 from apps.accounts.services import internal_account_get_or_create
 from apps.audit.services import audit_record
-from apps.core.db import retry_on_conflict
-from apps.core.errors import InvalidInput
+from apps.core.db import is_numeric_overflow, retry_on_conflict
+from apps.core.errors import BalanceLimitExceeded, InvalidInput
 from apps.core.idempotency import check_key, ensure_same_request, fingerprint
-from apps.core.money import currency_exponent, to_decimal, to_minor_units
+from apps.core.limits import check_balance_minor, check_posting_minor, posting_minor
+from apps.core.money import currency_exponent, format_amount, to_decimal
 
 from . import events
 from .errors import (
     AlreadyReversed,
+    AmountBelowMinimum,
     CurrencyMismatch,
     FxRateNotFound,
     HoldNotActive,
@@ -107,6 +109,17 @@ def _replay(idempotency_key: str | None, request_fp: str) -> JournalEntry | None
     return existing
 
 
+BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1  # the range of a balance column
+
+
+def _gl_overflow() -> BalanceLimitExceeded:
+    # Customer balances are capped far below the range (apps.core.limits); only the bank's own accounts, which
+    # sum many customers' movements, can get here. Refused, so a full GL account never turns into a 500.
+    return BalanceLimitExceeded(
+        "this posting would take one of the bank's own accounts beyond the ledger's 64-bit range", field="amount"
+    )
+
+
 _APPLY_SQL = """
 UPDATE ledger_accountbalance SET ledger_minor = ledger_accountbalance.ledger_minor + v.delta, updated_at = %s
 FROM ({rows}) AS v
@@ -136,7 +149,12 @@ def _apply_movements(
             params += [pk, delta]
         params += [now, exclude_hold_id or 0]
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            try:
+                cursor.execute(sql, params)
+            except DataError as exc:
+                if not is_numeric_overflow(exc):
+                    raise
+                raise _gl_overflow() from None
             for account_id, balance_after, held in cursor.fetchall():
                 result[account_id] = (balance_after, held)
         pending = {pk: delta for pk, delta in pending.items() if pk not in result}
@@ -185,10 +203,15 @@ def _write_entry(
     new_balances = _apply_movements(net, locked, now=now, exclude_hold_id=exclude_hold_id)
     for pk, movement in net.items():
         account = locked[pk]
-        if movement >= 0 or account.is_internal:
-            continue  # credits never breach a limit; the bank's own GL accounts carry no limit
         balance_after, held = new_balances[pk]
-        if balance_after - held < -account.overdraft_limit_minor:
+        if not BIGINT_MIN <= balance_after <= BIGINT_MAX:
+            # PostgreSQL refuses the overflowing UPDATE itself (above); SQLite turns it into a float instead.
+            raise _gl_overflow()
+        if account.is_internal:
+            continue  # the bank's own GL accounts carry no limit but the 64-bit range
+        if movement > 0:
+            check_balance_minor(balance_after, account.currency, field=field_by_account.get(pk, "to_account"))
+        elif movement < 0 and balance_after - held < -account.overdraft_limit_minor:
             # Raising rolls the balance update back with the rest of the transaction.
             raise InsufficientFunds(
                 f"account {account.public_id} has insufficient available funds",
@@ -373,7 +396,7 @@ def post_deposit(
     """Credit a customer account with cash received (debit the bank's CASH account)."""
     idempotency_key = check_key(idempotency_key)
     description, metadata = _check_description(description), _check_metadata(metadata)
-    minor = to_minor_units(amount, currency)
+    minor = posting_minor(amount, currency)
     return _post_simple(
         entry_type=EntryType.DEPOSIT,
         customer_field="to_account",
@@ -403,7 +426,7 @@ def post_withdrawal(
     """Debit a customer account for cash paid out (credit the bank's CASH account)."""
     idempotency_key = check_key(idempotency_key)
     description, metadata = _check_description(description), _check_metadata(metadata)
-    minor = to_minor_units(amount, currency)
+    minor = posting_minor(amount, currency)
     return _post_simple(
         entry_type=EntryType.WITHDRAWAL,
         customer_field="from_account",
@@ -433,7 +456,7 @@ def post_fee(
     """Charge a fee: debit the customer, credit the bank's FEE_INCOME account."""
     idempotency_key = check_key(idempotency_key)
     description, metadata = _check_description(description), _check_metadata(metadata)
-    minor = to_minor_units(amount, currency)
+    minor = posting_minor(amount, currency)
     return _post_simple(
         entry_type=EntryType.FEE,
         customer_field="from_account",
@@ -461,14 +484,23 @@ def fx_rate_current(*, base: str, quote: str, at: datetime | None = None) -> FxR
     return rate
 
 
+# Enough digits for the exact product of the largest amount (18 digits) and the longest rate (28 digits).
+_FX_PRECISION = 60
+
+
 def convert_minor(amount_minor: int, *, base: str, quote: str, rate: Decimal) -> int:
-    """Convert minor units of ``base`` into minor units of ``quote``, rounding half-even to the quote's unit.
+    """Convert minor units of ``base`` into minor units of ``quote``, rounding down to the quote's unit.
 
     Rounding is unavoidable here (the rate has more digits than the currency); it happens once, at the
-    bank's published rate, and both amounts and the rate are recorded on the entry.
+    bank's published rate, and both amounts and the rate are recorded on the entry. It goes toward the bank
+    (the floor of what the customer receives): half-even would let a customer who splits one conversion into
+    many small ones collect the round-ups (100 x 0.01 USD at 150 gave 200 JPY against 150 for 1.00 USD); with
+    the floor, the parts never sum to more than the whole.
     """
-    major = Decimal(amount_minor).scaleb(-currency_exponent(base)) * rate
-    return int((major.scaleb(currency_exponent(quote))).to_integral_value(rounding=ROUND_HALF_EVEN))
+    with localcontext() as ctx:
+        ctx.prec, ctx.traps[Inexact] = _FX_PRECISION, True  # the product is exact; only the floor rounds
+        exact = Decimal(amount_minor).scaleb(currency_exponent(quote) - currency_exponent(base)) * rate
+        return int(exact.to_integral_value(rounding=ROUND_FLOOR))
 
 
 class _NeedsFx(Exception):
@@ -494,7 +526,7 @@ def post_transfer(
     """
     idempotency_key = check_key(idempotency_key)
     description, metadata = _check_description(description), _check_metadata(metadata)
-    minor = to_minor_units(amount, currency)
+    minor = posting_minor(amount, currency)
     if from_account == to_account:
         raise SameAccount("from_account and to_account must differ", field="to_account")
     fp = fingerprint(
@@ -579,7 +611,12 @@ def _post_fx_transfer(
         rate = fx_rate_current(base=currency, quote=target.currency)
         converted = convert_minor(minor, base=currency, quote=target.currency, rate=rate.rate)
         if converted <= 0:
-            raise InvalidInput("amount is too small to convert", field="amount", code="invalid_amount")
+            raise AmountBelowMinimum(
+                f"{format_amount(minor, currency)} {currency} is worth less than one minor unit of "
+                f"{target.currency} at {format(rate.rate.normalize(), 'f')}",
+                field="amount",
+            )
+        check_posting_minor(converted, target.currency, field="amount")
         fx_metadata = {
             **metadata,
             "fx": {
@@ -724,13 +761,11 @@ def hold_place(
     """Reserve funds on an account: they stop counting as available until captured, voided or expired."""
     idempotency_key = check_key(idempotency_key)
     description = _check_description(description)
-    minor = to_minor_units(amount, currency)
+    minor = posting_minor(amount, currency)
     target = account_get(public_id=account, field="account")
     _check_currency(target, currency, "currency")
-    now = timezone.now()
-    expires_at = expires_at or now + timedelta(seconds=settings.QENEX_DEFAULT_HOLD_SECONDS)
-    if expires_at <= now:
-        raise InvalidInput("expires_at must be in the future", field="expires_at")
+    # The fingerprint covers what the client sent: the default expiry depends on the clock (and a setting),
+    # so including it made every retry of a hold without ``expires_at`` look like a different request.
     fp = fingerprint(
         {
             "type": "HOLD",
@@ -738,9 +773,11 @@ def hold_place(
             "amount": minor,
             "currency": currency,
             "description": description,
-            "expires_at": expires_at.isoformat(),
+            "expires_at": expires_at.isoformat() if expires_at is not None else None,
         }
     )
+    now = timezone.now()
+    expires_at = expires_at or now + timedelta(seconds=settings.QENEX_DEFAULT_HOLD_SECONDS)
     with transaction.atomic():
         locked = lock_accounts([target.pk])[target.pk]
         if idempotency_key:
@@ -748,6 +785,9 @@ def hold_place(
             if existing is not None:
                 ensure_same_request(existing.request_fingerprint, fp)
                 return HoldResult(existing, True)
+        # After the replay: a retry of a hold placed with an explicit expiry answers even once that has passed.
+        if expires_at <= now:
+            raise InvalidInput("expires_at must be in the future", field="expires_at")
         _check_usable(locked, "account")
         ledger = AccountBalance.objects.filter(account_id=target.pk).values_list("ledger_minor", flat=True).first() or 0
         if ledger - held_minor(target.pk, now=now) - minor < -locked.overdraft_limit_minor:
@@ -816,11 +856,13 @@ def hold_capture(
     if target.pk == hold.account_id:
         raise SameAccount("to_account must differ from the held account", field="to_account")
     _check_currency(target, hold.currency, "to_account")
-    minor = hold.amount_minor if amount is None else to_minor_units(amount, hold.currency)
+    sent_minor = None if amount is None else posting_minor(amount, hold.currency)
+    minor = hold.amount_minor if sent_minor is None else sent_minor
     if minor > hold.amount_minor:
         raise InvalidInput("cannot capture more than the hold's amount", field="amount", code="invalid_amount")
+    # What the client sent: an omitted amount is "the whole hold", not the hold's amount filled in by the server.
     fp = fingerprint(
-        {"type": "CAPTURE", "hold": hold_id, "to": to_account, "amount": minor, "description": description}
+        {"type": "CAPTURE", "hold": hold_id, "to": to_account, "amount": sent_minor, "description": description}
     )
     with transaction.atomic():
         locked = lock_accounts([hold.account_id, target.pk])

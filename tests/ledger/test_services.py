@@ -382,12 +382,6 @@ def test_fx_transfer_balances_each_currency_through_position_accounts():
     assert t.entry.metadata["fx"]["rate"] == "0.9213"
 
 
-def test_fx_conversion_rounds_half_even_to_the_target_unit():
-    assert services.convert_minor(1, base="USD", quote="JPY", rate=Decimal("150")) == 2  # 1.5 -> 2
-    assert services.convert_minor(1, base="USD", quote="JPY", rate=Decimal("250")) == 2  # 2.5 -> 2
-    assert services.convert_minor(100, base="USD", quote="KWD", rate=Decimal("0.30712")) == 307
-
-
 def test_latest_rate_in_force_is_used_and_future_rates_are_not():
     usd = funded_account("100.00")
     eur = account_open(owner_id="p", account_type="CHECKING", currency="EUR")

@@ -14,6 +14,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from apps.core.db import domain_error_for
 from apps.core.errors import DomainError
 from apps.core.outage import database_outage
 
@@ -51,6 +52,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     outage = database_outage(exc, context.get("request"))
     if outage is not None:
         return Response(outage.body(), status=outage.http_status, headers={"Retry-After": str(outage.retry_after)})
+    exc = domain_error_for(exc) or exc
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.message, exc.field), status=exc.http_status)
     if isinstance(exc, Http404):

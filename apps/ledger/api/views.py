@@ -319,10 +319,13 @@ class HoldCreateView(APIView):
 
         def run() -> Response:
             result = services.hold_place(**v, idempotency_key=key, actor=actor_of(request))
-            return Response(
+            response = Response(
                 HoldSerializer(result.hold).data,
                 status=status.HTTP_200_OK if result.replayed else status.HTTP_201_CREATED,
             )
+            if result.replayed:
+                response["Idempotent-Replayed"] = "true"
+            return response
 
         # A hold commits money: weighed like the debit it reserves.
         return four_eyes(
