@@ -44,7 +44,7 @@ def stack(tmp_path_factory):
         env = app_env(cluster.url("qenex"), var_dir, REDIS_URL="")
         manage(env, "migrate", "--noinput", "-v", "0")
         cluster.psql(SLOW_COMMIT_SQL, database="qenex")
-        out = manage(env, "create_api_client", "outage-test", "--scopes", SCOPES)
+        out = manage(env, "create_api_client", "outage-test", "--scopes", SCOPES, "--all-customers")
         token = next(word for word in out.split() if word.startswith("qnx_"))
         server = AppServer(env, var_dir / "server.log")
         wait_for(lambda: server.call("GET", "/health")[0] == 200, "the app to be ready")

@@ -50,6 +50,7 @@ def test_deposits_that_would_overflow_the_bank_cash_account_are_refused_with_422
     # The largest limits the configuration accepts: 10**17 minor units per posting and per account, so 92 full
     # accounts bring the bank's CASH USD account to -9.2e18, a hair above the bigint minimum.
     settings.QENEX_MAX_POSTING_AMOUNT = settings.QENEX_MAX_ACCOUNT_BALANCE = "USD=1000000000000000"
+    settings.QENEX_APPROVAL_THRESHOLD = "USD=10000000000000000"  # this test is about the limit, not four-eyes
     huge = "1000000000000000.00"
     for n in range(92):
         acc = account_open(owner_id=f"whale-{n}", account_type="CHECKING", currency="USD")
