@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, status
+from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -11,7 +11,7 @@ from apps.accounts import selectors, services
 from apps.accounts.models import AccountStatus
 from apps.approvals.api.gate import four_eyes, submit_for_approval
 from apps.approvals.models import ApprovalKind
-from apps.core.api.idempotency import actor_of, idempotency_key_from
+from apps.core.api.idempotency import actor_of, idempotency_key_from, keyed_response
 from apps.core.api.pagination import IdCursorPagination
 from apps.core.money import to_minor_units
 from apps.iam.permissions import require_staff_permission
@@ -69,11 +69,7 @@ class AccountListCreateView(generics.ListAPIView):
 
         def run() -> Response:
             opened = services.account_open_or_replay(**args, idempotency_key=key, actor=actor_of(request))
-            if opened.replayed:  # like a replayed posting: 200 and the header, so a client can tell
-                response = Response(AccountSerializer(opened.account).data, status=status.HTTP_200_OK)
-                response["Idempotent-Replayed"] = "true"
-                return response
-            return Response(AccountSerializer(opened.account).data, status=status.HTTP_201_CREATED)
+            return keyed_response(AccountSerializer(opened.account).data, replayed=opened.replayed)
 
         # An opening deposit is weighed like any deposit; an overdraft limit always needs a second person.
         return four_eyes(

@@ -6,6 +6,10 @@ see each other's results.
 
 from __future__ import annotations
 
+from typing import Any
+
+from rest_framework.response import Response
+
 from apps.core.errors import InvalidInput
 from apps.core.idempotency import check_key
 
@@ -37,3 +41,14 @@ def idempotency_key_from(request, body_key: str | None = None, *, required: bool
 
 def actor_of(request) -> str:
     return str(request.user)
+
+
+def keyed_response(data: Any, *, replayed: bool, created_status: int = 201) -> Response:
+    """The answer to a keyed write: ``created_status`` the first time; 200 and ``Idempotent-Replayed`` on a replay.
+
+    One rule for postings, holds and account openings, so a client can always tell a retry from a new write.
+    """
+    response = Response(data, status=200 if replayed else created_status)
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response

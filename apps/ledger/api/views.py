@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from apps.approvals.api.gate import four_eyes
 from apps.approvals.models import ApprovalKind
-from apps.core.api.idempotency import actor_of, idempotency_key_from
+from apps.core.api.idempotency import actor_of, idempotency_key_from, keyed_response
 from apps.core.api.pagination import AscendingIdCursorPagination, IdCursorPagination
 from apps.core.errors import DomainError, InvalidInput
 from apps.core.money import active_currencies, format_amount, to_minor_units
@@ -56,13 +56,9 @@ def _parse_time(value: str | None, field: str):
 
 
 def _posting_response(result, *, created_status=status.HTTP_201_CREATED) -> Response:
-    response = Response(
-        TransactionSerializer(result.entry).data,
-        status=status.HTTP_200_OK if result.replayed else created_status,
+    return keyed_response(
+        TransactionSerializer(result.entry).data, replayed=result.replayed, created_status=created_status
     )
-    if result.replayed:
-        response["Idempotent-Replayed"] = "true"
-    return response
 
 
 def _post(entry_type: str, call):
@@ -319,13 +315,7 @@ class HoldCreateView(APIView):
 
         def run() -> Response:
             result = services.hold_place(**v, idempotency_key=key, actor=actor_of(request))
-            response = Response(
-                HoldSerializer(result.hold).data,
-                status=status.HTTP_200_OK if result.replayed else status.HTTP_201_CREATED,
-            )
-            if result.replayed:
-                response["Idempotent-Replayed"] = "true"
-            return response
+            return keyed_response(HoldSerializer(result.hold).data, replayed=result.replayed)
 
         # A hold commits money: weighed like the debit it reserves.
         return four_eyes(
