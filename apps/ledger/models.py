@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.accounts.models import AccountType
 from apps.core.ids import new_public_id
 
 
@@ -23,6 +24,15 @@ class EntryType(models.TextChoices):
     FEE = "FEE"
     REVERSAL = "REVERSAL"
     HOLD_CAPTURE = "HOLD_CAPTURE"
+
+
+# The bank's own account on the other side of each single-account posting. The posting services post against it
+# and the four-eyes rule (apps.ledger.movements) weighs it, so both read this one table.
+BANK_COUNTER_ACCOUNT: dict[str, str] = {
+    EntryType.DEPOSIT: AccountType.CASH,
+    EntryType.WITHDRAWAL: AccountType.CASH,
+    EntryType.FEE: AccountType.FEE_INCOME,
+}
 
 
 def _entry_public_id() -> str:

@@ -13,7 +13,7 @@ from apps.accounts.models import Account, AccountType
 from apps.accounts.selectors import internal_account_find
 
 from .errors import CurrencyMismatch, FxRateNotFound, SameAccount
-from .models import EntryType, Hold, JournalEntry
+from .models import BANK_COUNTER_ACCOUNT, EntryType, Hold, JournalEntry
 
 
 @dataclass(frozen=True)
@@ -44,24 +44,16 @@ def _check_currency(account: Account, currency: str) -> None:
         )
 
 
-# The bank account on the other side of each single-account posting (as in apps.ledger.services).
-_COUNTER_ACCOUNT = {
-    EntryType.DEPOSIT: AccountType.CASH,
-    EntryType.WITHDRAWAL: AccountType.CASH,
-    EntryType.FEE: AccountType.FEE_INCOME,
-}
-
-
 def posting_movements(
     *, entry_type: str, amount_minor: int, currency: str, source: Account | None, target: Account | None
 ) -> list[Movement]:
     """Movements of a DEPOSIT (target), WITHDRAWAL or FEE (source) or TRANSFER (both), FX included."""
     if entry_type == EntryType.DEPOSIT:
         _check_currency(target, currency)
-        return [on(target, amount_minor), on_bank(_COUNTER_ACCOUNT[entry_type], currency, -amount_minor)]
+        return [on(target, amount_minor), on_bank(BANK_COUNTER_ACCOUNT[entry_type], currency, -amount_minor)]
     _check_currency(source, currency)
-    if entry_type in _COUNTER_ACCOUNT:
-        return [on(source, -amount_minor), on_bank(_COUNTER_ACCOUNT[entry_type], currency, amount_minor)]
+    if entry_type in BANK_COUNTER_ACCOUNT:
+        return [on(source, -amount_minor), on_bank(BANK_COUNTER_ACCOUNT[entry_type], currency, amount_minor)]
     if source.pk == target.pk:
         raise SameAccount("from_account and to_account must differ", field="to_account")
     if target.currency == currency:

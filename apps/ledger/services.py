@@ -49,7 +49,7 @@ from .errors import (
     TransactionNotFound,
     UnbalancedEntry,
 )
-from .models import AccountBalance, EntryType, FxRate, Hold, HoldStatus, JournalEntry, Posting
+from .models import BANK_COUNTER_ACCOUNT, AccountBalance, EntryType, FxRate, Hold, HoldStatus, JournalEntry, Posting
 
 MAX_DESCRIPTION = 280
 
@@ -327,7 +327,6 @@ def _post_simple(
     entry_type: str,
     customer_field: str,
     customer_id: str,
-    internal_type: str,
     amount_minor: int,
     currency: str,
     description: str,
@@ -337,7 +336,7 @@ def _post_simple(
     actor: str,
 ) -> PostingResult:
     """Post between one customer account and one of the bank's internal accounts (cash, fee income)."""
-    internal = internal_account_get_or_create(account_type=internal_type, currency=currency)
+    internal = internal_account_get_or_create(account_type=BANK_COUNTER_ACCOUNT[entry_type], currency=currency)
     with transaction.atomic():
         by_field, locked = _lock_for_posting({customer_field: customer_id}, [internal])
         replay = _replay(idempotency_key, request_fp)
@@ -401,7 +400,6 @@ def post_deposit(
         entry_type=EntryType.DEPOSIT,
         customer_field="to_account",
         customer_id=to_account,
-        internal_type=AccountType.CASH,
         amount_minor=minor,
         currency=currency,
         description=description,
@@ -431,7 +429,6 @@ def post_withdrawal(
         entry_type=EntryType.WITHDRAWAL,
         customer_field="from_account",
         customer_id=from_account,
-        internal_type=AccountType.CASH,
         amount_minor=minor,
         currency=currency,
         description=description,
@@ -461,7 +458,6 @@ def post_fee(
         entry_type=EntryType.FEE,
         customer_field="from_account",
         customer_id=from_account,
-        internal_type=AccountType.FEE_INCOME,
         amount_minor=minor,
         currency=currency,
         description=description,
