@@ -15,7 +15,6 @@ number), one batch per original batch and returning bank, so they read with ``pa
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 from dataclasses import dataclass
 
@@ -67,8 +66,7 @@ class AchRail:
         try:
             ach_file = nacha.parse(raw)
         except MessageValidationError as exc:
-            key = "sha256:" + hashlib.sha256(raw).hexdigest()
-            return Received(key, (key,), exc.message_type, tuple(exc.errors), parsed=None)
+            return Received.refused(raw, exc.message_type, tuple(exc.errors))
         key = file_id(ach_file.header)
         traces = tuple(entry.trace_number for _, entry in _entries(ach_file))
         repeated = tuple(trace for trace in traces if trace in already_seen)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import textwrap
 from dataclasses import dataclass, field
@@ -33,6 +34,24 @@ class Received:
     @property
     def valid(self) -> bool:
         return not self.errors
+
+    @classmethod
+    def refused(
+        cls,
+        raw: bytes,
+        message_type: str,
+        errors: tuple[FieldError, ...],
+        *,
+        parsed: Any = None,
+        also_counted: tuple[str, ...] = (),
+    ) -> Received:
+        """A submission the network will reject: keyed on its body, never on an id it merely shows.
+
+        An id inside a message that does not read (or is of the wrong type) is not trusted for de-duplication,
+        so a resend of the same bytes is the same submission and anything else is a new one.
+        """
+        key = "sha256:" + hashlib.sha256(raw).hexdigest()
+        return cls(key, (key, *also_counted), message_type, errors, parsed=parsed)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ are final, so there is no return outcome.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 
@@ -49,9 +48,8 @@ class FedwireRail:
         except MessageValidationError as exc:
             # An IMAD in a message that does not read is not trusted for de-duplication, only counted.
             found = _IMAD_RE.search(raw)
-            key = "sha256:" + hashlib.sha256(raw).hexdigest()
-            ids = (key, found[1].decode()) if found else (key,)
-            return Received(key, ids, exc.message_type, tuple(exc.errors), parsed=None)
+            counted = (found[1].decode(),) if found else ()
+            return Received.refused(raw, exc.message_type, tuple(exc.errors), also_counted=counted)
         imad = str(message.imad)
         ids = (imad, message.sender_reference) if message.sender_reference else (imad,)
         return Received(imad, ids, message.message_type, parsed=message)

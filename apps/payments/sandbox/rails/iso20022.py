@@ -8,7 +8,6 @@ unreadable message gets a group RJCT with FF01 and the first problems in AddtlIn
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 
@@ -34,10 +33,6 @@ INVALID_FORMAT = "FF01"
 _MSG_ID_RE = re.compile(rb"<(?:\w+:)?MsgId>([^<]{1,35})</(?:\w+:)?MsgId>")
 
 
-def _body_key(raw: bytes) -> str:
-    return "sha256:" + hashlib.sha256(raw).hexdigest()
-
-
 @dataclass(frozen=True)
 class Iso20022Rail:
     """One ISO 20022 rail. ``instant``: SCT Inst rules; ``cbpr``: SWIFT CBPR+ (UETR mandatory, any currency)."""
@@ -53,23 +48,11 @@ class Iso20022Rail:
         try:
             parsed = iso20022.parse(raw)
         except MessageValidationError as exc:
-            return Received(
-                key=_body_key(raw),
-                ids=(_body_key(raw),),
-                message_type=exc.message_type,
-                errors=tuple(exc.errors),
-                parsed=_original_message_id(raw),
-            )
+            return Received.refused(raw, exc.message_type, tuple(exc.errors), parsed=_original_message_id(raw))
         document = parsed.document if isinstance(parsed, BusinessMessage) else parsed
         if not isinstance(document, Pacs008):
             error = FieldError("Document", f"{self.name} takes {PACS008}, got {document.message_type}")
-            return Received(
-                key=_body_key(raw),
-                ids=(_body_key(raw),),
-                message_type=document.message_type,
-                errors=(error,),
-                parsed=getattr(document, "message_id", None),
-            )
+            return Received.refused(raw, document.message_type, (error,), parsed=getattr(document, "message_id", None))
         errors = self._rail_errors(document)
         uetrs = tuple(tx.uetr for tx in document.transactions if tx.uetr)
         if len(document.transactions) == 1 and uetrs:

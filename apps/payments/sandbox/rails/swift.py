@@ -10,7 +10,6 @@ the problems. De-duplication is on :20: + UETR; ISO 20022 messages are handed to
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -65,12 +64,10 @@ class SwiftRail:
         try:
             message = swift_mt.parse(raw)
         except MessageValidationError as exc:
-            key = "sha256:" + hashlib.sha256(raw).hexdigest()
-            return Received(key, (key,), exc.message_type, tuple(exc.errors), parsed=_sender_of(raw))
+            return Received.refused(raw, exc.message_type, tuple(exc.errors), parsed=_sender_of(raw))
         if not isinstance(message, TRANSFERS):
-            key = "sha256:" + hashlib.sha256(raw).hexdigest()
             error = FieldError("{2:}", f"the sandbox takes MT103, MT202 and MT202 COV, got {message.message_type}")
-            return Received(key, (key,), message.message_type, (error,), parsed=message.sender_bic)
+            return Received.refused(raw, message.message_type, (error,), parsed=message.sender_bic)
         reference, uetr = _reference(message), message.uetr or ""
         key = f"{reference}+{uetr}"
         return Received(key, (key, uetr, reference), message.message_type, parsed=message)
