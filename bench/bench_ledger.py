@@ -94,7 +94,7 @@ def run_qenex(db_url: str, *, accounts: int, transfers: int, clients: int, warmu
     from django.db import connection, connections
 
     call_command("migrate", verbosity=0)
-    from apps.accounts.services import account_open
+    from apps.ledger.services import account_open
 
     ids = [
         account_open(

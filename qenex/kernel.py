@@ -100,7 +100,7 @@ class FinancialKernel:
     ) -> Account:
         """Open an account, optionally with an opening deposit; return it (``.id`` is its public id)."""
         self._check_ready()
-        from apps.accounts.services import account_open
+        from apps.ledger.services import account_open
 
         account = await sync_to_async(account_open, thread_sensitive=True)(
             owner_id=owner_id,

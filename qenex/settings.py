@@ -376,6 +376,10 @@ QENEX_UNSUPPORTED_SETTINGS = qenex_config.unsupported_settings()
 # Idempotency records are kept this long; a retry after that is a new request.
 QENEX_IDEMPOTENCY_TTL_HOURS = env.int("QENEX_IDEMPOTENCY_TTL_HOURS", default=72)
 QENEX_DEFAULT_HOLD_SECONDS = env.int("QENEX_DEFAULT_HOLD_SECONDS", default=7 * 24 * 3600)
+# Batch posting (POST /api/v1/transactions/batch): most entries in one batch, one database transaction.
+QENEX_BATCH_MAX_ENTRIES = env.int("QENEX_BATCH_MAX_ENTRIES", default=10_000)
+# How often a process re-reads which GL accounts are hot (high-volume; see apps.ledger.models.AccountBalance).
+QENEX_HOT_ACCOUNTS_REFRESH_SECONDS = env.float("QENEX_HOT_ACCOUNTS_REFRESH_SECONDS", default=5.0)
 # Audit checkpoints are signed after commit by whatever process writes, once the newest one is this many
 # records or seconds behind (apps.audit.services.audit_checkpoint_if_due); verify_audit --strict allows an
 # unsigned tail no longer than this.

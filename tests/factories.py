@@ -5,7 +5,7 @@ from __future__ import annotations
 import factory
 
 from apps.accounts.models import Account, AccountStatus, AccountType
-from apps.accounts.services import account_open
+from apps.ledger.services import account_open
 
 
 class AccountFactory(factory.django.DjangoModelFactory):

@@ -4,8 +4,8 @@ from django.contrib import admin, messages
 
 from apps.core.errors import DomainError
 from apps.core.money import format_amount
+from apps.ledger import services
 
-from . import services
 from .models import Account
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,7 @@ from apps.audit.services import audit_record
 from apps.core.errors import InvalidInput
 from apps.core.idempotency import check_key, ensure_same_request, fingerprint
 from apps.core.limits import overdraft_limit_minor, posting_minor
-from apps.core.money import currency_exponent, to_decimal
+from apps.core.money import currency_exponent
 
 from .errors import AccountNotEmpty, InvalidStatusTransition
 from .locks import lock_accounts
@@ -52,9 +53,9 @@ class OpenedAccount:
     replayed: bool  # True when an earlier request with the same idempotency key opened it
 
 
-def account_open(**arguments: Any) -> Account:
-    """Open a customer account (see ``account_open_or_replay`` for the arguments); return it."""
-    return account_open_or_replay(**arguments).account
+# Posts the opening deposit of a new account inside the opening's transaction: (account, amount in minor units).
+# The ledger passes it (apps.ledger.services.account_open_or_replay): accounts never calls the ledger itself.
+Funder = Callable[[Account, int], Any]
 
 
 def account_open_or_replay(
@@ -68,13 +69,12 @@ def account_open_or_replay(
     activate: bool = True,
     idempotency_key: str | None = None,
     actor: str = "system",
+    fund: Funder | None = None,
 ) -> OpenedAccount:
-    """Open a customer account; with ``initial_balance`` also post the opening deposit.
+    """Open a customer account; with ``initial_balance`` also post the opening deposit through ``fund``.
 
     Retrying with the same ``idempotency_key`` and arguments returns the account opened the first time.
     """
-    from apps.ledger.services import post_deposit  # ledger depends on accounts, not the other way round
-
     idempotency_key = check_key(idempotency_key)
     if not isinstance(owner_id, str) or not owner_id.strip() or len(owner_id) > 64:
         raise InvalidInput("owner_id must be 1-64 characters", field="owner_id")
@@ -108,9 +108,11 @@ def account_open_or_replay(
             return OpenedAccount(existing, replayed=True)
     if opening_minor and not activate:
         raise InvalidInput("an account opened as PENDING cannot receive an initial balance", field="initial_balance")
+    if opening_minor and fund is None:
+        raise InvalidInput("an opening deposit is posted by the ledger's account opening", field="initial_balance")
 
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             account = Account.objects.create(
                 owner_id=owner_id,
                 account_type=account_type,
@@ -122,14 +124,7 @@ def account_open_or_replay(
                 request_fingerprint=request_fp if idempotency_key else "",
             )
             if opening_minor:
-                post_deposit(
-                    to_account=account.public_id,
-                    amount=to_decimal(initial_balance),
-                    currency=currency,
-                    description="Opening balance",
-                    idempotency_key=f"account-open:{account.public_id}",
-                    actor=actor,
-                )
+                fund(account, opening_minor)
             # After the opening deposit: the audit write locks the chain head, and no lock may follow it.
             audit_record(
                 action="account.opened",
@@ -169,25 +164,36 @@ def internal_account_get_or_create(*, account_type: str, currency: str) -> Accou
         return Account.objects.get(owner_id=BANK_OWNER_ID, account_type=account_type, currency=currency)
 
 
-@transaction.atomic
-def account_change_status(*, public_id: str, status: str, actor: str = "system") -> Account:
-    """Move an account to ``status`` if the lifecycle allows it; closing needs a zero balance and no holds."""
-    from apps.ledger.selectors import balance_get
+# Raises unless the (locked) account may be closed; the ledger passes it: only it knows balances and holds.
+ClosingCheck = Callable[[Account], None]
 
+
+def account_change_status(
+    *, public_id: str, status: str, actor: str = "system", check_closable: ClosingCheck | None = None
+) -> Account:
+    """Move an account to ``status`` if the lifecycle allows it; closing needs ``check_closable`` to pass.
+
+    Use ``apps.ledger.services.account_change_status``: it passes the ledger's check (zero balance, no holds).
+    """
     from .selectors import account_get
 
     account = account_get(public_id=public_id)
-    account = lock_accounts([account.pk])[account.pk]
     if status not in {s.value for s in AccountStatus}:
         raise InvalidInput(f"unknown status {status!r}", field="status", code="invalid_choice")
-    if status == account.status:
-        return account
-    if status not in ALLOWED_TRANSITIONS[account.status]:
-        raise InvalidStatusTransition(f"an account cannot go from {account.status} to {status}", field="status")
-    if status == AccountStatus.CLOSED:
-        balance = balance_get(account=account)
-        if balance.ledger_minor != 0 or balance.held_minor != 0:
-            raise AccountNotEmpty("only an account with a zero balance and no open holds can be closed")
+    with transaction.atomic(durable=True):
+        account = lock_accounts([account.pk])[account.pk]
+        if status == account.status:
+            return account
+        if status not in ALLOWED_TRANSITIONS[account.status]:
+            raise InvalidStatusTransition(f"an account cannot go from {account.status} to {status}", field="status")
+        if status == AccountStatus.CLOSED:
+            if check_closable is None:
+                raise AccountNotEmpty("closing an account needs the ledger's check of its balance and holds")
+            check_closable(account)
+        return _set_status(account, status, actor)
+
+
+def _set_status(account: Account, status: str, actor: str) -> Account:
     before = account.status
     account.status = status
     account.save(update_fields=["status", "updated_at"])
@@ -202,7 +208,7 @@ def account_change_status(*, public_id: str, status: str, actor: str = "system")
     return account
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def account_set_overdraft_limit(*, public_id: str, limit: object, actor: str = "system") -> Account:
     """Set the overdraft limit; lowering it below what the account already uses is refused (OverdraftInUse)."""
     from .selectors import account_get

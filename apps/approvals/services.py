@@ -31,6 +31,7 @@ from apps.audit.services import audit_record
 from apps.core.errors import DomainError, IdempotencyConflict, InvalidInput
 from apps.core.idempotency import check_key
 from apps.iam.models import ApiClient
+from apps.ledger import selectors as ledger_selectors
 from apps.ledger import services as ledger_services
 
 from .errors import ApprovalNotFound, ApprovalNotPending, ApprovalPermissionDenied, ReasonRequired, SelfApprovalRefused
@@ -129,7 +130,7 @@ def _clean_payload(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
     payload = dict(payload)
     if kind == ApprovalKind.POSTING and payload.get("type") == "REVERSAL":
         _require(payload, "original_transaction")
-        ledger_services.transaction_get(public_id=payload["original_transaction"])
+        ledger_selectors.transaction_get(public_id=payload["original_transaction"])
     elif kind == ApprovalKind.POSTING:
         if payload.get("type") not in POSTING_TYPES:
             raise InvalidInput(f"type must be one of {sorted(POSTING_TYPES)}", field="type", code="invalid_choice")
@@ -175,7 +176,7 @@ def _clean_payload(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         _require(payload, "hold", "to_account")
         if "amount" in payload:
             _check_amount(payload["amount"])
-        ledger_services.hold_get(public_id=payload["hold"])
+        ledger_selectors.hold_get(public_id=payload["hold"])
         account_get(public_id=payload["to_account"], field="to_account")
     else:
         raise InvalidInput(f"unknown approval kind {kind!r}", field="kind", code="invalid_choice")
@@ -362,7 +363,7 @@ def _run_adjustment(approval: ApprovalRequest, p: dict[str, Any], key: str, acto
 
 
 def _run_unfreeze(approval: ApprovalRequest, p: dict[str, Any], key: str, actor: str) -> str:
-    return account_services.account_change_status(
+    return ledger_services.account_change_status(
         public_id=p["account"], status=AccountStatus.ACTIVE, actor=actor
     ).public_id
 
@@ -374,7 +375,7 @@ def _run_overdraft(approval: ApprovalRequest, p: dict[str, Any], key: str, actor
 
 
 def _run_account_open(approval: ApprovalRequest, p: dict[str, Any], key: str, actor: str) -> str:
-    return account_services.account_open(
+    return ledger_services.account_open(
         owner_id=p["owner_id"],
         account_type=p["account_type"],
         currency=p["currency"],

@@ -1,11 +1,20 @@
-"""What happens after a posting commits: metrics and live balance updates. Never inside the transaction."""
+"""What happens after a posting commits: metrics and live balance updates. Never inside the transaction.
+
+A commit hands its entries to the publisher in one call (one ``on_commit`` callback per transaction, however
+many entries a batch posted). The publisher is one daemon thread per process with its own event loop: it
+drains whatever has queued up and sends it in one pass, so a posting never waits for Redis and never makes an
+event-loop hop of its own. The in-memory channel layer (development without Redis) is bound to the server's
+loop, so there the updates are sent inline.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
+import queue
 import threading
+from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync
 from django.db import transaction
@@ -16,41 +25,57 @@ from .metrics import TRANSACTION_AMOUNT_SUM, TRANSACTIONS_TOTAL
 
 logger = logging.getLogger(__name__)
 
+Update = tuple[str, str, str, int]  # (transaction public id, account public id, currency, balance in minor units)
+
+
+@dataclass(frozen=True)
+class Posted:
+    public_id: str
+    entry_type: str
+    currency: str
+    amount_minor: int
+    balances: list[tuple[str, str, int]]  # (account public id, currency, balance after)
+
 
 class _LivePublisher:
-    """Runs balance updates on one long-lived event loop in a daemon thread, fire-and-forget.
-
-    A posting never waits for Redis, and the channel layer keeps one connection pool instead of opening
-    one per posting. The in-memory layer (development without Redis) is bound to the server's own loop,
-    so there the update is sent inline.
-    """
+    """Sends balance updates from a queue, in the background, in batches."""
 
     def __init__(self) -> None:
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queue: queue.SimpleQueue[list[Update]] = queue.SimpleQueue()
         self._pid: int | None = None
         self._lock = threading.Lock()
 
-    def _ensure_loop(self) -> asyncio.AbstractEventLoop:
+    def _ensure_thread(self) -> None:
         with self._lock:
-            if self._loop is None or self._pid != os.getpid():  # a forked worker needs its own thread
-                loop = asyncio.new_event_loop()
-                threading.Thread(target=loop.run_forever, name="qenex-live-updates", daemon=True).start()
-                self._loop, self._pid = loop, os.getpid()
-            return self._loop
+            if self._pid != os.getpid():  # a forked worker needs its own thread (and queue)
+                self._queue = queue.SimpleQueue()
+                threading.Thread(target=self._run, name="qenex-live-updates", daemon=True).start()
+                self._pid = os.getpid()
 
-    def publish(self, make_coro) -> None:
-        """Run ``make_coro()``: inline for the in-memory layer, else (or inside a running loop) in the background."""
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        pending = self._queue
+        while True:
+            batch = pending.get()
+            while True:  # everything that queued up meanwhile goes in the same pass
+                try:
+                    batch = batch + pending.get_nowait()
+                except queue.Empty:
+                    break
+            try:
+                loop.run_until_complete(_send_balance_updates(batch))
+            except Exception:  # noqa: BLE001 - a live-update failure must never stop the publisher
+                logger.warning("could not publish %d balance update(s)", len(batch), exc_info=True)
+
+    def publish(self, updates: list[Update]) -> None:
         from django.conf import settings
 
         in_memory = "RedisChannelLayer" not in settings.CHANNEL_LAYERS["default"]["BACKEND"]
         if in_memory and not _loop_running_here():
-
-            async def run_inline() -> None:
-                await make_coro()
-
-            async_to_sync(run_inline)()
+            async_to_sync(_send_balance_updates)(updates)
             return
-        asyncio.run_coroutine_threadsafe(make_coro(), self._ensure_loop())
+        self._ensure_thread()
+        self._queue.put(updates)
 
 
 def _loop_running_here() -> bool:
@@ -69,41 +94,41 @@ def balance_group(account_public_id: str) -> str:
     return f"balance.{account_public_id}"
 
 
-def entry_posted(entry, balances: list[tuple[str, str, int]]) -> None:
-    """Schedule the after-commit effects of a posted entry."""
-    entry_type, currency, amount_minor, public_id = (
-        entry.entry_type,
-        entry.currency,
-        entry.amount_minor,
-        entry.public_id,
-    )
+def entries_posted(entries: list[Posted]) -> None:
+    """Schedule the after-commit effects of the entries one transaction posted."""
 
     def publish() -> None:
-        TRANSACTIONS_TOTAL.labels(entry_type, currency).inc()
-        TRANSACTION_AMOUNT_SUM.labels(entry_type, currency).inc(float(from_minor_units(amount_minor, currency)))
+        updates: list[Update] = []
+        for entry in entries:
+            TRANSACTIONS_TOTAL.labels(entry.entry_type, entry.currency).inc()
+            TRANSACTION_AMOUNT_SUM.labels(entry.entry_type, entry.currency).inc(
+                float(from_minor_units(entry.amount_minor, entry.currency))
+            )
+            updates += [(entry.public_id, account, currency, minor) for account, currency, minor in entry.balances]
+        if not updates:
+            return
         try:
-            _publisher.publish(lambda: _send_balance_updates(public_id, balances))
+            _publisher.publish(updates)
         except Exception:  # noqa: BLE001 - a live-update failure must never affect a committed posting
-            logger.warning("could not publish balance update for %s", public_id, exc_info=True)
+            logger.warning("could not publish balance updates", exc_info=True)
 
     transaction.on_commit(publish)
 
 
-async def _send_balance_updates(public_id: str, balances: list[tuple[str, str, int]]) -> None:
-    """One event-loop hop per entry, however many accounts it touched."""
+async def _send_balance_updates(updates: list[Update]) -> None:
     from channels.layers import get_channel_layer
 
     layer = get_channel_layer()
     if layer is None:
         return
-    for account_id, acc_currency, balance_minor in balances:
+    for public_id, account_id, currency, balance_minor in updates:
         await layer.group_send(
             balance_group(account_id),
             {
                 "type": "balance.update",
                 "account": account_id,
                 "transaction": public_id,
-                "balance": str(from_minor_units(balance_minor, acc_currency)),
-                "currency": acc_currency,
+                "balance": str(from_minor_units(balance_minor, currency)),
+                "currency": currency,
             },
         )

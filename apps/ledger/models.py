@@ -81,7 +81,11 @@ class Posting(models.Model):
     account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="postings")
     currency = models.CharField(max_length=3)
     amount_minor = models.BigIntegerField(help_text="Positive credits the account, negative debits it")
-    balance_after_minor = models.BigIntegerField(help_text="The account's ledger balance after this posting")
+    # Null on a high-volume account (see AccountBalance.hot_slots): its postings commit in parallel, so no posting
+    # knows the balance "after" it; its statement computes running balances instead.
+    balance_after_minor = models.BigIntegerField(
+        null=True, blank=True, help_text="The account's ledger balance after this posting (null on a hot account)"
+    )
     posted_at = models.DateTimeField()
 
     class Meta:
@@ -93,15 +97,36 @@ class Posting(models.Model):
 
 
 class AccountBalance(models.Model):
-    """Cached ledger balance of one account; equal to the sum of its postings, updated with them."""
+    """Cached ledger balance of one account: ``ledger_minor`` plus its balance slots equals the sum of its postings.
+
+    A high-volume account (``hot_slots`` > 0: the bank's cash, settlement, nostro or fee-income accounts) takes
+    its postings in one of ``hot_slots`` BalanceSlot rows chosen at random, so concurrent postings do not queue
+    on one row lock; its balance is ``ledger_minor`` + the sum of its slots. Only the bank's own accounts can be
+    hot: they carry no limit, so no posting needs their exact balance before it commits.
+    """
 
     account = models.OneToOneField("accounts.Account", on_delete=models.PROTECT, primary_key=True, related_name="+")
     currency = models.CharField(max_length=3)
     ledger_minor = models.BigIntegerField(default=0)
+    hot_slots = models.PositiveSmallIntegerField(default=0, help_text="0: an ordinary account; N: postings spread")
     updated_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
         return f"{self.account_id}: {self.ledger_minor} {self.currency}"
+
+
+class BalanceSlot(models.Model):
+    """One part of a hot account's cached balance. Rows are never deleted, so a balance is always the full sum."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="+")
+    slot = models.PositiveSmallIntegerField()
+    ledger_minor = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "slot"], name="balance_slot_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}#{self.slot}: {self.ledger_minor}"
 
 
 class HoldStatus(models.TextChoices):

@@ -59,7 +59,8 @@ def posting_movements(
     if target.currency == currency:
         return [on(source, -amount_minor), on(target, amount_minor)]
     moves = [on(source, -amount_minor), on_bank(AccountType.FX_POSITION, currency, amount_minor)]
-    from .services import convert_minor, fx_rate_current  # the one conversion rule (pure reads)
+    from .conversion import convert_minor  # the one conversion rule
+    from .selectors import fx_rate_current
 
     try:
         rate = fx_rate_current(base=currency, quote=target.currency)

@@ -5,13 +5,64 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from apps.accounts.models import Account
 
-from .models import AccountBalance, Hold, HoldStatus, JournalEntry, Posting
-from .services import held_minor
+from .errors import FxRateNotFound, HoldNotFound, TransactionNotFound
+from .models import AccountBalance, BalanceSlot, FxRate, Hold, HoldStatus, JournalEntry, Posting
+from .rules import available_minor
+
+
+def held_minor(account_id: int, *, exclude_hold_id: int | None = None, now: datetime | None = None) -> int:
+    """Sum of open, unexpired holds on an account."""
+    qs = Hold.objects.filter(account_id=account_id, status=HoldStatus.AUTHORIZED, expires_at__gt=now or timezone.now())
+    if exclude_hold_id is not None:
+        qs = qs.exclude(pk=exclude_hold_id)
+    return qs.aggregate(total=Sum("amount_minor"))["total"] or 0
+
+
+def ledger_minor(account_id: int) -> int:
+    """An account's cached ledger balance: its balance row plus, for a hot account, its balance slots."""
+    row = AccountBalance.objects.filter(account_id=account_id).values_list("ledger_minor", "hot_slots").first()
+    if row is None:
+        return 0
+    base, hot_slots = row
+    slots = BalanceSlot.objects.filter(account_id=account_id).aggregate(t=Sum("ledger_minor"))["t"] or 0
+    return base + slots
+
+
+def hot_accounts() -> dict[int, int]:
+    """{account pk: number of balance slots} of every high-volume account."""
+    return dict(AccountBalance.objects.filter(hot_slots__gt=0).values_list("account_id", "hot_slots"))
+
+
+def hold_get(*, public_id: str) -> Hold:
+    """Return the hold with ``public_id`` or raise HoldNotFound."""
+    try:
+        return Hold.objects.select_related("account", "capture_entry").get(public_id=public_id)
+    except Hold.DoesNotExist:
+        raise HoldNotFound(f"no hold {public_id}", field="hold") from None
+
+
+def transaction_get(*, public_id: str) -> JournalEntry:
+    try:
+        return JournalEntry.objects.get(public_id=public_id)
+    except JournalEntry.DoesNotExist:
+        raise TransactionNotFound(f"no transaction {public_id}", field="transaction") from None
+
+
+def fx_rate_current(*, base: str, quote: str, at: datetime | None = None) -> FxRate:
+    """Return the rate in force at ``at`` (default now) for converting ``base`` into ``quote``."""
+    rate = (
+        FxRate.objects.filter(base_currency=base, quote_currency=quote, valid_from__lte=at or timezone.now())
+        .order_by("-valid_from", "-id")
+        .first()
+    )
+    if rate is None:
+        raise FxRateNotFound(f"no exchange rate from {base} to {quote} is in force", field="currency")
+    return rate
 
 
 @dataclass(frozen=True)
@@ -24,14 +75,15 @@ class Balance:
     @property
     def available_minor(self) -> int:
         """What the account can still spend: ledger - holds + overdraft limit."""
-        return self.ledger_minor - self.held_minor + self.overdraft_limit_minor
+        return available_minor(
+            ledger_minor=self.ledger_minor, held_minor=self.held_minor, overdraft_limit_minor=self.overdraft_limit_minor
+        )
 
 
 def balance_get(*, account: Account) -> Balance:
-    ledger = AccountBalance.objects.filter(account_id=account.pk).values_list("ledger_minor", flat=True).first() or 0
     return Balance(
         currency=account.currency,
-        ledger_minor=ledger,
+        ledger_minor=ledger_minor(account.pk),
         held_minor=held_minor(account.pk),
         overdraft_limit_minor=0 if account.is_internal else account.overdraft_limit_minor,
     )
@@ -39,6 +91,10 @@ def balance_get(*, account: Account) -> Balance:
 
 def balance_as_of(*, account: Account, at: datetime) -> int:
     """Ledger balance in minor units at the instant ``at`` (postings made at or before it)."""
+    if AccountBalance.objects.filter(account_id=account.pk, hot_slots__gt=0).exists():
+        # A hot account's postings carry no running balance (they commit in parallel): sum them.
+        total = Posting.objects.filter(account_id=account.pk, posted_at__lte=at).aggregate(t=Sum("amount_minor"))
+        return total["t"] or 0
     last = (
         Posting.objects.filter(account_id=account.pk, posted_at__lte=at)
         .order_by("-posted_at", "-id")
@@ -50,8 +106,6 @@ def balance_as_of(*, account: Account, at: datetime) -> int:
 
 def postings_sum(*, account: Account) -> int:
     """Sum of an account's postings, recomputed from scratch (to check the cached balance)."""
-    from django.db.models import Sum
-
     return Posting.objects.filter(account_id=account.pk).aggregate(t=Sum("amount_minor"))["t"] or 0
 
 

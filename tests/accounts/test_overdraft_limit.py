@@ -11,11 +11,12 @@ import pytest
 from django.test import Client
 
 from apps.accounts.errors import OverdraftInUse
-from apps.accounts.services import account_open, account_set_overdraft_limit
+from apps.accounts.services import account_set_overdraft_limit
 from apps.approvals.models import ApprovalKind, ApprovalStatus
 from apps.approvals.services import approval_approve, approval_request
 from apps.audit.models import AuditRecord
 from apps.ledger import selectors, services
+from apps.ledger.services import account_open
 from tests.staff import make_staff, otp_login
 
 pytestmark = pytest.mark.django_db

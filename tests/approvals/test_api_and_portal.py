@@ -6,10 +6,10 @@ import pytest
 from django.test import Client
 
 from apps.accounts.models import AccountStatus
-from apps.accounts.services import account_change_status
 from apps.approvals.models import ApprovalRequest, ApprovalStatus
 from apps.ledger.models import JournalEntry
 from apps.ledger.selectors import balance_get
+from apps.ledger.services import account_change_status
 from tests.factories import funded_account
 from tests.staff import make_staff, otp_login
 

@@ -7,11 +7,11 @@ from django.db import transaction
 from django.test import Client
 
 from apps.accounts.models import AccountStatus
-from apps.accounts.services import account_change_status
 from apps.approvals.errors import ApprovalNotPending, ApprovalPermissionDenied, SelfApprovalRefused
 from apps.approvals.models import ApprovalKind, ApprovalStatus
 from apps.approvals.services import approval_approve, approval_execute, approval_reject, approval_request
 from apps.audit.verification import audit_chain_verify
+from apps.ledger.services import account_change_status
 from tests.audit.trail import last_sequence, records_since, sql_log
 from tests.factories import funded_account
 from tests.staff import make_staff, otp_login

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from apps.accounts.models import AccountStatus
-from apps.accounts.services import account_change_status
 from apps.approvals.errors import ApprovalNotPending, ApprovalPermissionDenied, ReasonRequired, SelfApprovalRefused
 from apps.approvals.models import ApprovalKind, ApprovalStatus
 from apps.approvals.policy import approval_threshold, posting_needs_approval
 from apps.approvals.services import approval_approve, approval_execute, approval_reject, approval_request
 from apps.ledger.models import JournalEntry
 from apps.ledger.selectors import balance_get
+from apps.ledger.services import account_change_status
 from tests.factories import funded_account
 from tests.staff import make_staff
 

@@ -8,12 +8,12 @@ import threading
 import pytest
 from django.db import connections
 
-from apps.accounts.services import account_change_status, account_open
 from apps.audit.models import AuditChainHead, AuditRecord
 from apps.audit.verification import audit_chain_verify
 from apps.core.errors import DomainError
 from apps.ledger import services
 from apps.ledger.models import EntryType, JournalEntry
+from apps.ledger.services import account_change_status, account_open
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

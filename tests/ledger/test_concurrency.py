@@ -12,10 +12,11 @@ from django.db import connection, connections
 from django.db.models import Sum
 
 from apps.accounts.models import Account
-from apps.accounts.services import account_open, account_set_overdraft_limit
+from apps.accounts.services import account_set_overdraft_limit
 from apps.core.errors import DomainError
 from apps.ledger import selectors, services
 from apps.ledger.models import AccountBalance, JournalEntry, Posting
+from apps.ledger.services import account_open
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

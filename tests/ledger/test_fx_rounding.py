@@ -13,22 +13,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apps.accounts.services import account_open
 from apps.core.money import active_currencies
 from apps.ledger import selectors, services
+from apps.ledger.conversion import convert_minor
 from apps.ledger.errors import AmountBelowMinimum
 from apps.ledger.models import JournalEntry
+from apps.ledger.services import account_open
 from tests.factories import funded_account
 
 CURRENCIES = sorted(active_currencies())
 
 
 def test_conversion_floors_to_the_target_minor_unit():
-    assert services.convert_minor(1, base="USD", quote="JPY", rate=Decimal("150")) == 1  # 1.5 JPY -> 1
-    assert services.convert_minor(1, base="USD", quote="JPY", rate=Decimal("199.99")) == 1
-    assert services.convert_minor(100, base="USD", quote="JPY", rate=Decimal("150")) == 150
-    assert services.convert_minor(100, base="USD", quote="KWD", rate=Decimal("0.30712")) == 307  # 0.30712 -> 0.307
-    assert services.convert_minor(100, base="USD", quote="EUR", rate=Decimal("0.92999")) == 92
+    assert convert_minor(1, base="USD", quote="JPY", rate=Decimal("150")) == 1  # 1.5 JPY -> 1
+    assert convert_minor(1, base="USD", quote="JPY", rate=Decimal("199.99")) == 1
+    assert convert_minor(100, base="USD", quote="JPY", rate=Decimal("150")) == 150
+    assert convert_minor(100, base="USD", quote="KWD", rate=Decimal("0.30712")) == 307  # 0.30712 -> 0.307
+    assert convert_minor(100, base="USD", quote="EUR", rate=Decimal("0.92999")) == 92
 
 
 @pytest.mark.django_db
@@ -82,8 +83,8 @@ rates = st.decimals(min_value=Decimal("0.000001"), max_value=Decimal("100000"), 
     quote=st.sampled_from(CURRENCIES),
 )
 def test_n_small_conversions_never_give_more_than_one_big_one(parts, rate, base, quote):
-    one_big = services.convert_minor(sum(parts), base=base, quote=quote, rate=rate)
-    many_small = sum(services.convert_minor(p, base=base, quote=quote, rate=rate) for p in parts)
+    one_big = convert_minor(sum(parts), base=base, quote=quote, rate=rate)
+    many_small = sum(convert_minor(p, base=base, quote=quote, rate=rate) for p in parts)
     assert many_small <= one_big
     # ... and no conversion ever gives more than the exact value at the rate.
     exact = Decimal(sum(parts)).scaleb(-active_currencies()[base]) * rate

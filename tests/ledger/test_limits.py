@@ -16,7 +16,6 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DataError, connection, transaction
 
 from apps.accounts.models import BANK_OWNER_ID, Account, AccountType
-from apps.accounts.services import account_open
 from apps.core import limits
 from apps.core.api.exception_handler import api_exception_handler
 from apps.core.db import retry_on_conflict
@@ -24,6 +23,7 @@ from apps.core.errors import AmountTooLarge, BalanceLimitExceeded
 from apps.core.money import active_currencies
 from apps.ledger import selectors, services
 from apps.ledger.models import AccountBalance, JournalEntry, Posting
+from apps.ledger.services import account_open
 from tests.factories import funded_account
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from apps.accounts.errors import AccountNotActive, AccountNotFound
 from apps.accounts.models import BANK_OWNER_ID, Account, AccountType
-from apps.accounts.services import account_change_status, account_open, account_set_overdraft_limit
+from apps.accounts.services import account_set_overdraft_limit
 from apps.core.errors import IdempotencyConflict, InvalidAmount, InvalidInput, UnknownCurrency
 from apps.ledger import selectors, services
 from apps.ledger.errors import (
@@ -24,6 +24,7 @@ from apps.ledger.errors import (
     TransactionNotFound,
 )
 from apps.ledger.models import AccountBalance, EntryType, HoldStatus, JournalEntry, Posting
+from apps.ledger.services import account_change_status, account_open
 from tests.factories import funded_account
 
 pytestmark = pytest.mark.django_db

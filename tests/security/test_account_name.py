@@ -8,7 +8,7 @@ from django.db import connection
 from django.test import RequestFactory
 
 from apps.accounts.models import Account
-from apps.accounts.services import account_open
+from apps.ledger.services import account_open
 from apps.security.blind_index import blind_index, normalise
 from apps.security.envelope import is_envelope_text
 from apps.security.errors import DecryptionFailed, EncryptedFieldMisuse, MalformedCiphertext

@@ -10,7 +10,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from apps.accounts.models import Account
-from apps.accounts.services import account_open
+from apps.ledger.services import account_open
 from apps.security import services
 from apps.security.envelope import Envelope, version_prefix
 from apps.security.fields import Ciphertext

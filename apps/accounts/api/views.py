@@ -7,7 +7,7 @@ from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts import selectors, services
+from apps.accounts import selectors
 from apps.accounts.models import AccountStatus
 from apps.approvals.api.gate import four_eyes, submit_for_approval
 from apps.approvals.models import ApprovalKind
@@ -16,6 +16,7 @@ from apps.core.api.pagination import IdCursorPagination
 from apps.core.money import to_minor_units
 from apps.iam.permissions import require_staff_permission
 from apps.iam.tenancy import Use, account_for, check_owner, readable_accounts
+from apps.ledger import services as ledger_services
 from apps.ledger.movements import opening_movements
 
 from .serializers import AccountCreateSerializer, AccountOverdraftSerializer, AccountSerializer, AccountStatusSerializer
@@ -68,7 +69,7 @@ class AccountListCreateView(generics.ListAPIView):
         limit_minor = to_minor_units(args["overdraft_limit"], currency, field="overdraft_limit", allow_zero=True)
 
         def run() -> Response:
-            opened = services.account_open_or_replay(**args, idempotency_key=key, actor=actor_of(request))
+            opened = ledger_services.account_open_or_replay(**args, idempotency_key=key, actor=actor_of(request))
             return keyed_response(AccountSerializer(opened.account).data, replayed=opened.replayed)
 
         # An opening deposit is weighed like any deposit; an overdraft limit always needs a second person.
@@ -117,7 +118,9 @@ class AccountStatusView(APIView):
             require_staff_permission(request, "accounts.change_account")
 
         def run() -> Response:
-            changed = services.account_change_status(public_id=account_id, status=status_to, actor=actor_of(request))
+            changed = ledger_services.account_change_status(
+                public_id=account_id, status=status_to, actor=actor_of(request)
+            )
             return Response(AccountSerializer(changed).data)
 
         # Freezing happens at once; an unfreeze (FROZEN -> ACTIVE) always needs a second person.

@@ -75,7 +75,7 @@ def _post(entry_type: str, call):
 
 def _entry_for(request, transaction_id: str, *, reverse: bool = False):
     """The entry if the caller may see it (or, to ``reverse`` it, owns all its customer accounts); else 404."""
-    entry = services.transaction_get(public_id=transaction_id)
+    entry = selectors.transaction_get(public_id=transaction_id)
     accounts = [p.account for p in entry.postings.select_related("account")]
     allowed = may_own_all(request, accounts) if reverse else may_see_accounts(request, accounts)
     if not allowed:
@@ -86,7 +86,7 @@ def _entry_for(request, transaction_id: str, *, reverse: bool = False):
 
 
 def _hold_for(request, hold_id: str, *, use: Use):
-    hold = services.hold_get(public_id=hold_id)
+    hold = selectors.hold_get(public_id=hold_id)
     if not may(request, hold.account, use):
         raise HoldNotFound(f"no hold {hold_id}", field="hold")
     return hold

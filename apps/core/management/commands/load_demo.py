@@ -11,10 +11,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.accounts.services import account_open
 from apps.iam.models import SCOPES, ApiClient
 from apps.iam.services import api_client_create, api_client_set_scope, api_key_issue
-from apps.ledger.services import fx_rate_set, post_transfer
+from apps.ledger.services import account_open, fx_rate_set, post_transfer
 
 
 class Command(BaseCommand):
