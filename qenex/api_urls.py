@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/<str:account_id>/balance", ledger.BalanceView.as_view(), name="account-balance"),
     path("accounts/<str:account_id>/statement", ledger.StatementView.as_view(), name="account-statement"),
     path("transactions", ledger.TransactionListCreateView.as_view(), name="transactions"),
+    path("transactions/batch", ledger.TransactionBatchView.as_view(), name="transactions-batch"),
     path("transactions/<str:transaction_id>", ledger.TransactionDetailView.as_view(), name="transaction-detail"),
     path(
         "transactions/<str:transaction_id>/reverse", ledger.TransactionReverseView.as_view(), name="transaction-reverse"

@@ -64,3 +64,8 @@ def overdraft_limit_check(*, account: Account, limit: object) -> int:
                 field="overdraft_limit",
             )
     return new_limit
+
+
+def accounts_by_public_id(*, public_ids: list[str]) -> dict[str, Account]:
+    """The accounts among ``public_ids`` that exist, by public id (one query)."""
+    return {a.public_id: a for a in Account.objects.filter(public_id__in=[p for p in public_ids if isinstance(p, str)])}

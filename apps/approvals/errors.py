@@ -24,3 +24,9 @@ class ApprovalPermissionDenied(DomainError):
 class ReasonRequired(DomainError):
     code = "reason_required"
     http_status = 400
+
+
+class ApprovalRequired(Conflict):
+    """A batch entry the four-eyes policy would send for approval: post it on its own (it answers 202)."""
+
+    code = "approval_required"

@@ -116,3 +116,39 @@ def approval_reason(*, actor: str, movements: list[Movement], now: datetime | No
         if _above_threshold(so_far + abs(m.amount_minor), m.currency):
             return VELOCITY
     return None
+
+
+def approval_reasons_for_batch(
+    *, actor: str, movements: list[list[Movement]], now: datetime | None = None
+) -> list[str | None]:
+    """``approval_reason`` for each operation of a batch, in order, the batch's earlier entries counted.
+
+    The same two rules: an operation above the threshold needs approval, and so does one that takes what the
+    maker moved on an account within the window (history plus the batch's entries before it) above it. The
+    history is read once for every account of the batch.
+    """
+    window = velocity_window()
+    ids = sorted({m.account_id for ops in movements for m in ops if m.account_id is not None})
+    since = (now or timezone.now()) - window if window else None
+    recent = actor_volumes(actor=actor, account_ids=ids, since=since) if window and ids else {}
+    running = {pk: list(recent.get(pk, (0, 0))) for pk in ids}
+    reasons: list[str | None] = []
+    for ops in movements:
+        if any(_above_threshold(abs(m.amount_minor), m.currency) for m in ops):
+            reasons.append(THRESHOLD)
+            continue
+        reason = None
+        if window:
+            for m in ops:
+                if m.account_id is None:
+                    continue
+                so_far = running[m.account_id][0 if m.amount_minor < 0 else 1]
+                if _above_threshold(so_far + abs(m.amount_minor), m.currency):
+                    reason = VELOCITY
+                    break
+        if reason is None:
+            for m in ops:
+                if m.account_id is not None:
+                    running[m.account_id][0 if m.amount_minor < 0 else 1] += abs(m.amount_minor)
+        reasons.append(reason)
+    return reasons

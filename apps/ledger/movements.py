@@ -7,6 +7,9 @@ bank account that does not exist yet has no history and is named by type and cur
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from apps.accounts.models import Account, AccountType
@@ -30,8 +33,27 @@ def on(account: Account, amount_minor: int) -> Movement:
     return Movement(ref=account.public_id, account_id=account.pk, currency=account.currency, amount_minor=amount_minor)
 
 
+# Within ``bank_accounts_remembered()`` (a batch weighing thousands of entries) each GL account is looked up once.
+_remembered: ContextVar[dict[tuple[str, str], Account | None] | None] = ContextVar("bank_accounts", default=None)
+
+
+@contextmanager
+def bank_accounts_remembered() -> Iterator[None]:
+    token = _remembered.set({})
+    try:
+        yield
+    finally:
+        _remembered.reset(token)
+
+
 def on_bank(account_type: str, currency: str, amount_minor: int) -> Movement:
-    account = internal_account_find(account_type=account_type, currency=currency)
+    memo = _remembered.get()
+    if memo is not None and (account_type, currency) in memo:
+        account = memo[(account_type, currency)]
+    else:
+        account = internal_account_find(account_type=account_type, currency=currency)
+        if memo is not None:
+            memo[(account_type, currency)] = account
     if account is not None:
         return on(account, amount_minor)
     return Movement(ref=f"{account_type}:{currency}", account_id=None, currency=currency, amount_minor=amount_minor)

@@ -165,3 +165,8 @@ def idempotency_key_used(*, key: str) -> bool:
     return (
         JournalEntry.objects.filter(idempotency_key=key).exists() or Hold.objects.filter(idempotency_key=key).exists()
     )
+
+
+def idempotency_keys_posted(*, keys: list[str]) -> set[str]:
+    """The keys among ``keys`` that a journal entry was already posted with."""
+    return set(JournalEntry.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))

@@ -1,9 +1,11 @@
+from django.conf import settings
 from rest_framework import serializers
 
 from apps.core.api.fields import AmountField
 from apps.core.api.serializers import InputSerializer, RefuseUnknownFields
 from apps.core.money import format_amount
 from apps.ledger.models import FxRate, Hold, JournalEntry, Posting
+from apps.ledger.rules import POSTING_FIELDS
 
 REQUEST_TYPES = ["DEPOSIT", "WITHDRAWAL", "TRANSFER", "FEE", "REVERSAL"]
 
@@ -20,13 +22,7 @@ class TransactionCreateSerializer(InputSerializer):
     idempotency_key = serializers.CharField(max_length=128, required=False)
 
     # Which fields each type needs; the rest must be absent so a mistaken request is not half-read.
-    NEEDS = {
-        "DEPOSIT": {"to_account", "amount", "currency"},
-        "WITHDRAWAL": {"from_account", "amount", "currency"},
-        "FEE": {"from_account", "amount", "currency"},
-        "TRANSFER": {"from_account", "to_account", "amount", "currency"},
-        "REVERSAL": {"original_transaction"},
-    }
+    NEEDS = {**{kind: set(fields) for kind, fields in POSTING_FIELDS.items()}, "REVERSAL": {"original_transaction"}}
     OPTIONAL = {"description", "metadata", "idempotency_key", "type"}
 
     def validate(self, attrs):
@@ -108,6 +104,20 @@ class TransactionSerializer(serializers.ModelSerializer):
             return obj.reversed_by.public_id
         except JournalEntry.DoesNotExist:
             return None
+
+
+class BatchCreateSerializer(InputSerializer):
+    """The batch as a whole; each entry is checked by the service (``apps.ledger.services.batch``), so a bad
+    entry is refused with its own code and index instead of failing the request's shape."""
+
+    mode = serializers.ChoiceField(choices=["atomic", "independent"], default="atomic")
+    entries = serializers.ListField(child=serializers.JSONField(), allow_empty=False)
+
+    def validate_entries(self, value):
+        limit = settings.QENEX_BATCH_MAX_ENTRIES
+        if len(value) > limit:
+            raise serializers.ValidationError(f"at most {limit} entries per batch", code="too_many_entries")
+        return value
 
 
 class ReverseSerializer(InputSerializer):

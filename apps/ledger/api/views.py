@@ -10,6 +10,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.accounts.errors import AccountNotFound
 from apps.approvals.api.gate import four_eyes
 from apps.approvals.models import ApprovalKind
 from apps.core.api.idempotency import actor_of, idempotency_key_from, keyed_response
@@ -24,6 +25,7 @@ from apps.ledger.metrics import TRANSACTION_DURATION, TRANSACTION_ERRORS_TOTAL
 from apps.ledger.models import FxRate
 
 from .serializers import (
+    BatchCreateSerializer,
     FxRateSerializer,
     HoldCaptureSerializer,
     HoldCreateSerializer,
@@ -260,6 +262,119 @@ class BalanceView(APIView):
                 "available_balance": format_amount(bal.available_minor, account.currency),
             }
         )
+
+
+def _batch_screen(request, actor: str):
+    """The API's rules for each entry of a batch: the client's owner scope, then the four-eyes policy.
+
+    An entry above the approval threshold (or over the maker's velocity, the batch's earlier entries counted) is
+    refused with ``approval_required``: post it on its own, where it becomes an approval request. Entries whose key
+    was already posted are left to the service, which replays them.
+    """
+
+    def screen(requests: dict) -> dict[int, DomainError]:
+        from apps.accounts.selectors import accounts_by_public_id
+        from apps.approvals.errors import ApprovalRequired
+        from apps.approvals.policy import approval_reasons_for_batch
+
+        names = [
+            getattr(r, name)
+            for r in requests.values()
+            for name in ("account", "from_account", "to_account")
+            if hasattr(r, name)
+        ]
+        accounts = accounts_by_public_id(public_ids=names)
+        posted = selectors.idempotency_keys_posted(keys=[r.idempotency_key for r in requests.values()])
+        refusals: dict[int, DomainError] = {}
+        weighed: dict[int, list] = {}
+
+        def reachable(public_id: str, field: str, use: Use):
+            account = accounts.get(public_id)
+            if account is None or not may(request, account, use):
+                raise AccountNotFound(f"no account {public_id}", field=field)
+            return account
+
+        with movements.bank_accounts_remembered():
+            for index, r in requests.items():
+                if r.idempotency_key in posted:
+                    continue
+                try:
+                    if hasattr(r, "account"):
+                        kind, account = r.entry_type, reachable(r.account, r.field, Use.OWN)
+                        source, target = (None, account) if r.field == "to_account" else (account, None)
+                    else:
+                        kind = "TRANSFER"
+                        source = reachable(r.from_account, "from_account", Use.OWN)
+                        target = reachable(r.to_account, "to_account", Use.CREDIT)
+                    weighed[index] = movements.posting_movements(
+                        entry_type=kind, amount_minor=r.amount_minor, currency=r.currency, source=source, target=target
+                    )
+                except DomainError as exc:
+                    refusals[index] = exc
+        reasons = approval_reasons_for_batch(actor=actor, movements=list(weighed.values()))
+        for index, reason in zip(weighed, reasons, strict=True):
+            if reason:
+                refusals[index] = ApprovalRequired(
+                    f"this entry needs four-eyes approval ({reason}); post it on its own", field="amount"
+                )
+        return refusals
+
+    return screen
+
+
+class TransactionBatchView(APIView):
+    required_scopes = {"POST": "transactions:write"}
+    staff_permissions = {"POST": "ledger.post_transaction"}
+
+    @extend_schema(
+        summary="Post up to QENEX_BATCH_MAX_ENTRIES transactions in one database transaction",
+        description=(
+            "mode `atomic`: all or nothing (the first refused entry refuses the batch, named by its index); "
+            "`independent`: per-entry results (posted / replayed / refused with a code). Every entry carries its "
+            "own `idempotency_key`; replaying a batch posts nothing twice."
+        ),
+        request=BatchCreateSerializer,
+        responses={201: dict, 200: dict},
+    )
+    def post(self, request):
+        data = BatchCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        actor = actor_of(request)
+        refs = _batch_refs(v["entries"])
+        from apps.approvals.locks import maker_serialized
+
+        with maker_serialized(actor=actor, refs=refs):
+            result = _post(
+                "BATCH",
+                lambda: services.post_batch(
+                    entries=v["entries"], mode=v["mode"], actor=actor, screen=_batch_screen(request, actor)
+                ),
+            )
+        body = {
+            "mode": result.mode,
+            "posted": result.count("posted"),
+            "replayed": result.count("replayed"),
+            "refused": result.count("refused"),
+            "results": [{k: val for k, val in vars(item).items() if val is not None} for item in result.items],
+        }
+        return Response(body, status=status.HTTP_201_CREATED if body["posted"] else status.HTTP_200_OK)
+
+
+def _batch_refs(entries: list) -> list[str]:
+    """What the four-eyes gate serialises a batch on: every account it names, the bank's included."""
+    from apps.ledger.models import BANK_COUNTER_ACCOUNT
+
+    refs: set[str] = set()
+    with movements.bank_accounts_remembered():
+        for raw in entries:
+            if not isinstance(raw, dict):
+                continue
+            refs |= {raw[f] for f in ("from_account", "to_account") if isinstance(raw.get(f), str)}
+            kind, currency = raw.get("type"), raw.get("currency")
+            if kind in BANK_COUNTER_ACCOUNT and isinstance(currency, str):
+                refs.add(movements.on_bank(BANK_COUNTER_ACCOUNT[kind], currency, 0).ref)
+    return sorted(refs)
 
 
 class StatementView(generics.ListAPIView):

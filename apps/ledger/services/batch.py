@@ -16,6 +16,7 @@ refused with ``currency_mismatch`` and goes through ``post_transfer``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,8 +146,15 @@ def _spec(request: SimplePosting | TransferRequest, locked: engine.Locked, gl_pk
     )
 
 
+# Called once with every parsed entry before the transaction; answers {index: refusal} (the API's client scope and
+# four-eyes rules). A refused entry is refused as if the service had refused it.
+Screen = Callable[[dict[int, SimplePosting | TransferRequest]], dict[int, DomainError]]
+
+
 @retry_on_conflict()
-def post_batch(*, entries: list[dict[str, Any]], mode: str = "atomic", actor: str = "system") -> BatchResult:
+def post_batch(
+    *, entries: list[dict[str, Any]], mode: str = "atomic", actor: str = "system", screen: Screen | None = None
+) -> BatchResult:
     """Post ``entries`` (dicts with the fields of ``POST /api/v1/transactions`` plus ``idempotency_key``)."""
     if mode not in MODES:
         raise InvalidInput(f"mode must be one of {', '.join(MODES)}", field="mode", code="invalid_choice")
@@ -173,6 +181,11 @@ def post_batch(*, entries: list[dict[str, Any]], mode: str = "atomic", actor: st
                 raise _in_batch(index, exc) from None
             items[index] = _refusal(index, exc)
 
+    for index, exc in sorted((screen(requests) if screen and requests else {}).items()):
+        if atomic:
+            raise _in_batch(index, exc)
+        items[index] = _refusal(index, exc)
+        del requests[index]
     public_ids: set[str] = set()
     gl_needed: set[tuple[str, str]] = set()
     for request in requests.values():
