@@ -12,6 +12,11 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
+        import os
+
+        from .db import forget_inherited_connections
+
+        os.register_at_fork(after_in_child=forget_inherited_connections)
         # Every process (web, worker, beat, manage.py) says plainly which given settings do nothing.
         for message in settings.QENEX_UNSUPPORTED_SETTINGS:
             logger.warning(message)

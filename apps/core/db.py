@@ -94,3 +94,27 @@ def retry_on_conflict(attempts: int = 8) -> Callable[[Callable[P, R]], Callable[
 
 def is_postgresql() -> bool:
     return connection.vendor == "postgresql"
+
+
+_inherited_pools: list[object] = []  # kept alive: collecting them would close sockets the parent still uses
+
+
+def forget_inherited_connections() -> None:
+    """In a forked child: drop the parent's connection pools and connections without closing them.
+
+    A forked process (Celery's prefork pool, a benchmark's workers) inherits the parent's sockets. Closing them
+    would end the parent's sessions, and using them would interleave two processes' traffic on one session
+    (one process's BEGIN left open holding the other's row locks). The child opens its own on first use.
+    """
+    from django.db import connections
+
+    try:
+        from django.db.backends.postgresql.base import DatabaseWrapper
+    except ImportError:  # pragma: no cover - psycopg not installed (SQLite only)
+        return
+    _inherited_pools.extend(DatabaseWrapper._connection_pools.values())
+    DatabaseWrapper._connection_pools = {}
+    for conn in connections.all(initialized_only=True):
+        if conn.vendor == "postgresql" and conn.connection is not None:
+            _inherited_pools.append(conn.connection)
+            conn.connection = None
