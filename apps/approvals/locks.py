@@ -35,12 +35,17 @@ def maker_serialized(*, actor: str, refs: list[str]) -> Iterator[None]:
     taken: list[int] = []
     try:
         with connection.cursor() as cursor:
-            for key in keys:
-                cursor.execute("SELECT pg_advisory_lock(%s)", [key])
-                taken.append(key)
+            # One round trip for all of them, taken in ascending order (the subquery's order is the call order).
+            # If the statement fails part-way, the connection is closed below, which drops what it took.
+            taken = keys
+            cursor.execute(_LOCK_ALL, [keys])
         yield
     finally:
         _release(taken)
+
+
+_LOCK_ALL = "SELECT count(pg_advisory_lock(k)) FROM (SELECT k FROM unnest(%s::bigint[]) AS k ORDER BY k OFFSET 0) s"
+_UNLOCK_ALL = "SELECT count(pg_advisory_unlock(k)) FROM unnest(%s::bigint[]) AS k"
 
 
 def _release(taken: list[int]) -> None:
@@ -52,8 +57,7 @@ def _release(taken: list[int]) -> None:
         return
     try:
         with connection.cursor() as cursor:
-            for key in reversed(taken):
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+            cursor.execute(_UNLOCK_ALL, [taken])
     except DatabaseError:
         logger.warning("four-eyes gate: could not release advisory locks; closing the connection to drop them")
         connection.close()

@@ -9,4 +9,7 @@ _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base 32, lower case:
 
 
 def new_public_id(prefix: str) -> str:
-    return f"{prefix}_" + "".join(secrets.choice(_ALPHABET) for _ in range(24))
+    # One 120-bit draw from the OS's CSPRNG, written in base 32 (5 bits a character): a batch posting makes
+    # thousands of ids, and 24 separate draws per id were a quarter of its time.
+    value = secrets.randbits(120)
+    return f"{prefix}_" + "".join(_ALPHABET[(value >> shift) & 31] for shift in range(115, -1, -5))
