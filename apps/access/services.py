@@ -235,7 +235,7 @@ def mfa_totp_device_confirm(*, user: AbstractBaseUser, device_id: int, token: st
     throttling counter are committed; while the device is throttled ``wait_seconds`` says how long to
     wait. Raise ``MfaDeviceNotFound`` for a device that is not the user's pending one.
     """
-    device = TOTPDevice.objects.select_for_update().filter(pk=device_id, user=user, confirmed=False).first()
+    device = TOTPDevice.objects.select_for_update(no_key=True).filter(pk=device_id, user=user, confirmed=False).first()
     if device is None:
         raise MfaDeviceNotFound("no pending authenticator enrolment; start again", field="token")
     wait_seconds = _throttle_wait_seconds([device])

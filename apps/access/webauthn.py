@@ -91,7 +91,7 @@ def security_key_remove(*, user: AbstractBaseUser, credential_id: int, actor: st
     The user's keys are locked in pk order first, so two concurrent removals cannot both pass the
     "another authenticator remains" check.
     """
-    keys = list(WebAuthnCredential.objects.select_for_update().filter(user=user).order_by("pk"))
+    keys = list(WebAuthnCredential.objects.select_for_update(no_key=True).filter(user=user).order_by("pk"))
     credential = next((k for k in keys if k.pk == credential_id), None)
     if credential is None:
         raise SecurityKeyNotFound("no such security key", field="credential_id")

@@ -73,6 +73,10 @@ def retry_on_conflict(attempts: int = 8) -> Callable[[Callable[P, R]], Callable[
                 except OperationalError as exc:
                     if attempt == attempts or not is_retryable(exc) or connection.in_atomic_block:
                         raise
+                    # Lost a race (deadlock, serialization failure): back off with jitter so the same two
+                    # transactions do not collide again in lock step.
+                    logger.info("retrying %s after %s (attempt %d)", func.__name__, exc.__cause__ or exc, attempt)
+                    time.sleep(random.uniform(0, 0.002 * 2**attempt))
                 except (DataError, OverflowError) as exc:
                     refusal = domain_error_for(exc)
                     if refusal is None:

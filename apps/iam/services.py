@@ -131,7 +131,7 @@ def api_client_set_scope(
     actor: str = "system",
 ) -> ApiClient:
     """Change which customers' accounts a client may reach; takes effect on its next request."""
-    client = ApiClient.objects.select_for_update().get(pk=client.pk)
+    client = ApiClient.objects.select_for_update(no_key=True).get(pk=client.pk)
     before = _client_state(client)
     client.owner_ids = _check_owner_ids(list(owner_ids))
     client.all_customers, client.credit_any_customer = all_customers, credit_any_customer
@@ -172,7 +172,7 @@ def api_key_authenticate(token: str) -> ApiKey | None:
 def api_key_rotate(*, prefix: str, overlap: timedelta = timedelta(hours=24), actor: str = "system") -> IssuedKey:
     """Issue a successor with the same scopes; the old key keeps working for ``overlap`` then expires."""
     try:
-        old = ApiKey.objects.select_for_update().select_related("client").get(prefix=prefix, revoked_at__isnull=True)
+        old = ApiKey.objects.select_for_update(no_key=True).select_related("client").get(prefix=prefix, revoked_at__isnull=True)
     except ApiKey.DoesNotExist:
         raise NotFound(f"no active key {prefix}") from None
     before = _key_state(old)
@@ -195,7 +195,7 @@ def api_key_rotate(*, prefix: str, overlap: timedelta = timedelta(hours=24), act
 @transaction.atomic
 def api_key_revoke(*, prefix: str, actor: str = "system") -> ApiKey:
     try:
-        key = ApiKey.objects.select_for_update().select_related("client").get(prefix=prefix, revoked_at__isnull=True)
+        key = ApiKey.objects.select_for_update(no_key=True).select_related("client").get(prefix=prefix, revoked_at__isnull=True)
     except ApiKey.DoesNotExist:
         raise NotFound(f"no active key {prefix}") from None
     before = _key_state(key)
