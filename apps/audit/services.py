@@ -130,7 +130,9 @@ def _lock_head(shard: int) -> _Head:
             break
         if attempt:
             raise ChainHeadMissing(f"the audit chain head of shard {shard} could not be created")
-        _create_missing_heads(sorted({shard, pinned_shard}))
+        # The CASE chose a row that does not exist: never the pinned shard (this transaction locked that row, and
+        # head rows cannot be deleted), so this record's own shard is new.
+        _create_missing_heads([shard])
     head_id, sequence, head_hash, xid = row
     connection._qenex_audit_pin = (xid, head_id)
     return _Head(head_id, sequence, head_hash)
