@@ -78,8 +78,8 @@ def _principal_of_request() -> tuple[Principal, str, str]:
 # The shard head to lock: the shard this transaction already writes to, if any (same top-level transaction
 # id, which a savepoint shares and a new transaction never reuses), else the record's own shard.
 _LOCK_HEAD_SQL = """
-SELECT id, sequence, hash, pg_current_xact_id()::text FROM audit_auditchainhead
-WHERE id = CASE WHEN pg_current_xact_id()::text = %s THEN %s ELSE %s END
+SELECT "id", "sequence", "hash", pg_current_xact_id()::text FROM "audit_auditchainhead"
+WHERE "id" = CASE WHEN pg_current_xact_id()::text = %s THEN %s ELSE %s END
 FOR NO KEY UPDATE
 """
 
