@@ -93,6 +93,8 @@ class _Head:
 
 def record_shard(*, object_type: str, object_id: str) -> int:
     """Return the shard a record of this object goes to (when its transaction has not pinned one yet)."""
+    if connection.vendor != "postgresql":
+        return 0  # SQLite (development) lets one writer in at a time anyway: one chain, nothing to pin
     shards = settings.QENEX_AUDIT_CHAIN_SHARDS
     if not object_type and not object_id:
         return random.randrange(shards)  # no object history to keep together: spread
@@ -115,7 +117,6 @@ def _create_missing_heads(shards: list[int]) -> None:
 def _lock_head(shard: int) -> _Head:
     """Lock and return the head of the shard to append to: ``shard``, or the one this transaction pinned."""
     if connection.vendor != "postgresql":
-        # SQLite (development): one writer at a time anyway, so there is nothing to pin against.
         head = AuditChainHead.objects.select_for_update(no_key=True).filter(id=shard).first()
         if head is None:
             _create_missing_heads([shard])

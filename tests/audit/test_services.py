@@ -40,7 +40,7 @@ def test_records_form_a_chain_from_the_genesis_hash():
     assert audit_chain_verify().ok
 
 
-def test_an_objects_records_go_to_the_shard_its_identity_hashes_to(settings):
+def test_an_objects_records_go_to_the_shard_its_identity_hashes_to(settings, on_postgresql):
     from apps.audit.chain import shard_of
 
     settings.QENEX_AUDIT_CHAIN_SHARDS = 16

@@ -230,7 +230,7 @@ def test_keygen_writes_a_private_key_file(tmp_path):
 # --- what sharding adds: each shard is its own chain, a checkpoint signs all heads together -------------------
 
 
-def test_records_spread_over_shards_and_each_shard_is_a_chain():
+def test_records_spread_over_shards_and_each_shard_is_a_chain(on_postgresql):
     records = _trail(40)
     assert len({r.shard for r in records}) > 5
     for shard in {r.shard for r in records}:
@@ -242,7 +242,7 @@ def test_records_spread_over_shards_and_each_shard_is_a_chain():
     assert report.ok and report.records_checked == AuditRecord.objects.count()
 
 
-def test_a_transaction_keeps_all_its_records_in_its_first_shard():
+def test_a_transaction_keeps_all_its_records_in_its_first_shard(on_postgresql):
     unpin()
     first = audit_record(action="test.step", object_type="account", object_id="ACC1")  # shard 13 of 16
     second = audit_record(action="test.step", object_type="account", object_id="ACC2")  # would be shard 6
