@@ -101,17 +101,22 @@ def record_shard(*, object_type: str, object_id: str) -> int:
     return shard_of(object_type=object_type, object_id=object_id, shards=shards)
 
 
-def _create_missing_heads(shards: list[int]) -> None:
-    """Create the head rows of ``shards`` that do not exist (a new shard, or a flushed test database).
+def _create_missing_head(shard: int) -> None:
+    """Create the head row of ``shard`` if it does not exist (a new shard, or a flushed test database).
 
-    Only an empty shard may start a new chain - a missing head over existing records is tampering.
+    Insert first, then check: a concurrent writer creating the same head makes this insert wait for it and
+    do nothing. Only an empty shard may start a new chain - a missing head over existing records is
+    tampering (and the rollback takes the new head away again).
     """
-    missing = set(shards) - set(AuditChainHead.objects.filter(id__in=shards).values_list("id", flat=True))
-    if AuditRecord.objects.filter(shard__in=missing).exists():
-        raise ChainHeadMissing("an audit chain head row is missing although its shard has records")
-    AuditChainHead.objects.bulk_create(
-        [AuditChainHead(id=shard, sequence=0, hash=GENESIS_HASH) for shard in sorted(missing)], ignore_conflicts=True
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'INSERT INTO "audit_auditchainhead" ("id", "sequence", "hash", "record_sequence") VALUES (%s, 0, %s, 0) '
+            'ON CONFLICT ("id") DO NOTHING RETURNING "id"',
+            [shard, GENESIS_HASH],
+        )
+        created = cursor.fetchone() is not None
+    if created and AuditRecord.objects.filter(shard=shard).exists():
+        raise ChainHeadMissing(f"the audit chain head row of shard {shard} is missing although it has records")
 
 
 def _lock_head(shard: int) -> _Head:
@@ -119,7 +124,7 @@ def _lock_head(shard: int) -> _Head:
     if connection.vendor != "postgresql":
         head = AuditChainHead.objects.select_for_update(no_key=True).filter(id=shard).first()
         if head is None:
-            _create_missing_heads([shard])
+            _create_missing_head(shard)
             head = AuditChainHead.objects.get(id=shard)
         return _Head(head.id, head.sequence, head.hash)
     pinned_xid, pinned_shard = getattr(connection, "_qenex_audit_pin", ("", shard))
@@ -133,7 +138,7 @@ def _lock_head(shard: int) -> _Head:
             raise ChainHeadMissing(f"the audit chain head of shard {shard} could not be created")
         # The CASE chose a row that does not exist: never the pinned shard (this transaction locked that row, and
         # head rows cannot be deleted), so this record's own shard is new.
-        _create_missing_heads([shard])
+        _create_missing_head(shard)
     head_id, sequence, head_hash, xid = row
     connection._qenex_audit_pin = (xid, head_id)
     return _Head(head_id, sequence, head_hash)
