@@ -19,8 +19,7 @@ from django.db import models
 
 from .chain import GENESIS_HASH
 
-# chain_format of the records written before the trail was sharded (hashed without shard, see chain.py).
-LEGACY_FORMAT = 1
+# chain_format of new records (chain.FORMATS); 1 marks those written before the trail was sharded.
 CURRENT_FORMAT = 2
 
 
