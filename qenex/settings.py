@@ -387,6 +387,12 @@ QENEX_AUDIT_CHECKPOINT_EVERY_RECORDS = env.int("QENEX_AUDIT_CHECKPOINT_EVERY_REC
 QENEX_AUDIT_CHECKPOINT_EVERY_SECONDS = env.int("QENEX_AUDIT_CHECKPOINT_EVERY_SECONDS", default=60)
 if QENEX_AUDIT_CHECKPOINT_EVERY_RECORDS < 1 or QENEX_AUDIT_CHECKPOINT_EVERY_SECONDS < 1:
     raise ImproperlyConfigured("QENEX_AUDIT_CHECKPOINT_EVERY_RECORDS and _SECONDS must be at least 1")
+# The audit trail is this many hash chains, each with its own head row, so audited commits of objects in
+# different chains do not wait for each other (apps.audit.services). Changing it later is safe: existing
+# chains keep verifying, and new records of an object may go to another chain (the global order stays).
+QENEX_AUDIT_CHAIN_SHARDS = env.int("QENEX_AUDIT_CHAIN_SHARDS", default=16)
+if not 1 <= QENEX_AUDIT_CHAIN_SHARDS <= 1024:
+    raise ImproperlyConfigured("QENEX_AUDIT_CHAIN_SHARDS must be between 1 and 1024")
 # Largest posting and largest customer balance, in major units: one amount for every currency or per currency
 # ("USD=1000000000,*=100000000000"). They keep every balance, the bank's summed GL accounts included, inside a
 # 64-bit integer (apps/core/limits.py says how far).

@@ -125,7 +125,7 @@ def account_open_or_replay(
             )
             if opening_minor:
                 fund(account, opening_minor)
-            # After the opening deposit: the audit write locks the chain head, and no lock may follow it.
+            # After the opening deposit: the audit write locks its shard's chain head, and no lock may follow it.
             audit_record(
                 action="account.opened",
                 object_type="account",

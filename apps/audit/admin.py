@@ -21,13 +21,27 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditRecord)
 class AuditRecordAdmin(ReadOnlyAdmin):
-    list_display = ["sequence", "occurred_at", "action", "actor", "object_type", "object_id", "source_ip", "request_id"]
+    list_display = [
+        "sequence",
+        "shard",
+        "shard_sequence",
+        "occurred_at",
+        "action",
+        "actor",
+        "object_type",
+        "object_id",
+        "source_ip",
+        "request_id",
+    ]
     list_filter = ["action", "object_type", "occurred_at"]
     search_fields = ["=object_id", "=actor", "=request_id", "=source_ip"]
     date_hierarchy = "occurred_at"
     show_full_result_count = False  # COUNT(*) over millions of rows on every page is not worth it
     fields = [
         "sequence",
+        "shard",
+        "shard_sequence",
+        "chain_format",
         "occurred_at",
         "action",
         "actor",
@@ -56,5 +70,14 @@ class AuditRecordAdmin(ReadOnlyAdmin):
 @admin.register(AuditCheckpoint)
 class AuditCheckpointAdmin(ReadOnlyAdmin):
     list_display = ["id", "sequence", "created_at", "algorithm", "key_fingerprint"]
-    fields = ["sequence", "chain_hash", "created_at", "algorithm", "key_fingerprint", "public_key", "signature"]
+    fields = [
+        "sequence",
+        "chain_hash",
+        "heads",
+        "created_at",
+        "algorithm",
+        "key_fingerprint",
+        "public_key",
+        "signature",
+    ]
     readonly_fields = fields

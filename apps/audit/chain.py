@@ -2,8 +2,13 @@
 
 Pure functions, no database: the service uses them to append and ``verification`` to recompute.
 The serialisation is JSON with sorted keys, no whitespace, UTF-8, and a version tag, over every stored
-field except ``hash`` itself; ``before``/``after`` are normalised first (see ``normalise``) so that what is
-hashed is exactly what the database gives back.
+field except ``hash`` itself and the global ordering column ``sequence`` (assigned by the database at
+INSERT, after the hash is computed); ``before``/``after`` are normalised first (see ``normalise``) so that
+what is hashed is exactly what the database gives back.
+
+Two formats: ``qenex-audit-v2`` hashes the shard and the position in it; ``qenex-audit-v1`` is how records
+were hashed while the trail was one chain (position as ``sequence``, no shard). Those records became shard 0
+with unchanged positions, so their stored hashes still verify.
 """
 
 from __future__ import annotations
@@ -16,8 +21,23 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-GENESIS_HASH = "0" * 128  # prev_hash of record 1
-FORMAT = "qenex-audit-v1"
+GENESIS_HASH = "0" * 128  # prev_hash of each shard's record 1
+FORMATS = {1: "qenex-audit-v1", 2: "qenex-audit-v2"}  # chain_format -> version tag
+
+
+def shard_of(*, object_type: str, object_id: str, shards: int) -> int:
+    """Return the shard of an object's records: a stable hash, so one object's history stays in one chain.
+
+    Stable across processes, machines and Python versions (BLAKE2b, not ``hash()``).
+    """
+    digest = hashlib.blake2b(f"{object_type}\x00{object_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % shards
+
+
+def heads_digest(heads: list[list]) -> str:
+    """Return the hex BLAKE2b-512 of a canonical list of shard heads ``[[shard, shard_sequence, hash], ...]``."""
+    canonical = json.dumps(heads, separators=(",", ":"))
+    return hashlib.blake2b(canonical.encode(), digest_size=64).hexdigest()
 
 
 def normalise(value: Any) -> Any:
@@ -54,7 +74,9 @@ def timestamp(value: dt.datetime) -> str:
 
 def record_hash(
     *,
-    sequence: int,
+    chain_format: int,
+    shard: int,
+    shard_sequence: int,
     occurred_at: dt.datetime,
     actor: str,
     actor_user_id: int | None,
@@ -70,8 +92,8 @@ def record_hash(
 ) -> str:
     """Return the hex BLAKE2b-512 of the record's canonical serialisation (which includes ``prev_hash``)."""
     content = {
-        "format": FORMAT,
-        "sequence": sequence,
+        "format": FORMATS[chain_format],
+        "sequence": shard_sequence,
         "occurred_at": timestamp(occurred_at),
         "actor": actor,
         "actor_user_id": actor_user_id,
@@ -85,12 +107,16 @@ def record_hash(
         "source_ip": source_ip,
         "prev_hash": prev_hash,
     }
+    if chain_format != 1:
+        content["shard"] = shard
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return hashlib.blake2b(canonical.encode("utf-8"), digest_size=64).hexdigest()
 
 
 HASHED_FIELDS = (
-    "sequence",
+    "chain_format",
+    "shard",
+    "shard_sequence",
     "occurred_at",
     "actor",
     "actor_user_id",

@@ -18,7 +18,8 @@ from typing import IO
 from .chain import timestamp
 from .models import AuditCheckpoint
 
-FORMAT = "qenex-audit-checkpoint-v1"
+FORMAT = "qenex-audit-checkpoint-v1"  # a checkpoint of the single chain, from before sharding
+FORMAT_SHARDED = "qenex-audit-checkpoint-v2"  # carries "heads": every shard head it signed
 FIELDS = ("sequence", "chain_hash", "created_at", "algorithm", "key_fingerprint", "public_key", "signature")
 
 
@@ -28,7 +29,7 @@ class CheckpointFileError(ValueError):
 
 def to_line(cp: AuditCheckpoint) -> str:
     body = {
-        "format": FORMAT,
+        "format": FORMAT if cp.heads is None else FORMAT_SHARDED,
         "sequence": cp.sequence,
         "chain_hash": cp.chain_hash,
         "created_at": timestamp(cp.created_at),
@@ -37,6 +38,8 @@ def to_line(cp: AuditCheckpoint) -> str:
         "public_key": cp.public_key,
         "signature": cp.signature,
     }
+    if cp.heads is not None:
+        body["heads"] = cp.heads
     return json.dumps(body, sort_keys=True, separators=(",", ":"))
 
 
@@ -44,12 +47,15 @@ def from_line(line: str, source: str) -> AuditCheckpoint:
     """Return an unsaved checkpoint (``pk`` None, ``source`` naming the line) from one line of the file."""
     try:
         body = json.loads(line)
-        if not isinstance(body, dict) or body.get("format") != FORMAT:
-            raise CheckpointFileError(f"{source}: not a {FORMAT} line")
+        if not isinstance(body, dict) or body.get("format") not in (FORMAT, FORMAT_SHARDED):
+            raise CheckpointFileError(f"{source}: not a {FORMAT_SHARDED} (or {FORMAT}) line")
         created_at = dt.datetime.strptime(body["created_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
         values = {name: body[name] for name in FIELDS if name != "created_at"}
         if not isinstance(values["sequence"], int) or isinstance(values["sequence"], bool):
             raise CheckpointFileError(f"{source}: sequence must be an integer")
+        values["heads"] = body["heads"] if body["format"] == FORMAT_SHARDED else None
+        if values["heads"] is not None and not isinstance(values["heads"], list):
+            raise CheckpointFileError(f"{source}: heads must be a list")
     except (ValueError, KeyError, TypeError) as exc:
         if isinstance(exc, CheckpointFileError):
             raise

@@ -1,11 +1,16 @@
 """The audit trail: an append-only, hash-chained record of every state change, and signed checkpoints.
 
-Each ``AuditRecord`` stores the hash of its predecessor (``prev_hash``) and its own ``hash`` over a canonical
-serialisation of its content plus ``prev_hash`` (see ``chain.py``), so editing, inserting or deleting a
-record breaks every later link. ``AuditChainHead`` is the single row that says where the chain ends; writers
-lock it to append, which keeps the chain strictly ordered. ``AuditCheckpoint`` is an ML-DSA-65 signature
-over (sequence, hash) of the head at some moment, so even rewriting the whole tail is detectable.
-On PostgreSQL the records and checkpoints refuse UPDATE and DELETE (migration 0002).
+The trail is ``QENEX_AUDIT_CHAIN_SHARDS`` independent hash chains ("shards"), so that audited commits of
+unrelated objects do not queue on one row. A record belongs to the shard its object hashes to
+(``chain.shard_of``); within a shard it has a gap-free position ``shard_sequence`` and stores the hash of its
+predecessor (``prev_hash``) and its own ``hash`` over a canonical serialisation of its content, shard and
+position (see ``chain.py``), so editing, inserting, deleting or reordering a record breaks the shard's later
+links. ``AuditChainHead`` (one row per shard, ``id`` = shard) says where each shard ends; writers of that shard
+lock it to append, which keeps the shard strictly ordered. ``sequence`` is a global ordering column across all
+shards (an identity: increasing in insertion order, gaps allowed), for reading the trail in time order.
+``AuditCheckpoint`` is an ML-DSA-65 signature over every shard's head at one moment, so even rewriting a
+shard's whole tail is detectable. On PostgreSQL the records and checkpoints refuse UPDATE and DELETE
+(migrations 0002, 0003).
 """
 
 from __future__ import annotations
@@ -14,12 +19,18 @@ from django.db import models
 
 from .chain import GENESIS_HASH
 
-HEAD_ID = 1
+# chain_format of new records (chain.FORMATS); 1 marks those written before the trail was sharded.
+CURRENT_FORMAT = 2
 
 
 class AuditRecord(models.Model):
-    # Position in the chain: 1, 2, 3, ... without gaps (assigned under the head lock, unlike a sequence).
-    sequence = models.BigIntegerField(primary_key=True)
+    # Global order over all shards (an identity, taken at INSERT under the shard lock): later commits of one
+    # object, or of one shard, get larger numbers. Not hashed and not gap-free; the chain positions are below.
+    sequence = models.BigAutoField(primary_key=True)
+    shard = models.PositiveSmallIntegerField(default=0)
+    # Position in the shard's chain: 1, 2, 3, ... without gaps (assigned under the shard head lock).
+    shard_sequence = models.BigIntegerField()
+    chain_format = models.PositiveSmallIntegerField(default=CURRENT_FORMAT)
     occurred_at = models.DateTimeField(db_index=True)
     actor = models.CharField(max_length=150, blank=True)
     actor_user_id = models.BigIntegerField(null=True, blank=True, help_text="Staff user id, when known")
@@ -36,33 +47,37 @@ class AuditRecord(models.Model):
 
     class Meta:
         ordering = ["sequence"]
+        constraints = [models.UniqueConstraint(fields=["shard", "shard_sequence"], name="audit_shard_position")]
         indexes = [
             models.Index(fields=["object_type", "object_id", "sequence"], name="audit_object_idx"),
             models.Index(fields=["actor", "sequence"], name="audit_actor_idx"),
         ]
 
     def __str__(self) -> str:
-        return f"#{self.sequence} {self.action} {self.object_type}:{self.object_id}"
+        place = f"#{self.sequence} (shard {self.shard} #{self.shard_sequence})"
+        return f"{place} {self.action} {self.object_type}:{self.object_id}"
 
 
 class AuditChainHead(models.Model):
-    """The one row (id 1) naming the last record; locked by every writer, last, until commit."""
+    """One row per shard (``id`` = shard) naming its last record; locked by that shard's writers, last."""
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=HEAD_ID)
-    sequence = models.BigIntegerField(default=0)
+    id = models.PositiveSmallIntegerField(primary_key=True)
+    sequence = models.BigIntegerField(default=0)  # shard_sequence of the shard's last record
     hash = models.CharField(max_length=128, default=GENESIS_HASH)
+    record_sequence = models.BigIntegerField(default=0)  # that record's global ``sequence``
     updated_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        constraints = [models.CheckConstraint(condition=models.Q(id=HEAD_ID), name="audit_single_head")]
-
     def __str__(self) -> str:
-        return f"head at #{self.sequence}"
+        return f"shard {self.id} head at #{self.sequence}"
 
 
 class AuditCheckpoint(models.Model):
+    # The global ``sequence`` of the newest record the checkpoint covers (it only grows), and a digest of
+    # ``heads``. Checkpoints signed before sharding have no ``heads``: they signed (sequence, chain_hash) of the
+    # single chain, which became shard 0.
     sequence = models.BigIntegerField(db_index=True)
     chain_hash = models.CharField(max_length=128)
+    heads = models.JSONField(null=True, blank=True, help_text="[[shard, shard_sequence, hash], ...] signed together")
     created_at = models.DateTimeField()
     algorithm = models.CharField(max_length=16, default="ML-DSA-65")
     key_fingerprint = models.CharField(max_length=80)

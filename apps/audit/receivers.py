@@ -7,7 +7,7 @@
   service, a management command, ``post_migrate`` re-applying the roles - it is recorded, in the
   caller's transaction. ``QuerySet.update()`` and raw SQL send no signal and are not seen here.
 
-``audit_record`` locks the chain head until commit, so it must be the last write of a transaction. A
+``audit_record`` locks its shard's chain head until commit, so it must be the last write of a transaction. A
 signal fires in the middle of its caller's work; a caller that writes more afterwards (the admin's change
 form saves the user, then its groups, then the admin log) wraps its work in ``audit_deferred()``, which
 holds the records back and writes them when the block ends, still inside the transaction.

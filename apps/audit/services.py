@@ -1,17 +1,27 @@
 """Every write to the audit trail: append a record, sign a checkpoint.
 
-``audit_record`` is called by the other apps' services as the LAST write of their transaction. It locks the
-single chain-head row, so appends are strictly ordered; holding that lock from the audit write until commit
-is what keeps the chain free of forks. Lock order: whatever the service locks (accounts in pk order, holds,
-keys) first, the chain head last - so a service must never take another row lock after its audit write.
-Cost per audited change: 3 queries (lock the head, insert the record, advance the head).
+``audit_record`` is called by the other apps' services as the LAST write of their transaction. The trail is
+``QENEX_AUDIT_CHAIN_SHARDS`` hash chains (see ``models``); a record goes to the shard its object hashes to
+(``chain.shard_of``: one object's history stays in one chain) and the writer locks only that shard's head
+row (``FOR NO KEY UPDATE``), so audited commits of objects in different shards do not wait for each other.
+Holding that lock from the audit write until commit is what keeps each shard free of forks.
+
+Lock order: whatever the service locks (accounts in pk order, holds, keys) first, one shard head last - so a
+service must never take another row lock after its audit write. A transaction that writes several records
+keeps them all in the shard of its first record (the shard is pinned to the transaction id): two
+transactions each locking two heads in different orders would deadlock, and one head per transaction
+cannot. The price is that such a record may sit in another shard than its object's other records; the
+global ``sequence`` still orders an object's history (a later change of an object waited for the earlier
+one's commit, so it took a larger number).
+Cost per audited change: 3 queries (lock the shard head, insert the record, advance the head).
 
 Checkpoints: whatever process writes records also signs them, after COMMIT and best-effort
 (``audit_checkpoint_if_due``): when this process's idea of the newest checkpoint is at least
-``QENEX_AUDIT_CHECKPOINT_EVERY_RECORDS`` records or ``QENEX_AUDIT_CHECKPOINT_EVERY_SECONDS`` seconds behind,
-it reads the newest checkpoint and signs the head if that is still so. The check is an in-memory
-comparison; nothing is locked in the database and nothing runs inside the writer's transaction, so it adds
-no wait to the chain head. Celery beat still signs every 5 minutes, which covers a quiet tail.
+``QENEX_AUDIT_CHECKPOINT_EVERY_RECORDS`` records (by the global ``sequence``) or
+``QENEX_AUDIT_CHECKPOINT_EVERY_SECONDS`` seconds behind, it reads the newest checkpoint and signs every shard
+head if that is still so. The check is an in-memory comparison; nothing is locked in the database and nothing
+runs inside the writer's transaction, so it adds no wait to any head. Celery beat still signs every 5
+minutes, which covers a quiet tail.
 """
 
 from __future__ import annotations
@@ -19,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import random
 import threading
 import time
 from contextlib import nullcontext
@@ -33,9 +44,9 @@ from django.utils import timezone
 from apps.core.request_context import current_request
 
 from . import signing
-from .chain import GENESIS_HASH, normalise, record_hash, timestamp
+from .chain import GENESIS_HASH, heads_digest, normalise, record_hash, shard_of, timestamp
 from .errors import ChainHeadMissing
-from .models import HEAD_ID, AuditChainHead, AuditCheckpoint, AuditRecord
+from .models import CURRENT_FORMAT, AuditChainHead, AuditCheckpoint, AuditRecord
 
 logger = logging.getLogger(__name__)
 
@@ -64,18 +75,73 @@ def _principal_of_request() -> tuple[Principal, str, str]:
     return principal, ctx.request_id, ctx.source_ip or ""
 
 
-def _lock_head() -> AuditChainHead:
-    head = AuditChainHead.objects.select_for_update(no_key=True).filter(pk=HEAD_ID).first()
-    if head is None:
-        # Created by migration 0002; a flushed test database (TRUNCATE) lacks it. Only an empty trail may
-        # start a new chain - a missing head over existing records is tampering, and the insert will fail.
-        if AuditRecord.objects.exists():
-            raise ChainHeadMissing("the audit chain head row is missing although records exist")
-        AuditChainHead.objects.bulk_create(
-            [AuditChainHead(pk=HEAD_ID, sequence=0, hash=GENESIS_HASH)], ignore_conflicts=True
+# The shard head to lock: the shard this transaction already writes to, if any (same top-level transaction
+# id, which a savepoint shares and a new transaction never reuses), else the record's own shard.
+_LOCK_HEAD_SQL = """
+SELECT "id", "sequence", "hash", pg_current_xact_id()::text FROM "audit_auditchainhead"
+WHERE "id" = CASE WHEN pg_current_xact_id()::text = %s THEN %s ELSE %s END
+FOR NO KEY UPDATE
+"""
+
+
+@dataclass(frozen=True)
+class _Head:
+    shard: int
+    sequence: int
+    hash: str
+
+
+def record_shard(*, object_type: str, object_id: str) -> int:
+    """Return the shard a record of this object goes to (when its transaction has not pinned one yet)."""
+    if connection.vendor != "postgresql":
+        return 0  # SQLite (development) lets one writer in at a time anyway: one chain, nothing to pin
+    shards = settings.QENEX_AUDIT_CHAIN_SHARDS
+    if not object_type and not object_id:
+        return random.randrange(shards)  # no object history to keep together: spread
+    return shard_of(object_type=object_type, object_id=object_id, shards=shards)
+
+
+def _create_missing_head(shard: int) -> None:
+    """Create the head row of ``shard`` if it does not exist (a new shard, or a flushed test database).
+
+    Insert first, then check: a concurrent writer creating the same head makes this insert wait for it and
+    do nothing. Only an empty shard may start a new chain - a missing head over existing records is
+    tampering (and the rollback takes the new head away again).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'INSERT INTO "audit_auditchainhead" ("id", "sequence", "hash", "record_sequence") VALUES (%s, 0, %s, 0) '
+            'ON CONFLICT ("id") DO NOTHING RETURNING "id"',
+            [shard, GENESIS_HASH],
         )
-        head = AuditChainHead.objects.select_for_update(no_key=True).get(pk=HEAD_ID)
-    return head
+        created = cursor.fetchone() is not None
+    if created and AuditRecord.objects.filter(shard=shard).exists():
+        raise ChainHeadMissing(f"the audit chain head row of shard {shard} is missing although it has records")
+
+
+def _lock_head(shard: int) -> _Head:
+    """Lock and return the head of the shard to append to: ``shard``, or the one this transaction pinned."""
+    if connection.vendor != "postgresql":
+        head = AuditChainHead.objects.select_for_update(no_key=True).filter(id=shard).first()
+        if head is None:
+            _create_missing_head(shard)
+            head = AuditChainHead.objects.get(id=shard)
+        return _Head(head.id, head.sequence, head.hash)
+    pinned_xid, pinned_shard = getattr(connection, "_qenex_audit_pin", ("", shard))
+    for attempt in range(2):
+        with connection.cursor() as cursor:
+            cursor.execute(_LOCK_HEAD_SQL, [pinned_xid, pinned_shard, shard])
+            row = cursor.fetchone()
+        if row is not None:
+            break
+        if attempt:
+            raise ChainHeadMissing(f"the audit chain head of shard {shard} could not be created")
+        # The CASE chose a row that does not exist: never the pinned shard (this transaction locked that row, and
+        # head rows cannot be deleted), so this record's own shard is new.
+        _create_missing_head(shard)
+    head_id, sequence, head_hash, xid = row
+    connection._qenex_audit_pin = (xid, head_id)
+    return _Head(head_id, sequence, head_hash)
 
 
 def audit_record(
@@ -93,7 +159,7 @@ def audit_record(
 
     ``user_id`` / ``api_client_id`` default to the principal of the current HTTP request, and the request id
     and source IP always come from it (``apps.core.request_context``). Call it as the last write of the
-    transaction: it locks the chain head until commit. Outside a transaction it opens its own.
+    transaction: it locks its shard's chain head until commit. Outside a transaction it opens its own.
     """
     principal, request_id, source_ip = _principal_of_request()
     if user_id is None and api_client_id is None:
@@ -102,10 +168,12 @@ def audit_record(
     # Reject what could not be stored or hashed (e.g. NaN) before taking the lock.
     json.dumps([before, after], allow_nan=False)
     with nullcontext() if connection.in_atomic_block else transaction.atomic():
-        head = _lock_head()
+        head = _lock_head(record_shard(object_type=object_type, object_id=str(object_id)))
         occurred_at = timezone.now()
         fields = {
-            "sequence": head.sequence + 1,
+            "chain_format": CURRENT_FORMAT,
+            "shard": head.shard,
+            "shard_sequence": head.sequence + 1,
             "occurred_at": occurred_at,
             "actor": (actor or "")[:150],
             "actor_user_id": user_id,
@@ -120,48 +188,68 @@ def audit_record(
             "prev_hash": head.hash,
         }
         record = AuditRecord.objects.create(**fields, hash=record_hash(**fields))
-        AuditChainHead.objects.filter(pk=HEAD_ID).update(
-            sequence=record.sequence, hash=record.hash, updated_at=occurred_at
+        AuditChainHead.objects.filter(id=head.shard).update(
+            sequence=record.shard_sequence, hash=record.hash, record_sequence=record.sequence, updated_at=occurred_at
         )
         transaction.on_commit(partial(audit_checkpoint_if_due, sequence=record.sequence), robust=True)
         return record
 
 
-def checkpoint_message(*, sequence: int, chain_hash: str, created_at, key_fingerprint: str) -> bytes:
-    """The bytes a checkpoint signature covers."""
+def checkpoint_message(
+    *, sequence: int, chain_hash: str, created_at, key_fingerprint: str, heads: list[list] | None = None
+) -> bytes:
+    """The bytes a checkpoint signature covers: every shard head (v2), or the single chain's head (v1)."""
     body = {
-        "format": "qenex-audit-checkpoint-v1",
+        "format": "qenex-audit-checkpoint-v1" if heads is None else "qenex-audit-checkpoint-v2",
         "sequence": sequence,
         "chain_hash": chain_hash,
         "created_at": timestamp(created_at),
         "key_fingerprint": key_fingerprint,
     }
+    if heads is not None:
+        body["heads"] = heads
     return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
 
 
-def audit_checkpoint_create(*, force: bool = False) -> AuditCheckpoint | None:
-    """Sign the current chain head with the ML-DSA-65 key and store the checkpoint.
+def checkpoint_heads(checkpoint: AuditCheckpoint) -> list[list]:
+    """Return the ``[[shard, shard_sequence, hash], ...]`` a checkpoint signed (a v1 one: shard 0's head)."""
+    if checkpoint.heads is None:
+        return [[0, checkpoint.sequence, checkpoint.chain_hash]]
+    return checkpoint.heads
 
-    Return None (nothing written) when the trail is empty, or when the newest checkpoint already covers the
-    head and ``force`` is false. Takes no lock: the head row is read as committed, and a record and the head
-    move are committed together, so the signed (sequence, hash) always names a real record.
+
+def audit_checkpoint_create(*, force: bool = False) -> AuditCheckpoint | None:
+    """Sign every shard's current head with the ML-DSA-65 key, together, and store the checkpoint.
+
+    Return None (nothing written) when the trail is empty, or when the newest checkpoint already covers every
+    head and ``force`` is false. Takes no lock: the heads are read as committed, in one statement (one
+    snapshot), and a record and its head move are committed together, so each signed (shard, shard_sequence,
+    hash) names a real record.
     """
     key = signing.signing_key()
-    head = AuditChainHead.objects.filter(pk=HEAD_ID).first()
-    if head is None or head.sequence == 0:
+    rows = list(
+        AuditChainHead.objects.filter(sequence__gt=0)
+        .order_by("id")
+        .values_list("id", "sequence", "hash", "record_sequence")
+    )
+    if not rows:
         return None
+    heads = [[shard, sequence, head_hash] for shard, sequence, head_hash, _ in rows]
+    newest = max(record_sequence for *_, record_sequence in rows)
     latest = AuditCheckpoint.objects.order_by("-id").first()
-    if latest is not None and latest.sequence == head.sequence and not force:
+    if latest is not None and checkpoint_heads(latest) == heads and not force:
         return None
     public_raw = key.public_key().public_bytes_raw()
     key_fingerprint = signing.fingerprint(public_raw)
     created_at = timezone.now()
+    chain_hash = heads_digest(heads)
     message = checkpoint_message(
-        sequence=head.sequence, chain_hash=head.hash, created_at=created_at, key_fingerprint=key_fingerprint
+        sequence=newest, chain_hash=chain_hash, created_at=created_at, key_fingerprint=key_fingerprint, heads=heads
     )
     return AuditCheckpoint.objects.create(
-        sequence=head.sequence,
-        chain_hash=head.hash,
+        sequence=newest,
+        chain_hash=chain_hash,
+        heads=heads,
         created_at=created_at,
         algorithm=signing.ALGORITHM,
         key_fingerprint=key_fingerprint,

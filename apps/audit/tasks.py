@@ -7,6 +7,6 @@ from .services import audit_checkpoint_create
 
 @shared_task(name="apps.audit.tasks.audit_checkpoint")
 def audit_checkpoint() -> int | None:
-    """Sign the current chain head; return the signed sequence number, or None when nothing was new."""
+    """Sign every shard's current head; return the newest record's sequence signed, or None when nothing was new."""
     checkpoint = audit_checkpoint_create()
     return checkpoint.sequence if checkpoint is not None else None

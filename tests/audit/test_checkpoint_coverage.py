@@ -16,9 +16,9 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 from apps.audit import services
-from apps.audit.chain import HASHED_FIELDS, record_hash
 from apps.audit.models import AuditCheckpoint, AuditRecord
 from apps.audit.services import audit_checkpoint_create, audit_record
+from tests.audit.trail import rewrite_shard_as_superuser
 
 pytestmark = pytest.mark.usefixtures("signing_key_file")
 
@@ -51,24 +51,6 @@ def _verify(*args: str) -> tuple[int, str]:
     return 0, out.getvalue()
 
 
-def _rewrite_as_superuser(sequence: int) -> None:
-    """Edit record ``sequence`` and recompute every later hash and the head, the triggers switched off."""
-    rows = list(AuditRecord.objects.order_by("sequence").values(*HASHED_FIELDS))
-    prev = rows[0]["prev_hash"]
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL session_replication_role = replica")
-        for row in rows:
-            if row["sequence"] == sequence:
-                row["actor"] = "mallory"
-            row["prev_hash"] = prev
-            prev = record_hash(**row)
-            cursor.execute(
-                "UPDATE audit_auditrecord SET actor = %s, prev_hash = %s, hash = %s WHERE sequence = %s",
-                [row["actor"], row["prev_hash"], prev, row["sequence"]],
-            )
-        cursor.execute("UPDATE audit_auditchainhead SET hash = %s", [prev])
-
-
 # --- checkpoints are signed by the writers, after commit ----------------------------------------------------
 
 
@@ -88,8 +70,8 @@ def test_writers_sign_a_checkpoint_every_n_records_without_beat(pace, on_postgre
     before = _fresh_start()
     if not before:
         _write(1)
-        assert _signed() == [1]  # the first record ever is signed at once
-        before = [1]
+        assert _signed() == [_head()]  # the first record ever is signed at once
+        before = _signed()
     start = before[-1]
     _write(4)
     assert _signed() == before  # 4 records: fewer than 5 behind the checkpoint
@@ -107,7 +89,7 @@ def test_writers_sign_a_checkpoint_once_the_newest_is_older_than_s_seconds(pace,
     _write(2)
     signed = _signed()
     if not before:
-        assert signed == [1]  # the first record ever is signed at once
+        assert len(signed) == 1  # the first record ever is signed at once
     else:
         assert signed == before
     time.sleep(1.1)
@@ -142,14 +124,13 @@ def test_a_failing_checkpoint_never_reaches_the_writer(pace, settings, monkeypat
 
 @pytest.mark.django_db
 def test_an_unsigned_rewritten_chain_warns_loudly_and_fails_under_strict(on_postgresql):
-    for i in range(10):
-        audit_record(action="test.step", object_id=f"t{i}")  # no commit here, so no checkpoint: as without beat
-    _rewrite_as_superuser(3)
+    records = [audit_record(action="test.step", object_id=f"t{i}") for i in range(10)]  # no commit: no checkpoint
+    rewrite_shard_as_superuser(records[2])
     code, out = _verify()
-    assert code == 0 and "WARNING: no checkpoint covers records 1..10" in out, out
+    assert code == 0 and f"WARNING: no checkpoint covers 10 record(s): shard {records[0].shard} records 1..10" in out
     code, out = _verify("--strict")
     assert code == 1, out
-    assert "[checkpoint_missing] no checkpoint covers records 1..10" in out
+    assert "[checkpoint_missing] no checkpoint covers 10 record(s)" in out
 
 
 @pytest.mark.django_db
@@ -161,11 +142,11 @@ def test_a_young_short_unsigned_tail_is_within_the_pace(pace):
         audit_record(action="test.step", object_id=f"u{i}")
     code, out = _verify("--strict")
     assert code == 0, out
-    assert "no checkpoint covers records 7..9 (within the checkpoint pace" in out
+    assert "no checkpoint covers 3 record(s)" in out and "records 7..9 (within the checkpoint pace" in out
     for i in range(3):
         audit_record(action="test.step", object_id=f"v{i}")
     code, out = _verify("--strict")  # 6 unsigned records: more than the pace (5) leaves
-    assert code == 1 and "no checkpoint covers records 7..12" in out, out
+    assert code == 1 and "no checkpoint covers 6 record(s)" in out and "records 7..12" in out, out
 
 
 # --- an exported copy of the checkpoints --------------------------------------------------------------------
@@ -180,16 +161,17 @@ def _export(path) -> str:
 @pytest.mark.django_db
 def test_export_appends_only_new_signed_checkpoints(tmp_path):
     copy = tmp_path / "checkpoints.jsonl"
-    for i in range(3):
-        audit_record(action="test.step", object_id=f"t{i}")
+    records = [audit_record(action="test.step", object_id=f"t{i}") for i in range(3)]
     audit_checkpoint_create()
     assert "exported 1 checkpoint(s)" in _export(copy)
     assert "exported 0 checkpoint(s)" in _export(copy)
-    audit_record(action="test.step")
+    records.append(audit_record(action="test.step"))
     audit_checkpoint_create()
     assert "exported 1 checkpoint(s)" in _export(copy)
     lines = [json.loads(line) for line in copy.read_text().splitlines()]
-    assert [line["sequence"] for line in lines] == [3, 4]
+    assert [line["sequence"] for line in lines] == [records[2].sequence, records[3].sequence]
+    assert [line["format"] for line in lines] == ["qenex-audit-checkpoint-v2"] * 2
+    assert lines[1]["heads"] == [[records[3].shard, records[3].shard_sequence, records[3].hash]]
     code, out = _verify("--checkpoints", str(copy))
     assert code == 0 and "2 exported checkpoint(s)" in out, out
 
@@ -197,14 +179,13 @@ def test_export_appends_only_new_signed_checkpoints(tmp_path):
 @pytest.mark.django_db
 def test_the_exported_copy_catches_a_chain_rewritten_with_its_database_checkpoints(on_postgresql, tmp_path):
     copy = tmp_path / "checkpoints.jsonl"
-    for i in range(5):
-        audit_record(action="test.step", object_id=f"t{i}")
+    records = [audit_record(action="test.step", object_id=f"t{i}") for i in range(5)]
     audit_checkpoint_create()
     _export(copy)
 
-    # The attacker rewrites record 2 and the rest of the chain, deletes the database's checkpoints and, holding
-    # the signing key too (root on the app server), signs the rewritten head.
-    _rewrite_as_superuser(2)
+    # The attacker rewrites record 2 and the rest of its shard, deletes the database's checkpoints and, holding
+    # the signing key too (root on the app server), signs the rewritten heads.
+    rewrite_shard_as_superuser(records[1])
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL session_replication_role = replica")
         cursor.execute("DELETE FROM audit_auditcheckpoint")
@@ -214,7 +195,8 @@ def test_the_exported_copy_catches_a_chain_rewritten_with_its_database_checkpoin
 
     code, out = _verify("--checkpoints", str(copy))
     assert code == 1, out
-    assert "[checkpoint_mismatch] external checkpoint at" in out and "record 5 is not the record that was signed" in out
+    assert "[checkpoint_mismatch] external checkpoint at" in out
+    assert f"shard {records[4].shard} record {records[4].shard_sequence} is not the record that was signed" in out
 
 
 @pytest.mark.django_db

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from apps.accounts.services import account_set_overdraft_limit
 from apps.audit import selectors
-from apps.audit.chain import GENESIS_HASH, record_hash
+from apps.audit.chain import GENESIS_HASH, HASHED_FIELDS, record_hash
 from apps.audit.models import AuditChainHead, AuditCheckpoint, AuditRecord
 from apps.audit.services import audit_record
 from apps.audit.verification import audit_chain_verify
@@ -34,23 +34,33 @@ def test_records_form_a_chain_from_the_genesis_hash():
     first = audit_record(action="test.one", object_type="thing", object_id="t1", after={"n": 1})
     second = audit_record(action="test.two", object_type="thing", object_id="t1", before={"n": 1}, after={"n": 2})
     assert (first.prev_hash, second.prev_hash) == (GENESIS_HASH, first.hash)
-    assert second.sequence == first.sequence + 1
-    head = AuditChainHead.objects.get()
-    assert (head.sequence, head.hash) == (second.sequence, second.hash)
+    assert (second.shard, second.shard_sequence) == (first.shard, first.shard_sequence + 1)
+    assert second.sequence > first.sequence  # the global order
+    head = AuditChainHead.objects.get(id=first.shard)
+    assert (head.sequence, head.hash, head.record_sequence) == (second.shard_sequence, second.hash, second.sequence)
     assert audit_chain_verify().ok
+
+
+def test_an_objects_records_go_to_the_shard_its_identity_hashes_to(settings, on_postgresql):
+    from apps.audit.chain import shard_of
+
+    settings.QENEX_AUDIT_CHAIN_SHARDS = 16
+    record = audit_record(action="test.one", object_type="account", object_id="ACC1")
+    assert record.shard == shard_of(object_type="account", object_id="ACC1", shards=16) == 13  # BLAKE2b: stable
+    assert audit_record(action="test.two", object_type="account", object_id="ACC2").shard == 13  # pinned, see below
+    assert shard_of(object_type="account", object_id="ACC2", shards=16) == 6
 
 
 def test_hash_covers_what_the_database_gives_back():
     record = audit_record(action="test.values", after={"amount": 1.5, "z": [1, {"b": None, "a": "é"}], "ok": True})
-    stored = AuditRecord.objects.values().get(pk=record.pk)
-    stored.pop("hash")
+    stored = AuditRecord.objects.values(*HASHED_FIELDS).get(pk=record.pk)
     assert record_hash(**stored) == record.hash
     assert stored["after"]["amount"] == "1.5"  # non-integer numbers are kept as strings
 
 
 def test_an_audit_record_costs_three_queries(django_assert_num_queries):
-    audit_record(action="test.warm")  # the head row exists
-    with django_assert_num_queries(3):  # lock head, insert record, advance head (in the test's transaction)
+    audit_record(action="test.warm")  # the head row exists (and the test's transaction is pinned to its shard)
+    with django_assert_num_queries(3):  # lock the shard head, insert record, advance head
         audit_record(action="test.cost")
 
 
@@ -74,7 +84,7 @@ def test_a_transfer_with_its_audit_record_costs_eight_queries(django_assert_num_
     services.post_transfer(from_account=a.public_id, to_account=b.public_id, amount="1", currency="USD")
     # savepoint (the test's transaction stands in for BEGIN), lock both accounts, read balances + holds + the
     # idempotency key, write entry + postings + balances, release: 5 for the ledger (apps.ledger.services.engine);
-    # lock the chain head, insert the record, advance the head: 3 for the audit trail.
+    # lock the shard's chain head, insert the record, advance the head: 3 for the audit trail.
     with django_assert_num_queries(8):
         services.post_transfer(
             from_account=a.public_id, to_account=b.public_id, amount="1", currency="USD", idempotency_key="k-cost"
@@ -92,11 +102,11 @@ def test_idempotent_replay_writes_no_second_record():
 
 def test_refused_transfer_writes_nothing():
     a, b = funded_account("10.00"), funded_account("0")
-    count, head = AuditRecord.objects.count(), AuditChainHead.objects.get().sequence
+    count, heads = AuditRecord.objects.count(), list(AuditChainHead.objects.values_list("id", "sequence"))
     with pytest.raises(DomainError, match="insufficient"):
         services.post_transfer(from_account=a.public_id, to_account=b.public_id, amount="50", currency="USD")
     assert AuditRecord.objects.count() == count
-    assert AuditChainHead.objects.get().sequence == head
+    assert list(AuditChainHead.objects.values_list("id", "sequence")) == heads
 
 
 def test_failure_after_the_audit_write_rolls_the_record_back():

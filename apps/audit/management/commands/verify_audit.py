@@ -13,9 +13,9 @@ from apps.audit.verification import BATCH_SIZE, audit_chain_verify
 
 class Command(BaseCommand):
     help = (
-        "Walk the audit hash chain and every signed checkpoint (and those of an exported copy); report the first "
-        "broken link and the records no checkpoint covers. Exit 1 if broken, or with --strict if uncovered "
-        "records are older or more than the checkpoint pace allows."
+        "Walk every audit hash chain shard and every signed checkpoint (and those of an exported copy); report "
+        "each shard's first broken link and the records no checkpoint covers. Exit 1 if broken, or with --strict "
+        "if uncovered records are older or more than the checkpoint pace allows."
     )
 
     def add_arguments(self, parser):
@@ -44,7 +44,7 @@ class Command(BaseCommand):
             batch_size=batch_size, progress=lambda n: self.stderr.write(f"... {n} records verified"), external=copied
         )
         summary = (
-            f"{report.records_checked} record(s) up to #{report.head_sequence} and "
+            f"{report.records_checked} record(s) in {len(report.heads)} chain shard(s) and "
             f"{report.checkpoints_checked} checkpoint(s) checked"
         )
         if copied is not None:
