@@ -172,7 +172,11 @@ def api_key_authenticate(token: str) -> ApiKey | None:
 def api_key_rotate(*, prefix: str, overlap: timedelta = timedelta(hours=24), actor: str = "system") -> IssuedKey:
     """Issue a successor with the same scopes; the old key keeps working for ``overlap`` then expires."""
     try:
-        old = ApiKey.objects.select_for_update(no_key=True).select_related("client").get(prefix=prefix, revoked_at__isnull=True)
+        old = (
+            ApiKey.objects.select_for_update(no_key=True)
+            .select_related("client")
+            .get(prefix=prefix, revoked_at__isnull=True)
+        )
     except ApiKey.DoesNotExist:
         raise NotFound(f"no active key {prefix}") from None
     before = _key_state(old)
@@ -195,7 +199,11 @@ def api_key_rotate(*, prefix: str, overlap: timedelta = timedelta(hours=24), act
 @transaction.atomic
 def api_key_revoke(*, prefix: str, actor: str = "system") -> ApiKey:
     try:
-        key = ApiKey.objects.select_for_update(no_key=True).select_related("client").get(prefix=prefix, revoked_at__isnull=True)
+        key = (
+            ApiKey.objects.select_for_update(no_key=True)
+            .select_related("client")
+            .get(prefix=prefix, revoked_at__isnull=True)
+        )
     except ApiKey.DoesNotExist:
         raise NotFound(f"no active key {prefix}") from None
     before = _key_state(key)
