@@ -242,6 +242,7 @@ def test_b_a_postgresql_restart_mid_storm_loses_and_duplicates_nothing(storm_sta
         for thread in threads:
             thread.join(150)
     assert not any(thread.is_alive() for thread in threads)
+    print(f"restart -m {mode}: {len(posted)} keys posted; answers seen: {dict(sorted(answers.items()))}")
     assert unexpected == [], (SEED, unexpected[:5], answers)
     assert sum(count for answer, count in answers.items() if answer.startswith("503")) > 0, answers  # it did hit
 
