@@ -8,7 +8,8 @@
         Print {"violations": ..., "entries": {key: [from, to, amount_minor]}} as JSON: the ledger invariants
         (``tests.ledger.invariants``) and the transfers whose idempotency key contains KEY_PART.
 
-The settings come from the environment (``tests.throwaway.app_env``).
+The settings come from the environment (``tests.throwaway.app_env``). Once ``post_batch`` exists, a ``batches``
+mode posting the same series in batches (one key per entry) lets the kill test cover "killed mid-batch" too.
 """
 
 from __future__ import annotations
