@@ -12,20 +12,8 @@ import yaml
 from tests.conftest import make_client
 
 ROOT = Path(__file__).resolve().parent.parent
-PROMQL_FUNCTIONS = {
-    "rate",
-    "sum",
-    "by",
-    "clamp_min",
-    "histogram_quantile",
-    "le",
-    "type",
-    "currency",
-    "code",
-    "status",
-    "humanizePercentage",
-    "value",
-}
+PROMQL_FUNCTIONS = {"rate", "sum", "by", "clamp_min", "histogram_quantile", "le", "type", "currency", "code",
+                    "status", "humanizePercentage", "value"}
 
 
 def metric_names(expr: str) -> set[str]:
@@ -36,26 +24,14 @@ def metric_names(expr: str) -> set[str]:
 @pytest.fixture
 def exported(transactional_db, client) -> str:
     api = make_client(["accounts:write", "transactions:write"], name="metrics")
-    a = api.post(
-        "/api/v1/accounts",
-        {"owner_id": "m", "account_type": "CHECKING", "currency": "USD", "initial_balance": "5"},
-        format="json",
-    ).json()
-    b = api.post(
-        "/api/v1/accounts", {"owner_id": "n", "account_type": "CHECKING", "currency": "USD"}, format="json"
-    ).json()
-    api.post(
-        "/api/v1/transactions",
-        {"type": "TRANSFER", "from_account": a["id"], "to_account": b["id"], "amount": "9", "currency": "USD"},
-        format="json",
-        HTTP_IDEMPOTENCY_KEY="x",
-    )
-    api.post(
-        "/api/v1/transactions",
-        {"type": "TRANSFER", "from_account": a["id"], "to_account": b["id"], "amount": "1", "currency": "USD"},
-        format="json",
-        HTTP_IDEMPOTENCY_KEY="y",
-    )
+    a = api.post("/api/v1/accounts", {"owner_id": "m", "account_type": "CHECKING", "currency": "USD",
+                                      "initial_balance": "5"}, format="json").json()
+    b = api.post("/api/v1/accounts", {"owner_id": "n", "account_type": "CHECKING", "currency": "USD"},
+                 format="json").json()
+    api.post("/api/v1/transactions", {"type": "TRANSFER", "from_account": a["id"], "to_account": b["id"],
+                                      "amount": "9", "currency": "USD"}, format="json", HTTP_IDEMPOTENCY_KEY="x")
+    api.post("/api/v1/transactions", {"type": "TRANSFER", "from_account": a["id"], "to_account": b["id"],
+                                      "amount": "1", "currency": "USD"}, format="json", HTTP_IDEMPOTENCY_KEY="y")
     client.get("/nowhere-404")
     return client.get("/metrics").content.decode()
 
@@ -91,12 +67,8 @@ def test_dashboard_queries_reference_only_exported_metrics(exported):
 
 
 def test_seed_metric_names_are_exported(exported):
-    for name in (
-        "qenex_transactions_total",
-        "qenex_transaction_errors_total",
-        "qenex_transaction_amount_sum_total",
-        "qenex_transaction_duration_seconds_bucket",
-    ):
+    for name in ("qenex_transactions_total", "qenex_transaction_errors_total", "qenex_transaction_amount_sum_total",
+                 "qenex_transaction_duration_seconds_bucket"):
         assert name in _declared(exported)
 
 
@@ -110,11 +82,8 @@ def manifests() -> list[dict]:
 
 
 def pod_specs() -> dict[str, dict]:
-    return {
-        doc["metadata"]["name"]: doc["spec"]["template"]["spec"]
-        for doc in manifests()
-        if doc["kind"] in ("Deployment", "Job")
-    }
+    return {doc["metadata"]["name"]: doc["spec"]["template"]["spec"] for doc in manifests()
+            if doc["kind"] in ("Deployment", "Job")}
 
 
 def names_read_by_the_code() -> set[str]:
@@ -193,7 +162,7 @@ def test_the_image_is_multi_stage_non_root_with_a_pkcs11_module_and_a_real_healt
     dockerfile = (ROOT / "Dockerfile").read_text()
     stages = re.findall(r"^FROM .*$", dockerfile, flags=re.M)
     assert len(stages) >= 2
-    runtime = dockerfile[dockerfile.rindex("\nFROM ") :]
+    runtime = dockerfile[dockerfile.rindex("\nFROM "):]
     assert "build-essential" not in runtime  # compilers stay in the build stage
     assert re.search(r"^USER (10001|qenex)$", runtime, flags=re.M)
     assert "softhsm2" in runtime and "QENEX_HSM_MODULE=/usr/lib/softhsm/libsofthsm2.so" in runtime

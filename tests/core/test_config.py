@@ -185,20 +185,11 @@ def test_development_mode_runs_on_sqlite_without_any_service(tmp_path):
 
 def test_seed_settings_that_do_nothing_are_named_at_start_up(tmp_path):
     path = write(tmp_path, SEED_CONFIG)
-    result = manage(
-        "--config",
-        str(path),
-        "check",
-        env={"QENEX_ENV": "development", "QENEX_VAR_DIR": str(tmp_path), "QENEX_JWT_SECRET": "your-jwt-secret-here"},
-    )
+    result = manage("--config", str(path), "check", env={"QENEX_ENV": "development", "QENEX_VAR_DIR": str(tmp_path),
+                                                          "QENEX_JWT_SECRET": "your-jwt-secret-here"})
     assert result.returncode == 0, result.stderr
-    for name in (
-        "metrics.port",
-        "workers.transaction_processors",
-        "workers.payment_handlers",
-        "workers.ai_workers",
-        "QENEX_JWT_SECRET",
-    ):
+    for name in ("metrics.port", "workers.transaction_processors", "workers.payment_handlers", "workers.ai_workers",
+                 "QENEX_JWT_SECRET"):
         assert f"WARNING qenex.config {name} is set but not supported" in result.stderr, name
     quiet = manage("check", env={"QENEX_ENV": "development", "QENEX_VAR_DIR": str(tmp_path)})
     assert "not supported" not in quiet.stderr
@@ -216,11 +207,7 @@ def test_database_pool_size_bounds_the_connection_pool(db, settings):
 
 def test_pool_size_from_the_environment_reaches_the_pool(tmp_path):
     code = "from django.db import connection as c; print(c.settings_dict['OPTIONS']['pool']['max_size'])"
-    env = {
-        "QENEX_ENV": "development",
-        "QENEX_VAR_DIR": str(tmp_path),
-        "QENEX_DB_POOL_SIZE": "7",
-        "DATABASE_URL": "postgres://qenex@127.0.0.1:5432/qenex",
-    }
+    env = {"QENEX_ENV": "development", "QENEX_VAR_DIR": str(tmp_path), "QENEX_DB_POOL_SIZE": "7",
+           "DATABASE_URL": "postgres://qenex@127.0.0.1:5432/qenex"}
     result = manage("shell", "-c", code, env=env)
     assert result.stdout.strip().splitlines()[-1] == "7", result.stdout + result.stderr

@@ -61,23 +61,11 @@ def server(django_db_setup, django_db_blocker, tmp_path_factory):
             pytest.skip("needs PostgreSQL: set DATABASE_URL (make test does)")
         port = free_port()
         env = production_env(tmp_path_factory.mktemp("prod"), port, QENEX_METRICS_TOKEN=SCRAPE_TOKEN)
-    collect = subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    collect = subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=120)
     assert collect.returncode == 0, collect.stderr
-    proc = subprocess.Popen(
-        [sys.executable, "manage.py", "serve"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = subprocess.Popen([sys.executable, "manage.py", "serve"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -115,20 +103,11 @@ def test_health_answers_probes_at_the_pod_ip_over_plain_http(server):
 
 def test_the_docker_healthcheck_script_passes(server):
     assert 'CMD ["python", "/app/scripts/healthcheck.py"]' in (ROOT / "Dockerfile").read_text()
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts/healthcheck.py")],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "QENEX_API_PORT": str(server)},
-        timeout=30,
-    )
+    result = subprocess.run([sys.executable, str(ROOT / "scripts/healthcheck.py")], capture_output=True, text=True,
+                            env={**os.environ, "QENEX_API_PORT": str(server)}, timeout=30)
     assert result.returncode == 0, result.stderr
-    refused = subprocess.run(
-        [sys.executable, str(ROOT / "scripts/healthcheck.py")],
-        capture_output=True,
-        env={**os.environ, "QENEX_API_PORT": str(free_port())},
-        timeout=30,
-    )
+    refused = subprocess.run([sys.executable, str(ROOT / "scripts/healthcheck.py")], capture_output=True,
+                             env={**os.environ, "QENEX_API_PORT": str(free_port())}, timeout=30)
     assert refused.returncode == 1  # nothing listening: the check must fail, not pass
 
 
@@ -138,7 +117,8 @@ def test_every_other_path_keeps_the_host_and_https_checks(server):
     assert get(server, "/health", host=POD_IP, method="POST")[0] == 400
     status, headers, _ = get(server, "/api/v1/system/status", host=PUBLIC_HOST)
     assert (status, headers["Location"]) == (301, f"https://{PUBLIC_HOST}/api/v1/system/status")
-    status, headers, _ = get(server, "/api/v1/system/status", host=PUBLIC_HOST, headers={"X-Forwarded-Proto": "https"})
+    status, headers, _ = get(server, "/api/v1/system/status", host=PUBLIC_HOST,
+                             headers={"X-Forwarded-Proto": "https"})
     assert status == 200 and "max-age=31536000" in headers["Strict-Transport-Security"]
 
 
@@ -172,25 +152,11 @@ def test_schema_and_docs_need_an_api_key_or_staff_in_production(server, transact
 
 def test_production_defaults_close_metrics_and_docs(tmp_path):
     env = production_env(tmp_path, 8080)
-    code = (
-        "from django.conf import settings as s; "
-        "print(s.QENEX_METRICS_TOKEN == '', s.QENEX_METRICS_REQUIRE_TOKEN, s.QENEX_API_DOCS_PUBLIC)"
-    )
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    code = ("from django.conf import settings as s; "
+            "print(s.QENEX_METRICS_TOKEN == '', s.QENEX_METRICS_REQUIRE_TOKEN, s.QENEX_API_DOCS_PUBLIC)")
+    result = subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
     assert result.stdout.strip().splitlines()[-1].split() == ["True", "True", "False"], result.stdout + result.stderr
-    short = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**env, "QENEX_METRICS_TOKEN": "short"},
-        timeout=60,
-    )
+    short = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, capture_output=True, text=True,
+                           env={**env, "QENEX_METRICS_TOKEN": "short"}, timeout=60)
     assert short.returncode != 0 and "QENEX_METRICS_TOKEN must be at least 32 characters" in short.stderr

@@ -31,9 +31,8 @@ def fresh_status():
 
 def beat_ran(ago: timedelta) -> None:
     every = IntervalSchedule.objects.create(every=60, period=IntervalSchedule.SECONDS)
-    PeriodicTask.objects.create(
-        name="expire-holds", task="apps.ledger.tasks.expire_holds", interval=every, last_run_at=timezone.now() - ago
-    )
+    PeriodicTask.objects.create(name="expire-holds", task="apps.ledger.tasks.expire_holds", interval=every,
+                                last_run_at=timezone.now() - ago)
 
 
 def test_eager_mode_is_operational_and_flags_are_not_claimed_as_running(anon, settings):
@@ -92,35 +91,12 @@ def test_a_real_worker_answers_the_ping(on_postgresql, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     assert status.workers_status(broker="ok")["status"] == "down"  # no worker yet
     db = connection.settings_dict
-    env = {
-        **os.environ,
-        "QENEX_ENV": "development",
-        "QENEX_CELERY_EAGER": "false",
-        "QENEX_VAR_DIR": "/tmp/qenex-status-test",
-        "DJANGO_SETTINGS_MODULE": "qenex.settings",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "qenex",
-            "worker",
-            "--pool=solo",
-            "-Q",
-            f"status-{os.getpid()}",
-            "-l",
-            "warning",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    env = {**os.environ, "QENEX_ENV": "development", "QENEX_CELERY_EAGER": "false",
+           "QENEX_VAR_DIR": "/tmp/qenex-status-test", "DJANGO_SETTINGS_MODULE": "qenex.settings",
+           "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"}
+    proc = subprocess.Popen([sys.executable, "-m", "celery", "-A", "qenex", "worker", "--pool=solo", "-Q",
+                             f"status-{os.getpid()}", "-l", "warning", "--without-gossip", "--without-mingle"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
         while (report := status.workers_status(broker="ok"))["status"] != "ok" and time.monotonic() < deadline:
