@@ -41,14 +41,14 @@ def _pg_bin() -> Path:
 class PostgresCluster:
     """initdb + pg_ctl in a temporary directory, as the ``postgres`` user when the tests run as root."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int | None = None) -> None:
         self.bin = _pg_bin()
         # Its own directory under /tmp (not pytest's tmp_path, which is 0700 and root's): the server user
         # must reach its data and socket directory.
         self.base = Path(tempfile.mkdtemp(prefix="qenex-pg-"))
         self.data = self.base / "pgdata"
         self.log = self.base / "postgres.log"
-        self.port = free_port()
+        self.port = port or free_port()
         self.user = "postgres" if os.geteuid() == 0 else None
         if self.user:
             pw = pwd.getpwnam(self.user)
@@ -184,8 +184,8 @@ def manage(env: dict[str, str], *args: str) -> str:
 class AppServer:
     """``manage.py serve`` (daphne) on a free port; ``call`` answers (status, headers, JSON body)."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.port = free_port()
+    def __init__(self, env: dict[str, str], log: Path, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.log = log
         self._log_handle = log.open("w")
         self.process = subprocess.Popen(

@@ -1,0 +1,95 @@
+"""The ledger's exactness invariants as SQL over the whole database, for the stateful and crash tests.
+
+Each function returns the rows that break its rule (an empty list when the ledger is exact), so a failing
+assertion shows the offending accounts or entries. They read the default database connection: the test's own,
+or a child process's when a crash test runs ``tests/ledger/ledger_worker.py check`` against a throwaway cluster.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+
+from apps.accounts.models import BANK_OWNER_ID
+
+_CURRENCY_SUMS = """
+SELECT currency, SUM(ledger_minor) FROM ledger_accountbalance GROUP BY currency HAVING SUM(ledger_minor) <> 0
+ORDER BY currency
+"""
+
+# Cached balance against the sum of the account's postings; an account with postings but no balance row
+# (or the reverse) shows up with a NULL on one side.
+_CACHED_VS_POSTINGS = """
+SELECT COALESCE(b.account_id, p.account_id), b.ledger_minor, p.total
+FROM ledger_accountbalance b
+FULL OUTER JOIN (SELECT account_id, SUM(amount_minor) AS total FROM ledger_posting GROUP BY account_id) p
+  ON p.account_id = b.account_id
+WHERE b.ledger_minor IS DISTINCT FROM p.total AND NOT (p.total IS NULL AND b.ledger_minor = 0)
+ORDER BY 1
+"""
+
+_UNBALANCED_ENTRIES = """
+SELECT entry_id, currency, SUM(amount_minor) FROM ledger_posting GROUP BY entry_id, currency
+HAVING SUM(amount_minor) <> 0 ORDER BY 1, 2
+"""
+
+_ENTRIES_WITHOUT_POSTINGS = """
+SELECT e.id, e.public_id, COUNT(p.id) FROM ledger_journalentry e LEFT JOIN ledger_posting p ON p.entry_id = e.id
+GROUP BY e.id, e.public_id HAVING COUNT(p.id) < 2 ORDER BY 1
+"""
+
+# Each customer posting's balance_after_minor is the running sum of the account's postings in posting order.
+# (Customer accounts only: the bank's high-volume accounts may spread their balance over slots.)
+_RUNNING_BALANCES = """
+SELECT t.id, t.account_id, t.balance_after_minor, t.running FROM (
+  SELECT p.id, p.account_id, p.balance_after_minor,
+         SUM(p.amount_minor) OVER (PARTITION BY p.account_id ORDER BY p.id) AS running
+  FROM ledger_posting p JOIN accounts_account a ON a.id = p.account_id WHERE a.owner_id <> %s
+) t WHERE t.running <> t.balance_after_minor ORDER BY 1
+"""
+
+# available = ledger - open holds + overdraft limit, for every customer account.
+_BELOW_LIMIT = """
+SELECT a.id, a.public_id, COALESCE(b.ledger_minor, 0), COALESCE(h.held, 0), a.overdraft_limit_minor
+FROM accounts_account a
+LEFT JOIN ledger_accountbalance b ON b.account_id = a.id
+LEFT JOIN (SELECT account_id, SUM(amount_minor) AS held FROM ledger_hold
+           WHERE status = 'AUTHORIZED' AND expires_at > now() GROUP BY account_id) h ON h.account_id = a.id
+WHERE a.owner_id <> %s AND COALESCE(b.ledger_minor, 0) - COALESCE(h.held, 0) + a.overdraft_limit_minor < 0
+ORDER BY 1
+"""
+
+_CAPTURES_WITHOUT_ENTRY = """
+SELECT id, public_id FROM ledger_hold
+WHERE (status = 'CAPTURED') <> (capture_entry_id IS NOT NULL) OR captured_minor > amount_minor ORDER BY 1
+"""
+
+_ENTRIES_WITHOUT_AUDIT = """
+SELECT e.public_id FROM ledger_journalentry e
+WHERE NOT EXISTS (SELECT 1 FROM audit_auditrecord r WHERE r.object_type = 'transaction' AND r.object_id = e.public_id)
+ORDER BY 1
+"""
+
+
+def _rows(sql: str, params: tuple = ()) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+def ledger_violations(*, with_audit: bool = False) -> dict[str, list[tuple]]:
+    """Return {rule: offending rows} for every rule that does not hold (an empty dict when all hold).
+
+    ``with_audit`` also asks that every entry has its audit record (written in the same transaction).
+    """
+    checks = {
+        "currency_sum_not_zero": _rows(_CURRENCY_SUMS),
+        "cached_balance_not_sum_of_postings": _rows(_CACHED_VS_POSTINGS),
+        "entry_unbalanced_per_currency": _rows(_UNBALANCED_ENTRIES),
+        "entry_with_fewer_than_two_postings": _rows(_ENTRIES_WITHOUT_POSTINGS),
+        "running_balance_wrong": _rows(_RUNNING_BALANCES, (BANK_OWNER_ID,)),
+        "customer_below_overdraft_limit": _rows(_BELOW_LIMIT, (BANK_OWNER_ID,)),
+        "hold_capture_inconsistent": _rows(_CAPTURES_WITHOUT_ENTRY),
+    }
+    if with_audit:
+        checks["entry_without_audit_record"] = _rows(_ENTRIES_WITHOUT_AUDIT)
+    return {rule: rows for rule, rows in checks.items() if rows}
