@@ -12,7 +12,7 @@ from django.db import connection
 from apps.accounts.models import BANK_OWNER_ID
 
 _CURRENCY_SUMS = """
-SELECT currency, SUM(ledger_minor) FROM ledger_accountbalance GROUP BY currency HAVING SUM(ledger_minor) <> 0
+SELECT currency, SUM(ledger_minor) FROM {balances} bal GROUP BY currency HAVING SUM(ledger_minor) <> 0
 ORDER BY currency
 """
 
@@ -20,7 +20,7 @@ ORDER BY currency
 # (or the reverse) shows up with a NULL on one side.
 _CACHED_VS_POSTINGS = """
 SELECT COALESCE(b.account_id, p.account_id), b.ledger_minor, p.total
-FROM ledger_accountbalance b
+FROM {balances} b
 FULL OUTER JOIN (SELECT account_id, SUM(amount_minor) AS total FROM ledger_posting GROUP BY account_id) p
   ON p.account_id = b.account_id
 WHERE b.ledger_minor IS DISTINCT FROM p.total AND NOT (p.total IS NULL AND b.ledger_minor = 0)
@@ -51,7 +51,7 @@ SELECT t.id, t.account_id, t.balance_after_minor, t.running FROM (
 _BELOW_LIMIT = """
 SELECT a.id, a.public_id, COALESCE(b.ledger_minor, 0), COALESCE(h.held, 0), a.overdraft_limit_minor
 FROM accounts_account a
-LEFT JOIN ledger_accountbalance b ON b.account_id = a.id
+LEFT JOIN {balances} b ON b.account_id = a.id
 LEFT JOIN (SELECT account_id, SUM(amount_minor) AS held FROM ledger_hold
            WHERE status = 'AUTHORIZED' AND expires_at > now() GROUP BY account_id) h ON h.account_id = a.id
 WHERE a.owner_id <> %s AND COALESCE(b.ledger_minor, 0) - COALESCE(h.held, 0) + a.overdraft_limit_minor < 0
@@ -70,9 +70,15 @@ ORDER BY 1
 """
 
 
+# A cached balance is the balance row plus, for a high-volume (hot) account, its balance slots.
+_BALANCES = """(SELECT b.account_id, b.currency, b.ledger_minor + COALESCE(
+    (SELECT SUM(s.ledger_minor) FROM ledger_balanceslot s WHERE s.account_id = b.account_id), 0) AS ledger_minor
+  FROM ledger_accountbalance b)"""
+
+
 def _rows(sql: str, params: tuple = ()) -> list[tuple]:
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql.replace("{balances}", _BALANCES), params)
         return [tuple(row) for row in cursor.fetchall()]
 
 

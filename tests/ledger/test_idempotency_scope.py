@@ -1,10 +1,9 @@
 """One idempotency key, one request: a key already used for a hold must not also post a transfer.
 
-Holds and journal entries each keep their own unique idempotency keys, and each service looks only in its
-own table, so the same key can be used once for a hold and once more for a posting. The API's four-eyes gate
-asks ``idempotency_key_used``, which looks in both tables, whether the key "already produced the direct
-result" and then skips the approval policy - so a key spent on a small hold lets a large transfer through
-without a second person.
+Holds and journal entries keep their keys in separate tables; the ledger treats them as one namespace (the engine
+reads both), so a key spent on a hold answers a posting request with ``idempotency_key_reused``. Before, the
+API's four-eyes gate counted a key spent on a small hold as "done before" and skipped the approval policy, so a
+large transfer sent with that key posted without a second person.
 """
 
 from __future__ import annotations
@@ -18,13 +17,7 @@ from tests.factories import funded_account
 
 pytestmark = pytest.mark.django_db
 
-SHARED_NAMESPACE_BUG = (
-    "BUG: hold_place and the posting services check idempotency keys in separate tables (Hold, JournalEntry), "
-    "so one key can make a hold and then a posting; the four-eyes gate counts the hold as 'done before'"
-)
 
-
-@pytest.mark.xfail(strict=True, reason=SHARED_NAMESPACE_BUG)
 def test_a_key_used_for_a_hold_is_refused_for_a_transfer():
     source, target = funded_account("100.00", owner_id="payer"), funded_account("0.00", owner_id="payee")
     services.hold_place(account=source.public_id, amount="10.00", currency="USD", idempotency_key="k-1")
@@ -39,7 +32,6 @@ def test_a_key_used_for_a_hold_is_refused_for_a_transfer():
     assert balance_get(account=target).ledger_minor == 0
 
 
-@pytest.mark.xfail(strict=True, reason=SHARED_NAMESPACE_BUG)
 def test_a_key_spent_on_a_small_hold_does_not_let_a_large_transfer_skip_four_eyes(api):
     rich, payee = funded_account("50000.00", owner_id="rich"), funded_account("0.00", owner_id="payee")
     hold = api.post(

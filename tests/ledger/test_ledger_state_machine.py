@@ -37,12 +37,13 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from apps.accounts.models import BANK_OWNER_ID, Account, AccountStatus
-from apps.accounts.services import account_change_status, account_open, account_set_overdraft_limit
+from apps.accounts.services import account_set_overdraft_limit
 from apps.audit.models import AuditRecord
 from apps.core.errors import DomainError
 from apps.core.money import format_amount
 from apps.ledger import selectors, services
 from apps.ledger.models import AccountBalance, Hold, JournalEntry, Posting
+from apps.ledger.services import account_change_status, account_open
 from tests.ledger.invariants import ledger_violations
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -152,11 +153,11 @@ class LedgerMachine(RuleBasedStateMachine):
     )
     def open_accounts(self, opening: list[int], overdrafts: list[int], pair_rates: list[Decimal]) -> None:
         # What the bank's own accounts hold now (earlier examples moved money through them).
-        for pk, kind, currency, ledger in AccountBalance.objects.filter(account__owner_id=BANK_OWNER_ID).values_list(
-            "account_id", "account__account_type", "account__currency", "ledger_minor"
+        for pk, kind, currency in AccountBalance.objects.filter(account__owner_id=BANK_OWNER_ID).values_list(
+            "account_id", "account__account_type", "account__currency"
         ):
             self.internal_pk[(kind, currency)] = pk
-            self.balance[(kind, currency)] = ledger
+            self.balance[(kind, currency)] = selectors.ledger_minor(pk)  # its row plus any balance slots
         self.base_entries = JournalEntry.objects.count()
         self.base_holds = Hold.objects.count()
         pairs = [(b, q) for b in CURRENCIES for q in CURRENCIES if b != q]
@@ -548,14 +549,112 @@ class LedgerMachine(RuleBasedStateMachine):
         assert account_set_overdraft_limit(**kw).overdraft_limit_minor == limit
         account.overdraft = limit
 
-    # --- BATCH RULE GOES HERE (lead): a `batch` rule for `post_batch`, once the service exists. ----------------
-    # Draw a list of entries (deposits, withdrawals, transfers, FX transfers; some with earlier keys, some that
-    # must be refused), predict each with `self._predict`, then:
-    #   mode "atomic": if any entry is refused, nothing changes (expect the refusal, model untouched);
-    #                  otherwise apply every entry's legs like `_run_posting` does;
-    #   mode "independent": apply each entry the model says posts, in order (later entries see earlier ones'
-    #                  balances), and compare the per-entry results (posted / refused with code / replayed).
-    # Replaying the whole batch must post nothing twice (`replay` then covers its keys via `self.entry_keys`).
+    # --- rules: batches and hot accounts ---------------------------------------------------------------------
+
+    @rule(
+        drawn=st.lists(
+            st.tuples(
+                st.sampled_from(["post_deposit", "post_withdrawal", "post_fee", "post_transfer"]),
+                indexes,
+                indexes,
+                amounts,
+                rarely,
+            ),
+            min_size=1,
+            max_size=6,
+        ),
+        independent=st.booleans(),
+        replay_one=st.booleans(),
+    )
+    def batch(self, drawn: list, independent: bool, replay_one: bool) -> None:
+        """``post_batch`` with the same model: entries predicted in order, each seeing the ones before it."""
+        requests: list[tuple[str, dict[str, Any]]] = []
+        for service, i, j, amount, odd in drawn:
+            account = self._account(i)
+            if service == "post_transfer":
+                # Batches stay in one currency: an FX target is refused there (``odd`` picks one).
+                if odd:
+                    target = self._account_in(j, self._other_currency(account.currency, j), but=account)
+                else:
+                    target = self._account_in(j, account.currency, but=account)
+                kw = {"from_account": account.public_id, "to_account": target.public_id}
+            else:
+                field_name = "to_account" if service == "post_deposit" else "from_account"
+                kw = {field_name: account.public_id}
+            kw |= {"amount": amount, "currency": account.currency, "idempotency_key": self._key()}
+            requests.append((service, kw))
+        earlier = [
+            u
+            for u in self.entry_keys.values()
+            if u.service in {"post_deposit", "post_withdrawal", "post_fee", "post_transfer"}
+        ]
+        if replay_one and earlier:
+            requests.insert(len(requests) // 2, ("replay", {"use": earlier[len(requests) % len(earlier)]}))
+        # Predict in order against a copy of the balances.
+        saved = dict(self.balance)
+        predicted: list[tuple[str, Outcome | KeyUse, dict[str, Any]]] = []
+        for service, kw in requests:
+            if service == "replay":
+                predicted.append(("replay", kw["use"], kw["use"].kwargs))
+                continue
+            outcome = self._predict(service, kw)
+            if service == "post_transfer" and len(outcome.legs) == 4:
+                outcome = Outcome(frozenset({"currency_mismatch"}))
+            if not outcome.refused:
+                for key, movement in outcome.legs.items():
+                    self.balance[key] = self.balance.get(key, 0) + movement
+            predicted.append((service, outcome, kw))
+        self.balance = saved
+        first_refused = next((o for s, o, _ in predicted if s != "replay" and o.refused), None)
+        entries = []
+        for service, kw in requests:
+            if service == "replay":
+                service, kw = kw["use"].service, kw["use"].kwargs
+            kind = {"post_deposit": "DEPOSIT", "post_withdrawal": "WITHDRAWAL", "post_fee": "FEE"}.get(
+                service, "TRANSFER"
+            )
+            entries.append({**kw, "type": kind, "amount": format_amount(kw["amount"], kw["currency"])})
+        audit_before = AuditRecord.objects.count()
+        if not independent and first_refused is not None:
+            with pytest.raises(DomainError) as refused:
+                services.post_batch(entries=entries, mode="atomic")
+            assert refused.value.code in first_refused.codes, (refused.value, first_refused)
+            assert AuditRecord.objects.count() == audit_before
+            event("post_batch atomic refused")
+            return
+        result = services.post_batch(entries=entries, mode="independent" if independent else "atomic")
+        posted_any = False
+        for item, (service, expected, kw) in zip(result.items, predicted, strict=True):
+            if service == "replay":
+                assert (item.status, item.transaction) == ("replayed", expected.result_id), item
+                continue
+            if expected.refused:
+                assert item.status == "refused" and item.code in expected.codes, (item, expected, kw)
+                continue
+            assert item.status == "posted", (item, expected, kw)
+            posted_any = True
+            moved = self._movements_of(JournalEntry.objects.get(public_id=item.transaction))
+            assert moved == expected.legs, (kw, moved, expected.legs)
+            for key, movement in expected.legs.items():
+                self.balance[key] = self.balance.get(key, 0) + movement
+            self.touched.update(key for key in expected.legs if isinstance(key, int))
+            self.entries.append(ModelEntry(item.transaction, expected.entry_type, dict(expected.legs)))
+            self.entry_keys[kw["idempotency_key"]] = KeyUse(service, kw, item.transaction)
+        assert (AuditRecord.objects.count() > audit_before) == posted_any
+        event(f"post_batch {'independent' if independent else 'atomic'} posted")
+
+    @rule(
+        kind=st.sampled_from(["CASH", "FEE_INCOME", "FX_POSITION"]),
+        currency=st.sampled_from(CURRENCIES),
+        slots=st.sampled_from([0, 1, 4]),
+    )
+    def make_hot(self, kind: str, currency: str, slots: int) -> None:
+        """A bank account's postings spread over balance slots (or back to one row): balances stay exact."""
+        pk = self._internal_pks().get((kind, currency))
+        if pk is None:
+            return
+        services.account_set_hot(public_id=Account.objects.get(pk=pk).public_id, slots=slots)
+        event(f"account_set_hot {slots}")
 
     @staticmethod
     def _other_currency(currency: str, pick: int = 0) -> str:
@@ -577,7 +676,7 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         internal = self._internal_pks()
         expected = {(internal[k] if isinstance(k, tuple) else k): v for k, v in self.balance.items()}
-        cached = dict(AccountBalance.objects.filter(account_id__in=expected).values_list("account_id", "ledger_minor"))
+        cached = {pk: selectors.ledger_minor(pk) for pk in expected}  # row + slots (hot accounts)
         assert {pk: cached.get(pk, 0) for pk in expected} == expected
         fresh = {a.pk: a for a in Account.objects.filter(pk__in=self.by_pk)}
         assert {pk: (a.status, a.overdraft_limit_minor) for pk, a in fresh.items()} == {

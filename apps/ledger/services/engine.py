@@ -168,13 +168,18 @@ def lock(*, public_ids: Iterable[str] = (), pks: Iterable[int] = ()) -> Locked:
 # --- step 2: read the state --------------------------------------------------------------------------------
 
 
+# One namespace of idempotency keys for postings and holds: a key that placed a hold answers any posting request
+# with ``idempotency_key_reused`` (this fingerprint matches no request), never with a second, different effect.
+HOLD_KEY = "hold"
+
+
 @dataclass
 class State:
     """What the locked accounts hold right now, and which idempotency keys were used already."""
 
     balance: dict[int, int]  # account pk -> cached ledger balance
     held: dict[int, int]  # account pk -> open holds
-    replays: dict[str, tuple[int, str]]  # idempotency key -> (entry pk, request fingerprint)
+    replays: dict[str, tuple[int, str]]  # idempotency key -> (entry pk, request fingerprint); HOLD_KEY for a hold
 
 
 _STATE_SQL = """
@@ -188,6 +193,8 @@ SELECT 'h', h.account_id, SUM(h.amount_minor)::bigint, NULL FROM ledger_hold h
 UNION ALL
 SELECT 'k', e.id, NULL, e.idempotency_key || ' ' || e.request_fingerprint FROM ledger_journalentry e
     WHERE e.idempotency_key = ANY(%s)
+UNION ALL
+SELECT 'k', 0, NULL, h.idempotency_key || ' hold' FROM ledger_hold h WHERE h.idempotency_key = ANY(%s)
 """
 
 
@@ -201,15 +208,16 @@ def read_state(
     state = State(balance=dict.fromkeys(ids, 0), held=dict.fromkeys(debit_ids, 0), replays={})
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(_STATE_SQL, [ids, debit_ids, now, exclude_hold_id or 0, key_list])
+            cursor.execute(_STATE_SQL, [ids, debit_ids, now, exclude_hold_id or 0, key_list, key_list])
             for kind, pk, value, text in cursor.fetchall():
                 if kind == "b":
                     state.balance[pk] = value
                 elif kind == "h":
                     state.held[pk] = value
                 else:
-                    key, fingerprint = text.rsplit(" ", 1) if " " in text else (text, "")
-                    state.replays[key] = (pk, fingerprint)
+                    key, fingerprint = text.rsplit(" ", 1)
+                    if key not in state.replays or fingerprint != HOLD_KEY:
+                        state.replays[key] = (pk, fingerprint)
         return state
     for pk, base in AccountBalance.objects.filter(account_id__in=ids).values_list("account_id", "ledger_minor"):
         state.balance[pk] = base
@@ -226,6 +234,8 @@ def read_state(
         "pk", "idempotency_key", "request_fingerprint"
     ):
         state.replays[key] = (pk, fingerprint)
+    for key in Hold.objects.filter(idempotency_key__in=key_list).values_list("idempotency_key", flat=True):
+        state.replays[key] = (0, HOLD_KEY)
     return state
 
 

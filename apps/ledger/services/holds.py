@@ -13,12 +13,12 @@ from django.utils import timezone
 from apps.accounts.selectors import account_get
 from apps.audit.services import audit_record
 from apps.core.db import retry_on_conflict
-from apps.core.errors import InvalidInput
+from apps.core.errors import IdempotencyConflict, InvalidInput
 from apps.core.idempotency import check_key, ensure_same_request, fingerprint
 from apps.core.limits import posting_minor
 
 from ..errors import HoldNotActive, InsufficientFunds, SameAccount
-from ..models import EntryType, Hold, HoldStatus
+from ..models import EntryType, Hold, HoldStatus, JournalEntry
 from ..rules import available_minor
 from ..selectors import hold_get
 from . import engine
@@ -71,6 +71,11 @@ def hold_place(
             if existing is not None:
                 ensure_same_request(existing.request_fingerprint, fp)
                 return HoldResult(existing, True)
+            if JournalEntry.objects.filter(idempotency_key=idempotency_key).exists():
+                # One namespace with the postings: the key already posted something else.
+                raise IdempotencyConflict(
+                    "this Idempotency-Key was already used for a different request", field="idempotency_key"
+                )
         # After the replay: a retry of a hold placed with an explicit expiry answers even once that has passed.
         if expires_at <= now:
             raise InvalidInput("expires_at must be in the future", field="expires_at")
