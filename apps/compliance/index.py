@@ -103,9 +103,7 @@ class ScreeningIndex:
 
     def candidate_names(self, query: Name) -> list[int]:
         """Positions of the names worth scoring for ``query``, most promising first."""
-        usable = [
-            i for i, w in enumerate(query.weights) if w >= COMMON_GIVEN_NAME_WEIGHT and len(query.tokens[i]) > 1
-        ]
+        usable = [i for i, w in enumerate(query.weights) if w >= COMMON_GIVEN_NAME_WEIGHT and len(query.tokens[i]) > 1]
         if not usable:  # only legal-form words, particles or initials: look them up as they are
             usable = [i for i, t in enumerate(query.tokens) if len(t) > 1]
         reached: dict[int, float] = defaultdict(float)

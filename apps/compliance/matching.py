@@ -12,7 +12,7 @@ Each token has a weight: a legal-form or generic word (``ltd``, ``corp``, ``bank
 exact      1.0    the same token
 joined     1.0    one token is two adjacent tokens of the other name written together (hyphenation)
 typo       0.9    one edit (insertion, deletion, substitution, transposition; tokens of 4+ letters)
-phonetic   0.88   the same Metaphone key (initial vowels alike): ``mohammed``/``muhammad``, ``hizballah``/``hezbollah``
+phonetic   0.88   the same Metaphone key (initial vowels alike; 4+ letters): ``mohammed``/``muhammad``
 typo       0.8    two edits (tokens of 7+ letters)
 initial    0.9    a single letter and a token it starts (``O.`` / ``Oleksandr``)
 =========  =====  ==========================================================================================
@@ -155,7 +155,7 @@ def prepare(text: str, *, entity_type: str = "", listed: bool = False) -> Name:
     given, surname = normalise_tokens(given_part), normalise_tokens(surname_part)
     tokens = tuple(given + surname)
     weights = []
-    for i, token in enumerate(tokens):
+    for token in tokens:
         weight = token_weight(token)
         if not listed and len(token) == 1:
             weight = INITIAL_QUERY_WEIGHT
@@ -190,7 +190,7 @@ def token_similarity(q: str, n: str, q_key: str, n_key: str) -> tuple[float, str
     edits = OSA.distance(q, n, score_cutoff=2) if shortest >= 4 else 3
     if edits == 1:
         return 0.9, "typo"
-    if q_key and q_key == n_key and len(q_key) >= 2:
+    if shortest >= 4 and q_key and q_key == n_key and len(q_key) >= 2:
         return 0.88, "phonetic"
     if edits == 2 and shortest >= 7:
         return 0.8, "typo"

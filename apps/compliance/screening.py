@@ -26,6 +26,7 @@ from apps.core.errors import InvalidInput
 from . import selectors
 from .identifiers import IDENTIFIER_ADJUSTMENTS, BirthDate, QueryBirthDate, compare_birth_dates, country_key
 from .index import Candidate, IndexedEntry, ScreeningIndex
+from .lists import ParsedList
 from .matching import prepare
 from .thresholds import Thresholds
 
@@ -76,6 +77,21 @@ def _thresholds(text: str) -> Thresholds:
     return Thresholds.parse(text)
 
 
+def _indexed_entry(code: str, entry, thresholds: Thresholds) -> IndexedEntry:
+    """``entry``: a ``SanctionsEntry`` row or a parsed entry (same attribute names)."""
+    return IndexedEntry(
+        list_code=code,
+        entry_id=entry.entry_id,
+        entity_type=entry.entity_type,
+        primary_name=entry.primary_name,
+        programs=tuple(entry.programs),
+        dates_of_birth=tuple(d for d in map(BirthDate.parse, entry.dates_of_birth) if d is not None),
+        nationalities=frozenset(filter(None, map(country_key, entry.nationalities))),
+        countries=frozenset(filter(None, map(country_key, entry.countries))),
+        threshold=thresholds.for_entry(code, entry.programs),
+    )
+
+
 def build_index() -> ScreeningIndex:
     """Read every listed entry and name from the database into a new index."""
     version = selectors.lists_version()
@@ -83,23 +99,22 @@ def build_index() -> ScreeningIndex:
     entries: list[IndexedEntry] = []
     position_of: dict[int, int] = {}
     for entry in selectors.listed_entries():
-        code = entry.sanctions_list.code
         position_of[entry.pk] = len(entries)
-        entries.append(
-            IndexedEntry(
-                list_code=code,
-                entry_id=entry.entry_id,
-                entity_type=entry.entity_type,
-                primary_name=entry.primary_name,
-                programs=tuple(entry.programs),
-                dates_of_birth=tuple(d for d in map(BirthDate.parse, entry.dates_of_birth) if d is not None),
-                nationalities=frozenset(filter(None, map(country_key, entry.nationalities))),
-                countries=frozenset(filter(None, map(country_key, entry.countries))),
-                threshold=thresholds.for_entry(code, entry.programs),
-            )
-        )
+        entries.append(_indexed_entry(entry.sanctions_list.code, entry, thresholds))
     names = [(position_of[pk], kind, text) for pk, kind, text in selectors.listed_names() if pk in position_of]
     return ScreeningIndex.build(entries, names, version=version)
+
+
+def index_from_parsed(lists: dict[str, ParsedList]) -> ScreeningIndex:
+    """An index straight from parsed list files, without the database (tests, what-if checks of a new file)."""
+    thresholds = _thresholds(settings.QENEX_SCREENING_THRESHOLDS)
+    entries: list[IndexedEntry] = []
+    names: list[tuple[int, str, str]] = []
+    for code, parsed in sorted(lists.items()):
+        for entry in parsed.entries:
+            names += [(len(entries), n.kind, n.name) for n in entry.names]
+            entries.append(_indexed_entry(code, entry, thresholds))
+    return ScreeningIndex.build(entries, names)
 
 
 def current_index() -> ScreeningIndex:
@@ -164,7 +179,12 @@ def _explain(candidate: Candidate) -> list[dict]:
     items += [{"kind": "extra", "query": t, "listed": "", "similarity": 0.0} for t in scored.extra]
     if candidate.name.kind != "primary":
         items.append(
-            {"kind": f"alias:{candidate.name.kind}", "query": "", "listed": candidate.entry.primary_name, "similarity": 1.0}
+            {
+                "kind": f"alias:{candidate.name.kind}",
+                "query": "",
+                "listed": candidate.entry.primary_name,
+                "similarity": 1.0,
+            }
         )
     return items
 
@@ -187,7 +207,11 @@ def _adjust(
     if birth is not None and entry.dates_of_birth:
         outcome = compare_birth_dates(birth, entry.dates_of_birth)
         listed = ", ".join(_format_birth(d) for d in entry.dates_of_birth)
-        adjust({"exact": "date_of_birth_exact", "year": "year_of_birth"}.get(outcome, "date_of_birth_differs"), birth.text, listed)
+        adjust(
+            {"exact": "date_of_birth_exact", "year": "year_of_birth"}.get(outcome, "date_of_birth_differs"),
+            birth.text,
+            listed,
+        )
     if country:
         if country in entry.nationalities:
             adjust("nationality", country, country)
@@ -216,8 +240,27 @@ def screen_name(
     max_hits: int = MAX_HITS,
 ) -> ScreeningResult:
     """Screen one name; hits at or above their threshold, best first. Raises ``InvalidInput`` on bad input."""
+    return screen_name_in(
+        current_index(),
+        name=name,
+        entity_type=entity_type,
+        country=country,
+        date_of_birth=date_of_birth,
+        max_hits=max_hits,
+    )
+
+
+def screen_name_in(
+    index: ScreeningIndex,
+    *,
+    name: str,
+    entity_type: str | None = None,
+    country: str | None = None,
+    date_of_birth: dt.date | str | None = None,
+    max_hits: int = MAX_HITS,
+) -> ScreeningResult:
+    """``screen_name`` against a given index."""
     name, entity_type, country_code, birth = _clean_input(name, entity_type, country, date_of_birth)
-    index = current_index()
     query = prepare(name)
     hits: list[Hit] = []
     for candidate in index.best_per_entry(query):

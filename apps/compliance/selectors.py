@@ -12,7 +12,9 @@ from .models import SanctionsEntry, SanctionsList, SanctionsListLoad, SanctionsN
 def lists_version() -> tuple:
     """The newest load id per list: it changes whenever a load changes what is listed."""
     return tuple(
-        SanctionsListLoad.objects.values_list("sanctions_list__code").annotate(last=Max("id")).order_by("sanctions_list__code")
+        SanctionsListLoad.objects.values_list("sanctions_list__code")
+        .annotate(last=Max("id"))
+        .order_by("sanctions_list__code")
     )
 
 

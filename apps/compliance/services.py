@@ -84,10 +84,10 @@ def _names_of(entry: SanctionsEntry, parsed: ParsedEntry) -> list[SanctionsName]
 
 
 @transaction.atomic(durable=True)
-def _write_load(
-    *, list_code: str, parsed: ParsedList, progress: Callable[[int, int], None] | None
-) -> LoadReport:
-    sanctions_list, _ = SanctionsList.objects.get_or_create(code=list_code, defaults={"name": ListCode(list_code).label})
+def _write_load(*, list_code: str, parsed: ParsedList, progress: Callable[[int, int], None] | None) -> LoadReport:
+    sanctions_list, _ = SanctionsList.objects.get_or_create(
+        code=list_code, defaults={"name": ListCode(list_code).label}
+    )
     sanctions_list = SanctionsList.objects.select_for_update(no_key=True).get(pk=sanctions_list.pk)
     previous = SanctionsListLoad.objects.filter(sanctions_list=sanctions_list).order_by("-id").first()
     report = LoadReport(
