@@ -16,10 +16,20 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from .identifiers import BirthDate
-from .matching import COMMON_GIVEN_NAME_WEIGHT, DISTINCTIVE_WEIGHT, Name, NameScore, prepare, score_name
+from .matching import (
+    COMMON_GIVEN_NAME_WEIGHT,
+    DISTINCTIVE_WEIGHT,
+    INITIAL_SIMILARITY,
+    STOP_WORD_WEIGHT,
+    Name,
+    NameScore,
+    prepare,
+    score_name,
+)
 
 MIN_COVERAGE = 0.5
 MAX_CANDIDATES = 60
+FUZZY_KEY_FACTOR = 0.9
 DELETE_MIN_LENGTH = 4
 
 
@@ -63,10 +73,21 @@ def listed_keys(name: Name) -> set[str]:
         if len(key) >= 2:
             keys.add("p" + key)
         keys.update("d" + d for d in _deletes(token))
-    keys.update("t" + joined for joined in name.joined)
+    keys.update("t" + joined for joined in joinable(name))
     if not keys:  # a name of only legal-form words and particles still needs a way in
         keys.update("t" + token for token in name.tokens)
     return keys
+
+
+def joinable(name: Name) -> list[str]:
+    """Adjacent pairs worth a key: no legal-form word or initial in them, one token that weighs (``al zomor``)."""
+    pairs = []
+    for joined, i in name.joined.items():
+        weights = name.weights[i : i + 2]
+        short = min(len(t) for t in name.tokens[i : i + 2]) == 1  # an initial
+        if not short and min(weights) > STOP_WORD_WEIGHT and max(weights) >= COMMON_GIVEN_NAME_WEIGHT:
+            pairs.append(joined)
+    return pairs
 
 
 def query_keys(token: str, key: str) -> set[str]:
@@ -91,6 +112,15 @@ class ScreeningIndex:
             for key in listed_keys(indexed.name):
                 postings[key].append(position)
         self.postings = dict(postings)
+        # drop_costs[name][n]: the least that leaving n of its tokens unpaired costs (cheapest tokens first)
+        self.drop_costs: list[tuple[float, ...]] = []
+        for indexed in names:
+            cumulative, costs = 0.0, [0.0]
+            for cost in sorted(indexed.name.drop_weights):
+                cumulative += cost
+                costs.append(cumulative)
+            self.drop_costs.append(tuple(costs))
+        self.lowest_threshold = min((e.threshold for e in entries), default=1.0)
 
     @classmethod
     def build(cls, entries: list[IndexedEntry], names: list[tuple[int, str, str]], version: tuple = ()):
@@ -101,42 +131,68 @@ class ScreeningIndex:
         ]
         return cls(entries, [n for n in prepared if n.name.tokens], version)
 
-    def candidate_names(self, query: Name) -> list[int]:
-        """Positions of the names worth scoring for ``query``, most promising first."""
+    def candidate_names(self, query: Name, floor: float = 0.0) -> list[int]:
+        """Positions of the names worth scoring for ``query``, most promising first.
+
+        ``floor``: skip a name whose best possible score is below it. The bound assumes every query token that
+        reached the name pairs perfectly, one of them with two listed tokens, each query initial pairs a listed
+        token, and the cheapest listed tokens are the ones left out: ``(reached weight + initials) / (query
+        weight + initials + cost of the listed tokens that must stay unpaired)``. A query token that reached the
+        name through no key (two edits away) is not counted in the bound.
+        """
         usable = [i for i, w in enumerate(query.weights) if w >= COMMON_GIVEN_NAME_WEIGHT and len(query.tokens[i]) > 1]
         if not usable:  # only legal-form words, particles or initials: look them up as they are
             usable = [i for i, t in enumerate(query.tokens) if len(t) > 1]
+        rank: dict[int, float] = defaultdict(float)  # exact keys count fully, fuzzy ones a little less
         reached: dict[int, float] = defaultdict(float)
+        tokens_reached: dict[int, int] = defaultdict(int)
         distinctive: set[int] = set()
         total = 0.0
         for i in usable:
             token, weight = query.tokens[i], query.weights[i]
             total += weight
+            exact = self.postings.get("t" + token, ())
             hit: set[int] = set()
             for key in query_keys(token, query.phonetic[i]):
                 hit.update(self.postings.get(key, ()))
+            fuzzy_weight = weight * FUZZY_KEY_FACTOR
             for position in hit:
+                rank[position] += fuzzy_weight
                 reached[position] += weight
+                tokens_reached[position] += 1
+            for position in exact:
+                rank[position] += weight - fuzzy_weight
             if weight == DISTINCTIVE_WEIGHT:
                 distinctive.update(hit)
-        for joined in query.joined:
+        for joined in joinable(query):
             for position in self.postings.get("t" + joined, ()):
+                rank[position] += DISTINCTIVE_WEIGHT
                 reached[position] += DISTINCTIVE_WEIGHT
+                tokens_reached[position] += 2
                 distinctive.add(position)
         need = MIN_COVERAGE * total
-        query_has_distinctive = any(query.weights[i] == DISTINCTIVE_WEIGHT for i in usable) or bool(query.joined)
-        chosen = [
-            (weight, position)
-            for position, weight in reached.items()
-            if weight >= need and (position in distinctive or not query_has_distinctive or weight >= total)
-        ]
+        initials = sum(1 for t in query.tokens if len(t) == 1)  # they pair listed tokens without reaching them
+        query_has_distinctive = any(query.weights[i] == DISTINCTIVE_WEIGHT for i in usable) or bool(joinable(query))
+        if initials and not query_has_distinctive:
+            return []  # initials and common names: nothing such a query pairs can make a hit (matching docstring)
+        chosen = []
+        for position, weight in reached.items():
+            if weight < need or not (position in distinctive or not query_has_distinctive or weight >= total):
+                continue
+            if floor:
+                costs = self.drop_costs[position]
+                unpaired = max(0, len(costs) - 1 - tokens_reached[position] - 1 - initials)
+                best = (min(weight, total) + INITIAL_SIMILARITY * initials) / (total + initials + costs[unpaired])
+                if best < floor:
+                    continue
+            chosen.append((rank[position], position))
         chosen.sort(key=lambda c: (-c[0], c[1]))
         return [position for _, position in chosen[:MAX_CANDIDATES]]
 
-    def best_per_entry(self, query: Name) -> list[Candidate]:
-        """Score the candidate names and keep each entry's best-scoring name."""
+    def best_per_entry(self, query: Name, floor: float = 0.0) -> list[Candidate]:
+        """Score the candidate names (those that can reach ``floor``) and keep each entry's best-scoring name."""
         best: dict[int, Candidate] = {}
-        for position in self.candidate_names(query):
+        for position in self.candidate_names(query, floor):
             indexed = self.names[position]
             scored = score_name(query, indexed.name)
             if not scored.enough:

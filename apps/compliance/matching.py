@@ -5,7 +5,8 @@ dropped (``O'Brien`` -> ``obrien``), dotted abbreviations joined (``S.A.`` -> ``
 and hyphen a separator (``AL-ZOMOR`` -> ``al zomor``; the joined ``alzomor`` still matches, see below). OFAC's
 ``SURNAME, Given Names`` is turned into the natural order, so a query in surname-first order is "reordered".
 
-Each token has a weight: a legal-form or generic word (``ltd``, ``corp``, ``bank``) 0.1, a particle (``al``,
+Each token has a weight: a legal-form or generic word (``ltd``, ``corp``, ``bank``; in a query also one
+misspelt by an edit) 0.03, a particle (``al``,
 ``bin``, ``de``) 0.2, a common given name (``mohammed``, ``john``) 0.6, any other token 1.0. Two tokens match as
 
 =========  =====  ==========================================================================================
@@ -19,9 +20,9 @@ initial    0.9    a single letter and a token it starts (``O.`` / ``Oleksandr``)
 
 The tokens of a query and of a listed name are paired greedily, best pair first. The score is
 ``sum(weight * similarity of each pair) / (weight of the paired listed tokens + weight of listed tokens left
-unpaired + weight of query tokens left unpaired)``. A listed *middle* token (a given name after the first, a
-UN name part between first and last) left out counts only ``MIDDLE_NAME_DROP`` of its weight, so a dropped
-middle name or patronymic costs little; an extra query token costs its full weight.
+unpaired + weight of query tokens left unpaired)``. In a listed individual's name of three or more parts, a
+part other than the first given name left out counts only ``MIDDLE_NAME_DROP`` of its weight, so a dropped
+middle name, patronymic or second surname costs little; an extra query token costs its full weight.
 
 A hit also needs at least one *distinctive* token (weight 1.0) matched as exact, joined, typo or phonetic: an
 initial, a particle, a legal-form word or a common given name cannot make a hit alone. A listed name that has
@@ -38,12 +39,13 @@ import jellyfish
 from anyascii import anyascii
 from rapidfuzz.distance import OSA
 
-STOP_WORD_WEIGHT = 0.1
+STOP_WORD_WEIGHT = 0.03
 PARTICLE_WEIGHT = 0.2
 COMMON_GIVEN_NAME_WEIGHT = 0.6
 DISTINCTIVE_WEIGHT = 1.0
 INITIAL_QUERY_WEIGHT = 0.5
 MIDDLE_NAME_DROP = 0.15
+INITIAL_SIMILARITY = 0.9
 
 # Legal forms and generic words of organisation names, as they are after normalisation.
 STOP_WORDS = frozenset(
@@ -53,6 +55,8 @@ STOP_WORDS = frozenset(
     pt tbk pte pty bhd sdn fze fzco fzc fz lda kft zrt sro doo dd ad ead se ltda sac saic sae
     bank banco banca banque bankasi group grupo holding holdings international intl trading trade traders enterprise
     enterprises industries industrial industry services service general establishment est the and of for
+    joint stock liability open closed public private society societe sociedad aktsionernoe obshchestvo
+    ogranichennoi ogranichennoy otvetstvennostyu publichnoe zakrytoe otkrytoe
     """.split()
 )
 PARTICLES = frozenset("al el ul bin ibn bint ben abu um van von der den de del della da di du la le y".split())
@@ -66,11 +70,12 @@ COMMON_GIVEN_NAMES = frozenset(
     mark george peter steven andrew kevin brian edward jose juan luis carlos jorge pedro miguel antonio manuel
     francisco javier maria ana carmen rosa elena laura sara anna marie mary patricia jennifer linda elizabeth
     susan jessica ivan sergei sergey vladimir alexander aleksandr alexei aleksei andrei andrey dmitri dmitry
-    nikolai nikolay mikhail oleg yuri igor viktor olga tatiana natalia irina svetlana ekaterina yelena wei li
-    zhang wang chen liu jun ming hong kim lee park min jin
+    nikolai nikolay mikhail oleg yuri igor viktor olga tatiana natalia irina svetlana ekaterina yelena
     """.split()
 )
 
+# Romanisations that differ by more than an edit: Cyrillic "дж" (dzh) is English "j"; "х" (kh) is often "h".
+_REWRITES = (("dzh", "j"), ("kh", "h"))
 _APOSTROPHES = re.compile(r"['`\u2018\u2019\u02bc\u02b9]")
 _SEPARATORS = re.compile(r"[^a-z0-9.]+")
 _PHONETIC_VOWEL = frozenset("AEIOU")
@@ -119,6 +124,8 @@ def normalise_tokens(text: str) -> list[str]:
             tokens.append("".join(parts))  # S.A. -> sa, L.L.C. -> llc
         else:
             tokens.extend(parts)
+    for old, new in _REWRITES:
+        tokens = [t.replace(old, new) if old in t else t for t in tokens]
     return tokens
 
 
@@ -137,8 +144,17 @@ def phonetic_key(token: str) -> str:
     return key
 
 
-def token_weight(token: str) -> float:
-    if token in STOP_WORDS:
+_LONG_STOP_WORDS = tuple(w for w in STOP_WORDS if len(w) >= 5)
+
+
+@lru_cache(maxsize=65536)
+def _misspelt_stop_word(token: str) -> bool:
+    """A query token one edit from a legal-form word of 5+ letters (``LIABIILTY``) weighs as that word."""
+    return len(token) >= 5 and any(OSA.distance(token, w, score_cutoff=1) <= 1 for w in _LONG_STOP_WORDS)
+
+
+def token_weight(token: str, *, query: bool = False) -> float:
+    if token in STOP_WORDS or (query and token not in COMMON_GIVEN_NAMES and _misspelt_stop_word(token)):
         return STOP_WORD_WEIGHT
     if token in PARTICLES:
         return PARTICLE_WEIGHT
@@ -156,15 +172,15 @@ def prepare(text: str, *, entity_type: str = "", listed: bool = False) -> Name:
     tokens = tuple(given + surname)
     weights = []
     for token in tokens:
-        weight = token_weight(token)
+        weight = token_weight(token, query=not listed)
         if not listed and len(token) == 1:
             weight = INITIAL_QUERY_WEIGHT
         weights.append(weight)
     drops = list(weights)
-    if listed and entity_type == "individual":
-        # Middle names: given names after the first (OFAC order), or UN name parts between the first and last.
-        middle = range(1, len(given)) if given else range(1, len(tokens) - 1)
-        for i in middle:
+    if listed and entity_type == "individual" and len(tokens) >= 3:
+        # Any part but the first given name may be left out at little cost: a middle name, a patronymic, one of
+        # two surnames (``HERNANDEZ LECHUGA, Lucio`` is often just Lucio Lechuga). One part alone never hits.
+        for i in range(1, len(tokens)):
             drops[i] = weights[i] * MIDDLE_NAME_DROP
     joined = {tokens[i] + tokens[i + 1]: i for i in range(len(tokens) - 1)}
     return Name(
@@ -184,7 +200,7 @@ def token_similarity(q: str, n: str, q_key: str, n_key: str) -> tuple[float, str
         return 1.0, "exact"
     if len(q) == 1 or len(n) == 1:
         if q[0] == n[0]:
-            return 0.9, "initial"
+            return INITIAL_SIMILARITY, "initial"
         return 0.0, ""
     shortest = min(len(q), len(n))
     edits = OSA.distance(q, n, score_cutoff=2) if shortest >= 4 else 3
@@ -200,11 +216,17 @@ def token_similarity(q: str, n: str, q_key: str, n_key: str) -> tuple[float, str
 def score_name(query: Name, listed: Name) -> NameScore:
     """Pair the tokens of ``query`` and ``listed`` and score the pairing (see the module docstring)."""
     pairs: list[tuple[float, int, int, str, int, int]] = []  # (sim, q_pos, n_pos, kind, q_len, n_len)
+    listed_tokens = listed.tokens
     for qi, q in enumerate(query.tokens):
-        for ni, n in enumerate(listed.tokens):
-            sim, kind = token_similarity(q, n, query.phonetic[qi], listed.phonetic[ni])
-            if sim:
-                pairs.append((sim, qi, ni, kind, 1, 1))
+        if q in listed_tokens:
+            # An exact pair is the best this token can get; the others need not be tried.
+            pairs.extend((1.0, qi, ni, "exact", 1, 1) for ni, n in enumerate(listed_tokens) if n == q)
+        else:
+            q_key = query.phonetic[qi]
+            for ni, n in enumerate(listed_tokens):
+                sim, kind = token_similarity(q, n, q_key, listed.phonetic[ni])
+                if sim:
+                    pairs.append((sim, qi, ni, kind, 1, 1))
         ni = listed.joined.get(q)
         if ni is not None:
             pairs.append((1.0, qi, ni, "joined", 1, 2))
@@ -239,7 +261,7 @@ def score_name(query: Name, listed: Name) -> NameScore:
     denominator = paired_weight + missing_weight + extra_weight
     score = earned / denominator if denominator else 0.0
     if not listed.has_distinctive:
-        enough = bool(matched) and all(n_used) and all(q_used)
+        enough = bool(matched) and all(n_used) and all(q_used) and all(m.kind != "initial" for *_, m in matched)
     matched.sort()
     listed_order = [ni for _, ni, _ in matched]
     return NameScore(

@@ -32,6 +32,8 @@ from .thresholds import Thresholds
 
 MAX_NAME_LENGTH = 300
 MAX_HITS = 10
+MAX_IDENTIFIER_BOOST = IDENTIFIER_ADJUSTMENTS["date_of_birth_exact"] + IDENTIFIER_ADJUSTMENTS["nationality"]
+BOUND_SLACK = 0.02  # query and listed weights of a pair can differ a little (a typo of a common name)
 ENTITY_TYPES = ("individual", "entity")
 ORGANISATION_TYPES = frozenset({"entity", "vessel", "aircraft"})
 
@@ -263,7 +265,9 @@ def screen_name_in(
     name, entity_type, country_code, birth = _clean_input(name, entity_type, country, date_of_birth)
     query = prepare(name)
     hits: list[Hit] = []
-    for candidate in index.best_per_entry(query):
+    # Names that cannot reach the lowest threshold even with every identifier in favour are not scored.
+    floor = index.lowest_threshold - MAX_IDENTIFIER_BOOST - BOUND_SLACK
+    for candidate in index.best_per_entry(query, floor):
         delta, identifier_items = _adjust(candidate, entity_type, country_code, birth)
         score = round(min(1.0, max(0.0, candidate.score.score + delta)), 4)
         if score < candidate.entry.threshold:
