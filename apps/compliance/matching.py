@@ -76,6 +76,8 @@ COMMON_GIVEN_NAMES = frozenset(
 
 # Romanisations that differ by more than an edit: Cyrillic "дж" (dzh) is English "j"; "х" (kh) is often "h".
 _REWRITES = (("dzh", "j"), ("kh", "h"))
+# Russian "ё" is romanised "yo" (Myong, Yousuf); anyascii writes "e".
+_BEFORE_ASCII = str.maketrans({"ё": "yo", "Ё": "Yo"})
 _APOSTROPHES = re.compile(r"['`\u2018\u2019\u02bc\u02b9]")
 _SEPARATORS = re.compile(r"[^a-z0-9.]+")
 _PHONETIC_VOWEL = frozenset("AEIOU")
@@ -98,6 +100,7 @@ class Name:
     text: str
     tokens: tuple[str, ...]
     phonetic: tuple[str, ...]
+    firsts: tuple[str, ...]  # the first letter of each token as written and as matched
     weights: tuple[float, ...]
     drop_weights: tuple[float, ...]  # what leaving each token out costs (less for middle names)
     joined: dict  # "alzomor" -> position of "al" (adjacent pairs written together)
@@ -116,7 +119,11 @@ class NameScore:
 
 def normalise_tokens(text: str) -> list[str]:
     """Return the tokens of ``text``: ASCII, lower case, no punctuation (see the module docstring)."""
-    text = _APOSTROPHES.sub("", anyascii(text or "").lower()).replace("&", " and ")
+    return [_rewrite(t) for t in _raw_tokens(text)]
+
+
+def _raw_tokens(text: str) -> list[str]:
+    text = _APOSTROPHES.sub("", anyascii((text or "").translate(_BEFORE_ASCII)).lower()).replace("&", " and ")
     tokens: list[str] = []
     for chunk in _SEPARATORS.split(text):
         parts = [p for p in chunk.split(".") if p]
@@ -124,9 +131,14 @@ def normalise_tokens(text: str) -> list[str]:
             tokens.append("".join(parts))  # S.A. -> sa, L.L.C. -> llc
         else:
             tokens.extend(parts)
-    for old, new in _REWRITES:
-        tokens = [t.replace(old, new) if old in t else t for t in tokens]
     return tokens
+
+
+def _rewrite(token: str) -> str:
+    for old, new in _REWRITES:
+        if old in token:
+            token = token.replace(old, new)
+    return token
 
 
 def normalise(text: str) -> str:
@@ -168,8 +180,11 @@ def prepare(text: str, *, entity_type: str = "", listed: bool = False) -> Name:
     surname_part, given_part = text, ""
     if listed and entity_type == "individual" and text.count(",") == 1:
         surname_part, given_part = (p.strip() for p in text.split(","))
+    raw = _raw_tokens(given_part) + _raw_tokens(surname_part)
     given, surname = normalise_tokens(given_part), normalise_tokens(surname_part)
     tokens = tuple(given + surname)
+    # An initial is the first letter as written: "K." stands for Khaled, though "khaled" is matched as "haled".
+    firsts = tuple("".join({r[0], t[0]}) for r, t in zip(raw, tokens, strict=True))
     weights = []
     for token in tokens:
         weight = token_weight(token, query=not listed)
@@ -187,6 +202,7 @@ def prepare(text: str, *, entity_type: str = "", listed: bool = False) -> Name:
         text=text,
         tokens=tokens,
         phonetic=tuple(phonetic_key(t) for t in tokens),
+        firsts=firsts,
         weights=tuple(weights),
         drop_weights=tuple(drops),
         joined=joined,
@@ -194,12 +210,12 @@ def prepare(text: str, *, entity_type: str = "", listed: bool = False) -> Name:
     )
 
 
-def token_similarity(q: str, n: str, q_key: str, n_key: str) -> tuple[float, str]:
+def token_similarity(q: str, n: str, q_key: str, n_key: str, q_first: str = "", n_first: str = "") -> tuple[float, str]:
     """Best way two tokens match, as (similarity, kind); (0.0, "") when they do not."""
     if q == n:
         return 1.0, "exact"
     if len(q) == 1 or len(n) == 1:
-        if q[0] == n[0]:
+        if q[0] == n[0] or (len(q) == 1 and q in n_first) or (len(n) == 1 and n in q_first):
             return INITIAL_SIMILARITY, "initial"
         return 0.0, ""
     shortest = min(len(q), len(n))
@@ -222,9 +238,9 @@ def score_name(query: Name, listed: Name) -> NameScore:
             # An exact pair is the best this token can get; the others need not be tried.
             pairs.extend((1.0, qi, ni, "exact", 1, 1) for ni, n in enumerate(listed_tokens) if n == q)
         else:
-            q_key = query.phonetic[qi]
+            q_key, q_first = query.phonetic[qi], query.firsts[qi]
             for ni, n in enumerate(listed_tokens):
-                sim, kind = token_similarity(q, n, q_key, listed.phonetic[ni])
+                sim, kind = token_similarity(q, n, q_key, listed.phonetic[ni], q_first, listed.firsts[ni])
                 if sim:
                     pairs.append((sim, qi, ni, kind, 1, 1))
         ni = listed.joined.get(q)
