@@ -21,6 +21,8 @@ from .matching import (
     DISTINCTIVE_WEIGHT,
     INITIAL_SIMILARITY,
     STOP_WORD_WEIGHT,
+    TWO_EDIT_MIN_LENGTH,
+    TWO_EDIT_SIMILARITY,
     Name,
     NameScore,
     prepare,
@@ -28,7 +30,7 @@ from .matching import (
 )
 
 MIN_COVERAGE = 0.5
-MAX_CANDIDATES = 60
+MAX_CANDIDATES = 40
 FUZZY_KEY_FACTOR = 0.9
 DELETE_MIN_LENGTH = 4
 
@@ -137,8 +139,8 @@ class ScreeningIndex:
         ``floor``: skip a name whose best possible score is below it. The bound assumes every query token that
         reached the name pairs perfectly, one of them with two listed tokens, each query initial pairs a listed
         token, and the cheapest listed tokens are the ones left out: ``(reached weight + initials) / (query
-        weight + initials + cost of the listed tokens that must stay unpaired)``. A query token that reached the
-        name through no key (two edits away) is not counted in the bound.
+        weight + initials + cost of the listed tokens that must stay unpaired)``, where the reached weight also
+        counts, at the two-edit similarity, every query token long enough to pair two edits away (through no key).
         """
         usable = [i for i, w in enumerate(query.weights) if w >= COMMON_GIVEN_NAME_WEIGHT and len(query.tokens[i]) > 1]
         if not usable:  # only legal-form words, particles or initials: look them up as they are
@@ -172,6 +174,7 @@ class ScreeningIndex:
                 distinctive.add(position)
         need = MIN_COVERAGE * total
         initials = sum(1 for t in query.tokens if len(t) == 1)  # they pair listed tokens without reaching them
+        long_weight = sum(query.weights[i] for i in usable if len(query.tokens[i]) >= TWO_EDIT_MIN_LENGTH)
         query_has_distinctive = any(query.weights[i] == DISTINCTIVE_WEIGHT for i in usable) or bool(joinable(query))
         if initials and not query_has_distinctive:
             return []  # initials and common names: nothing such a query pairs can make a hit (matching docstring)
@@ -182,7 +185,9 @@ class ScreeningIndex:
             if floor:
                 costs = self.drop_costs[position]
                 unpaired = max(0, len(costs) - 1 - tokens_reached[position] - 1 - initials)
-                best = (min(weight, total) + INITIAL_SIMILARITY * initials) / (total + initials + costs[unpaired])
+                # A long query token can still pair two edits away, through no key, while another token reached.
+                reachable = min(total, weight + TWO_EDIT_SIMILARITY * long_weight)
+                best = (reachable + INITIAL_SIMILARITY * initials) / (total + initials + costs[unpaired])
                 if best < floor:
                     continue
             chosen.append((rank[position], position))

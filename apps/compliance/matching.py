@@ -46,6 +46,8 @@ DISTINCTIVE_WEIGHT = 1.0
 INITIAL_QUERY_WEIGHT = 0.5
 MIDDLE_NAME_DROP = 0.15
 INITIAL_SIMILARITY = 0.9
+TWO_EDIT_SIMILARITY = 0.8
+TWO_EDIT_MIN_LENGTH = 7
 
 # Legal forms and generic words of organisation names, as they are after normalisation.
 STOP_WORDS = frozenset(
@@ -224,8 +226,8 @@ def token_similarity(q: str, n: str, q_key: str, n_key: str, q_first: str = "", 
         return 0.9, "typo"
     if shortest >= 4 and q_key and q_key == n_key and len(q_key) >= 2:
         return 0.88, "phonetic"
-    if edits == 2 and shortest >= 7:
-        return 0.8, "typo"
+    if edits == 2 and shortest >= TWO_EDIT_MIN_LENGTH:
+        return TWO_EDIT_SIMILARITY, "typo"
     return 0.0, ""
 
 

@@ -96,3 +96,34 @@ def test_load_sanctions_command_reports_and_is_idempotent(capsys):
     assert "nothing changed" in capsys.readouterr().out
     with pytest.raises(CommandError):
         call_command("load_sanctions", "--list", "ofac_sdn", str(UN))
+
+
+def test_screening_with_a_warm_index_asks_the_database_nothing(un_list, django_assert_num_queries, settings):
+    from apps.compliance.screening import screen_name
+
+    settings.QENEX_SCREENING_INDEX_CHECK_SECONDS = 3600
+    screen_name(name="warm up")
+    with django_assert_num_queries(0):
+        assert screen_name(name="Badege Eric").is_potential_match
+
+
+def test_a_compliance_officer_screens_and_reads_entries_read_only_in_the_admin(un_list, client):
+    from apps.compliance.models import SanctionsEntry
+    from tests.staff import make_staff, otp_login
+
+    otp_login(client, make_staff("officer", "compliance_officer"))
+    response = client.post(URL, {"name": "Badege Eric"}, content_type="application/json")
+    assert response.status_code == 200 and response.json()["hits"][0]["entry_id"] == "CDi.001"
+    entry = SanctionsEntry.objects.get(entry_id="CDi.001")
+    listing = client.get("/admin/compliance/sanctionsentry/?q=badege")
+    assert listing.status_code == 200 and b"CDi.001" in listing.content
+    page = client.get(f"/admin/compliance/sanctionsentry/{entry.pk}/change/")
+    assert page.status_code == 200 and b"ERIC BADEGE" in page.content
+    assert client.post(f"/admin/compliance/sanctionsentry/{entry.pk}/delete/").status_code == 403
+
+
+def test_staff_without_the_permission_cannot_screen(un_list, client):
+    from tests.staff import make_staff, otp_login
+
+    otp_login(client, make_staff("teller", "teller"))
+    assert client.post(URL, {"name": "Badege Eric"}, content_type="application/json").status_code == 403
