@@ -126,13 +126,18 @@ def current_index() -> ScreeningIndex:
     index = _index
     if index is not None and now - _checked_at < settings.QENEX_SCREENING_INDEX_CHECK_SECONDS:
         return index
-    with _lock:
+    # While one thread checks or rebuilds, the others keep screening against the index they have.
+    if not _lock.acquire(blocking=index is None):
+        return index
+    try:
         if _index is not None and time.monotonic() - _checked_at < settings.QENEX_SCREENING_INDEX_CHECK_SECONDS:
             return _index
         if _index is None or selectors.lists_version() != _index.version:
             _index = build_index()
         _checked_at = time.monotonic()
         return _index
+    finally:
+        _lock.release()
 
 
 def invalidate_index() -> None:
