@@ -32,9 +32,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DATA = ROOT.parent.parent / "shared" / "data" / "sanctions"
-if not DATA.is_dir():
-    DATA = Path("/work/shared/data/sanctions")
+# ../shared beside the repository, or two levels up from a worktree
+DATA = next(
+    (p for p in (ROOT.parent / "shared" / "data" / "sanctions", ROOT.parent.parent / "shared" / "data" / "sanctions")
+     if p.is_dir()),
+    ROOT.parent / "shared" / "data" / "sanctions",
+)
 
 FIRST_NAMES = """james mary robert patricia john jennifer michael linda david elizabeth william barbara richard susan
 joseph jessica thomas sarah charles karen christopher lisa daniel nancy matthew betty anthony sandra mark ashley

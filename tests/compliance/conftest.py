@@ -10,8 +10,12 @@ from apps.compliance.lists.un import parse_un
 from apps.compliance.screening import index_from_parsed, screen_name_in
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = next(p for p in (ROOT.parent.parent / "shared", ROOT.parent / "shared", Path("/work/shared")) if p.is_dir())
-SANCTIONS = DATA / "data" / "sanctions"
+# ../shared beside the repository (CI), or two levels up from a worktree
+SANCTIONS = next(
+    (p for p in (ROOT.parent / "shared" / "data" / "sanctions", ROOT.parent.parent / "shared" / "data" / "sanctions")
+     if p.is_dir()),
+    ROOT.parent / "shared" / "data" / "sanctions",
+)
 OFAC_2022 = SANCTIONS / "ofac" / "2022-01-31" / "sdn.csv"
 OFAC_2024 = SANCTIONS / "ofac" / "sdn_2024-07-02.csv"
 UN = SANCTIONS / "un" / "un_consolidated_2025-11-18.xml"
