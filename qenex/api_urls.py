@@ -4,6 +4,7 @@ from django.urls import path
 
 from apps.accounts.api import views as accounts
 from apps.approvals.api import views as approvals
+from apps.compliance.api import views as compliance
 from apps.core.api.views import SystemStatusView
 from apps.ledger.api import views as ledger
 
@@ -31,4 +32,5 @@ urlpatterns = [
     path("approvals/<str:approval_id>", approvals.ApprovalDetailView.as_view(), name="approval-detail"),
     path("approvals/<str:approval_id>/approve", approvals.ApprovalApproveView.as_view(), name="approval-approve"),
     path("approvals/<str:approval_id>/reject", approvals.ApprovalRejectView.as_view(), name="approval-reject"),
+    path("screening/search", compliance.ScreeningSearchView.as_view(), name="screening-search"),
 ]

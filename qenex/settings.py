@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "apps.portal",
     "apps.access",
     "apps.approvals",
+    "apps.compliance",
 ]
 
 MIDDLEWARE = [
@@ -347,6 +348,12 @@ QENEX_APPROVAL_THRESHOLD = env.str("QENEX_APPROVAL_THRESHOLD", default="10000")
 # Velocity: what one maker moved without approval on an account within this window counts with the next
 # operation (seconds, or 30m, 24h, 1d; 0 turns it off). See apps/approvals/policy.py.
 QENEX_APPROVAL_VELOCITY_WINDOW = env.str("QENEX_APPROVAL_VELOCITY_WINDOW", default="1d")
+
+# Sanctions screening (apps.compliance.thresholds): the score from which a hit is a potential match, per list
+# and optionally per program (``list/PROGRAM=score``; an entry uses the lowest threshold of its programs).
+QENEX_SCREENING_THRESHOLDS = env.str("QENEX_SCREENING_THRESHOLDS", default="*=0.86")
+# How often a process checks whether a newer list load exists and rebuilds its in-memory index.
+QENEX_SCREENING_INDEX_CHECK_SECONDS = env.float("QENEX_SCREENING_INDEX_CHECK_SECONDS", default=5.0)
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

@@ -17,6 +17,7 @@ SCOPES = {
     "transactions:write": "Post transactions and manage holds",
     "fx:write": "Set foreign-exchange rates",
     "payments:write": "Send payments",
+    "screening:read": "Screen names against the sanctions lists",
 }
 
 

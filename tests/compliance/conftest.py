@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from apps.compliance.lists.ofac import parse_ofac
+from apps.compliance.lists.un import parse_un
+from apps.compliance.screening import index_from_parsed, screen_name_in
+
+ROOT = Path(__file__).resolve().parents[2]
+# ../shared beside the repository (CI), or two levels up from a worktree
+SANCTIONS = next(
+    (p for p in (ROOT.parent / "shared" / "data" / "sanctions", ROOT.parent.parent / "shared" / "data" / "sanctions")
+     if p.is_dir()),
+    ROOT.parent / "shared" / "data" / "sanctions",
+)
+OFAC_2022 = SANCTIONS / "ofac" / "2022-01-31" / "sdn.csv"
+OFAC_2024 = SANCTIONS / "ofac" / "sdn_2024-07-02.csv"
+UN = SANCTIONS / "un" / "un_consolidated_2025-11-18.xml"
+
+
+@pytest.fixture(scope="session")
+def real_index():
+    """The screening index of the real OFAC (2022, with alt.csv and add.csv) and UN files, without a database."""
+    return index_from_parsed({"ofac_sdn": parse_ofac(OFAC_2022), "un": parse_un(UN)})
+
+
+@pytest.fixture
+def screen(real_index, settings):
+    def run(name: str, **kwargs):
+        return screen_name_in(real_index, name=name, **kwargs)
+
+    return run
+
+
+def un_subset(path: Path, *, individuals: int, entities: int) -> Path:
+    """A copy of the real UN file with only its first entries (fast loads for API tests)."""
+    tree = etree.parse(str(UN))
+    for group, keep in (("INDIVIDUALS", individuals), ("ENTITIES", entities)):
+        parent = tree.getroot().find(group)
+        for node in list(parent)[keep:]:
+            parent.remove(node)
+    tree.write(str(path), xml_declaration=True, encoding="UTF-8")
+    return path
+
+
+def hit_ids(result) -> set[tuple[str, str]]:
+    return {(h.list, h.entry_id) for h in result.hits}
