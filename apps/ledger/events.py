@@ -12,7 +12,7 @@ from django.db import transaction
 
 from apps.core.money import from_minor_units
 
-from .metrics import TRANSACTION_AMOUNT_SUM, TRANSACTIONS_TOTAL
+from .metrics import TRANSACTION_AMOUNT_SUM, TRANSACTIONS_OVER_AML_THRESHOLD_TOTAL, TRANSACTIONS_TOTAL
 
 logger = logging.getLogger(__name__)
 
@@ -79,8 +79,13 @@ def entry_posted(entry, balances: list[tuple[str, str, int]]) -> None:
     )
 
     def publish() -> None:
+        from django.conf import settings
+
+        amount = from_minor_units(amount_minor, currency)
         TRANSACTIONS_TOTAL.labels(entry_type, currency).inc()
-        TRANSACTION_AMOUNT_SUM.labels(entry_type, currency).inc(float(from_minor_units(amount_minor, currency)))
+        TRANSACTION_AMOUNT_SUM.labels(entry_type, currency).inc(float(amount))
+        if amount >= settings.QENEX["compliance"]["aml_threshold"]:
+            TRANSACTIONS_OVER_AML_THRESHOLD_TOTAL.labels(entry_type, currency).inc()
         try:
             _publisher.publish(lambda: _send_balance_updates(public_id, balances))
         except Exception:  # noqa: BLE001 - a live-update failure must never affect a committed posting

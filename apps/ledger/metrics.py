@@ -27,6 +27,11 @@ TRANSACTION_AMOUNT_SUM = Gauge(
     ["type", "currency"],
     multiprocess_mode="sum",
 )
+TRANSACTIONS_OVER_AML_THRESHOLD_TOTAL = Counter(
+    "qenex_transactions_over_aml_threshold_total",
+    "Postings of at least compliance.aml_threshold (major units of their currency)",
+    ["type", "currency"],
+)
 TRANSACTION_DURATION = Histogram(
     "qenex_transaction_duration_seconds",
     "Time to post one transaction (locks, checks, writes)",
