@@ -194,3 +194,110 @@ def test_the_image_is_multi_stage_non_root_with_a_pkcs11_module_and_a_real_healt
     healthcheck = re.search(r"^HEALTHCHECK .*CMD (\[.*\])$", runtime, flags=re.M)
     command = json.loads(healthcheck.group(1))
     assert command[-1] == "/app/scripts/healthcheck.py" and (ROOT / "scripts/healthcheck.py").is_file()
+
+
+# --- Schemas, segmentation, budgets and autoscaling; Docker Compose --------------------------------------------
+
+def all_k8s_documents() -> list[dict]:
+    return [doc for path in sorted((ROOT / "deploy/k8s").glob("*.yaml"))
+            for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+def test_every_manifest_validates_against_the_kubernetes_schemas():
+    kubernetes_validate = pytest.importorskip("kubernetes_validate")
+    documents = all_k8s_documents()
+    kinds = {doc["kind"] for doc in documents}
+    assert {"Deployment", "Job", "Service", "NetworkPolicy", "PodDisruptionBudget", "HorizontalPodAutoscaler"} <= kinds
+    for doc in documents:
+        kubernetes_validate.validate(doc, "1.37.0", strict=True)
+    # The validator does refuse a misplaced field (a pod-level setting inside a container).
+    broken = json.loads(json.dumps(next(d for d in documents if d["kind"] == "Deployment")))
+    broken["spec"]["template"]["spec"]["containers"][0]["terminationGracePeriodSeconds"] = 30
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, "1.37.0", strict=True)
+
+
+def _selects(selector: dict, labels: dict) -> bool:
+    return all(labels.get(key) == value for key, value in selector.get("matchLabels", {}).items())
+
+
+def test_network_policies_deny_by_default_and_open_only_container_ports():
+    documents = all_k8s_documents()
+    pods = {doc["metadata"]["name"]: doc["spec"]["template"] for doc in documents if doc["kind"] == "Deployment"}
+    policies = [doc for doc in documents if doc["kind"] == "NetworkPolicy"]
+    deny = [p for p in policies if not p["spec"].get("ingress") and not p["spec"].get("egress")]
+    assert deny and set(deny[0]["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+    for name, template in pods.items():
+        labels = template["metadata"]["labels"]
+        assert _selects(deny[0]["spec"]["podSelector"], labels), f"{name} is not under the default deny"
+        ports = {port["containerPort"] for c in template["spec"]["containers"] for port in c.get("ports", [])}
+        opened = {port["port"] for p in policies if _selects(p["spec"]["podSelector"], labels)
+                  for rule in p["spec"].get("ingress", []) for port in rule.get("ports", [])}
+        assert opened <= ports, f"{name}: policy opens {opened - ports}, which no container listens on"
+        assert (9090 in opened) == (9090 in ports), f"{name}: the metrics port and its policy disagree"
+    egress = {port["port"] for p in policies for rule in p["spec"].get("egress", []) for port in rule["ports"]}
+    assert {53, 5432, 6379} <= egress
+
+
+def test_budgets_and_autoscalers_fit_the_deployments():
+    documents = all_k8s_documents()
+    deployments = {doc["metadata"]["name"]: doc for doc in documents if doc["kind"] == "Deployment"}
+    for budget in (doc for doc in documents if doc["kind"] == "PodDisruptionBudget"):
+        target = [d for d in deployments.values()
+                  if _selects(budget["spec"]["selector"], d["spec"]["template"]["metadata"]["labels"])]
+        assert len(target) == 1, budget["metadata"]["name"]
+        assert budget["spec"].get("minAvailable", 0) < target[0]["spec"]["replicas"], "the budget would block drains"
+    for hpa in (doc for doc in documents if doc["kind"] == "HorizontalPodAutoscaler"):
+        target = deployments[hpa["spec"]["scaleTargetRef"]["name"]]
+        assert hpa["spec"]["minReplicas"] >= target["spec"]["replicas"]
+        for metric in hpa["spec"]["metrics"]:
+            resource = metric["resource"]["name"]
+            for container in target["spec"]["template"]["spec"]["containers"]:
+                assert resource in container["resources"]["requests"], "utilisation needs a request"
+    assert "qenex-beat" not in {doc["spec"]["scaleTargetRef"]["name"] for doc in documents
+                                if doc["kind"] == "HorizontalPodAutoscaler"}  # exactly one scheduler
+
+
+COMPOSE = ROOT / "deploy/docker-compose.yml"
+
+
+def test_compose_runs_each_role_from_the_dockerfile_under_main_py():
+    compose = yaml.safe_load(COMPOSE.read_text())
+    services = compose["services"]
+    assert {"app", "worker", "beat", "postgres", "redis", "migrate", "prometheus", "grafana"} <= set(services)
+    exposed = set(re.search(r"^EXPOSE (.+)$", (ROOT / "Dockerfile").read_text(), flags=re.M).group(1).split())
+    assert exposed == {"8080", "9090"}
+    read = names_read_by_the_code()
+    for role in ("app", "worker", "beat"):
+        service = services[role]
+        assert (COMPOSE.parent / service["build"]["context"] / service["build"]["dockerfile"]).resolve() == (
+            ROOT / "Dockerfile")
+        processes = {"app": "web"}.get(role, role)
+        assert service["command"][:4] == ["python", "main.py", "--processes", processes]
+        assert service["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+        for name in service["environment"]:
+            assert name in read or name == "PROMETHEUS_MULTIPROC_DIR", f"{role}: nothing reads {name}"
+    assert services["migrate"]["command"] == ["python", "manage.py", "migrate", "--noinput"]
+    assert {port.split(":")[1] for port in services["app"]["ports"]} == exposed
+    url = services["app"]["environment"]["DATABASE_URL"]
+    assert url.endswith("@postgres:5432/qenex") and services["postgres"]["environment"]["POSTGRES_DB"] == "qenex"
+
+
+def test_compose_prometheus_scrapes_every_role_and_grafana_gets_the_seed_dashboards():
+    compose = yaml.safe_load(COMPOSE.read_text())
+    services = compose["services"]
+    mounts = {volume.split(":")[1]: COMPOSE.parent / volume.split(":")[0]
+              for volume in services["prometheus"]["volumes"]}
+    config = yaml.safe_load(mounts["/etc/prometheus/prometheus.yml"].read_text())
+    targets = {t for job in config["scrape_configs"] for sc in job["static_configs"] for t in sc["targets"]}
+    assert targets == {"app:9090", "worker:9090", "beat:9090"}
+    assert mounts["/etc/prometheus/alerts.yml"].resolve() == ROOT / "deploy/prometheus/alerts.yml"
+    grafana = {volume.split(":")[1]: (COMPOSE.parent / volume.split(":")[0]).resolve()
+               for volume in services["grafana"]["volumes"]}
+    provider = yaml.safe_load((grafana["/etc/grafana/provisioning"] / "dashboards/qenex.yml").read_text())
+    dashboards = grafana[provider["providers"][0]["options"]["path"]]
+    assert {f"{name}.json" for name in SEED_DASHBOARDS} <= {p.name for p in dashboards.glob("*.json")}
+    if shutil.which("promtool"):
+        done = subprocess.run(["promtool", "check", "config", mounts["/etc/prometheus/prometheus.yml"].name],
+                              cwd=ROOT / "deploy/prometheus", capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr

@@ -4,10 +4,11 @@ The supervisor starts the processes it is asked for, as children: the web server
 and, when a broker (Redis) is configured, a Celery worker and beat. It serves the Prometheus metrics of them
 all on ``metrics.port`` (prometheus_client multiprocess mode: each child writes to ``var/metrics/``).
 
-SIGTERM or SIGINT stops it cleanly: each child gets SIGTERM (daphne stops accepting and closes, the Celery
-worker finishes the tasks it is running), then ``STOP_TIMEOUT_SECONDS`` later anything left gets SIGKILL. If a
-child exits on its own, the supervisor stops the others and exits 1, so systemd, Docker or Kubernetes can
-restart the whole instance rather than run half of it.
+SIGTERM or SIGINT stops it: each child gets SIGTERM (daphne stops listening and cancels the requests still
+running, so put it out of the load balancer first; the Celery worker's warm shutdown finishes its running
+tasks), then ``STOP_TIMEOUT_SECONDS`` (``QENEX_STOP_TIMEOUT``) later anything left gets SIGKILL. If a child
+exits on its own, the supervisor stops the others and exits 1, so systemd, Docker or Kubernetes can restart the
+whole instance rather than run half of it.
 
 ``stop`` and ``status`` find the instance by its pid file; their exit codes are the LSB init-script ones
 (status: 0 running, 1 dead with a stale pid file, 3 not running; stop: 0 stopped or was not running).
@@ -18,7 +19,6 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -49,9 +49,11 @@ def default_log_file() -> Path:
 def child_commands(names: Sequence[str], *, var_dir: Path) -> dict[str, list[str]]:
     """The command line of each child process by name."""
     python = sys.executable
+    concurrency = os.environ.get("QENEX_WORKER_CONCURRENCY", "")  # Celery's default: one pool process per core
     commands = {
         "web": [python, str(ROOT / "manage.py"), "serve"],
-        "worker": [python, "-m", "celery", "-A", "qenex", "worker", "--loglevel", "INFO"],
+        "worker": [python, "-m", "celery", "-A", "qenex", "worker", "--loglevel", "INFO",
+                   *(["--concurrency", concurrency] if concurrency else [])],
         "beat": [python, "-m", "celery", "-A", "qenex", "beat", "--loglevel", "INFO",
                  "--schedule", str(var_dir / "celerybeat-schedule")],
     }
@@ -154,9 +156,9 @@ class Supervisor:
 
         var_dir = qenex_config.var_dir()
         metrics_dir = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or var_dir / "metrics")
-        if metrics_dir.exists():  # last run's files would be summed into this run's counters
-            shutil.rmtree(metrics_dir)
-        metrics_dir.mkdir(parents=True)
+        metrics_dir.mkdir(parents=True, exist_ok=True)
+        for stale in metrics_dir.glob("*.db"):  # last run's files would be summed into this run's counters
+            stale.unlink()
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
         os.environ["QENEX_INSTANCE_PID"] = str(os.getpid())
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qenex.settings")
