@@ -111,8 +111,28 @@ class FraudModelCollector:
                                 labels=["model"])
 
 
+class CeleryQueueCollector:
+    """Tasks waiting in the broker's default Celery queue (a Redis list), read when scraped; 1 s at most."""
+
+    def collect(self) -> Iterator[Metric]:
+        from django.conf import settings
+
+        queue = GaugeMetricFamily("qenex_celery_queue_length", "Tasks waiting in the Celery queue (Redis broker)",
+                                  labels=["queue"])
+        if settings.REDIS_URL and not settings.CELERY_TASK_ALWAYS_EAGER:
+            try:
+                import redis
+
+                client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
+                queue.add_metric(["celery"], client.llen("celery"))
+            except Exception:  # noqa: BLE001 - a broker that is down leaves the gauge empty; status reports it
+                logger.debug("could not read the Celery queue length", exc_info=True)
+        yield queue
+
+
 _instance = InstanceCollector()
 _fraud_model = FraudModelCollector()
+_celery_queue = CeleryQueueCollector()
 
 
 class Exposition:
@@ -124,6 +144,7 @@ class Exposition:
         yield from source.collect()
         yield from _instance.collect()
         yield from _fraud_model.collect()
+        yield from _celery_queue.collect()
 
 
 def exposition() -> bytes:

@@ -138,3 +138,23 @@ def test_the_metrics_port_wants_the_scrape_token_like_metrics(settings, listener
     settings.QENEX = {**settings.QENEX, "metrics": {**settings.QENEX["metrics"], "enabled": False}}
     assert get(listener, token="t" * 40)[0] == 404
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer " + "t" * 40).status_code == 404
+
+
+def test_the_celery_queue_length_is_read_from_the_broker(settings):
+    if not settings.REDIS_URL:
+        pytest.skip("needs Redis: set REDIS_URL")
+    import redis
+
+    from apps.core.metrics import exposition
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    broker = redis.Redis.from_url(settings.REDIS_URL)
+    queued_before = broker.llen("celery")
+    broker.rpush("celery", b"placeholder-1", b"placeholder-2")
+    try:
+        assert samples(exposition().decode())['qenex_celery_queue_length{queue="celery"}'] == queued_before + 2
+    finally:
+        broker.lrem("celery", 0, b"placeholder-1")
+        broker.lrem("celery", 0, b"placeholder-2")
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    assert not re.search(r"^qenex_celery_queue_length\{", exposition().decode(), flags=re.M)  # no broker: no value
