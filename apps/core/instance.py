@@ -72,10 +72,13 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except OSError as exc:
         return exc.errno == errno.EPERM
-    try:  # a zombie (exited, not yet reaped) is not running
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
+    try:
+        zombie = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"  # exited, not reaped
+        # A pid file outliving its process whose pid was reused: not ours, never signal it.
+        ours = b"main.py" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # no /proc: trust the signal
         return True
+    return ours and not zombie
 
 
 def status(pid_file: Path) -> tuple[int, str]:

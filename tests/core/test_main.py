@@ -60,6 +60,19 @@ def test_status_of_a_stale_pid_file_is_1_and_stop_clears_it(env, tmp_path):
     assert not pid_file.exists()
 
 
+def test_a_pid_file_naming_another_program_is_stale_and_that_program_is_not_signalled(env, tmp_path):
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        pid_file = tmp_path / "reused.pid"
+        pid_file.write_text(f"{other.pid}\n")
+        assert main_py(env, "status", "--pid-file", str(pid_file)).returncode == 1
+        assert main_py(env, "stop", "--pid-file", str(pid_file)).returncode == 0
+        assert other.poll() is None  # still running: stop did not send it SIGTERM
+    finally:
+        other.kill()
+        other.wait()
+
+
 def test_a_bad_config_stops_before_detaching(env, tmp_path):
     config = tmp_path / "config.json"
     config.write_text('{"metrics": {"port": 0}}')
