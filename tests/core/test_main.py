@@ -155,3 +155,16 @@ def test_the_metrics_port_sums_every_process_of_the_instance(instance):
     assert value(scrape, deposit) == 2 and value(scrape, volume) == 12
     assert value(fetch(f"http://127.0.0.1:{API_PORT}/metrics"), deposit) == 2  # /metrics aggregates the same
     assert os.listdir(metrics_dir)
+
+
+@pytest.mark.slow
+def test_a_child_that_dies_stops_the_instance_with_exit_1(tmp_path):
+    """The web server refuses a half TLS configuration and exits: main.py does not run on without it."""
+    environment = {k: v for k, v in app_env("", tmp_path / "var").items() if k != "DATABASE_URL"}
+    config = tmp_path / "config.json"
+    config.write_text('{"api": {"ssl_cert": "/nonexistent/cert.pem"}}')
+    done = main_py({**environment, "QENEX_METRICS_PORT": str(METRICS_PORT), "REDIS_URL": ""},
+                   "--config", str(config), "--pid-file", str(tmp_path / "q.pid"), timeout=120)
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "web exited with 1; stopping the instance" in done.stderr
+    assert not (tmp_path / "q.pid").exists() and not _tcp_open(METRICS_PORT)
