@@ -37,8 +37,12 @@ RUN chown 10001 /app/var
 WORKDIR /app
 
 USER 10001
-EXPOSE 8080
+# 8080: the API and the portal (api.port); 9090: Prometheus metrics (metrics.port).
+EXPOSE 8080 9090
 # /health/live answers at any Host over plain HTTP (ProbeMiddleware), so this passes behind ALLOWED_HOSTS and HTTPS.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s CMD ["python", "/app/scripts/healthcheck.py"]
 # Migrations run as a release step (deploy/k8s/qenex.yaml, Job qenex-migrate) before new web pods start.
-CMD ["python", "manage.py", "serve"]
+# The seed's all-in-one start in the foreground (the container's main process; --daemon would detach and end it):
+# web, plus worker and beat when REDIS_URL is set, metrics on 9090. deploy/ runs one role per container with
+# --processes web|worker|beat.
+CMD ["python", "main.py"]

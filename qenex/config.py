@@ -133,6 +133,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str, str]] = {
     "QENEX_API_HOST": ("api", "host", "str"),
     "QENEX_API_PORT": ("api", "port", "int"),
     "QENEX_METRICS_ENABLED": ("metrics", "enabled", "bool"),
+    "QENEX_METRICS_PORT": ("metrics", "port", "int"),
     "QENEX_ENABLE_FRAUD_DETECTION": ("features", "fraud_detection", "bool"),
     "QENEX_ENABLE_RISK_ASSESSMENT": ("features", "risk_assessment", "bool"),
     "QENEX_AML_THRESHOLD": ("compliance", "aml_threshold", "int"),
@@ -225,7 +226,6 @@ def load(environ: Mapping[str, str] | None = None) -> dict[str, dict[str, Any]]:
 # Settings the seed's config.json and environment name that QENEX accepts, so the seed's files load, but does not
 # act on. Start-up logs a warning for each one that is given (apps.core.apps), so nobody believes it works.
 UNSUPPORTED_KEYS: dict[tuple[str, str], str] = {
-    ("metrics", "port"): "metrics are served on the API port at /metrics (with the scrape token QENEX_METRICS_TOKEN)",
     ("workers", "transaction_processors"): "postings run in the web processes: scale the web replicas; the Celery "
     "worker's concurrency is its --concurrency option",
     ("workers", "payment_handlers"): "there is no payment-handler pool",
@@ -234,6 +234,12 @@ UNSUPPORTED_KEYS: dict[tuple[str, str], str] = {
 UNSUPPORTED_ENV: dict[str, str] = {
     "QENEX_JWT_SECRET": "QENEX issues no JWTs: machine clients use API keys, staff use sessions with MFA",
 }
+
+
+def var_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The directory QENEX writes to (pid file, log, metrics files, SQLite): ``QENEX_VAR_DIR`` or ``var/``."""
+    environ = os.environ if environ is None else environ
+    return Path(environ.get("QENEX_VAR_DIR") or Path(__file__).resolve().parent.parent / "var")
 
 
 def unsupported_settings(environ: Mapping[str, str] | None = None) -> list[str]:

@@ -130,6 +130,7 @@ class FinancialKernel:
         self._check_ready()
         from apps.core.errors import InvalidInput
         from apps.ledger import services
+        from apps.ledger.metrics import posting_observed
 
         kind = TransactionType(transaction_type)
         metadata = dict(metadata or {})
@@ -155,7 +156,7 @@ class FinancialKernel:
                 actor="sdk",
             )
 
-        result = await sync_to_async(run, thread_sensitive=True)()
+        result = await sync_to_async(posting_observed, thread_sensitive=True)(kind.value, run)
         return result.entry.public_id
 
     async def get_account_balance(self, account_id: str) -> Decimal:

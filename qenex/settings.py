@@ -16,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from qenex import config as qenex_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("QENEX_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR = qenex_config.var_dir()
 
 env = environ.Env()
 
@@ -378,7 +378,7 @@ QENEX_API_DOCS_PUBLIC = not PRODUCTION
 # --- Product settings --------------------------------------------------------------------------------
 QENEX_VERSION = "0.1.0"
 QENEX_FEATURES = QENEX["features"]
-# Given but not acted on (metrics.port, workers.*, QENEX_JWT_SECRET): logged as warnings at start-up.
+# Given but not acted on (workers.*, QENEX_JWT_SECRET): logged as warnings at start-up.
 QENEX_UNSUPPORTED_SETTINGS = qenex_config.unsupported_settings()
 # Idempotency records are kept this long; a retry after that is a new request.
 QENEX_IDEMPOTENCY_TTL_HOURS = env.int("QENEX_IDEMPOTENCY_TTL_HOURS", default=72)

@@ -33,6 +33,7 @@ from apps.core.idempotency import check_key
 from apps.iam.models import ApiClient
 from apps.ledger import selectors as ledger_selectors
 from apps.ledger import services as ledger_services
+from apps.ledger.metrics import posting_observed
 
 from .errors import ApprovalNotFound, ApprovalNotPending, ApprovalPermissionDenied, ReasonRequired, SelfApprovalRefused
 from .models import COMPLIANCE_KINDS, ApprovalKind, ApprovalRequest, ApprovalStatus
@@ -323,13 +324,13 @@ def _actor(approval: ApprovalRequest) -> str:
 
 def _run_posting(approval: ApprovalRequest, p: dict[str, Any], key: str, actor: str) -> str:
     if p["type"] == "REVERSAL":
-        return ledger_services.post_reversal(
+        return posting_observed("REVERSAL", lambda: ledger_services.post_reversal(
             transaction_id=p["original_transaction"],
             description=p.get("description", ""),
             idempotency_key=key,
             actor=actor,
-        ).entry.public_id
-    result = ledger_services.post_by_type(
+        )).entry.public_id
+    result = posting_observed(p["type"], lambda: ledger_services.post_by_type(
         entry_type=p["type"],
         from_account=p.get("from_account"),
         to_account=p.get("to_account"),
@@ -339,7 +340,7 @@ def _run_posting(approval: ApprovalRequest, p: dict[str, Any], key: str, actor: 
         metadata={**(p.get("metadata") or {}), "approval": approval.public_id},
         idempotency_key=key,
         actor=actor,
-    )
+    ))
     return result.entry.public_id
 
 

@@ -1,13 +1,12 @@
 """Error pages (JSON in the API's error shape for API paths, HTML elsewhere) and the Prometheus scrape view."""
 
-import hmac
 import sys
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django_prometheus.exports import ExportToDjangoView
+from prometheus_client import CONTENT_TYPE_LATEST
 
+from apps.core.metrics import exposition, scrape_refusal
 from apps.core.outage import database_outage
 
 
@@ -41,27 +40,13 @@ def server_error(request):
     return render(request, "errors/500.html", status=500)
 
 
-def _bearer(request: HttpRequest) -> str:
-    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
-    return credentials.strip() if scheme.lower() == "bearer" else ""
-
-
 def metrics(request: HttpRequest) -> HttpResponse:
-    """Prometheus exposition, for the scraper only.
-
-    With ``QENEX_METRICS_TOKEN`` set the request must carry ``Authorization: Bearer <token>``. Without a token,
-    production does not serve the metrics at all (404: they show the posted volume) and development/test
-    serve them openly. ``metrics.enabled=false`` turns the endpoint off everywhere.
-    """
-    if not settings.QENEX["metrics"]["enabled"]:
-        return _error("not_found", "no such endpoint", 404)
-    token = settings.QENEX_METRICS_TOKEN
-    if not token:
-        if settings.QENEX_METRICS_REQUIRE_TOKEN:
-            return _error("not_found", "no such endpoint", 404)
-        return ExportToDjangoView(request)
-    if not hmac.compare_digest(_bearer(request).encode(), token.encode()):
-        response = _error("not_authenticated", "the metrics need 'Authorization: Bearer <scrape token>'", 401)
-        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+    """Prometheus exposition, for the scraper only (the same rule and content as the ``metrics.port`` listener)."""
+    refusal = scrape_refusal(request.headers.get("Authorization", ""))
+    if refusal is not None:
+        status, code, message = refusal
+        response = _error(code, message, status)
+        if status == 401:
+            response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
-    return ExportToDjangoView(request)
+    return HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)

@@ -21,7 +21,7 @@ from django.db import transaction
 
 from apps.core.money import from_minor_units
 
-from .metrics import TRANSACTION_AMOUNT_SUM, TRANSACTIONS_TOTAL
+from .metrics import TRANSACTION_AMOUNT_SUM, TRANSACTIONS_OVER_AML_THRESHOLD_TOTAL, TRANSACTIONS_TOTAL
 
 logger = logging.getLogger(__name__)
 
@@ -98,12 +98,16 @@ def entries_posted(entries: list[Posted]) -> None:
     """Schedule the after-commit effects of the entries one transaction posted."""
 
     def publish() -> None:
+        from django.conf import settings
+
         updates: list[Update] = []
+        aml_threshold = settings.QENEX["compliance"]["aml_threshold"]
         for entry in entries:
+            amount = from_minor_units(entry.amount_minor, entry.currency)
             TRANSACTIONS_TOTAL.labels(entry.entry_type, entry.currency).inc()
-            TRANSACTION_AMOUNT_SUM.labels(entry.entry_type, entry.currency).inc(
-                float(from_minor_units(entry.amount_minor, entry.currency))
-            )
+            TRANSACTION_AMOUNT_SUM.labels(entry.entry_type, entry.currency).inc(float(amount))
+            if amount >= aml_threshold:
+                TRANSACTIONS_OVER_AML_THRESHOLD_TOTAL.labels(entry.entry_type, entry.currency).inc()
             updates += [(entry.public_id, account, currency, minor) for account, currency, minor in entry.balances]
         if not updates:
             return

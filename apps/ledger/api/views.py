@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -21,7 +19,7 @@ from apps.iam.permissions import require_staff_permission
 from apps.iam.tenancy import Use, account_for, may, may_own_all, may_see_accounts, readable_entries
 from apps.ledger import movements, selectors, services
 from apps.ledger.errors import HoldNotFound, TransactionNotFound
-from apps.ledger.metrics import TRANSACTION_DURATION, TRANSACTION_ERRORS_TOTAL
+from apps.ledger.metrics import posting_observed
 from apps.ledger.models import FxRate
 
 from .serializers import (
@@ -63,18 +61,6 @@ def _posting_response(result, *, created_status=status.HTTP_201_CREATED) -> Resp
     )
 
 
-def _post(entry_type: str, call):
-    """Run a posting service, recording the seed's duration and error metrics."""
-    started = time.perf_counter()
-    try:
-        return call()
-    except DomainError as exc:
-        TRANSACTION_ERRORS_TOTAL.labels(entry_type, exc.code).inc()
-        raise
-    finally:
-        TRANSACTION_DURATION.labels(entry_type).observe(time.perf_counter() - started)
-
-
 def _entry_for(request, transaction_id: str, *, reverse: bool = False):
     """The entry if the caller may see it (or, to ``reverse`` it, owns all its customer accounts); else 404."""
     entry = selectors.transaction_get(public_id=transaction_id)
@@ -106,7 +92,7 @@ def _reverse(request, *, transaction_id: str, description: str, key: str) -> Res
             )
         )
 
-    return _post(
+    return posting_observed(
         "REVERSAL",
         lambda: four_eyes(
             request,
@@ -200,7 +186,7 @@ class TransactionListCreateView(generics.ListAPIView):
         if kind == "REVERSAL":
             require_staff_permission(request, "ledger.reverse_transaction")
             return _reverse(request, transaction_id=v["original_transaction"], description=v["description"], key=key)
-        return _post(kind, lambda: _gated_posting(request, kind=kind, v=v, key=key, actor=actor))
+        return posting_observed(kind, lambda: _gated_posting(request, kind=kind, v=v, key=key, actor=actor))
 
 
 class TransactionDetailView(APIView):
@@ -345,7 +331,7 @@ class TransactionBatchView(APIView):
         from apps.approvals.locks import maker_serialized
 
         with maker_serialized(actor=actor, refs=refs):
-            result = _post(
+            result = posting_observed(
                 "BATCH",
                 lambda: services.post_batch(
                     entries=v["entries"], mode=v["mode"], actor=actor, screen=_batch_screen(request, actor)
@@ -468,7 +454,7 @@ class HoldCaptureView(APIView):
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)
         key = idempotency_key_from(request, v.pop("idempotency_key", None), required=True)
-        return _post("HOLD_CAPTURE", lambda: self._capture(request, hold_id=hold_id, v=v, key=key))
+        return posting_observed("HOLD_CAPTURE", lambda: self._capture(request, hold_id=hold_id, v=v, key=key))
 
     @staticmethod
     def _capture(request, *, hold_id: str, v: dict, key: str) -> Response:
