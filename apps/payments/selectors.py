@@ -1,0 +1,44 @@
+"""Reads of payments. Never write, never lock."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from apps.security.selectors import blind_index_filter
+
+from .errors import PaymentNotFound
+from .models import AccountAlias, PaymentOrder
+
+
+def payment_get(*, public_id: str) -> PaymentOrder:
+    try:
+        return PaymentOrder.objects.select_related("debtor_account").get(public_id=public_id)
+    except PaymentOrder.DoesNotExist:
+        raise PaymentNotFound(f"no payment {public_id}", field="payment") from None
+
+
+def payment_list(*, status: str | None = None, rail: str | None = None) -> QuerySet[PaymentOrder]:
+    qs = PaymentOrder.objects.select_related("debtor_account")
+    if status:
+        qs = qs.filter(status=status)
+    if rail:
+        qs = qs.filter(rail=rail)
+    return qs
+
+
+def payment_by_network_key(*, rail: str, network_key: str) -> PaymentOrder | None:
+    if not network_key:
+        return None
+    return PaymentOrder.objects.filter(rail=rail, network_key=network_key).first()
+
+
+def payment_by_idempotency_key(*, key: str) -> PaymentOrder | None:
+    return PaymentOrder.objects.filter(idempotency_key=key).first()
+
+
+def account_alias_resolve(*, identifier: str) -> str | None:
+    """The QENEX account id an external identifier (IBAN, account number) was registered for, if any."""
+    alias = blind_index_filter(
+        queryset=AccountAlias.objects.select_related("account"), field_name="identifier", value=identifier
+    ).first()
+    return alias.account.public_id if alias is not None else None
