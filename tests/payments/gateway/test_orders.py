@@ -207,3 +207,18 @@ def test_a_retry_with_the_same_key_replays_and_another_body_is_a_conflict():
     with pytest.raises(Exception) as refused:
         send({**body, "amount": "151.00"}, account, key="k1")
     assert refused.value.code == "idempotency_key_reused"
+
+
+def test_a_payment_a_lost_worker_left_in_submitting_is_queued_again():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    account = funded_account("500.00", "EUR")
+    payment = send(sct_body(account.public_id), account).payment
+    long_ago = timezone.now() - timedelta(hours=1)
+    PaymentOrder.objects.filter(pk=payment.pk).update(status=S.SUBMITTING, attempts=1, updated_at=long_ago)
+    assert services.payments_requeue_stale() == 1
+    payment.refresh_from_db()
+    assert payment.status == S.QUEUED
+    assert payment.events.last().reason_code == "stale"
