@@ -57,3 +57,7 @@ class InvalidPaymentTransition(Conflict):
 
 class PaymentNotHeld(Conflict):
     code = "payment_not_held"
+
+
+class AliasTaken(Conflict):
+    code = "identifier_already_registered"

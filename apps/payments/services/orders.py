@@ -28,11 +28,11 @@ from apps.ledger.errors import CurrencyMismatch
 from apps.ledger.services import hold_place, hold_void
 
 from .. import checks, outbound, routing, validation
-from ..errors import MissingCounterparty, PaymentNotCancellable, PaymentNotHeld
+from ..errors import AliasTaken, MissingCounterparty, PaymentNotCancellable, PaymentNotHeld
 from ..locks import lock_payment
 from ..models import AccountAlias, PaymentOrder, Rail
 from ..request import Party, PaymentRequest
-from ..selectors import payment_by_idempotency_key
+from ..selectors import account_alias_resolve, payment_by_idempotency_key
 from ..states import CANCELLABLE, HOLDING, PaymentStatus
 from .history import Changes
 
@@ -272,6 +272,8 @@ def account_alias_register(*, identifier: str, account_id: str, actor: str = "sy
     account = account_get(public_id=account_id)
     if not identifier.strip() or len(identifier) > 34:
         raise InvalidInput("identifier must be 1-34 characters", field="identifier")
+    if account_alias_resolve(identifier=identifier.strip()) is not None:
+        raise AliasTaken(f"{identifier} already names an account", field="identifier")
     alias = AccountAlias.objects.create(identifier=identifier.strip(), account=account)
     audit_record(
         action="payments.account_alias_registered",

@@ -222,3 +222,27 @@ def test_a_payment_a_lost_worker_left_in_submitting_is_queued_again():
     payment.refresh_from_db()
     assert payment.status == S.QUEUED
     assert payment.events.last().reason_code == "stale"
+
+
+@pytest.mark.usefixtures("on_postgresql")
+def test_the_database_refuses_to_rewrite_a_payments_history():
+    from django.db import DatabaseError, transaction
+
+    account = funded_account("500.00", "EUR")
+    payment = send(sct_body(account.public_id), account).payment
+    for statement in ("UPDATE payments_paymentevent SET to_status = 'SETTLED'", "DELETE FROM payments_paymentevent"):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement + " WHERE payment_id = %s", [payment.pk])
+    assert history(payment)[-1] == S.QUEUED
+
+
+def test_register_account_alias_lets_the_seeds_sender_account_name_a_qenex_account():
+    from django.core.management import CommandError, call_command
+
+    account = funded_account("500.00", "USD")
+    call_command("register_account_alias", "123456789", account.public_id)
+    from apps.payments.selectors import account_alias_resolve
+
+    assert account_alias_resolve(identifier="123456789") == account.public_id
+    with pytest.raises(CommandError, match="already names"):
+        call_command("register_account_alias", "123456789", account.public_id)
