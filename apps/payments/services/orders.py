@@ -27,7 +27,7 @@ from apps.core.money import format_amount
 from apps.ledger.errors import CurrencyMismatch
 from apps.ledger.services import hold_place, hold_void
 
-from .. import checks, outbound, routing, validation
+from .. import checks, outbound, routing, transport, validation
 from ..errors import AliasTaken, MissingCounterparty, PaymentNotCancellable, PaymentNotHeld
 from ..locks import lock_payment
 from ..models import AccountAlias, PaymentOrder, Rail
@@ -172,8 +172,12 @@ def _apply_checks(changes: Changes) -> None:
 
 def enqueue_submission(payment: PaymentOrder) -> None:
     """After COMMIT, hand a queued payment to a worker (never inside the transaction holding its lock)."""
-    if payment.status != S.QUEUED or not outbound.has_transport(payment.rail):
-        return
+    if (
+        payment.status != S.QUEUED
+        or not outbound.has_transport(payment.rail)
+        or transport.url_for(payment.rail) is None
+    ):
+        return  # no network configured for the rail: it waits in QUEUED (beat hands it over once there is one)
     from ..tasks import submit_payment
 
     public_id = payment.public_id
