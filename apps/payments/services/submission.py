@@ -216,10 +216,11 @@ def payments_requeue_stale(*, now=None) -> int:
     """Hand payments a lost worker left behind to a worker again (SUBMITTING or QUEUED for too long)."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.QENEX_PAYMENTS_STALE_SECONDS)
+    sendable = [rail for rail in routing.Rail if outbound.has_transport(rail) and transport.url_for(rail)]
     stale = list(
-        PaymentOrder.objects.filter(status__in=(S.SUBMITTING, S.QUEUED), updated_at__lt=cutoff).values_list(
-            "public_id", flat=True
-        )[:500]
+        PaymentOrder.objects.filter(
+            status__in=(S.SUBMITTING, S.QUEUED), rail__in=sendable, updated_at__lt=cutoff
+        ).values_list("public_id", flat=True)[:500]
     )
     for public_id in stale:
         _requeue(public_id)

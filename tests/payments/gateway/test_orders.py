@@ -209,7 +209,8 @@ def test_a_retry_with_the_same_key_replays_and_another_body_is_a_conflict():
     assert refused.value.code == "idempotency_key_reused"
 
 
-def test_a_payment_a_lost_worker_left_in_submitting_is_queued_again():
+def test_a_payment_a_lost_worker_left_in_submitting_is_queued_again(settings):
+    settings.QENEX_PAYMENTS_NETWORK_URLS = "*=http://127.0.0.1:9"
     from datetime import timedelta
 
     from django.utils import timezone

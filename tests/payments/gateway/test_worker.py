@@ -104,7 +104,12 @@ def processes(django_db_setup, session_link, tmp_path_factory) -> Iterator[dict]
         workdir / "beat.log",
     )
     app.conf.task_always_eager, app.conf.task_default_queue = False, queue
+    urls, settings.QENEX_PAYMENTS_NETWORK_URLS = (
+        settings.QENEX_PAYMENTS_NETWORK_URLS,
+        env["QENEX_PAYMENTS_NETWORK_URLS"],
+    )
     yield {"worker": workdir / "worker.log", "beat": workdir / "beat.log"}
+    settings.QENEX_PAYMENTS_NETWORK_URLS = urls
     app.conf.task_always_eager, app.conf.task_default_queue = True, "celery"
     _stop(beat)
     _stop(worker)
