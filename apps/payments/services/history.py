@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import audit_record
 
 from ..errors import InvalidPaymentTransition
+from ..metrics import PAYMENT_TRANSITIONS_TOTAL
 from ..models import PaymentEvent, PaymentOrder
 from ..states import allowed
 
@@ -52,6 +54,8 @@ class Changes:
         )
         self.steps.append({"from": payment.status, "to": target, "reason_code": reason_code, "reason": reason})
         payment.status = target
+        counter = PAYMENT_TRANSITIONS_TOTAL.labels(payment.rail, target)
+        transaction.on_commit(counter.inc)
 
     def audit(self, action: str, **extra: Any) -> None:
         if not self.steps and not extra:

@@ -15,6 +15,7 @@ settlement account; rejected -> REJECTED with the hold voided. Answers may come 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -29,6 +30,7 @@ from apps.ledger.services import hold_capture, hold_void
 
 from .. import outbound, routing, transport
 from ..locks import lock_payment
+from ..metrics import PAYMENT_ANSWERS_TOTAL, PAYMENT_SUBMISSION_SECONDS
 from ..models import AckCursor, Direction, PaymentMessage, PaymentOrder
 from ..selectors import payment_by_network_key
 from ..states import FINAL, HOLDING, PaymentStatus
@@ -130,11 +132,14 @@ def payment_submit(*, payment_id: str) -> SubmitOutcome:
         payment = PaymentOrder.objects.only("status").get(public_id=payment_id)
         return SubmitOutcome(payment.status)
     payment, message = marked
+    started = time.perf_counter()
     try:
         receipt, error = transport.submit(payment.rail, message.body), ""
     except transport.TransportError as exc:
         receipt, error = None, str(exc)
         logger.warning("payment %s: no receipt from %s: %s", payment_id, payment.rail, error)
+    outcome = "receipt" if receipt is not None else "no_receipt"
+    PAYMENT_SUBMISSION_SECONDS.labels(payment.rail, outcome).observe(time.perf_counter() - started)
     return _record_submission(payment_id, receipt, error)
 
 
@@ -207,7 +212,7 @@ def acks_poll(*, rail: str) -> int:
     cursor = AckCursor.objects.get_or_create(rail=rail)[0].cursor
     acks, next_cursor = transport.acks(rail, cursor)
     for ack in acks:
-        ack_record(rail=rail, ack=ack)
+        PAYMENT_ANSWERS_TOTAL.labels(rail, ack_record(rail=rail, ack=ack)).inc()
     AckCursor.objects.filter(rail=rail, cursor__lt=next_cursor).update(cursor=next_cursor, updated_at=timezone.now())
     return len(acks)
 

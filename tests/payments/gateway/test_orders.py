@@ -247,3 +247,14 @@ def test_register_account_alias_lets_the_seeds_sender_account_name_a_qenex_accou
     assert account_alias_resolve(identifier="123456789") == account.public_id
     with pytest.raises(CommandError, match="already names"):
         call_command("register_account_alias", "123456789", account.public_id)
+
+
+def test_transitions_are_counted_after_commit(django_capture_on_commit_callbacks):
+    from apps.payments.metrics import PAYMENT_TRANSITIONS_TOTAL
+
+    queued = PAYMENT_TRANSITIONS_TOTAL.labels("sepa", S.QUEUED)
+    before = queued._value.get()
+    account = funded_account("500.00", "EUR")
+    with django_capture_on_commit_callbacks(execute=True):
+        send(sct_body(account.public_id), account)
+    assert queued._value.get() == before + 1
