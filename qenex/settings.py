@@ -411,6 +411,9 @@ QENEX_PAYMENTS_RETRY_SECONDS = env.float("QENEX_PAYMENTS_RETRY_SECONDS", default
 QENEX_PAYMENTS_POLL_SECONDS = env.float("QENEX_PAYMENTS_POLL_SECONDS", default=5.0)
 # A payment left SUBMITTING (worker lost mid-call) or QUEUED this long (s) is handed to a worker again.
 QENEX_PAYMENTS_STALE_SECONDS = env.float("QENEX_PAYMENTS_STALE_SECONDS", default=120.0)
+# A payment with the same debtor, amount, currency, creditor and reference as one sent within this window (s)
+# is refused with 409 possible_duplicate unless the request says confirm_duplicate: true (0 turns it off).
+QENEX_PAYMENTS_DUPLICATE_WINDOW_SECONDS = env.int("QENEX_PAYMENTS_DUPLICATE_WINDOW_SECONDS", default=24 * 3600)
 # A payment's hold lives this long (s): longer than any rail takes to settle.
 QENEX_PAYMENTS_HOLD_SECONDS = env.int("QENEX_PAYMENTS_HOLD_SECONDS", default=30 * 24 * 3600)
 CELERY_BEAT_SCHEDULE["payments-poll-acks"] = {

@@ -61,3 +61,9 @@ class PaymentNotHeld(Conflict):
 
 class AliasTaken(Conflict):
     code = "identifier_already_registered"
+
+
+class PossibleDuplicate(Conflict):
+    """Same debtor, amount, currency, creditor and reference as a recent payment; resend with confirm_duplicate."""
+
+    code = "possible_duplicate"

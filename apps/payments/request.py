@@ -29,6 +29,7 @@ class PaymentRequest:
     charges: str = "SHA"
     remittance_info: str = ""
     requested_execution_date: date | None = None
+    confirm_duplicate: bool = False  # send even if it looks like a payment sent within the duplicate window
     extra: dict[str, Any] = field(default_factory=dict)
 
     def fingerprint_payload(self) -> dict[str, Any]:

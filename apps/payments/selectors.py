@@ -8,6 +8,7 @@ from apps.security.selectors import blind_index_filter
 
 from .errors import PaymentNotFound
 from .models import AccountAlias, PaymentOrder
+from .states import PaymentStatus
 
 
 def payment_get(*, public_id: str) -> PaymentOrder:
@@ -30,6 +31,20 @@ def payment_by_network_key(*, rail: str, network_key: str) -> PaymentOrder | Non
     if not network_key:
         return None
     return PaymentOrder.objects.filter(rail=rail, network_key=network_key).first()
+
+
+def payment_possible_duplicate(
+    *, debtor_account_id: int, amount_minor: int, currency: str, creditor_identifier: str, reference: str, since
+) -> PaymentOrder | None:
+    """A live payment since ``since`` with the same debtor, amount, currency, creditor and reference, if any."""
+    qs = PaymentOrder.objects.filter(
+        debtor_account_id=debtor_account_id,
+        amount_minor=amount_minor,
+        currency=currency,
+        reference=reference,
+        created_at__gte=since,
+    ).exclude(status__in=(PaymentStatus.REJECTED, PaymentStatus.CANCELLED))
+    return blind_index_filter(queryset=qs, field_name="creditor_identifier", value=creditor_identifier).first()
 
 
 def payment_by_idempotency_key(*, key: str) -> PaymentOrder | None:

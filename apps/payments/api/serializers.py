@@ -57,6 +57,7 @@ class PaymentSendSerializer(InputSerializer):
     charges = serializers.ChoiceField(choices=Charges.choices, default=Charges.SHA)
     remittance_info = serializers.CharField(max_length=140, required=False, default="", allow_blank=True)
     requested_execution_date = serializers.DateField(required=False, default=None)
+    confirm_duplicate = serializers.BooleanField(required=False, default=False)
     idempotency_key = serializers.CharField(max_length=128, required=False)
 
     def payment_request(self) -> PaymentRequest:
@@ -71,6 +72,7 @@ class PaymentSendSerializer(InputSerializer):
             charges=v["charges"],
             remittance_info=v["remittance_info"],
             requested_execution_date=v["requested_execution_date"],
+            confirm_duplicate=v["confirm_duplicate"],
         )
 
 

@@ -28,11 +28,11 @@ from apps.ledger.errors import CurrencyMismatch
 from apps.ledger.services import hold_place, hold_void
 
 from .. import checks, outbound, routing, transport, validation
-from ..errors import AliasTaken, MissingCounterparty, PaymentNotCancellable, PaymentNotHeld
+from ..errors import AliasTaken, MissingCounterparty, PaymentNotCancellable, PaymentNotHeld, PossibleDuplicate
 from ..locks import lock_payment
 from ..models import AccountAlias, PaymentOrder, Rail
 from ..request import Party, PaymentRequest
-from ..selectors import account_alias_resolve, payment_by_idempotency_key
+from ..selectors import account_alias_resolve, payment_by_idempotency_key, payment_possible_duplicate
 from ..states import CANCELLABLE, HOLDING, PaymentStatus
 from .history import Changes
 
@@ -139,6 +139,26 @@ def _order_from(request: PaymentRequest, debtor: Account, *, actor: str) -> Paym
     return order
 
 
+def _refuse_duplicate(order: PaymentOrder) -> None:
+    window = settings.QENEX_PAYMENTS_DUPLICATE_WINDOW_SECONDS
+    if window <= 0:
+        return
+    earlier = payment_possible_duplicate(
+        debtor_account_id=order.debtor_account_id,
+        amount_minor=order.amount_minor,
+        currency=order.currency,
+        creditor_identifier=order.creditor_identifier,
+        reference=order.reference,
+        since=timezone.now() - timedelta(seconds=window),
+    )
+    if earlier is not None:
+        raise PossibleDuplicate(
+            f"payment {earlier.public_id} has the same debtor, amount, creditor and reference; "
+            "send again with confirm_duplicate: true if this one is meant too",
+            field="confirm_duplicate",
+        )
+
+
 def _reserve_and_queue(changes: Changes) -> None:
     payment = changes.payment
     hold = hold_place(
@@ -198,6 +218,8 @@ def payment_send(
             return SendResult(existing, True)
     debtor = account_get(public_id=debtor_account, field="sender.account")
     order = _order_from(request, debtor, actor=actor)
+    if not request.confirm_duplicate:
+        _refuse_duplicate(order)
     order.idempotency_key, order.request_fingerprint = idempotency_key, fp if idempotency_key else ""
     with transaction.atomic(durable=True):
         order.save()

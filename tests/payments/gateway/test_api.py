@@ -115,3 +115,16 @@ def test_the_idempotency_key_is_required(payer):
     account = funded_account("500.00", "EUR")
     response = post(payer, "/payments/send", sct_body(account.public_id), key=None)
     assert (response.status_code, response.json()["error"]["code"]) == (400, "idempotency_key_required")
+
+
+def test_the_same_payment_again_within_the_window_is_a_409_unless_confirmed(payer):
+    account = funded_account("500.00", "EUR")
+    body = sct_body(account.public_id)
+    first = post(payer, "/payments/send", body, key="first")
+    assert first.status_code == 201
+    again = post(payer, "/payments/send", body, key="second")
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "possible_duplicate")
+    assert first.json()["id"] in again.json()["error"]["message"]
+    assert Hold.objects.filter(account=account).count() == 1
+    confirmed = post(payer, "/payments/send", {**body, "confirm_duplicate": True}, key="second")
+    assert confirmed.status_code == 201 and confirmed.json()["id"] != first.json()["id"]
