@@ -414,6 +414,8 @@ QENEX_PAYMENTS_STALE_SECONDS = env.float("QENEX_PAYMENTS_STALE_SECONDS", default
 # A payment with the same debtor, amount, currency, creditor and reference as one sent within this window (s)
 # is refused with 409 possible_duplicate unless the request says confirm_duplicate: true (0 turns it off).
 QENEX_PAYMENTS_DUPLICATE_WINDOW_SECONDS = env.int("QENEX_PAYMENTS_DUPLICATE_WINDOW_SECONDS", default=24 * 3600)
+# Fee schedule: "sepa=0.20,sepa_inst=0.50,swift=15.00,swift.urgent=25.00" (payment currency; apps/payments/fees.py).
+QENEX_PAYMENTS_FEES = env.str("QENEX_PAYMENTS_FEES", default="")
 # A payment's hold lives this long (s): longer than any rail takes to settle.
 QENEX_PAYMENTS_HOLD_SECONDS = env.int("QENEX_PAYMENTS_HOLD_SECONDS", default=30 * 24 * 3600)
 CELERY_BEAT_SCHEDULE["payments-poll-acks"] = {

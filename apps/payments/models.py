@@ -84,6 +84,8 @@ class PaymentOrder(models.Model):
     remittance_info = EncryptedTextField(bind_to="public_id", blank=True)
     requested_execution_date = models.DateField(null=True, blank=True)
 
+    fee_minor = models.BigIntegerField(default=0, help_text="held with the payment, posted as a FEE when it settles")
+    fee_transaction_id = models.CharField(max_length=32, blank=True)
     hold_id = models.CharField(max_length=32, blank=True)
     capture_transaction_id = models.CharField(max_length=32, blank=True)
     network_key = models.CharField(max_length=120, blank=True, help_text="the id the network de-duplicates on")
@@ -101,6 +103,7 @@ class PaymentOrder(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(amount_minor__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(condition=Q(fee_minor__gte=0), name="payment_fee_not_negative"),
             models.CheckConstraint(
                 condition=Q(status__in=[s.value for s in PaymentStatus]), name="payment_status_valid"
             ),

@@ -116,6 +116,8 @@ class PaymentSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id")
     uetr = serializers.CharField()
     amount = serializers.SerializerMethodField()
+    fee = serializers.SerializerMethodField()
+    fee_transaction = serializers.CharField(source="fee_transaction_id")
     sender = serializers.SerializerMethodField()
     receiver = serializers.SerializerMethodField()
     sender_account = serializers.CharField(source="debtor_account.public_id")
@@ -133,6 +135,8 @@ class PaymentSerializer(serializers.ModelSerializer):
             "routing_reasons",
             "amount",
             "currency",
+            "fee",
+            "fee_transaction",
             "reference",
             "speed",
             "charges",
@@ -151,6 +155,9 @@ class PaymentSerializer(serializers.ModelSerializer):
 
     def get_amount(self, payment: PaymentOrder) -> str:
         return format_amount(payment.amount_minor, payment.currency)
+
+    def get_fee(self, payment: PaymentOrder) -> str:
+        return format_amount(payment.fee_minor, payment.currency)
 
     def get_sender(self, payment: PaymentOrder) -> dict:
         return _party(payment, "debtor")

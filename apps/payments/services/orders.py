@@ -27,7 +27,7 @@ from apps.core.money import format_amount
 from apps.ledger.errors import CurrencyMismatch
 from apps.ledger.services import hold_place, hold_void
 
-from .. import checks, outbound, routing, transport, validation
+from .. import checks, fees, outbound, routing, transport, validation
 from ..errors import AliasTaken, MissingCounterparty, PaymentNotCancellable, PaymentNotHeld, PossibleDuplicate
 from ..locks import lock_payment
 from ..models import AccountAlias, PaymentOrder, Rail
@@ -133,6 +133,7 @@ def _order_from(request: PaymentRequest, debtor: Account, *, actor: str) -> Paym
         reference=request.reference,
         remittance_info=request.remittance_info,
         requested_execution_date=request.requested_execution_date,
+        fee_minor=fees.fee_minor(rail=route.rail, speed=request.speed, currency=request.currency),
         created_by=actor,
     )
     outbound.build(order)  # the rail's format checks lengths and character sets now, not at submission
@@ -163,7 +164,7 @@ def _reserve_and_queue(changes: Changes) -> None:
     payment = changes.payment
     hold = hold_place(
         account=payment.debtor_account.public_id,
-        amount=format_amount(payment.amount_minor, payment.currency),
+        amount=format_amount(payment.amount_minor + payment.fee_minor, payment.currency),
         currency=payment.currency,
         expires_at=timezone.now() + timedelta(seconds=settings.QENEX_PAYMENTS_HOLD_SECONDS),
         description=f"payment {payment.public_id}",

@@ -26,7 +26,8 @@ from django.utils import timezone
 
 from apps.accounts.services import internal_account_get_or_create
 from apps.core.db import retry_on_conflict
-from apps.ledger.services import hold_capture, hold_void
+from apps.core.money import format_amount
+from apps.ledger.services import hold_capture, hold_void, post_fee
 
 from .. import outbound, routing, transport
 from ..locks import lock_payment
@@ -151,11 +152,24 @@ def _settle(changes: Changes, reply_id: str) -> None:
     result = hold_capture(
         hold_id=payment.hold_id,
         to_account=account.public_id,
+        amount=format_amount(payment.amount_minor, payment.currency),  # the rest of the hold (the fee) is released
         description=f"payment {payment.public_id} settled on {payment.rail}",
         idempotency_key=f"payment:{payment.public_id}:capture",
         actor=changes.actor,
     )
     payment.capture_transaction_id = result.entry.public_id
+    if payment.fee_minor:
+        # Same transaction, debtor still locked: the fee uses exactly the part of the hold just released.
+        fee = post_fee(
+            from_account=payment.debtor_account.public_id,
+            amount=format_amount(payment.fee_minor, payment.currency),
+            currency=payment.currency,
+            description=f"{payment.rail} payment {payment.public_id}",
+            metadata={"payment": payment.public_id},
+            idempotency_key=f"payment:{payment.public_id}:fee",
+            actor=changes.actor,
+        )
+        payment.fee_transaction_id = fee.entry.public_id
     changes.move(S.SETTLED, reason=f"{reply_id}; captured to {account.public_id} ({result.entry.public_id})")
 
 

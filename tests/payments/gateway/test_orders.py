@@ -258,3 +258,46 @@ def test_transitions_are_counted_after_commit(django_capture_on_commit_callbacks
     with django_capture_on_commit_callbacks(execute=True):
         send(sct_body(account.public_id), account)
     assert queued._value.get() == before + 1
+
+
+def _answer(payment, status: str, number: int, reason=None) -> dict:
+    """An answer as the network's feed gives it (see apps.payments.sandbox), for the payment's message id."""
+    return {
+        "reply_id": f"TEST-{payment.public_id}-{number}",
+        "network_reference": "SCT0000000001",
+        "message_id": payment.network_key,
+        "kind": "status",
+        "status": status,
+        "reason": reason,
+        "message_type": "pacs.002.001.10",
+        "body": "<Document/>",
+    }
+
+
+def test_the_fee_is_held_with_the_payment_and_posted_when_it_settles(settings):
+    from apps.ledger.models import EntryType, JournalEntry
+
+    settings.QENEX_PAYMENTS_FEES = "sepa=0.20,sepa.instant=0.50,swift=15.00"
+    account = funded_account("500.00", "EUR")
+    payment = send(sct_body(account.public_id), account).payment
+    assert payment.fee_minor == 20 and balance_get(account=account).held_minor == 15020
+    PaymentOrder.objects.filter(pk=payment.pk).update(status=S.SUBMITTED, attempts=1, network_key=str(payment.uetr))
+    payment.refresh_from_db()
+    assert services.ack_record(rail="sepa", ack=_answer(payment, "ACSC", 1)) == "settled"
+    payment.refresh_from_db()
+    fee = JournalEntry.objects.get(public_id=payment.fee_transaction_id)
+    assert (fee.entry_type, fee.amount_minor) == (EntryType.FEE, 20)
+    balance = balance_get(account=account)
+    assert (balance.ledger_minor, balance.held_minor) == (50000 - 15000 - 20, 0)
+    assert services.ack_record(rail="sepa", ack=_answer(payment, "ACSC", 1)) == "duplicate"
+
+
+def test_a_rejected_payment_costs_no_fee(settings):
+    settings.QENEX_PAYMENTS_FEES = "sepa=0.20"
+    account = funded_account("500.00", "EUR")
+    payment = send(sct_body(account.public_id), account).payment
+    PaymentOrder.objects.filter(pk=payment.pk).update(status=S.SUBMITTED, attempts=1, network_key=str(payment.uetr))
+    payment.refresh_from_db()
+    assert services.ack_record(rail="sepa", ack=_answer(payment, "RJCT", 1, "AC04")) == "rejected"
+    balance = balance_get(account=account)
+    assert (balance.ledger_minor, balance.held_minor) == (50000, 0)
