@@ -53,14 +53,9 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
-@pytest.fixture(scope="module")
-def processes(django_db_setup, session_link, tmp_path_factory) -> Iterator[dict]:
-    if not settings.REDIS_URL or connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL)")
+def _env(queue: str, network_url: str, **overrides: str) -> dict[str, str]:
     db = connection.settings_dict
-    workdir = tmp_path_factory.mktemp("payments-worker")
-    queue = f"test-payments-{os.getpid()}"
-    env = {
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "qenex.settings",
         "QENEX_ENV": "test",
@@ -68,47 +63,38 @@ def processes(django_db_setup, session_link, tmp_path_factory) -> Iterator[dict]
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
         "QENEX_CELERY_EAGER": "false",
         "QENEX_CELERY_QUEUE": queue,
-        "QENEX_PAYMENTS_NETWORK_URLS": f"*={session_link.url}",
+        "QENEX_PAYMENTS_NETWORK_URLS": f"*={network_url}",
         "QENEX_PAYMENTS_HTTP_TIMEOUT": str(STALL_SECONDS / 3),
         "QENEX_PAYMENTS_RETRY_SECONDS": "0.5",
         "QENEX_PAYMENTS_POLL_SECONDS": "0.3",
+        **overrides,
     }
-    worker = _start(
-        [
-            "worker",
-            "--pool=solo",
-            "-Q",
-            queue,
-            "-l",
-            "info",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        env,
-        workdir / "worker.log",
-    )
-    beat = _start(
-        [
-            "beat",
-            "-l",
-            "info",
-            "--scheduler",
-            "celery.beat:PersistentScheduler",
-            "-s",
-            str(workdir / "beat"),
-            "--max-interval",
-            "1",
-        ],
-        env,
-        workdir / "beat.log",
-    )
+
+
+def _worker(queue: str, env: dict[str, str], log: Path) -> subprocess.Popen:
+    args = ["worker", "--pool=solo", "-Q", queue, "-l", "info", "--without-heartbeat", "--without-gossip"]
+    return _start([*args, "--without-mingle"], env, log)
+
+
+def _beat(env: dict[str, str], workdir: Path) -> subprocess.Popen:
+    args = ["beat", "-l", "info", "--scheduler", "celery.beat:PersistentScheduler", "-s", str(workdir / "beat")]
+    return _start([*args, "--max-interval", "1"], env, workdir / "beat.log")
+
+
+@pytest.fixture(scope="module")
+def processes(django_db_setup, session_link, tmp_path_factory) -> Iterator[dict]:
+    if not settings.REDIS_URL or connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL)")
+    workdir = tmp_path_factory.mktemp("payments-worker")
+    queue = f"test-payments-{os.getpid()}"
+    env = _env(queue, session_link.url)
+    worker, beat = _worker(queue, env, workdir / "worker.log"), _beat(env, workdir)
     app.conf.task_always_eager, app.conf.task_default_queue = False, queue
     urls, settings.QENEX_PAYMENTS_NETWORK_URLS = (
         settings.QENEX_PAYMENTS_NETWORK_URLS,
         env["QENEX_PAYMENTS_NETWORK_URLS"],
     )
-    yield {"worker": workdir / "worker.log", "beat": workdir / "beat.log"}
+    yield {"worker": workdir / "worker.log", "beat": workdir / "beat.log", "queue": queue}
     settings.QENEX_PAYMENTS_NETWORK_URLS = urls
     app.conf.task_always_eager, app.conf.task_default_queue = True, "celery"
     _stop(beat)
@@ -170,6 +156,42 @@ def test_a_timeout_is_retried_and_the_network_sees_the_payment_once(processes, s
     seen = gateway_sandbox.get(f"/_sandbox/seen?id={payment.uetr}")[1]["submissions"]
     assert [s["duplicate"] for s in seen] == [False] + [True] * (len(seen) - 1)
     assert len(seen) == payment.attempts
+    assert len({s["network_reference"] for s in seen}) == 1
+    assert JournalEntry.objects.filter(metadata__hold=payment.hold_id).count() == 1
+    assert balance_get(account=account).ledger_minor == 50000 - 15000
+
+
+def test_a_worker_killed_mid_submission_is_replaced_and_the_payment_settles_once(
+    processes, session_link, gateway_sandbox, tmp_path
+):
+    """kill -9 the worker while the network holds its HTTP request; a new worker and beat finish the payment."""
+    queue = f"{processes['queue']}-crash"
+    env = _env(queue, session_link.url, QENEX_PAYMENTS_HTTP_TIMEOUT="30", QENEX_PAYMENTS_STALE_SECONDS="2")
+    doomed, beat = _worker(queue, env, tmp_path / "doomed.log"), _beat(env, tmp_path)
+    app.conf.task_default_queue = queue
+    try:
+        account = funded_account("500.00", "EUR")
+        session_link.force_next("accept,stall")  # the network takes it and holds our request for a while
+        payment = send(sct_body(account.public_id), account)
+        deadline = time.monotonic() + 60
+        while PaymentOrder.objects.get(pk=payment.pk).status != S.SUBMITTING:
+            assert time.monotonic() < deadline, (tmp_path / "doomed.log").read_text()[-3000:]
+            time.sleep(0.05)
+        doomed.kill()  # SIGKILL: no clean-up, the task is neither finished nor acknowledged
+        doomed.wait()
+        successor = _worker(queue, env, tmp_path / "successor.log")
+        try:
+            payment = finished(payment, {"worker": tmp_path / "successor.log"})
+        finally:
+            _stop(successor)
+    finally:
+        app.conf.task_default_queue = processes["queue"]
+        _stop(beat)
+        if doomed.poll() is None:
+            _stop(doomed)
+    assert payment.status == S.SETTLED
+    seen = gateway_sandbox.get(f"/_sandbox/seen?id={payment.uetr}")[1]["submissions"]
+    assert seen and [s["duplicate"] for s in seen] == [False] + [True] * (len(seen) - 1)
     assert len({s["network_reference"] for s in seen}) == 1
     assert JournalEntry.objects.filter(metadata__hold=payment.hold_id).count() == 1
     assert balance_get(account=account).ledger_minor == 50000 - 15000
