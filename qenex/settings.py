@@ -416,6 +416,9 @@ QENEX_PAYMENTS_STALE_SECONDS = env.float("QENEX_PAYMENTS_STALE_SECONDS", default
 QENEX_PAYMENTS_DUPLICATE_WINDOW_SECONDS = env.int("QENEX_PAYMENTS_DUPLICATE_WINDOW_SECONDS", default=24 * 3600)
 # Fee schedule: "sepa=0.20,sepa_inst=0.50,swift=15.00,swift.urgent=25.00" (payment currency; apps/payments/fees.py).
 QENEX_PAYMENTS_FEES = env.str("QENEX_PAYMENTS_FEES", default="")
+# Cut-off per rail, local time of its calendar (TARGET2: Berlin; Federal Reserve: New York); later -> next business
+# day. SCT Inst has none. apps/payments/business_days.py.
+QENEX_PAYMENTS_CUTOFFS = env.str("QENEX_PAYMENTS_CUTOFFS", default="sepa=16:00,ach=16:45,fedwire=18:00,swift=17:00")
 # A payment's hold lives this long (s): longer than any rail takes to settle.
 QENEX_PAYMENTS_HOLD_SECONDS = env.int("QENEX_PAYMENTS_HOLD_SECONDS", default=30 * 24 * 3600)
 CELERY_BEAT_SCHEDULE["payments-poll-acks"] = {

@@ -67,3 +67,13 @@ class PossibleDuplicate(Conflict):
     """Same debtor, amount, currency, creditor and reference as a recent payment; resend with confirm_duplicate."""
 
     code = "possible_duplicate"
+
+
+class ExecutionDateInPast(DomainError):
+    code = "execution_date_in_past"
+    http_status = 422
+
+
+class NotABusinessDay(DomainError):
+    code = "not_a_business_day"
+    http_status = 422

@@ -83,6 +83,7 @@ class PaymentOrder(models.Model):
     reference = models.CharField(max_length=35)
     remittance_info = EncryptedTextField(bind_to="public_id", blank=True)
     requested_execution_date = models.DateField(null=True, blank=True)
+    value_date = models.DateField(null=True, help_text="the business day the payment is executed (cut-offs, calendar)")
 
     fee_minor = models.BigIntegerField(default=0, help_text="held with the payment, posted as a FEE when it settles")
     fee_transaction_id = models.CharField(max_length=32, blank=True)

@@ -56,7 +56,7 @@ def _reference_20(payment: PaymentOrder) -> str:
 
 
 def _value_date(payment: PaymentOrder):
-    return payment.requested_execution_date or payment.created_at.astimezone(UTC).date()
+    return payment.value_date or payment.requested_execution_date or payment.created_at.astimezone(UTC).date()
 
 
 def _sepa_id(payment: PaymentOrder) -> str:

@@ -139,6 +139,7 @@ class PaymentSerializer(serializers.ModelSerializer):
             "fee_transaction",
             "reference",
             "speed",
+            "value_date",
             "charges",
             "sender_account",
             "sender",

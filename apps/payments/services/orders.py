@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -27,8 +27,16 @@ from apps.core.money import format_amount
 from apps.ledger.errors import CurrencyMismatch
 from apps.ledger.services import hold_place, hold_void
 
-from .. import checks, fees, outbound, routing, transport, validation
-from ..errors import AliasTaken, MissingCounterparty, PaymentNotCancellable, PaymentNotHeld, PossibleDuplicate
+from .. import business_days, checks, fees, outbound, routing, transport, validation
+from ..errors import (
+    AliasTaken,
+    ExecutionDateInPast,
+    MissingCounterparty,
+    NotABusinessDay,
+    PaymentNotCancellable,
+    PaymentNotHeld,
+    PossibleDuplicate,
+)
 from ..locks import lock_payment
 from ..models import AccountAlias, PaymentOrder, Rail
 from ..request import Party, PaymentRequest
@@ -110,6 +118,7 @@ def _order_from(request: PaymentRequest, debtor: Account, *, actor: str) -> Paym
     if route.rail == Rail.SWIFT and not receiver.bic:
         raise MissingCounterparty("SWIFT needs the receiver's bank (receiver.bic)", field="receiver.bic")
     _check_debtor(debtor, request.currency)
+    value_date = _value_date(route.rail, request.currency, request.requested_execution_date)
     order = PaymentOrder(
         rail=route.rail,
         message_format=route.message_format,
@@ -133,6 +142,7 @@ def _order_from(request: PaymentRequest, debtor: Account, *, actor: str) -> Paym
         reference=request.reference,
         remittance_info=request.remittance_info,
         requested_execution_date=request.requested_execution_date,
+        value_date=value_date,
         fee_minor=fees.fee_minor(rail=route.rail, speed=request.speed, currency=request.currency),
         created_by=actor,
     )
@@ -158,6 +168,26 @@ def _refuse_duplicate(order: PaymentOrder) -> None:
             "send again with confirm_duplicate: true if this one is meant too",
             field="confirm_duplicate",
         )
+
+
+def _value_date(rail: str, currency: str, requested: date | None) -> date:
+    """The execution day: the requested one if it is a business day on the rail, else the first one possible."""
+    earliest = business_days.value_date(rail=rail, currency=currency, now=timezone.now())
+    if requested is None:
+        return earliest
+    rail_calendar = business_days.calendar_for(rail, currency)
+    if not business_days.is_business_day(requested, rail_calendar):
+        following = business_days.next_business_day(requested, rail_calendar)
+        raise NotABusinessDay(
+            f"{requested} is not a {rail_calendar} business day; the next one is {following}",
+            field="requested_execution_date",
+        )
+    if requested < earliest:
+        raise ExecutionDateInPast(
+            f"{requested} is before the earliest possible execution date {earliest} (calendar and cut-off)",
+            field="requested_execution_date",
+        )
+    return requested
 
 
 def _reserve_and_queue(changes: Changes) -> None:
