@@ -36,6 +36,14 @@ _FIELD_OF = {
     "sender_bic": "sender.bic",
     "receiver_bic": "receiver.bic",
     ":32A:": "amount",
+    "{4200}.name": "receiver.name",
+    "{4200}.address": "receiver.address",
+    "{4200}": "receiver.account",
+    "{4320}": "reference",
+    "{5000}.name": "sender.name",
+    "{5000}.address": "sender.address",
+    "{5000}": "sender.account",
+    "{6000}": "remittance_info",
 }
 FEDWIRE_SOURCE = "QNXGFT01"  # our input source (LTERM) in the IMAD
 
@@ -137,15 +145,14 @@ def _fedwire(payment: PaymentOrder) -> Outbound:
         test_production_code="T" if settings.QENEX_ENV != "production" else "P",
         sender_reference=_reference_20(payment),
         beneficiary_fi=FedwireParty("F", payment.creditor_aba),
+        # Names, addresses and the reference go as given: the builder refuses what Fedwire cannot carry (never cut).
         beneficiary=FedwireParty(
-            "D", payment.creditor_identifier, payment.creditor_name[:35], _lines(payment.creditor_address)[:3]
+            "D", payment.creditor_identifier, payment.creditor_name, _lines(payment.creditor_address)
         ),
-        beneficiary_reference=payment.reference[:16],
-        originator=FedwireParty(
-            "D", payment.debtor_identifier, payment.debtor_name[:35], _lines(payment.debtor_address)[:3]
-        ),
+        beneficiary_reference=payment.reference,
+        originator=FedwireParty("D", payment.debtor_identifier, payment.debtor_name, _lines(payment.debtor_address)),
         originator_fi=FedwireParty("F", settings.QENEX_PAYMENTS_BANK_ABA),
-        originator_to_beneficiary=_lines(payment.remittance_info)[:4],
+        originator_to_beneficiary=_lines(payment.remittance_info),
     )
     return Outbound("FAIM", build_fedwire_message(message), str(imad))
 

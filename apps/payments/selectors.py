@@ -27,10 +27,15 @@ def payment_list(*, status: str | None = None, rail: str | None = None) -> Query
     return qs
 
 
-def payment_by_network_key(*, rail: str, network_key: str) -> PaymentOrder | None:
-    if not network_key:
-        return None
-    return PaymentOrder.objects.filter(rail=rail, network_key=network_key).first()
+def payment_for_answer(*, rail: str, network_key: str, network_reference: str) -> PaymentOrder | None:
+    """The payment an answer is for: by the id the network de-duplicates on, else by the network's reference."""
+    if network_key:
+        found = PaymentOrder.objects.filter(rail=rail, network_key=network_key).first()
+        if found is not None:
+            return found
+    if network_reference:
+        return PaymentOrder.objects.filter(rail=rail, network_reference=network_reference).first()
+    return None
 
 
 def payment_possible_duplicate(

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from apps.accounts.services import internal_account_get_or_create
 from apps.core.db import retry_on_conflict
+from apps.core.errors import DomainError
 from apps.core.money import format_amount
 from apps.ledger.services import hold_capture, hold_void, post_fee
 
@@ -33,7 +34,7 @@ from .. import outbound, routing, transport
 from ..locks import lock_payment
 from ..metrics import PAYMENT_ANSWERS_TOTAL, PAYMENT_SUBMISSION_SECONDS
 from ..models import AckCursor, Direction, PaymentMessage, PaymentOrder
-from ..selectors import payment_by_network_key
+from ..selectors import payment_for_answer
 from ..states import FINAL, HOLDING, PaymentStatus
 from .history import Changes
 from .orders import enqueue_submission
@@ -193,7 +194,9 @@ def _apply(changes: Changes, effect: str | None, ack: dict[str, Any]) -> None:
 @retry_on_conflict()
 def ack_record(*, rail: str, ack: dict[str, Any]) -> str:
     """Record one answer of ``rail``'s network and move its payment; return what happened (for logs and tests)."""
-    found = payment_by_network_key(rail=rail, network_key=ack.get("message_id", ""))
+    found = payment_for_answer(
+        rail=rail, network_key=ack.get("message_id") or "", network_reference=ack.get("network_reference") or ""
+    )
     if found is None:
         return "unmatched"
     with transaction.atomic(durable=True):
@@ -226,7 +229,14 @@ def acks_poll(*, rail: str) -> int:
     cursor = AckCursor.objects.get_or_create(rail=rail)[0].cursor
     acks, next_cursor = transport.acks(rail, cursor)
     for ack in acks:
-        PAYMENT_ANSWERS_TOTAL.labels(rail, ack_record(rail=rail, ack=ack)).inc()
+        try:
+            result = ack_record(rail=rail, ack=ack)
+        except DomainError:
+            # One answer the ledger refuses (say, a hold that expired before settlement) must not stop the feed
+            # for every payment behind it: logged for operations, counted, and the feed moves on.
+            logger.exception("payments: %s answer %s could not be recorded", rail, ack.get("reply_id"))
+            result = "error"
+        PAYMENT_ANSWERS_TOTAL.labels(rail, result).inc()
     AckCursor.objects.filter(rail=rail, cursor__lt=next_cursor).update(cursor=next_cursor, updated_at=timezone.now())
     return len(acks)
 

@@ -118,6 +118,13 @@ def _frozen(account):
         (sct_body, lambda b: b["sender"].pop("iban"), "missing_field", "sender.iban"),
         (seed_body, lambda b: b["receiver"].update(name="Jane \u4e2d"), "invalid_message_field", "receiver.name"),
         (seed_body, lambda b: b["receiver"].pop("bic"), "missing_field", "receiver.bic"),
+        (ach_body, lambda b: b.update(speed="urgent", reference="R" * 20), "invalid_message_field", "reference"),
+        (
+            ach_body,
+            lambda b: b.update(speed="urgent", receiver={**b["receiver"], "name": "N" * 40}),
+            "invalid_message_field",
+            "receiver.name",
+        ),
         (
             ach_body,
             lambda b: b.update(currency="EUR", receiver={**b["receiver"], "iban": CREDITOR_IBAN}),
