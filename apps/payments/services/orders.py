@@ -27,7 +27,7 @@ from apps.core.money import format_amount
 from apps.ledger.errors import CurrencyMismatch
 from apps.ledger.services import hold_place, hold_void
 
-from .. import business_days, checks, fees, outbound, routing, transport, validation
+from .. import business_days, checks, fees, outbound, routing, validation
 from ..errors import (
     AliasTaken,
     ExecutionDateInPast,
@@ -223,12 +223,8 @@ def _apply_checks(changes: Changes) -> None:
 
 def enqueue_submission(payment: PaymentOrder) -> None:
     """After COMMIT, hand a queued payment to a worker (never inside the transaction holding its lock)."""
-    if (
-        payment.status != S.QUEUED
-        or not outbound.has_transport(payment.rail)
-        or transport.url_for(payment.rail) is None
-    ):
-        return  # no network configured for the rail: it waits in QUEUED (beat hands it over once there is one)
+    if payment.status != S.QUEUED or not outbound.has_transport(payment.rail):
+        return
     from ..tasks import submit_payment
 
     public_id = payment.public_id

@@ -76,6 +76,8 @@ def _mark_submitting(payment_id: str) -> tuple[PaymentOrder, outbound.Outbound] 
         payment = lock_payment(public_id=payment_id)
         if payment.status != S.QUEUED:
             return None  # cancelled, already submitted by another task, or answered meanwhile
+        if transport.url_for(payment.rail) is None:
+            return None  # no network configured for the rail here: it waits (beat hands it over once there is one)
         message = outbound.build(payment)
         if message is None:
             return None
