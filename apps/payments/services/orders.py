@@ -79,6 +79,8 @@ def _debtor_identifier(sender: Party, rail: str) -> str:
     if sender.iban:
         return sender.iban
     if rail in (Rail.SEPA, Rail.SEPA_INST):
+        if sender.account and not sender.account.startswith(ACCOUNT_ID_PREFIX):
+            return validation.iban(sender.account, field="sender.account").compact  # the IBAN named the account
         raise MissingCounterparty("SEPA needs the sender's IBAN (sender.iban)", field="sender.iban")
     if sender.account.startswith(ACCOUNT_ID_PREFIX):
         return sender.account.replace("_", "-")  # a QENEX id, in the SWIFT character set (no underscore)

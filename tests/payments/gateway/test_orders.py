@@ -308,3 +308,12 @@ def test_a_rejected_payment_costs_no_fee(settings):
     assert services.ack_record(rail="sepa", ack=_answer(payment, "RJCT", 1, "AC04")) == "rejected"
     balance = balance_get(account=account)
     assert (balance.ledger_minor, balance.held_minor) == (50000, 0)
+
+
+def test_a_sender_named_by_a_registered_iban_pays_by_sepa_from_that_iban():
+    account = funded_account("500.00", "EUR")
+    services.account_alias_register(identifier="DE89370400440532013000", account_id=account.public_id)
+    body = sct_body("DE89370400440532013000")
+    body["sender"].pop("iban")
+    payment = send(body, account).payment
+    assert (payment.rail, payment.debtor_identifier) == ("sepa", "DE89370400440532013000")
