@@ -7,6 +7,7 @@ from apps.approvals.api import views as approvals
 from apps.compliance.api import views as compliance
 from apps.core.api.views import SystemStatusView
 from apps.ledger.api import views as ledger
+from apps.payments.api import views as payments
 
 urlpatterns = [
     path("system/status", SystemStatusView.as_view(), name="system-status"),
@@ -28,6 +29,10 @@ urlpatterns = [
     path("holds/<str:hold_id>/capture", ledger.HoldCaptureView.as_view(), name="hold-capture"),
     path("holds/<str:hold_id>/void", ledger.HoldVoidView.as_view(), name="hold-void"),
     path("fx-rates", ledger.FxRateListCreateView.as_view(), name="fx-rates"),
+    path("payments", payments.PaymentListView.as_view(), name="payments"),
+    path("payments/send", payments.PaymentSendView.as_view(), name="payment-send"),
+    path("payments/<str:payment_id>", payments.PaymentDetailView.as_view(), name="payment-detail"),
+    path("payments/<str:payment_id>/cancel", payments.PaymentCancelView.as_view(), name="payment-cancel"),
     path("approvals", approvals.ApprovalListCreateView.as_view(), name="approvals"),
     path("approvals/<str:approval_id>", approvals.ApprovalDetailView.as_view(), name="approval-detail"),
     path("approvals/<str:approval_id>/approve", approvals.ApprovalApproveView.as_view(), name="approval-approve"),

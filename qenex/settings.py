@@ -212,6 +212,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# The queue tasks go to by default (tests give each run its own, so parallel runs never take each other's tasks).
+CELERY_TASK_DEFAULT_QUEUE = env.str("QENEX_CELERY_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "expire-holds": {"task": "apps.ledger.tasks.expire_holds", "schedule": 60.0},
@@ -299,6 +301,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AccountStatusEnum": "apps.accounts.models.AccountStatus",
         "HoldStatusEnum": "apps.ledger.models.HoldStatus",
+        "PaymentStatusEnum": "apps.payments.states.PaymentStatus",
     },
 }
 
@@ -405,6 +408,41 @@ if not 1 <= QENEX_AUDIT_CHAIN_SHARDS <= 1024:
 # 64-bit integer (apps/core/limits.py says how far).
 QENEX_MAX_POSTING_AMOUNT = env.str("QENEX_MAX_POSTING_AMOUNT", default="100000000000")
 QENEX_MAX_ACCOUNT_BALANCE = env.str("QENEX_MAX_ACCOUNT_BALANCE", default="1000000000000")
+
+# --- Payments (apps/payments; README "Payments") ----------------------------------------------------------
+# Where each rail's network (or its sandbox) listens: one URL for all rails or per rail, e.g.
+# "*=http://127.0.0.1:8701" or "sepa=http://127.0.0.1:8701,swift=http://127.0.0.1:8702". Empty: nothing is sent.
+QENEX_PAYMENTS_NETWORK_URLS = env.str("QENEX_PAYMENTS_NETWORK_URLS", default="")
+QENEX_PAYMENTS_BANK_BIC = env.str("QENEX_PAYMENTS_BANK_BIC", default="QNXBDEFFXXX")
+QENEX_PAYMENTS_BANK_ABA = env.str("QENEX_PAYMENTS_BANK_ABA", default="121000248")
+# USD payments to an ABA routing number above this (major units) go by Fedwire even when "standard".
+QENEX_PAYMENTS_FEDWIRE_ABOVE = env.str("QENEX_PAYMENTS_FEDWIRE_ABOVE", default="1000000")
+# SCT Inst scheme maximum per payment (EUR, major units).
+QENEX_PAYMENTS_SCT_INST_MAX = env.str("QENEX_PAYMENTS_SCT_INST_MAX", default="100000")
+# Cross-border: "mt103" (SWIFT FIN) or "pacs008" (CBPR+ pacs.008 with AppHdr).
+QENEX_PAYMENTS_SWIFT_FORMAT = env.str("QENEX_PAYMENTS_SWIFT_FORMAT", default="mt103")
+# Submission: HTTP timeout (s), attempts before FAILED, first back-off (s, doubling per attempt).
+QENEX_PAYMENTS_HTTP_TIMEOUT = env.float("QENEX_PAYMENTS_HTTP_TIMEOUT", default=10.0)
+QENEX_PAYMENTS_SUBMIT_ATTEMPTS = env.int("QENEX_PAYMENTS_SUBMIT_ATTEMPTS", default=5)
+QENEX_PAYMENTS_RETRY_SECONDS = env.float("QENEX_PAYMENTS_RETRY_SECONDS", default=2.0)
+# How often beat reads each rail's acknowledgement feed (s).
+QENEX_PAYMENTS_POLL_SECONDS = env.float("QENEX_PAYMENTS_POLL_SECONDS", default=5.0)
+# A payment left SUBMITTING (worker lost mid-call) or QUEUED this long (s) is handed to a worker again.
+QENEX_PAYMENTS_STALE_SECONDS = env.float("QENEX_PAYMENTS_STALE_SECONDS", default=120.0)
+# A payment with the same debtor, amount, currency, creditor and reference as one sent within this window (s)
+# is refused with 409 possible_duplicate unless the request says confirm_duplicate: true (0 turns it off).
+QENEX_PAYMENTS_DUPLICATE_WINDOW_SECONDS = env.int("QENEX_PAYMENTS_DUPLICATE_WINDOW_SECONDS", default=24 * 3600)
+# Fee schedule: "sepa=0.20,sepa_inst=0.50,swift=15.00,swift.urgent=25.00" (payment currency; apps/payments/fees.py).
+QENEX_PAYMENTS_FEES = env.str("QENEX_PAYMENTS_FEES", default="")
+# Cut-off per rail, local time of its calendar (TARGET2: Berlin; Federal Reserve: New York); later -> next business
+# day. SCT Inst has none. apps/payments/business_days.py.
+QENEX_PAYMENTS_CUTOFFS = env.str("QENEX_PAYMENTS_CUTOFFS", default="sepa=16:00,ach=16:45,fedwire=18:00,swift=17:00")
+# A payment's hold lives this long (s): longer than any rail takes to settle.
+QENEX_PAYMENTS_HOLD_SECONDS = env.int("QENEX_PAYMENTS_HOLD_SECONDS", default=30 * 24 * 3600)
+CELERY_BEAT_SCHEDULE["payments-poll-acks"] = {
+    "task": "apps.payments.tasks.poll_acks",
+    "schedule": QENEX_PAYMENTS_POLL_SECONDS,
+}
 
 LOGGING = {
     "version": 1,

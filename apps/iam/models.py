@@ -16,7 +16,8 @@ SCOPES = {
     "transactions:read": "Read transactions and holds",
     "transactions:write": "Post transactions and manage holds",
     "fx:write": "Set foreign-exchange rates",
-    "payments:write": "Send payments",
+    "payments:read": "Read payments, their history and messages",
+    "payments:write": "Send and cancel payments",
     "screening:read": "Screen names against the sanctions lists",
 }
 

@@ -915,9 +915,7 @@ MESSAGE_SPECS: dict[str, MessageSpec] = {
         MessageSpec(
             "MT103", "103", MT103, MT103_SLOTS, _decode_mt103, _encode_mt103, _rules_mt103, True, frozenset({"STP"})
         ),
-        MessageSpec(
-            "MT199", "199", MT199, MT199_SLOTS, _decode_mt199, _encode_mt199, _rules_mt199, False, frozenset()
-        ),
+        MessageSpec("MT199", "199", MT199, MT199_SLOTS, _decode_mt199, _encode_mt199, _rules_mt199, False, frozenset()),
         MessageSpec("MT202", "202", MT202, MT202_SLOTS, _decode_mt202, _encode_mt202, _rules_mt202, True, frozenset()),
         MessageSpec(
             "MT202COV",

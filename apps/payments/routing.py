@@ -1,0 +1,71 @@
+"""Which rail carries a payment, and why (the reasons are stored on the payment and shown by the API).
+
+EUR to an IBAN in the SEPA zone -> SCT (``instant`` -> SCT Inst); USD to an ABA routing number -> ACH, or
+Fedwire when ``urgent`` or above ``QENEX_PAYMENTS_FEDWIRE_ABOVE``; anything else -> SWIFT as MT103 or CBPR+
+pacs.008 (``QENEX_PAYMENTS_SWIFT_FORMAT``). Each rail settles against the bank's general-ledger account
+``SETTLEMENT_ACCOUNT_TYPE[rail]`` in the payment's currency.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from apps.accounts.models import AccountType
+from apps.core.money import format_amount, to_minor_units
+
+from .models import Rail, Speed
+from .request import PaymentRequest
+from .validation import iban
+
+MT103 = "MT103"
+PACS008 = "pacs.008"
+FAIM = "FAIM"
+NACHA = "NACHA"
+
+# The bank's own account each rail settles through. There is one NOSTRO per currency today; per-rail
+# settlement accounts (a SEPA CSM, the Fed master account, each correspondent) need new internal types.
+SETTLEMENT_ACCOUNT_TYPE: dict[str, str] = {rail: AccountType.NOSTRO for rail in Rail}
+
+
+@dataclass(frozen=True)
+class Route:
+    rail: str
+    message_format: str
+    reasons: tuple[str, ...]
+
+
+def swift_format() -> str:
+    configured = settings.QENEX_PAYMENTS_SWIFT_FORMAT.lower()
+    formats = {"mt103": MT103, "pacs008": PACS008}
+    if configured not in formats:
+        raise ImproperlyConfigured("QENEX_PAYMENTS_SWIFT_FORMAT must be mt103 or pacs008")
+    return formats[configured]
+
+
+def choose(request: PaymentRequest, amount_minor: int) -> Route:
+    """Return the rail for ``request`` with the reasons, in the order they were weighed."""
+    receiver, currency, speed = request.receiver, request.currency, request.speed
+    if currency == "EUR" and receiver.iban:
+        creditor_iban = iban(receiver.iban, field="receiver.iban")
+        if creditor_iban.in_sepa_zone:
+            reasons = [f"EUR to an IBAN in the SEPA zone ({creditor_iban.country_code})"]
+            if speed == Speed.INSTANT:
+                return Route(Rail.SEPA_INST, PACS008, (*reasons, "speed instant: SCT Inst"))
+            return Route(Rail.SEPA, PACS008, (*reasons, f"speed {speed}: SCT"))
+    if currency == "USD" and receiver.aba:
+        reasons = ["USD to an ABA routing number (US domestic)"]
+        threshold = to_minor_units(settings.QENEX_PAYMENTS_FEDWIRE_ABOVE, "USD")
+        if speed in (Speed.URGENT, Speed.INSTANT):
+            return Route(Rail.FEDWIRE, FAIM, (*reasons, f"speed {speed}: Fedwire"))
+        if amount_minor > threshold:
+            limit = format_amount(threshold, "USD")
+            return Route(Rail.FEDWIRE, FAIM, (*reasons, f"amount above {limit} USD: Fedwire"))
+        return Route(Rail.ACH, NACHA, (*reasons, f"speed {speed}: ACH"))
+    fmt = swift_format()
+    reasons = [f"{currency} to {receiver.country or 'abroad'}: no domestic rail applies, SWIFT"]
+    if speed == Speed.INSTANT:
+        reasons.append("instant is not available on SWIFT: sent as urgent")
+    return Route(Rail.SWIFT, fmt, (*reasons, f"format {fmt} (QENEX_PAYMENTS_SWIFT_FORMAT)"))

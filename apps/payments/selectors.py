@@ -1,0 +1,64 @@
+"""Reads of payments. Never write, never lock."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from apps.security.selectors import blind_index_filter
+
+from .errors import PaymentNotFound
+from .models import AccountAlias, PaymentOrder
+from .states import PaymentStatus
+
+
+def payment_get(*, public_id: str) -> PaymentOrder:
+    try:
+        return PaymentOrder.objects.select_related("debtor_account").get(public_id=public_id)
+    except PaymentOrder.DoesNotExist:
+        raise PaymentNotFound(f"no payment {public_id}", field="payment") from None
+
+
+def payment_list(*, status: str | None = None, rail: str | None = None) -> QuerySet[PaymentOrder]:
+    qs = PaymentOrder.objects.select_related("debtor_account")
+    if status:
+        qs = qs.filter(status=status)
+    if rail:
+        qs = qs.filter(rail=rail)
+    return qs
+
+
+def payment_for_answer(*, rail: str, network_key: str, network_reference: str) -> PaymentOrder | None:
+    """The payment an answer is for: by the id the network de-duplicates on, else by the network's reference."""
+    if network_key:
+        found = PaymentOrder.objects.filter(rail=rail, network_key=network_key).first()
+        if found is not None:
+            return found
+    if network_reference:
+        return PaymentOrder.objects.filter(rail=rail, network_reference=network_reference).first()
+    return None
+
+
+def payment_possible_duplicate(
+    *, debtor_account_id: int, amount_minor: int, currency: str, creditor_identifier: str, reference: str, since
+) -> PaymentOrder | None:
+    """A live payment since ``since`` with the same debtor, amount, currency, creditor and reference, if any."""
+    qs = PaymentOrder.objects.filter(
+        debtor_account_id=debtor_account_id,
+        amount_minor=amount_minor,
+        currency=currency,
+        reference=reference,
+        created_at__gte=since,
+    ).exclude(status__in=(PaymentStatus.REJECTED, PaymentStatus.CANCELLED))
+    return blind_index_filter(queryset=qs, field_name="creditor_identifier", value=creditor_identifier).first()
+
+
+def payment_by_idempotency_key(*, key: str) -> PaymentOrder | None:
+    return PaymentOrder.objects.filter(idempotency_key=key).first()
+
+
+def account_alias_resolve(*, identifier: str) -> str | None:
+    """The QENEX account id an external identifier (IBAN, account number) was registered for, if any."""
+    alias = blind_index_filter(
+        queryset=AccountAlias.objects.select_related("account"), field_name="identifier", value=identifier
+    ).first()
+    return alias.account.public_id if alias is not None else None

@@ -1,0 +1,35 @@
+"""Every write of the payments app: orders (send, release, reject, cancel) and their submission to the networks."""
+
+from .orders import (
+    SendResult,
+    account_alias_register,
+    payment_cancel,
+    payment_reject_held,
+    payment_release,
+    payment_send,
+)
+from .submission import (
+    SubmitOutcome,
+    ack_record,
+    acks_poll,
+    network_tick,
+    payment_retry_failed,
+    payment_submit,
+    payments_requeue_stale,
+)
+
+__all__ = [
+    "SendResult",
+    "SubmitOutcome",
+    "account_alias_register",
+    "ack_record",
+    "acks_poll",
+    "payment_cancel",
+    "payment_reject_held",
+    "payment_release",
+    "payment_retry_failed",
+    "payment_send",
+    "payment_submit",
+    "network_tick",
+    "payments_requeue_stale",
+]

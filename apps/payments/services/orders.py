@@ -1,0 +1,340 @@
+"""Payment orders: send (validate, route, check, reserve funds, queue), release or reject a held one, cancel.
+
+``payment_send`` checks everything that needs no network before it writes anything, then runs in one
+transaction: a refusal (bad IBAN, unknown currency, insufficient funds, ...) leaves no payment, no hold and
+no audit record. Lock order: the payment row, then the ledger's account locks (inside ``hold_*``), then the
+audit chain head.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.errors import AccountNotActive
+from apps.accounts.models import Account, AccountStatus
+from apps.accounts.selectors import account_get
+from apps.core.db import retry_on_conflict
+from apps.core.errors import InvalidInput
+from apps.core.idempotency import check_key, ensure_same_request, fingerprint
+from apps.core.limits import posting_minor
+from apps.core.money import format_amount
+from apps.ledger.errors import CurrencyMismatch
+from apps.ledger.services import hold_place, hold_void
+
+from .. import business_days, checks, fees, outbound, routing, validation
+from ..errors import (
+    AliasTaken,
+    ExecutionDateInPast,
+    MissingCounterparty,
+    NotABusinessDay,
+    PaymentNotCancellable,
+    PaymentNotHeld,
+    PossibleDuplicate,
+)
+from ..locks import lock_payment
+from ..models import AccountAlias, PaymentOrder, Rail
+from ..request import Party, PaymentRequest
+from ..selectors import account_alias_resolve, payment_by_idempotency_key, payment_possible_duplicate
+from ..states import CANCELLABLE, HOLDING, PaymentStatus
+from .history import Changes
+
+S = PaymentStatus
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+MAX_NAME = 140
+MAX_REMITTANCE = 140
+ACCOUNT_ID_PREFIX = "acc_"
+
+
+@dataclass(frozen=True)
+class SendResult:
+    payment: PaymentOrder
+    replayed: bool
+
+
+def _check_party(party: Party, side: str) -> Party:
+    if not party.name.strip():
+        raise MissingCounterparty(f"{side}.name is required", field=f"{side}.name")
+    if len(party.name) > MAX_NAME:
+        raise InvalidInput(f"{side}.name has at most {MAX_NAME} characters", field=f"{side}.name", code="too_long")
+    if party.country and not _COUNTRY.match(party.country):
+        raise InvalidInput(f"{side}.country must be an ISO 3166 alpha-2 code", field=f"{side}.country")
+    if len(party.address) > 4 or any(len(line) > 70 for line in party.address):
+        raise InvalidInput(f"{side}.address is at most 4 lines of 70", field=f"{side}.address")
+    return replace(
+        party,
+        bic=validation.bic(party.bic, field=f"{side}.bic") if party.bic else "",
+        iban=validation.iban(party.iban, field=f"{side}.iban").compact if party.iban else "",
+        aba=validation.aba(party.aba, field=f"{side}.aba") if party.aba else "",
+    )
+
+
+def _debtor_identifier(sender: Party, rail: str) -> str:
+    """The debtor's account as the message shows it: the IBAN, else the account number the customer gave."""
+    if sender.iban:
+        return sender.iban
+    if rail in (Rail.SEPA, Rail.SEPA_INST):
+        if sender.account and not sender.account.startswith(ACCOUNT_ID_PREFIX):
+            return validation.iban(sender.account, field="sender.account").compact  # the IBAN named the account
+        raise MissingCounterparty("SEPA needs the sender's IBAN (sender.iban)", field="sender.iban")
+    if sender.account.startswith(ACCOUNT_ID_PREFIX):
+        return sender.account.replace("_", "-")  # a QENEX id, in the SWIFT character set (no underscore)
+    return validation.account_number(sender.account, field="sender.account")
+
+
+def _creditor_identifier(receiver: Party, rail: str) -> str:
+    if receiver.iban:
+        return receiver.iban
+    if not receiver.account:
+        raise MissingCounterparty("receiver.iban or receiver.account is required", field="receiver.account")
+    us = rail in (Rail.ACH, Rail.FEDWIRE)
+    return validation.account_number(receiver.account, field="receiver.account", us=us)
+
+
+def _check_debtor(account: Account, currency: str) -> None:
+    if account.status != AccountStatus.ACTIVE:
+        raise AccountNotActive(f"account {account.public_id} is {account.status}", field="sender.account")
+    if account.currency != currency:
+        raise CurrencyMismatch(
+            f"account {account.public_id} is in {account.currency}, the payment in {currency}", field="currency"
+        )
+
+
+def _order_from(request: PaymentRequest, debtor: Account, *, actor: str) -> PaymentOrder:
+    """Validate and route ``request``; return the unsaved order. Raises a DomainError before anything is written."""
+    minor = posting_minor(request.amount, request.currency, field="amount")
+    sender, receiver = _check_party(request.sender, "sender"), _check_party(request.receiver, "receiver")
+    if len(request.reference) > 35 or not request.reference.strip():
+        raise InvalidInput("reference must be 1-35 characters", field="reference")
+    if len(request.remittance_info) > MAX_REMITTANCE:
+        raise InvalidInput(f"remittance_info has at most {MAX_REMITTANCE} characters", field="remittance_info")
+    request = replace(request, sender=sender, receiver=receiver)
+    route = routing.choose(request, minor)
+    validation.currency_on_rail(request.currency, route.rail)
+    validation.scheme_limit(minor, request.currency, route.rail)
+    if route.rail == Rail.SWIFT and not receiver.bic:
+        raise MissingCounterparty("SWIFT needs the receiver's bank (receiver.bic)", field="receiver.bic")
+    _check_debtor(debtor, request.currency)
+    value_date = _value_date(route.rail, request.currency, request.requested_execution_date)
+    order = PaymentOrder(
+        rail=route.rail,
+        message_format=route.message_format,
+        routing_reasons=list(route.reasons),
+        speed=request.speed,
+        charges=request.charges,
+        debtor_account=debtor,
+        debtor_name=sender.name,
+        debtor_identifier=_debtor_identifier(sender, route.rail),
+        debtor_bic=sender.bic,
+        debtor_country=sender.country,
+        debtor_address="\n".join(sender.address),
+        creditor_name=receiver.name,
+        creditor_identifier=_creditor_identifier(receiver, route.rail),
+        creditor_bic=receiver.bic,
+        creditor_aba=receiver.aba,
+        creditor_country=receiver.country,
+        creditor_address="\n".join(receiver.address),
+        amount_minor=minor,
+        currency=request.currency,
+        reference=request.reference,
+        remittance_info=request.remittance_info,
+        requested_execution_date=request.requested_execution_date,
+        value_date=value_date,
+        fee_minor=fees.fee_minor(rail=route.rail, speed=request.speed, currency=request.currency),
+        created_by=actor,
+    )
+    outbound.build(order)  # the rail's format checks lengths and character sets now, not at submission
+    return order
+
+
+def _refuse_duplicate(order: PaymentOrder) -> None:
+    window = settings.QENEX_PAYMENTS_DUPLICATE_WINDOW_SECONDS
+    if window <= 0:
+        return
+    earlier = payment_possible_duplicate(
+        debtor_account_id=order.debtor_account_id,
+        amount_minor=order.amount_minor,
+        currency=order.currency,
+        creditor_identifier=order.creditor_identifier,
+        reference=order.reference,
+        since=timezone.now() - timedelta(seconds=window),
+    )
+    if earlier is not None:
+        raise PossibleDuplicate(
+            f"payment {earlier.public_id} has the same debtor, amount, creditor and reference; "
+            "send again with confirm_duplicate: true if this one is meant too",
+            field="confirm_duplicate",
+        )
+
+
+def _value_date(rail: str, currency: str, requested: date | None) -> date:
+    """The execution day: the requested one if it is a business day on the rail, else the first one possible."""
+    earliest = business_days.value_date(rail=rail, currency=currency, now=timezone.now())
+    if requested is None:
+        return earliest
+    rail_calendar = business_days.calendar_for(rail, currency)
+    if not business_days.is_business_day(requested, rail_calendar):
+        following = business_days.next_business_day(requested, rail_calendar)
+        raise NotABusinessDay(
+            f"{requested} is not a {rail_calendar} business day; the next one is {following}",
+            field="requested_execution_date",
+        )
+    if requested < earliest:
+        raise ExecutionDateInPast(
+            f"{requested} is before the earliest possible execution date {earliest} (calendar and cut-off)",
+            field="requested_execution_date",
+        )
+    return requested
+
+
+def _reserve_and_queue(changes: Changes) -> None:
+    payment = changes.payment
+    hold = hold_place(
+        account=payment.debtor_account.public_id,
+        amount=format_amount(payment.amount_minor + payment.fee_minor, payment.currency),
+        currency=payment.currency,
+        expires_at=timezone.now() + timedelta(seconds=settings.QENEX_PAYMENTS_HOLD_SECONDS),
+        description=f"payment {payment.public_id}",
+        idempotency_key=f"payment:{payment.public_id}:hold",
+        actor=changes.actor,
+    ).hold
+    payment.hold_id = hold.public_id
+    changes.move(S.FUNDS_RESERVED, reason=f"hold {hold.public_id}")
+    changes.move(S.QUEUED)
+
+
+def _apply_checks(changes: Changes) -> None:
+    outcome = checks.run(changes.payment)
+    deciding = outcome.deciding
+    if deciding is None:
+        names = ", ".join(checks.registered()) or "none registered"
+        changes.move(S.CHECKED, reason=f"checks passed ({names})")
+        _reserve_and_queue(changes)
+        return
+    name, result = deciding
+    payment = changes.payment
+    payment.reason_code, payment.reason = result.code[:16], f"{name}: {result.reason}"
+    target = S.HELD if outcome.verdict == checks.Verdict.HOLD else S.REJECTED
+    changes.move(target, reason_code=result.code, reason=payment.reason)
+
+
+def enqueue_submission(payment: PaymentOrder) -> None:
+    """After COMMIT, hand a queued payment to a worker (never inside the transaction holding its lock)."""
+    if payment.status != S.QUEUED or not outbound.has_transport(payment.rail):
+        return
+    from ..tasks import submit_payment
+
+    public_id = payment.public_id
+    transaction.on_commit(lambda: submit_payment.delay(payment_id=public_id))
+
+
+@retry_on_conflict()
+def payment_send(
+    *, request: PaymentRequest, debtor_account: str, idempotency_key: str | None = None, actor: str = "system"
+) -> SendResult:
+    """Create a payment order: validated, routed, checked, funds held on the debtor, queued for submission."""
+    idempotency_key = check_key(idempotency_key)
+    fp = fingerprint({"type": "PAYMENT", "debtor_account": debtor_account, **request.fingerprint_payload()})
+    if idempotency_key:
+        existing = payment_by_idempotency_key(key=idempotency_key)
+        if existing is not None:
+            ensure_same_request(existing.request_fingerprint, fp)
+            return SendResult(existing, True)
+    debtor = account_get(public_id=debtor_account, field="sender.account")
+    order = _order_from(request, debtor, actor=actor)
+    if not request.confirm_duplicate:
+        _refuse_duplicate(order)
+    order.idempotency_key, order.request_fingerprint = idempotency_key, fp if idempotency_key else ""
+    with transaction.atomic(durable=True):
+        order.save()
+        changes = Changes(order, actor)
+        changes.start()
+        changes.move(S.VALIDATED, reason="; ".join(order.routing_reasons))
+        _apply_checks(changes)
+        order.save()
+        changes.audit(
+            "payments.payment_sent",
+            rail=order.rail,
+            amount_minor=order.amount_minor,
+            currency=order.currency,
+            hold=order.hold_id,
+        )
+        enqueue_submission(order)
+    return SendResult(order, False)
+
+
+@retry_on_conflict()
+def payment_release(*, payment_id: str, actor: str) -> PaymentOrder:
+    """An officer releases a payment a check held: reserve the funds and queue it."""
+    with transaction.atomic(durable=True):
+        payment = lock_payment(public_id=payment_id)
+        if payment.status != S.HELD:
+            raise PaymentNotHeld(f"payment {payment_id} is {payment.status}, not HELD", field="payment")
+        changes = Changes(payment, actor)
+        changes.move(S.CHECKED, reason=f"released by {actor}")
+        _reserve_and_queue(changes)
+        payment.save()
+        changes.audit("payments.payment_released")
+        enqueue_submission(payment)
+    return payment
+
+
+@retry_on_conflict()
+def payment_reject_held(*, payment_id: str, actor: str, reason: str = "") -> PaymentOrder:
+    with transaction.atomic(durable=True):
+        payment = lock_payment(public_id=payment_id)
+        if payment.status != S.HELD:
+            raise PaymentNotHeld(f"payment {payment_id} is {payment.status}, not HELD", field="payment")
+        changes = Changes(payment, actor)
+        payment.reason_code, payment.reason = "officer", reason or f"rejected by {actor}"
+        changes.move(S.REJECTED, reason_code="officer", reason=payment.reason)
+        payment.save()
+        changes.audit("payments.payment_rejected")
+    return payment
+
+
+@retry_on_conflict()
+def payment_cancel(*, payment_id: str, actor: str) -> PaymentOrder:
+    """Cancel a payment no network has seen: its hold is voided. After the first submission attempt: 409."""
+    with transaction.atomic(durable=True):
+        payment = lock_payment(public_id=payment_id)
+        if payment.status not in CANCELLABLE or payment.attempts > 0:
+            raise PaymentNotCancellable(
+                f"payment {payment_id} is {payment.status}"
+                + (" and was sent to the network" if payment.attempts else "")
+                + ": only a payment not yet submitted can be cancelled",
+                field="payment",
+            )
+        if payment.hold_id and payment.status in HOLDING:
+            hold_void(hold_id=payment.hold_id, actor=actor)
+        changes = Changes(payment, actor)
+        changes.move(S.CANCELLED, reason=f"cancelled by {actor}")
+        payment.save()
+        changes.audit("payments.payment_cancelled", hold=payment.hold_id)
+    return payment
+
+
+@transaction.atomic
+def account_alias_register(*, identifier: str, account_id: str, actor: str = "system") -> AccountAlias:
+    """Let customers name their QENEX account by an IBAN or account number in a payment's ``sender.account``."""
+    from apps.audit.services import audit_record
+
+    account = account_get(public_id=account_id)
+    if not identifier.strip() or len(identifier) > 34:
+        raise InvalidInput("identifier must be 1-34 characters", field="identifier")
+    if account_alias_resolve(identifier=identifier.strip()) is not None:
+        raise AliasTaken(f"{identifier} already names an account", field="identifier")
+    alias = AccountAlias.objects.create(identifier=identifier.strip(), account=account)
+    audit_record(
+        action="payments.account_alias_registered",
+        object_type="account_alias",
+        object_id=alias.public_id,
+        after={"account": account.public_id},
+        actor=actor,
+    )
+    return alias
