@@ -34,7 +34,7 @@ class PostingInline(admin.TabularInline):
 
     @admin.display(description="Balance after")
     def balance_after(self, obj):
-        return format_amount(obj.balance_after_minor, obj.currency)
+        return "—" if obj.balance_after_minor is None else format_amount(obj.balance_after_minor, obj.currency)
 
 
 @admin.register(JournalEntry)

@@ -49,7 +49,11 @@ def account_detail(request, account_id: str):
         {
             **_row(account),
             "lines": [
-                (p, format_amount(p.amount_minor, p.currency), format_amount(p.balance_after_minor, p.currency))
+                (
+                    p,
+                    format_amount(p.amount_minor, p.currency),
+                    format_amount(p.balance_after_minor, p.currency) if p.balance_after_minor is not None else "—",
+                )
                 for p in lines
             ],
         },

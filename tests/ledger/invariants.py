@@ -66,6 +66,9 @@ WHERE (status = 'CAPTURED') <> (capture_entry_id IS NOT NULL) OR captured_minor 
 _ENTRIES_WITHOUT_AUDIT = """
 SELECT e.public_id FROM ledger_journalentry e
 WHERE NOT EXISTS (SELECT 1 FROM audit_auditrecord r WHERE r.object_type = 'transaction' AND r.object_id = e.public_id)
+  -- a batch's entries are listed by its one record
+  AND NOT EXISTS (SELECT 1 FROM audit_auditrecord r WHERE r.action = 'ledger.batch_posted'
+                  AND r.after -> 'transactions' @> jsonb_build_array(jsonb_build_array(e.public_id)))
 ORDER BY 1
 """
 

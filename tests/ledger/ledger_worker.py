@@ -8,8 +8,11 @@
         Print {"violations": ..., "entries": {key: [from, to, amount_minor]}} as JSON: the ledger invariants
         (``tests.ledger.invariants``) and the transfers whose idempotency key contains KEY_PART.
 
-The settings come from the environment (``tests.throwaway.app_env``). Once ``post_batch`` exists, a ``batches``
-mode posting the same series in batches (one key per entry) lets the kill test cover "killed mid-batch" too.
+    python tests/ledger/ledger_worker.py batches PREFIX COUNT SIZE ACCOUNT [ACCOUNT ...]
+        The same series posted through ``post_batch`` (atomic mode), SIZE entries per batch, one key per entry;
+        print {"batch": b, "replayed": n} after each batch's COMMIT.
+
+The settings come from the environment (``tests.throwaway.app_env``).
 """
 
 from __future__ import annotations
@@ -45,6 +48,28 @@ def _transfers(prefix: str, count: int, accounts: list[str]) -> None:
         print(json.dumps({"i": i, "replayed": result.replayed}), flush=True)
 
 
+def _batches(prefix: str, count: int, size: int, accounts: list[str]) -> None:
+    from apps.core.money import format_amount
+    from apps.ledger.services import post_batch
+
+    for b, start in enumerate(range(0, count, size)):
+        entries = []
+        for i in range(start, min(count, start + size)):
+            source, target, amount_minor = series_step(i, accounts)
+            entries.append(
+                {
+                    "type": "TRANSFER",
+                    "from_account": source,
+                    "to_account": target,
+                    "amount": format_amount(amount_minor, "USD"),
+                    "currency": "USD",
+                    "idempotency_key": f"{prefix}-{i}",
+                }
+            )
+        result = post_batch(entries=entries, mode="atomic")
+        print(json.dumps({"batch": b, "replayed": result.count("replayed")}), flush=True)
+
+
 def _check(key_part: str) -> None:
     from apps.ledger.models import JournalEntry
     from tests.ledger.invariants import ledger_violations
@@ -71,6 +96,8 @@ def main(argv: list[str]) -> None:
     django.setup()
     if argv[0] == "transfers":
         _transfers(argv[1], int(argv[2]), argv[3:])
+    elif argv[0] == "batches":
+        _batches(argv[1], int(argv[2]), int(argv[3]), argv[4:])
     elif argv[0] == "check":
         _check(argv[1] if len(argv) > 1 else "")
     else:

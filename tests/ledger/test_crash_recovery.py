@@ -135,6 +135,63 @@ def test_a_killed_posting_process_leaves_whole_entries_and_a_rerun_posts_each_ke
     assert {a.public_id: selectors.balance_get(account=a).ledger_minor for a in accounts} == expected
 
 
+BATCH_SIZE = 50
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_process_killed_mid_batch_commits_whole_batches_and_a_rerun_posts_each_key_once(on_postgresql, tmp_path):
+    rng = random.Random(SEED + 1)
+    accounts = [funded_account("10000.00", owner_id=f"crash-batch-{i}") for i in range(4)]
+    ids = [a.public_id for a in accounts]
+    opening = {a.public_id: selectors.balance_get(account=a).ledger_minor for a in accounts}
+    db = connection.settings_dict
+    env = app_env(
+        f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        tmp_path / "var",
+        REDIS_URL="",
+        PYTHONPATH=str(ROOT),
+        QENEX_SECRET_KEY="crash-test-" + "k" * 50,
+    )
+    prefix = f"crash-batch-{SEED}"
+    args = ("batches", prefix, str(SERIES), str(BATCH_SIZE), *ids)
+
+    def committed() -> list[int]:
+        keys = JournalEntry.objects.filter(idempotency_key__startswith=f"{prefix}-").values_list(
+            "idempotency_key", flat=True
+        )
+        return sorted(int(key.rsplit("-", 1)[1]) for key in keys)
+
+    for _kill in range(KILLS):
+        before = len(committed())
+        process = _worker(env, *args)
+        seen = _answers(process, at_most=before // BATCH_SIZE + rng.randint(0, 2))
+        time.sleep(rng.uniform(0, 0.3))  # often in the middle of a batch's transaction
+        process.kill()
+        process.wait(30)
+        assert process.returncode == -9, (SEED, process.stderr.read()[-2000:])
+        process.stderr.close()
+        assert ledger_violations(with_audit=True) == {}, SEED
+        done = committed()
+        # All or nothing per batch: what committed is exactly the first whole batches.
+        assert done == list(range(len(done))) and len(done) % BATCH_SIZE == 0, (SEED, len(done))
+        assert len(done) >= len(seen) * BATCH_SIZE, (SEED, len(seen), len(done))
+
+    before = len(committed())
+    process = _worker(env, *args)
+    answers = _answers(process)
+    _, errors = process.communicate(timeout=120)
+    assert process.returncode == 0, errors[-3000:]
+    assert sum(a["replayed"] for a in answers) == before, SEED
+    assert committed() == list(range(SERIES))
+    assert ledger_violations(with_audit=True) == {}, SEED
+    expected = dict(opening)
+    for i in range(SERIES):
+        source, target, amount_minor = series_step(i, ids)
+        expected[source] -= amount_minor
+        expected[target] += amount_minor
+    assert {a.public_id: selectors.balance_get(account=a).ledger_minor for a in accounts} == expected
+
+
 # --- b) restart PostgreSQL during a storm ---------------------------------------------------------------------
 
 THREADS = 8

@@ -58,8 +58,9 @@ class PostingSerializer(serializers.ModelSerializer):
     def get_amount(self, obj) -> str:
         return format_amount(obj.amount_minor, obj.currency)
 
-    def get_balance_after(self, obj) -> str:
-        return format_amount(obj.balance_after_minor, obj.currency)
+    def get_balance_after(self, obj) -> str | None:
+        # None on a hot account: its postings commit in parallel and carry no running balance.
+        return None if obj.balance_after_minor is None else format_amount(obj.balance_after_minor, obj.currency)
 
 
 class TransactionSerializer(serializers.ModelSerializer):
@@ -138,8 +139,9 @@ class StatementLineSerializer(serializers.ModelSerializer):
     def get_amount(self, obj) -> str:
         return format_amount(obj.amount_minor, obj.currency)
 
-    def get_balance_after(self, obj) -> str:
-        return format_amount(obj.balance_after_minor, obj.currency)
+    def get_balance_after(self, obj) -> str | None:
+        # None on a hot account: its postings commit in parallel and carry no running balance.
+        return None if obj.balance_after_minor is None else format_amount(obj.balance_after_minor, obj.currency)
 
 
 class HoldCreateSerializer(InputSerializer):
