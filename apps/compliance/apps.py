@@ -5,3 +5,9 @@ class ComplianceConfig(AppConfig):
     name = "apps.compliance"
     label = "compliance"
     verbose_name = "Compliance (sanctions screening)"
+
+    def ready(self) -> None:
+        # Every payment's parties are screened through the gateway's check registry (apps.payments.checks).
+        from .payment_checks import register
+
+        register()

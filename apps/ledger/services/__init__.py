@@ -13,9 +13,27 @@ from .accounts import account_change_status, account_open, account_open_or_repla
 from .batch import BatchItem, BatchResult, post_batch
 from .common import MAX_DESCRIPTION, PostingResult
 from .fx import fx_rate_set
-from .holds import HoldResult, hold_capture, hold_place, hold_void, holds_expire
+from .holds import (
+    HoldResult,
+    hold_capture,
+    hold_capture_in_transaction,
+    hold_place,
+    hold_place_in_transaction,
+    hold_void,
+    hold_void_in_transaction,
+    holds_expire,
+)
 from .hot import account_set_hot
-from .postings import POSTING_TYPES, post_by_type, post_deposit, post_fee, post_reversal, post_transfer, post_withdrawal
+from .postings import (
+    POSTING_TYPES,
+    post_by_type,
+    post_deposit,
+    post_fee,
+    post_fee_in_transaction,
+    post_reversal,
+    post_transfer,
+    post_withdrawal,
+)
 
 __all__ = [
     "MAX_DESCRIPTION",
@@ -30,6 +48,10 @@ __all__ = [
     "account_set_hot",
     "fx_rate_set",
     "hold_capture",
+    "hold_capture_in_transaction",
+    "hold_place_in_transaction",
+    "hold_void_in_transaction",
+    "post_fee_in_transaction",
     "hold_place",
     "hold_void",
     "holds_expire",

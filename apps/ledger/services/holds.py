@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.accounts.selectors import account_get
@@ -32,9 +32,9 @@ class HoldResult:
     replayed: bool
 
 
-@retry_on_conflict()
-def hold_place(
+def _hold_place(
     *,
+    durable: bool,
     account: str,
     amount: object,
     currency: str,
@@ -63,7 +63,7 @@ def hold_place(
     )
     now = timezone.now()
     expires_at = expires_at or now + timedelta(seconds=settings.QENEX_DEFAULT_HOLD_SECONDS)
-    with transaction.atomic(durable=True):
+    with transaction.atomic(durable=durable):
         locked = engine.lock(pks=[target.pk])
         held_account = locked.accounts[target.pk]
         if idempotency_key:
@@ -128,9 +128,9 @@ def _check_hold_open(hold: Hold, now: datetime) -> None:
         raise HoldNotActive(f"hold {hold.public_id} expired at {hold.expires_at.isoformat()}", field="hold")
 
 
-@retry_on_conflict()
-def hold_capture(
+def _hold_capture(
     *,
+    durable: bool,
     hold_id: str,
     to_account: str,
     amount: object | None = None,
@@ -154,7 +154,7 @@ def hold_capture(
     fp = fingerprint(
         {"type": "CAPTURE", "hold": hold_id, "to": to_account, "amount": sent_minor, "description": description}
     )
-    with transaction.atomic(durable=True):
+    with transaction.atomic(durable=durable):
         locked = engine.lock(pks=[hold.account_id, target.pk])
         now = timezone.now()
         state = engine.read_state(
@@ -194,11 +194,10 @@ def hold_capture(
         return record(planned, locked, now=now, extra={"hold": hold.public_id, "hold_status": hold.status})
 
 
-@retry_on_conflict()
-def hold_void(*, hold_id: str, actor: str = "system") -> Hold:
+def _hold_void(*, hold_id: str, actor: str = "system", durable: bool) -> Hold:
     """Release a hold without moving money. Voiding an already-voided hold is a no-op."""
     hold = hold_get(public_id=hold_id)
-    with transaction.atomic(durable=True):
+    with transaction.atomic(durable=durable):
         engine.lock(pks=[hold.account_id])
         account = hold.account
         hold = Hold.objects.select_for_update(no_key=True).get(pk=hold.pk)
@@ -218,6 +217,49 @@ def hold_void(*, hold_id: str, actor: str = "system") -> Hold:
             actor=actor,
         )
         return hold
+
+
+@retry_on_conflict()
+def hold_place(**arguments: Any) -> HoldResult:
+    """Reserve funds on an account (see ``_hold_place``): its own transaction."""
+    return _hold_place(**arguments, durable=True)
+
+
+@retry_on_conflict()
+def hold_capture(**arguments: Any) -> PostingResult:
+    """Turn a hold into a posted transfer (see ``_hold_capture``): its own transaction."""
+    return _hold_capture(**arguments, durable=True)
+
+
+@retry_on_conflict()
+def hold_void(**arguments: Any) -> Hold:
+    """Release a hold (see ``_hold_void``): its own transaction."""
+    return _hold_void(**arguments, durable=True)
+
+
+# Inside a caller's transaction, for another app's service that must change its own rows and the hold together
+# (the payment gateway: a payment's state and its hold). The caller's transaction is then the durable one, and it
+# must lock nothing after these calls but its own rows (the audit record they write locks a chain head).
+
+
+def hold_place_in_transaction(**arguments: Any) -> HoldResult:
+    in_transaction()
+    return _hold_place(**arguments, durable=False)
+
+
+def hold_capture_in_transaction(**arguments: Any) -> PostingResult:
+    in_transaction()
+    return _hold_capture(**arguments, durable=False)
+
+
+def hold_void_in_transaction(**arguments: Any) -> Hold:
+    in_transaction()
+    return _hold_void(**arguments, durable=False)
+
+
+def in_transaction() -> None:
+    if not connection.in_atomic_block:
+        raise RuntimeError("an *_in_transaction ledger service needs the caller's transaction")
 
 
 EXPIRE_BATCH = 200

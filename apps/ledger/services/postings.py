@@ -243,6 +243,34 @@ def post_fee(
     )
 
 
+def post_fee_in_transaction(
+    *,
+    from_account: str,
+    amount: object,
+    currency: str,
+    description: str = "",
+    metadata: dict[str, Any] | None = None,
+    idempotency_key: str | None = None,
+    actor: str = "system",
+) -> PostingResult:
+    """``post_fee`` inside the caller's transaction (see ``holds.hold_place_in_transaction``)."""
+    from .holds import in_transaction
+
+    in_transaction()
+    return post_simple_in_transaction(
+        simple_posting(
+            EntryType.FEE,
+            account=from_account,
+            amount=amount,
+            currency=currency,
+            description=description,
+            metadata=metadata,
+            idempotency_key=idempotency_key,
+            actor=actor,
+        )
+    )
+
+
 # --- transfers ---------------------------------------------------------------------------------------------
 
 

@@ -25,7 +25,8 @@ from apps.core.idempotency import check_key, ensure_same_request, fingerprint
 from apps.core.limits import posting_minor
 from apps.core.money import format_amount
 from apps.ledger.errors import CurrencyMismatch
-from apps.ledger.services import hold_place, hold_void
+from apps.ledger.services import hold_place_in_transaction as hold_place
+from apps.ledger.services import hold_void_in_transaction as hold_void
 
 from .. import business_days, checks, fees, outbound, routing, validation
 from ..errors import (

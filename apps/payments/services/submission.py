@@ -28,7 +28,9 @@ from apps.accounts.services import internal_account_get_or_create
 from apps.core.db import retry_on_conflict
 from apps.core.errors import DomainError
 from apps.core.money import format_amount
-from apps.ledger.services import hold_capture, hold_void, post_fee
+from apps.ledger.services import hold_capture_in_transaction as hold_capture
+from apps.ledger.services import hold_void_in_transaction as hold_void
+from apps.ledger.services import post_fee_in_transaction as post_fee
 
 from .. import outbound, routing, transport
 from ..locks import lock_payment

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from apps.accounts.services import account_change_status
 from apps.audit.models import AuditRecord
 from apps.ledger.models import Hold, HoldStatus
 from apps.ledger.selectors import balance_get
+from apps.ledger.services import account_change_status
 from apps.payments import checks, services
 from apps.payments.errors import InvalidPaymentTransition
 from apps.payments.models import PaymentEvent, PaymentOrder
