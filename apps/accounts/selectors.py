@@ -50,12 +50,13 @@ def overdraft_limit_check(*, account: Account, limit: object) -> int:
     against the old limit could no longer be captured. Raising a limit is always allowed. The one home of this
     rule: the service calls it under the account's lock, the four-eyes request calls it up front.
     """
+    from apps.ledger.rules import overdraft_used_minor
     from apps.ledger.selectors import balance_get  # the ledger's reads; accounts never writes ledger tables
 
     new_limit = overdraft_limit_minor(limit, account.currency)
     if new_limit < account.overdraft_limit_minor:
         balance = balance_get(account=account)
-        used = balance.held_minor - balance.ledger_minor  # how far below zero the account is, holds counted
+        used = overdraft_used_minor(ledger_minor=balance.ledger_minor, held_minor=balance.held_minor)
         if used > new_limit:
             raise OverdraftInUse(
                 f"account {account.public_id} already uses {format_amount(used, account.currency)} "

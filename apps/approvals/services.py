@@ -34,6 +34,7 @@ from apps.iam.models import ApiClient
 from apps.ledger import selectors as ledger_selectors
 from apps.ledger import services as ledger_services
 from apps.ledger.metrics import posting_observed
+from apps.ledger.rules import POSTING_ACCOUNT_FIELDS
 
 from .errors import ApprovalNotFound, ApprovalNotPending, ApprovalPermissionDenied, ReasonRequired, SelfApprovalRefused
 from .models import COMPLIANCE_KINDS, ApprovalKind, ApprovalRequest, ApprovalStatus
@@ -51,7 +52,7 @@ MAKER_PERMISSIONS = {
     ApprovalKind.ACCOUNT_UNFREEZE: "accounts.unfreeze_account",
     ApprovalKind.OVERDRAFT_LIMIT: "accounts.change_overdraft_limit",
 }
-POSTING_TYPES = {"DEPOSIT", "WITHDRAWAL", "TRANSFER", "FEE", "REVERSAL"}
+POSTING_TYPES = {*POSTING_ACCOUNT_FIELDS, "REVERSAL"}
 MAX_REASON = 500
 # The payload fields an audit record repeats: what the operation does, never free text (description,
 # metadata) that may carry customer data into a trail that can never be erased.
@@ -137,9 +138,7 @@ def _clean_payload(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
             raise InvalidInput(f"type must be one of {sorted(POSTING_TYPES)}", field="type", code="invalid_choice")
         _require(payload, "amount", "currency")
         _check_amount(payload["amount"])
-        needs = {"DEPOSIT": ["to_account"], "TRANSFER": ["from_account", "to_account"]}.get(
-            payload["type"], ["from_account"]
-        )
+        needs = POSTING_ACCOUNT_FIELDS[payload["type"]]
         _require(payload, *needs)
         for field in needs:
             account_get(public_id=payload[field], field=field)
