@@ -89,6 +89,23 @@ def account_for(request, public_id: str, *, use: Use, field: str = "account") ->
     return account
 
 
+def accounts_for(request, wanted: dict[str, tuple[str, Use]]) -> dict[str, Account]:
+    """``account_for`` for several accounts in one query: {field: (public id, use)} -> {field: account}."""
+    from apps.accounts.selectors import accounts_by_public_id
+
+    found = accounts_by_public_id(public_ids=[public_id for public_id, _ in wanted.values()])
+    scope = scope_of(request)
+    named: dict[str, Account] = {}
+    for field, (public_id, use) in wanted.items():
+        if not isinstance(public_id, str) or not public_id:
+            raise AccountNotFound("account id is missing", field=field)
+        account = found.get(public_id)
+        if account is None or not scope.allows(account.owner_id, use):
+            raise AccountNotFound(f"no account {public_id}", field=field)
+        named[field] = account
+    return named
+
+
 def check_owner(request, owner_id: str) -> None:
     """Refuse (403) opening an account for an owner outside the caller's scope."""
     if isinstance(owner_id, str) and owner_id != BANK_OWNER_ID and not scope_of(request).allows(owner_id, Use.OWN):

@@ -162,9 +162,10 @@ def actor_volumes(*, actor: str, account_ids: list[int], since: datetime) -> dic
 
 def idempotency_key_used(*, key: str) -> bool:
     """True when a posting or a hold was already made with this (caller-scoped) idempotency key."""
-    return (
-        JournalEntry.objects.filter(idempotency_key=key).exists() or Hold.objects.filter(idempotency_key=key).exists()
-    )
+    # One query for both tables (one key space, see services.engine.HOLD_KEY).
+    entries = JournalEntry.objects.filter(idempotency_key=key).values("pk")
+    holds = Hold.objects.filter(idempotency_key=key).values("pk")
+    return bool(list(entries.union(holds, all=True)[:1]))
 
 
 def idempotency_keys_posted(*, keys: list[str]) -> set[str]:

@@ -16,11 +16,12 @@ from apps.core.api.pagination import AscendingIdCursorPagination, IdCursorPagina
 from apps.core.errors import DomainError, InvalidInput
 from apps.core.money import active_currencies, format_amount, to_minor_units
 from apps.iam.permissions import require_staff_permission
-from apps.iam.tenancy import Use, account_for, may, may_own_all, may_see_accounts, readable_entries
+from apps.iam.tenancy import Use, account_for, accounts_for, may, may_own_all, may_see_accounts, readable_entries
 from apps.ledger import movements, selectors, services
 from apps.ledger.errors import HoldNotFound, TransactionNotFound
 from apps.ledger.metrics import posting_observed
 from apps.ledger.models import FxRate
+from apps.ledger.rules import POSTING_ACCOUNT_FIELDS
 
 from .serializers import (
     BatchCreateSerializer,
@@ -106,15 +107,20 @@ def _reverse(request, *, transaction_id: str, description: str, key: str) -> Res
     )
 
 
+def _account_uses(kind: str) -> dict[str, Use]:
+    """The accounts a posting type names and how: the debited one must be the caller's; a transfer may pay into
+    another customer's (``Use.CREDIT``, see apps.iam.tenancy)."""
+    uses = {field: Use.OWN for field in POSTING_ACCOUNT_FIELDS[kind]}
+    if kind == "TRANSFER":
+        uses["to_account"] = Use.CREDIT
+    return uses
+
+
 def _gated_posting(request, *, kind: str, v: dict, key: str, actor: str) -> Response:
     """Post a DEPOSIT, WITHDRAWAL, FEE or TRANSFER, or (per the four-eyes policy) submit it for approval."""
     # The debited account must be the caller's; a transfer may pay into another customer's (see apps.iam.tenancy).
-    source = account_for(request, v["from_account"], use=Use.OWN, field="from_account") if "from_account" in v else None
-    target = (
-        account_for(request, v["to_account"], use=Use.CREDIT if source else Use.OWN, field="to_account")
-        if "to_account" in v
-        else None
-    )
+    named = accounts_for(request, {f: (v[f], use) for f, use in _account_uses(kind).items()})
+    source, target = named.get("from_account"), named.get("to_account")
     moves = movements.posting_movements(
         entry_type=kind,
         amount_minor=to_minor_units(v["amount"], v["currency"]),
