@@ -26,6 +26,7 @@ urlpatterns = [
     path("holds/<str:hold_id>/capture", ledger.HoldCaptureView.as_view(), name="hold-capture"),
     path("holds/<str:hold_id>/void", ledger.HoldVoidView.as_view(), name="hold-void"),
     path("fx-rates", ledger.FxRateListCreateView.as_view(), name="fx-rates"),
+    path("ledger/periods", ledger.PeriodCloseListCreateView.as_view(), name="ledger-periods"),
     path("approvals", approvals.ApprovalListCreateView.as_view(), name="approvals"),
     path("approvals/<str:approval_id>", approvals.ApprovalDetailView.as_view(), name="approval-detail"),
     path("approvals/<str:approval_id>/approve", approvals.ApprovalApproveView.as_view(), name="approval-approve"),
