@@ -383,3 +383,41 @@ def _backend_waiting(observer: psycopg.Connection, query_prefix: str) -> int:
             return row[0]
         time.sleep(0.02)
     raise AssertionError(f"no backend is running {query_prefix!r}")
+
+
+def test_officers_close_periods_through_the_api_and_machine_keys_cannot(client):
+    from tests.staff import make_staff, otp_login
+
+    funded_account("10.00")
+    api_key = make_client(sorted(SCOPES))
+    assert api_key.get("/api/v1/ledger/periods").status_code == 403
+    assert api_key.post("/api/v1/ledger/periods", {"granularity": "DAY", "date": "2025-01-02"}).status_code == 403
+    otp_login(client, make_staff("closer", superuser=True))
+    created = client.post(
+        "/api/v1/ledger/periods", {"granularity": "MONTH", "date": "2025-01-31"}, content_type="application/json"
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["period_end"].startswith("2025-02-01") and created.json()["trial_balance"] == []
+    again = client.post(
+        "/api/v1/ledger/periods", {"granularity": "MONTH", "date": "2025-01-01"}, content_type="application/json"
+    )
+    assert again.status_code == 200 and again.json()["id"] == created.json()["id"]
+    future = client.post(
+        "/api/v1/ledger/periods", {"granularity": "DAY", "date": "2999-01-01"}, content_type="application/json"
+    )
+    assert future.status_code == 400 and future.json()["error"]["code"] == "period_not_closable"
+    listed = client.get("/api/v1/ledger/periods").json()["results"]
+    assert [p["granularity"] for p in listed] == ["MONTH"]
+
+
+def test_the_commands_generate_and_close(capsys):
+    from django.core.management import call_command
+
+    call_command("generate_history", "--accounts", "20", "--postings", "400", "--years", "1")
+    out = capsys.readouterr().out
+    assert "done: 20 accounts, 200 entries, 400 postings" in out
+    call_command("close_period", "--month", f"{(timezone.now() - timedelta(days=40)):%Y-%m}")
+    out = capsys.readouterr().out
+    assert out.startswith("closed: MONTH") and " = credit " in out
+    with pytest.raises(Exception, match="ledger_not_empty|already has entries"):
+        call_command("generate_history", "--size", "small")
