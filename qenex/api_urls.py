@@ -33,6 +33,7 @@ urlpatterns = [
     path("payments/send", payments.PaymentSendView.as_view(), name="payment-send"),
     path("payments/<str:payment_id>", payments.PaymentDetailView.as_view(), name="payment-detail"),
     path("payments/<str:payment_id>/cancel", payments.PaymentCancelView.as_view(), name="payment-cancel"),
+    path("ledger/periods", ledger.PeriodCloseListCreateView.as_view(), name="ledger-periods"),
     path("approvals", approvals.ApprovalListCreateView.as_view(), name="approvals"),
     path("approvals/<str:approval_id>", approvals.ApprovalDetailView.as_view(), name="approval-detail"),
     path("approvals/<str:approval_id>/approve", approvals.ApprovalApproveView.as_view(), name="approval-approve"),

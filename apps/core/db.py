@@ -11,7 +11,7 @@ from typing import ParamSpec, TypeVar
 
 from django.db import DataError, IntegrityError, OperationalError, connection
 
-from .errors import AmountTooLarge, DomainError
+from .errors import AmountTooLarge, DomainError, PeriodClosed
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +25,14 @@ RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
 
 # numeric_value_out_of_range: a bigint sum or cast overflowed.
 NUMERIC_OUT_OF_RANGE = "22003"
+# Raised by the period-close trigger (apps/ledger/migrations/0004_period_closing.py): a posting dated into a
+# closed period. In class 23 (integrity constraint violation), so drivers report it as an IntegrityError.
+PERIOD_CLOSED = "23Q01"
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    cause = getattr(exc, "__cause__", None)
+    return getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
 
 
 def is_numeric_overflow(exc: BaseException) -> bool:
@@ -45,6 +53,8 @@ def domain_error_for(exc: BaseException) -> DomainError | None:
     """
     if is_numeric_overflow(exc):
         return AmountTooLarge("a number in this request is beyond what the ledger can store")
+    if isinstance(exc, IntegrityError) and _sqlstate(exc) == PERIOD_CLOSED:
+        return PeriodClosed(str(exc.__cause__ or exc).splitlines()[0])
     return None
 
 
@@ -83,6 +93,9 @@ def retry_on_conflict(attempts: int = 8) -> Callable[[Callable[P, R]], Callable[
                         raise
                     raise refusal from exc
                 except IntegrityError as exc:
+                    refusal = domain_error_for(exc)
+                    if refusal is not None:
+                        raise refusal from exc
                     # Two requests with one idempotency key raced past the look-up; the loser runs again and
                     # now finds the winner's row, answering with it (or 409 if its request differs).
                     if attempt == attempts or "idempotency_key" not in str(exc) or connection.in_atomic_block:

@@ -60,3 +60,9 @@ class BalanceLimitExceeded(DomainError):
 
     code = "balance_limit_exceeded"
     http_status = 422
+
+
+class PeriodClosed(Conflict):
+    """A posting dated into a closed accounting period (the ledger's period-close trigger refused it)."""
+
+    code = "period_closed"

@@ -4,7 +4,7 @@ from django.contrib import admin
 
 from apps.core.money import format_amount
 
-from .models import AccountBalance, FxRate, Hold, JournalEntry, Posting
+from .models import AccountBalance, FxRate, Hold, JournalEntry, PeriodClose, PeriodCloseCurrency, Posting
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -73,3 +73,32 @@ class HoldAdmin(ReadOnlyAdmin):
 class FxRateAdmin(ReadOnlyAdmin):
     list_display = ["base_currency", "quote_currency", "rate", "valid_from", "source"]
     list_filter = ["base_currency", "quote_currency"]
+
+
+class PeriodCloseCurrencyInline(admin.TabularInline):
+    model = PeriodCloseCurrency
+    fields = ["currency", "debit", "credit", "accounts"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Debit balances")
+    def debit(self, obj):
+        return format_amount(obj.debit_minor, obj.currency)
+
+    @admin.display(description="Credit balances")
+    def credit(self, obj):
+        return format_amount(obj.credit_minor, obj.currency)
+
+
+@admin.register(PeriodClose)
+class PeriodCloseAdmin(ReadOnlyAdmin):
+    """Closed periods and their trial balances; closing is `manage.py close_period` or the API."""
+
+    list_display = ["granularity", "period_start", "period_end", "accounts", "closed_at", "closed_by"]
+    list_filter = ["granularity"]
+    date_hierarchy = "period_end"
+    inlines = [PeriodCloseCurrencyInline]

@@ -1,4 +1,4 @@
-from apps.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from apps.core.errors import Conflict, DomainError, InvalidInput, NotFound, PeriodClosed  # noqa: F401 (re-export)
 
 
 class InsufficientFunds(DomainError):
@@ -47,3 +47,21 @@ class UnbalancedEntry(DomainError):
 
     code = "unbalanced_entry"
     http_status = 500
+
+
+class LedgerNotEmpty(Conflict):
+    """``generate_history`` fills only an empty ledger."""
+
+    code = "ledger_not_empty"
+
+
+class PeriodNotClosable(InvalidInput):
+    """A close for a period that has not ended yet, or with a start after its end."""
+
+    code = "period_not_closable"
+
+
+class TrialBalanceNotZero(Conflict):
+    """The accounts of a currency do not sum to zero at the period end: the close is refused."""
+
+    code = "trial_balance_not_zero"

@@ -108,7 +108,9 @@ class AccountBalance(models.Model):
     account = models.OneToOneField("accounts.Account", on_delete=models.PROTECT, primary_key=True, related_name="+")
     currency = models.CharField(max_length=3)
     ledger_minor = models.BigIntegerField(default=0)
-    hot_slots = models.PositiveSmallIntegerField(default=0, help_text="0: an ordinary account; N: postings spread")
+    hot_slots = models.PositiveSmallIntegerField(
+        default=0, db_default=0, help_text="0: an ordinary account; N: postings spread"
+    )
     updated_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
@@ -188,3 +190,69 @@ class FxRate(models.Model):
 
     def __str__(self) -> str:
         return f"1 {self.base_currency} = {self.rate} {self.quote_currency} from {self.valid_from:%Y-%m-%d %H:%M}"
+
+
+class PeriodGranularity(models.TextChoices):
+    DAY = "DAY"
+    MONTH = "MONTH"
+
+
+class PeriodClose(models.Model):
+    """A closed accounting period [period_start, period_end): its trial balance is frozen below.
+
+    From the moment a close commits, PostgreSQL refuses every posting and entry dated before the latest
+    ``period_end`` (trigger of migration 0004), so the frozen figures stay true. See apps.ledger.closing.
+    """
+
+    granularity = models.CharField(max_length=5, choices=PeriodGranularity.choices)
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField(db_index=True)
+    closed_at = models.DateTimeField(default=timezone.now)
+    closed_by = models.CharField(max_length=150, blank=True)
+    accounts = models.IntegerField(help_text="Accounts with a closing balance stored")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["granularity", "period_start"], name="one_close_per_period"),
+            models.CheckConstraint(condition=Q(period_start__lt=models.F("period_end")), name="period_close_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.granularity} {self.period_start:%Y-%m-%d} .. {self.period_end:%Y-%m-%d}"
+
+
+class PeriodCloseCurrency(models.Model):
+    """The trial balance of one currency at a close: debit balances and credit balances, which must be equal."""
+
+    period_close = models.ForeignKey(PeriodClose, on_delete=models.PROTECT, related_name="currencies")
+    currency = models.CharField(max_length=3)
+    debit_minor = models.BigIntegerField(help_text="Sum of the negative closing balances, as a positive number")
+    credit_minor = models.BigIntegerField(help_text="Sum of the positive closing balances")
+    accounts = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["period_close", "currency"], name="one_trial_balance_per_currency"),
+            models.CheckConstraint(condition=Q(debit_minor=models.F("credit_minor")), name="trial_balance_zero"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.debit_minor}/{self.credit_minor}"
+
+
+class PeriodCloseBalance(models.Model):
+    """One account's ledger balance at a period end (postings dated before it)."""
+
+    period_close = models.ForeignKey(PeriodClose, on_delete=models.PROTECT, related_name="balances")
+    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="+")
+    currency = models.CharField(max_length=3)
+    closing_minor = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["period_close", "account"], name="one_closing_balance_per_account")
+        ]
+        indexes = [models.Index(fields=["account", "period_close"], name="closing_balance_account")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.closing_minor} {self.currency}"

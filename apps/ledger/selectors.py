@@ -89,14 +89,20 @@ def balance_get(*, account: Account) -> Balance:
     )
 
 
-def balance_as_of(*, account: Account, at: datetime) -> int:
-    """Ledger balance in minor units at the instant ``at`` (postings made at or before it)."""
+def balance_as_of(*, account: Account, at: datetime, inclusive: bool = True) -> int:
+    """Ledger balance in minor units at the instant ``at``: postings made at or before it (before it, if not
+    ``inclusive``: a statement's opening balance).
+
+    One backward probe of the (account, posted_at) index, whatever the history's size (EXPLAIN in
+    bench/bench_history.py: a handful of buffers at 10M postings), so no snapshot table is needed: each posting
+    already carries the account's running balance.
+    """
+    window = {"posted_at__lte" if inclusive else "posted_at__lt": at}
     if AccountBalance.objects.filter(account_id=account.pk, hot_slots__gt=0).exists():
         # A hot account's postings carry no running balance (they commit in parallel): sum them.
-        total = Posting.objects.filter(account_id=account.pk, posted_at__lte=at).aggregate(t=Sum("amount_minor"))
-        return total["t"] or 0
+        return Posting.objects.filter(account_id=account.pk, **window).aggregate(t=Sum("amount_minor"))["t"] or 0
     last = (
-        Posting.objects.filter(account_id=account.pk, posted_at__lte=at)
+        Posting.objects.filter(account_id=account.pk, **window)
         .order_by("-posted_at", "-id")
         .values_list("balance_after_minor", flat=True)
         .first()
@@ -112,7 +118,12 @@ def postings_sum(*, account: Account) -> int:
 def statement_lines(
     *, account: Account, start: datetime | None = None, end: datetime | None = None
 ) -> QuerySet[Posting]:
-    qs = Posting.objects.filter(account_id=account.pk).select_related("entry")
+    """An account's postings in [start, end), oldest first: (posted_at, id), the order of the running balance.
+
+    Page it by keyset on (posted_at, id) (``apps.ledger.api.views.StatementPagination``): each page is one range
+    scan of the (account, posted_at) index, however deep into a long history it starts.
+    """
+    qs = Posting.objects.filter(account_id=account.pk).select_related("entry").order_by("posted_at", "id")
     if start:
         qs = qs.filter(posted_at__gte=start)
     if end:

@@ -4,7 +4,7 @@ from rest_framework import serializers
 from apps.core.api.fields import AmountField
 from apps.core.api.serializers import InputSerializer, RefuseUnknownFields
 from apps.core.money import format_amount
-from apps.ledger.models import FxRate, Hold, JournalEntry, Posting
+from apps.ledger.models import FxRate, Hold, JournalEntry, PeriodClose, Posting
 from apps.ledger.rules import POSTING_FIELDS
 
 REQUEST_TYPES = ["DEPOSIT", "WITHDRAWAL", "TRANSFER", "FEE", "REVERSAL"]
@@ -204,3 +204,36 @@ class FxRateSerializer(RefuseUnknownFields, serializers.ModelSerializer):
         data = super().to_representation(instance)
         data["rate"] = format(instance.rate.normalize(), "f")
         return data
+
+
+class PeriodCloseCreateSerializer(InputSerializer):
+    granularity = serializers.ChoiceField(choices=["DAY", "MONTH"])
+    date = serializers.DateField(help_text="Any day of the period (UTC); a MONTH close takes its whole month")
+
+
+class PeriodCloseSerializer(serializers.ModelSerializer):
+    trial_balance = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PeriodClose
+        fields = [
+            "id",
+            "granularity",
+            "period_start",
+            "period_end",
+            "accounts",
+            "closed_at",
+            "closed_by",
+            "trial_balance",
+        ]
+
+    def get_trial_balance(self, obj) -> list[dict]:
+        return [
+            {
+                "currency": row.currency,
+                "debit": format_amount(row.debit_minor, row.currency),
+                "credit": format_amount(row.credit_minor, row.currency),
+                "accounts": row.accounts,
+            }
+            for row in obj.currencies.order_by("currency")
+        ]

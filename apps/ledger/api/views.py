@@ -17,10 +17,10 @@ from apps.core.errors import DomainError, InvalidInput
 from apps.core.money import active_currencies, format_amount, to_minor_units
 from apps.iam.permissions import require_staff_permission
 from apps.iam.tenancy import Use, account_for, accounts_for, may, may_own_all, may_see_accounts, readable_entries
-from apps.ledger import movements, selectors, services
+from apps.ledger import closing, movements, selectors, services
 from apps.ledger.errors import HoldNotFound, TransactionNotFound
 from apps.ledger.metrics import posting_observed
-from apps.ledger.models import FxRate
+from apps.ledger.models import FxRate, PeriodClose
 from apps.ledger.rules import POSTING_ACCOUNT_FIELDS
 
 from .serializers import (
@@ -29,6 +29,8 @@ from .serializers import (
     HoldCaptureSerializer,
     HoldCreateSerializer,
     HoldSerializer,
+    PeriodCloseCreateSerializer,
+    PeriodCloseSerializer,
     ReverseSerializer,
     StatementLineSerializer,
     TransactionCreateSerializer,
@@ -368,12 +370,19 @@ def _batch_refs(entries: list) -> list[str]:
                 refs.add(movements.on_bank(BANK_COUNTER_ACCOUNT[kind], currency, 0).ref)
     return sorted(refs)
 
+class StatementPagination(AscendingIdCursorPagination):
+    """Keyset pages in the order of the running balance: the cursor holds the last (posted_at) seen, plus an
+    offset only among postings stamped with the very same instant, so a page deep in a 10M-posting history costs
+    what the first one does (one range of the (account, posted_at) index)."""
+
+    ordering = ("posted_at", "id")
+
 
 class StatementView(generics.ListAPIView):
     required_scopes = {"GET": "accounts:read"}
     staff_permissions = {"GET": "accounts.view_account"}
     serializer_class = StatementLineSerializer
-    pagination_class = AscendingIdCursorPagination
+    pagination_class = StatementPagination
 
     @extend_schema(
         summary="Statement lines with running balance, oldest first",
@@ -389,7 +398,7 @@ class StatementView(generics.ListAPIView):
         response.data["account"] = account.public_id
         response.data["currency"] = account.currency
         response.data["opening_balance"] = format_amount(
-            selectors.balance_as_of(account=account, at=start) if start else 0, account.currency
+            selectors.balance_as_of(account=account, at=start, inclusive=False) if start else 0, account.currency
         )
         return response
 
@@ -525,3 +534,28 @@ class CurrencyListView(APIView):
     @extend_schema(summary="ISO 4217 currencies accounts can hold, with their decimal places", responses={200: dict})
     def get(self, request):
         return Response({"currencies": [{"code": c, "minor_units": e} for c, e in sorted(active_currencies().items())]})
+
+
+class PeriodCloseListCreateView(generics.ListAPIView):
+    """Closed periods with their trial balances; POST closes one. Staff only: no API-key scope grants it."""
+
+    required_scopes: dict[str, str] = {}
+    staff_permissions = {"GET": "ledger.view_periodclose", "POST": "ledger.add_periodclose"}
+    serializer_class = PeriodCloseSerializer
+    pagination_class = IdCursorPagination
+    queryset = PeriodClose.objects.all()
+
+    @extend_schema(
+        summary="Close a past day or month: freeze its trial balance, refuse postings dated into it",
+        request=PeriodCloseCreateSerializer,
+        responses={201: PeriodCloseSerializer, 200: PeriodCloseSerializer},
+    )
+    def post(self, request):
+        data = PeriodCloseCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        result = closing.period_close(granularity=v["granularity"], day=v["date"], actor=actor_of(request))
+        return Response(
+            PeriodCloseSerializer(result.close).data,
+            status=status.HTTP_200_OK if result.replayed else status.HTTP_201_CREATED,
+        )
