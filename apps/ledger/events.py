@@ -71,11 +71,25 @@ class _LivePublisher:
         from django.conf import settings
 
         in_memory = "RedisChannelLayer" not in settings.CHANNEL_LAYERS["default"]["BACKEND"]
+        if in_memory:
+            # The in-memory layer reaches this process's sockets only: with nobody watching these accounts
+            # here (a worker, a script) there is nothing to send, and no event loop to start for it.
+            updates = [u for u in updates if _watched_here(u[1])]
+            if not updates:
+                return
         if in_memory and not _loop_running_here():
             async_to_sync(_send_balance_updates)(updates)
             return
         self._ensure_thread()
         self._queue.put(updates)
+
+
+def _watched_here(account_public_id: str) -> bool:
+    """True when a socket of this process listens to the account (in-memory channel layer only)."""
+    from channels.layers import get_channel_layer
+
+    groups = getattr(get_channel_layer(), "groups", None)
+    return groups is None or bool(groups.get(balance_group(account_public_id)))
 
 
 def _loop_running_here() -> bool:
