@@ -155,3 +155,61 @@ def test_opposite_direction_transfers_do_not_deadlock():
     assert errors == []
     assert selectors.balance_get(account=a).ledger_minor + selectors.balance_get(account=b).ledger_minor == 100000
     assert connection.vendor == "postgresql"
+
+
+def test_concurrent_postings_through_a_hot_account_and_batches_stay_exact():
+    """8 threads deposit and withdraw through the bank's hot CASH account while batches move money between the
+    same customers: every balance (row + slots) equals its postings, USD sums to zero, no customer overdrawn."""
+    from apps.accounts.models import AccountType
+    from apps.ledger.services.gl import gl_account
+
+    customers = [
+        account_open(owner_id=f"hot{i}", account_type="CHECKING", currency="USD", initial_balance="50.00")
+        for i in range(6)
+    ]
+    cash = gl_account(account_type=AccountType.CASH, currency="USD")
+    services.account_set_hot(public_id=cash.public_id, slots=4)
+    ids = [a.public_id for a in customers]
+    refused = Counter()
+
+    def worker(index: int) -> None:
+        rng = random.Random(index)
+        for n in range(25):
+            key = f"hot-{index}-{n}"
+            try:
+                if index % 3 == 0:
+                    entries = [
+                        {
+                            "type": "TRANSFER",
+                            "from_account": a,
+                            "to_account": b,
+                            "amount": f"{rng.randint(1, 900) / 100}",
+                            "currency": "USD",
+                            "idempotency_key": f"{key}-{i}",
+                        }
+                        for i, (a, b) in enumerate(rng.sample(ids, 2) for _ in range(5))
+                    ]
+                    services.post_batch(entries=entries, mode="independent")
+                elif index % 3 == 1:
+                    services.post_deposit(
+                        to_account=rng.choice(ids), amount="3.00", currency="USD", idempotency_key=key
+                    )
+                else:
+                    services.post_withdrawal(
+                        from_account=rng.choice(ids), amount="4.00", currency="USD", idempotency_key=key
+                    )
+            except DomainError as exc:
+                refused[exc.code] += 1
+
+    assert _run_threads(worker, THREADS) == []
+    assert set(refused) <= {"insufficient_funds"}
+    usd = 0
+    for balance in AccountBalance.objects.filter(currency="USD"):
+        postings = Posting.objects.filter(account_id=balance.account_id).aggregate(t=Sum("amount_minor"))["t"] or 0
+        assert selectors.ledger_minor(balance.account_id) == postings
+        usd += postings
+    assert usd == 0
+    assert all(selectors.balance_get(account=a).available_minor >= 0 for a in customers)
+    # the hot account's postings went to its slots, not its balance row
+    assert AccountBalance.objects.get(account=cash).hot_slots == 4
+    assert Posting.objects.filter(account=cash, balance_after_minor__isnull=True).exists()

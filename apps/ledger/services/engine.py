@@ -352,8 +352,9 @@ WITH entries AS (
     UPDATE ledger_balanceslot SET ledger_minor = ledger_balanceslot.ledger_minor + u.delta
     FROM unnest(%s::bigint[], %s::int[], %s::bigint[]) AS u(account_id, slot, delta)
     WHERE ledger_balanceslot.account_id = u.account_id AND ledger_balanceslot.slot = u.slot
+    RETURNING 1
 )
-SELECT id, public_id FROM entries
+SELECT id, public_id, (SELECT count(*) FROM slots) FROM entries
 """
 
 
@@ -399,7 +400,12 @@ def _write_postgresql(
     params += [list(slot_delta), [locked.hot_slot[pk] for pk in slot_delta], list(slot_delta.values())]
     with connection.cursor() as cursor:
         cursor.execute(_WRITE_SQL, params)
-        ids = dict((public_id, pk) for pk, public_id in cursor.fetchall())
+        rows = cursor.fetchall()
+    if rows[0][2] != len(slot_delta):
+        # A slot this process thought existed does not: never write postings whose balance change went nowhere.
+        hot.forget()
+        raise UnbalancedEntry("a hot account's balance slot is missing; the posting was not written")
+    ids = {public_id: pk for pk, public_id, _slots in rows}
     for entry in planned:
         entry.pk = ids[entry.public_id]
 
@@ -438,9 +444,11 @@ def _write_orm(planned: list[PlannedEntry], locked: Locked, *, now: datetime, ba
         if not updated:
             AccountBalance.objects.create(account_id=pk, currency=locked.accounts[pk].currency, ledger_minor=delta)
     for pk, delta in slot_delta.items():
-        BalanceSlot.objects.filter(account_id=pk, slot=locked.hot_slot[pk]).update(
+        if not BalanceSlot.objects.filter(account_id=pk, slot=locked.hot_slot[pk]).update(
             ledger_minor=F("ledger_minor") + delta
-        )
+        ):
+            hot.forget()
+            raise UnbalancedEntry("a hot account's balance slot is missing; the posting was not written")
 
 
 def as_models(entry: PlannedEntry, locked: Locked, *, now: datetime, reverses: JournalEntry | None = None):
