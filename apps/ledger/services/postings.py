@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.errors import AccountNotActive
-from apps.accounts.models import AccountStatus, AccountType
+from apps.accounts.models import BANK_OWNER_ID, AccountStatus, AccountType
 from apps.accounts.selectors import account_get
 from apps.core.db import retry_on_conflict
 from apps.core.errors import InvalidInput
@@ -41,9 +41,16 @@ def lock_with_gl(*, public_ids: list[str] = (), pks: list[int] = (), gl_accounts
     for _attempt in range(2):
         gl_pks = [gl.gl_account_id(account_type=t, currency=c) for t, c in gl_accounts]
         locked = engine.lock(public_ids=public_ids, pks=[*pks, *gl_pks])
-        if all(pk in locked.accounts for pk in gl_pks):
+        if all(
+            pk in locked.accounts
+            and locked.accounts[pk].owner_id == BANK_OWNER_ID
+            and (locked.accounts[pk].account_type, locked.accounts[pk].currency) == wanted
+            for pk, wanted in zip(gl_pks, gl_accounts, strict=True)
+        ):
             return locked, gl_pks
-        gl.forget()  # a remembered GL account is gone: only a flushed (test) database does that
+        # A remembered GL account is gone (or its id now names another row): only a flushed or rolled-back test
+        # database does that. Forget, look up again, lock again (in the same transaction; nothing is written yet).
+        gl.forget()
     raise AssertionError("the bank's GL accounts could not be opened")  # pragma: no cover
 
 
