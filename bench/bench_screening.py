@@ -32,12 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-# ../shared beside the repository, or two levels up from a worktree
-DATA = next(
-    (p for p in (ROOT.parent / "shared" / "data" / "sanctions", ROOT.parent.parent / "shared" / "data" / "sanctions")
-     if p.is_dir()),
-    ROOT.parent / "shared" / "data" / "sanctions",
-)
+DATA = ROOT / "tests" / "data" / "sanctions"  # the real list files, copied from ../shared/data/sanctions
 
 FIRST_NAMES = """james mary robert patricia john jennifer michael linda david elizabeth william barbara richard susan
 joseph jessica thomas sarah charles karen christopher lisa daniel nancy matthew betty anthony sandra mark ashley

@@ -162,6 +162,11 @@ def _database() -> dict:
         # database.pool_size (QENEX_DB_POOL_SIZE): a psycopg connection pool per process, at most this many
         # connections; a request waits up to 5 s for a free one. Django's pool needs CONN_MAX_AGE = 0.
         cfg.setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": db["pool_size"], "timeout": 5}
+        # Server-side parameter binding: psycopg prepares a statement the connection runs often (the posting
+        # engine's few statements) instead of interpolating its parameters into SQL text each time; measured
+        # ~25% less time per transfer (bench/bench_ledger.py). QENEX_DB_SERVER_SIDE_BINDING=false turns it off
+        # (e.g. behind a transaction-pooling PgBouncer that cannot keep prepared statements).
+        cfg["OPTIONS"]["server_side_binding"] = env.bool("QENEX_DB_SERVER_SIDE_BINDING", default=True)
         cfg["CONN_MAX_AGE"] = 0
     cfg.setdefault("CONN_HEALTH_CHECKS", True)
     return cfg

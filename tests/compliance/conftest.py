@@ -10,12 +10,9 @@ from apps.compliance.lists.un import parse_un
 from apps.compliance.screening import index_from_parsed, screen_name_in
 
 ROOT = Path(__file__).resolve().parents[2]
-# ../shared beside the repository (CI), or two levels up from a worktree
-SANCTIONS = next(
-    (p for p in (ROOT.parent / "shared" / "data" / "sanctions", ROOT.parent.parent / "shared" / "data" / "sanctions")
-     if p.is_dir()),
-    ROOT.parent / "shared" / "data" / "sanctions",
-)
+# The real list files, copied into the repository (tests/data/sanctions, from ../shared/data/sanctions) so a
+# clone anywhere runs these tests.
+SANCTIONS = ROOT / "tests" / "data" / "sanctions"
 OFAC_2022 = SANCTIONS / "ofac" / "2022-01-31" / "sdn.csv"
 OFAC_2024 = SANCTIONS / "ofac" / "sdn_2024-07-02.csv"
 UN = SANCTIONS / "un" / "un_consolidated_2025-11-18.xml"
