@@ -79,7 +79,7 @@ def test_transfer_writes_one_record_with_the_postings():
     }
 
 
-def test_a_transfer_with_its_audit_record_costs_eight_queries(django_assert_num_queries):
+def test_a_transfer_with_its_audit_record_costs_eight_queries(django_assert_num_queries, on_postgresql):
     a, b = funded_account("100.00"), funded_account("0")
     services.post_transfer(from_account=a.public_id, to_account=b.public_id, amount="1", currency="USD")
     # savepoint (the test's transaction stands in for BEGIN), lock both accounts, read balances + holds + the
