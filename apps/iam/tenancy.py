@@ -95,15 +95,19 @@ def accounts_for(request, wanted: dict[str, tuple[str, Use]]) -> dict[str, Accou
 
     found = accounts_by_public_id(public_ids=[public_id for public_id, _ in wanted.values()])
     scope = scope_of(request)
-    named: dict[str, Account] = {}
-    for field, (public_id, use) in wanted.items():
-        if not isinstance(public_id, str) or not public_id:
-            raise AccountNotFound("account id is missing", field=field)
-        account = found.get(public_id)
-        if account is None or not scope.allows(account.owner_id, use):
-            raise AccountNotFound(f"no account {public_id}", field=field)
-        named[field] = account
-    return named
+    return {
+        field: reachable(scope, found, public_id, use=use, field=field) for field, (public_id, use) in wanted.items()
+    }
+
+
+def reachable(scope: OwnerScope, found: dict[str, Account], public_id: str, *, use: Use, field: str) -> Account:
+    """The account ``public_id`` among ``found`` (already read) if ``scope`` may ``use`` it; else 404, as if absent."""
+    if not isinstance(public_id, str) or not public_id:
+        raise AccountNotFound("account id is missing", field=field)
+    account = found.get(public_id)
+    if account is None or not scope.allows(account.owner_id, use):
+        raise AccountNotFound(f"no account {public_id}", field=field)
+    return account
 
 
 def check_owner(request, owner_id: str) -> None:

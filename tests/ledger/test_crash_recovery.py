@@ -58,6 +58,38 @@ def _worker(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     )
 
 
+def _worker_env(tmp_path) -> dict[str, str]:
+    """The environment of a worker process against this test's database."""
+    db = connection.settings_dict
+    return app_env(
+        f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        tmp_path / "var",
+        REDIS_URL="",
+        PYTHONPATH=str(ROOT),
+        # A restarted process keeps its configured key; test mode would draw a new one, and request fingerprints
+        # (keyed with it) would then call every retry a different request.
+        QENEX_SECRET_KEY="crash-test-" + "k" * 50,
+    )
+
+
+def _committed(prefix: str) -> list[int]:
+    """The series positions posted so far under ``prefix`` (from their idempotency keys), in order."""
+    keys = JournalEntry.objects.filter(idempotency_key__startswith=f"{prefix}-").values_list(
+        "idempotency_key", flat=True
+    )
+    return sorted(int(key.rsplit("-", 1)[1]) for key in keys)
+
+
+def _after_series(opening: dict[str, int], ids: list[str], count: int) -> dict[str, int]:
+    """Each account's balance once the first ``count`` transfers of the series are posted exactly once."""
+    expected = dict(opening)
+    for i in range(count):
+        source, target, amount_minor = series_step(i, ids)
+        expected[source] -= amount_minor
+        expected[target] += amount_minor
+    return expected
+
+
 def _answers(process: subprocess.Popen[str], at_most: int | None = None) -> list[dict]:
     """Read the worker's JSON lines: ``at_most`` of them (the worker keeps running), or all until it exits."""
     lines = []
@@ -81,24 +113,12 @@ def test_a_killed_posting_process_leaves_whole_entries_and_a_rerun_posts_each_ke
     accounts = [funded_account("10000.00", owner_id=f"crash-{i}") for i in range(4)]
     ids = [a.public_id for a in accounts]
     opening = {a.public_id: selectors.balance_get(account=a).ledger_minor for a in accounts}
-    db = connection.settings_dict
-    env = app_env(
-        f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        tmp_path / "var",
-        REDIS_URL="",
-        PYTHONPATH=str(ROOT),
-        # A restarted process keeps its configured key; test mode would draw a new one, and request fingerprints
-        # (keyed with it) would then call every retry a different request.
-        QENEX_SECRET_KEY="crash-test-" + "k" * 50,
-    )
+    env = _worker_env(tmp_path)
     prefix = f"crash-{SEED}"
     args = ("transfers", prefix, str(SERIES), *ids)
 
     def committed() -> list[int]:
-        keys = JournalEntry.objects.filter(idempotency_key__startswith=f"{prefix}-").values_list(
-            "idempotency_key", flat=True
-        )
-        return sorted(int(key.rsplit("-", 1)[1]) for key in keys)
+        return _committed(prefix)
 
     for kill in range(KILLS):
         before = len(committed())
@@ -127,12 +147,9 @@ def test_a_killed_posting_process_leaves_whole_entries_and_a_rerun_posts_each_ke
     assert Counter(a["replayed"] for a in answers) == Counter({True: before, False: SERIES - before}), SEED
     assert committed() == list(range(SERIES))
     assert ledger_violations(with_audit=True) == {}, SEED
-    expected = dict(opening)
-    for i in range(SERIES):
-        source, target, amount_minor = series_step(i, ids)
-        expected[source] -= amount_minor
-        expected[target] += amount_minor
-    assert {a.public_id: selectors.balance_get(account=a).ledger_minor for a in accounts} == expected
+    assert {a.public_id: selectors.balance_get(account=a).ledger_minor for a in accounts} == _after_series(
+        opening, ids, SERIES
+    )
 
 
 BATCH_SIZE = 50
@@ -145,22 +162,12 @@ def test_a_process_killed_mid_batch_commits_whole_batches_and_a_rerun_posts_each
     accounts = [funded_account("10000.00", owner_id=f"crash-batch-{i}") for i in range(4)]
     ids = [a.public_id for a in accounts]
     opening = {a.public_id: selectors.balance_get(account=a).ledger_minor for a in accounts}
-    db = connection.settings_dict
-    env = app_env(
-        f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        tmp_path / "var",
-        REDIS_URL="",
-        PYTHONPATH=str(ROOT),
-        QENEX_SECRET_KEY="crash-test-" + "k" * 50,
-    )
+    env = _worker_env(tmp_path)
     prefix = f"crash-batch-{SEED}"
     args = ("batches", prefix, str(BATCH_SERIES), str(BATCH_SIZE), *ids)
 
     def committed() -> list[int]:
-        keys = JournalEntry.objects.filter(idempotency_key__startswith=f"{prefix}-").values_list(
-            "idempotency_key", flat=True
-        )
-        return sorted(int(key.rsplit("-", 1)[1]) for key in keys)
+        return _committed(prefix)
 
     for _kill in range(KILLS):
         before = len(committed())
@@ -189,12 +196,9 @@ def test_a_process_killed_mid_batch_commits_whole_batches_and_a_rerun_posts_each
     assert sum(a["replayed"] for a in answers) == before, SEED
     assert committed() == list(range(BATCH_SERIES))
     assert ledger_violations(with_audit=True) == {}, SEED
-    expected = dict(opening)
-    for i in range(BATCH_SERIES):
-        source, target, amount_minor = series_step(i, ids)
-        expected[source] -= amount_minor
-        expected[target] += amount_minor
-    assert {a.public_id: selectors.balance_get(account=a).ledger_minor for a in accounts} == expected
+    assert {a.public_id: selectors.balance_get(account=a).ledger_minor for a in accounts} == _after_series(
+        opening, ids, BATCH_SERIES
+    )
 
 
 # --- b) restart PostgreSQL during a storm ---------------------------------------------------------------------

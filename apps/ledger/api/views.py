@@ -8,7 +8,6 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.errors import AccountNotFound
 from apps.approvals.api.gate import four_eyes
 from apps.approvals.models import ApprovalKind
 from apps.core.api.idempotency import actor_of, idempotency_key_from, keyed_response
@@ -16,7 +15,17 @@ from apps.core.api.pagination import AscendingIdCursorPagination, IdCursorPagina
 from apps.core.errors import DomainError, InvalidInput
 from apps.core.money import active_currencies, format_amount, to_minor_units
 from apps.iam.permissions import require_staff_permission
-from apps.iam.tenancy import Use, account_for, accounts_for, may, may_own_all, may_see_accounts, readable_entries
+from apps.iam.tenancy import (
+    Use,
+    account_for,
+    accounts_for,
+    may,
+    may_own_all,
+    may_see_accounts,
+    readable_entries,
+    scope_of,
+)
+from apps.iam.tenancy import reachable as tenancy_reachable
 from apps.ledger import closing, movements, selectors, services
 from apps.ledger.errors import HoldNotFound, TransactionNotFound
 from apps.ledger.metrics import posting_observed
@@ -282,11 +291,10 @@ def _batch_screen(request, actor: str):
         refusals: dict[int, DomainError] = {}
         weighed: dict[int, list] = {}
 
+        scope = scope_of(request)
+
         def reachable(public_id: str, field: str, use: Use):
-            account = accounts.get(public_id)
-            if account is None or not may(request, account, use):
-                raise AccountNotFound(f"no account {public_id}", field=field)
-            return account
+            return tenancy_reachable(scope, accounts, public_id, use=use, field=field)
 
         with movements.bank_accounts_remembered():
             for index, r in requests.items():
@@ -369,6 +377,7 @@ def _batch_refs(entries: list) -> list[str]:
             if kind in BANK_COUNTER_ACCOUNT and isinstance(currency, str):
                 refs.add(movements.on_bank(BANK_COUNTER_ACCOUNT[kind], currency, 0).ref)
     return sorted(refs)
+
 
 class StatementPagination(AscendingIdCursorPagination):
     """Keyset pages in the order of the running balance: the cursor holds the last (posted_at) seen, plus an

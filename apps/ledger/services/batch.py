@@ -27,8 +27,9 @@ from django.utils import timezone
 from apps.audit.services import audit_record
 from apps.core.db import retry_on_conflict
 from apps.core.errors import DomainError, InvalidInput
+from apps.core.idempotency import ensure_same_request
 
-from ..models import BANK_COUNTER_ACCOUNT, EntryType
+from ..models import BANK_COUNTER_ACCOUNT, EntryType, JournalEntry
 from ..rules import POSTING_FIELDS
 from . import engine
 from .common import check_currency, check_usable, publish_posted
@@ -77,7 +78,7 @@ def _in_batch(index: int, exc: DomainError) -> DomainError:
     return exc
 
 
-def _parse(index: int, raw: object, actor: str) -> SimplePosting | TransferRequest:
+def _parse(raw: object, actor: str) -> SimplePosting | TransferRequest:
     if not isinstance(raw, dict):
         raise InvalidInput("each entry must be a JSON object", field="")
     kind = raw.get("type")
@@ -110,40 +111,18 @@ def _parse(index: int, raw: object, actor: str) -> SimplePosting | TransferReque
 
 def _spec(request: SimplePosting | TransferRequest, locked: engine.Locked, gl_pk: dict) -> engine.EntrySpec:
     """Check one parsed entry against the locked accounts; return what to post."""
-    minor, currency = request.amount_minor, request.currency
     if isinstance(request, TransferRequest):
         source = locked.named(request.from_account, "from_account")
         target = locked.named(request.to_account, "to_account")
-        check_currency(source, currency, "currency")
-        check_currency(target, currency, "to_account")
+        check_currency(source, request.currency, "currency")
+        check_currency(target, request.currency, "to_account")
         check_usable(source, "from_account")
         check_usable(target, "to_account")
-        legs, from_id, to_id = [(source.pk, -minor), (target.pk, minor)], source.pk, target.pk
-        fields = {source.pk: "from_account", target.pk: "to_account"}
-        kind = EntryType.TRANSFER
-    else:
-        sign, kind = _CUSTOMER_SIGN[request.entry_type], request.entry_type
-        customer = locked.named(request.account, request.field)
-        check_currency(customer, currency, "currency")
-        check_usable(customer, request.field)
-        counter = gl_pk[(BANK_COUNTER_ACCOUNT[kind], currency)]
-        legs = [(counter, -sign * minor), (customer.pk, sign * minor)]
-        from_id, to_id = (None, customer.pk) if sign > 0 else (customer.pk, None)
-        fields = {customer.pk: request.field}
-    return engine.EntrySpec(
-        entry_type=kind,
-        legs=legs,
-        amount_minor=minor,
-        currency=currency,
-        from_account_id=from_id,
-        to_account_id=to_id,
-        description=request.description,
-        metadata=request.metadata,
-        idempotency_key=request.idempotency_key,
-        request_fp=request.fingerprint,
-        actor=request.actor,
-        field_by_account=fields,
-    )
+        return request.spec(source.pk, target.pk)
+    customer = locked.named(request.account, request.field)
+    check_currency(customer, request.currency, "currency")
+    check_usable(customer, request.field)
+    return request.spec(customer.pk, gl_pk[(BANK_COUNTER_ACCOUNT[request.entry_type], request.currency)])
 
 
 # Called once with every parsed entry before the transaction; answers {index: refusal} (the API's client scope and
@@ -167,7 +146,7 @@ def post_batch(
     first_with_key: dict[str, int] = {}
     for index, raw in enumerate(entries):
         try:
-            request = _parse(index, raw, actor)
+            request = _parse(raw, actor)
             if request.idempotency_key in first_with_key:
                 raise InvalidInput(
                     f"idempotency_key is also used by entry {first_with_key[request.idempotency_key]}",
@@ -208,8 +187,6 @@ def post_batch(
             try:
                 replay = state.replays.get(request.idempotency_key)
                 if replay is not None:
-                    from apps.core.idempotency import ensure_same_request
-
                     ensure_same_request(replay[1], request.fingerprint)
                     items[index] = BatchItem(index=index, status="replayed", transaction=replay[0])
                     continue
@@ -224,8 +201,6 @@ def post_batch(
         engine.write(planned, locked, now=now)
         replayed_pks = [item.transaction for item in items.values() if item.status == "replayed"]
         if replayed_pks:
-            from ..models import JournalEntry
-
             public = dict(JournalEntry.objects.filter(pk__in=replayed_pks).values_list("pk", "public_id"))
             for index, item in list(items.items()):
                 if item.status == "replayed":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from django.db import transaction
@@ -100,7 +101,7 @@ class SimplePosting:
     def field(self) -> str:
         return POSTING_ACCOUNT_FIELDS[self.entry_type][0]
 
-    @property
+    @cached_property  # read for the replay check and the entry: one HMAC per request
     def fingerprint(self) -> str:
         return fingerprint(
             {
@@ -111,6 +112,24 @@ class SimplePosting:
                 "description": self.description,
                 "metadata": self.metadata,
             }
+        )
+
+    def spec(self, customer_pk: int, counter_pk: int) -> engine.EntrySpec:
+        """The entry: the customer's account against the bank's counter-account (BANK_COUNTER_ACCOUNT)."""
+        sign, minor = _CUSTOMER_SIGN[self.entry_type], self.amount_minor
+        return engine.EntrySpec(
+            entry_type=self.entry_type,
+            legs=[(counter_pk, -sign * minor), (customer_pk, sign * minor)],
+            amount_minor=minor,
+            currency=self.currency,
+            from_account_id=None if sign > 0 else customer_pk,
+            to_account_id=customer_pk if sign > 0 else None,
+            description=self.description,
+            metadata=self.metadata,
+            idempotency_key=self.idempotency_key,
+            request_fp=self.fingerprint,
+            actor=self.actor,
+            field_by_account={customer_pk: self.field},
         )
 
 
@@ -154,22 +173,7 @@ def post_simple_in_transaction(request: SimplePosting) -> PostingResult:
         return PostingResult(replay, True)
     check_currency(customer, request.currency, "currency")
     check_usable(customer, field)
-    minor = request.amount_minor
-    spec = engine.EntrySpec(
-        entry_type=request.entry_type,
-        legs=[(gl_pk, -sign * minor), (customer.pk, sign * minor)],
-        amount_minor=minor,
-        currency=request.currency,
-        from_account_id=None if sign > 0 else customer.pk,
-        to_account_id=customer.pk if sign > 0 else None,
-        description=request.description,
-        metadata=request.metadata,
-        idempotency_key=request.idempotency_key,
-        request_fp=request_fp,
-        actor=request.actor,
-        field_by_account={customer.pk: field},
-    )
-    return finish(engine.plan(spec, locked, state), locked, now=now)
+    return finish(engine.plan(request.spec(customer.pk, gl_pk), locked, state), locked, now=now)
 
 
 def _post_simple(entry_type: str, **arguments: Any) -> PostingResult:
@@ -296,7 +300,7 @@ class TransferRequest:
     idempotency_key: str | None
     actor: str
 
-    @property
+    @cached_property  # read for the replay check and the entry: one HMAC per request
     def fingerprint(self) -> str:
         return fingerprint(
             {
@@ -308,6 +312,24 @@ class TransferRequest:
                 "description": self.description,
                 "metadata": self.metadata,
             }
+        )
+
+    def spec(self, source_pk: int, target_pk: int) -> engine.EntrySpec:
+        """The entry of a transfer within one currency (an FX transfer adds the FX position legs itself)."""
+        minor = self.amount_minor
+        return engine.EntrySpec(
+            entry_type=EntryType.TRANSFER,
+            legs=[(source_pk, -minor), (target_pk, minor)],
+            amount_minor=minor,
+            currency=self.currency,
+            from_account_id=source_pk,
+            to_account_id=target_pk,
+            description=self.description,
+            metadata=self.metadata,
+            idempotency_key=self.idempotency_key,
+            request_fp=self.fingerprint,
+            actor=self.actor,
+            field_by_account={source_pk: "from_account", target_pk: "to_account"},
         )
 
 
@@ -387,22 +409,7 @@ def _post_transfer_in_transaction(request: TransferRequest) -> PostingResult:
         raise _NeedsFx  # leaves the atomic block having written nothing
     check_usable(source, "from_account")
     check_usable(target, "to_account")
-    minor = request.amount_minor
-    spec = engine.EntrySpec(
-        entry_type=EntryType.TRANSFER,
-        legs=[(source.pk, -minor), (target.pk, minor)],
-        amount_minor=minor,
-        currency=request.currency,
-        from_account_id=source.pk,
-        to_account_id=target.pk,
-        description=request.description,
-        metadata=request.metadata,
-        idempotency_key=request.idempotency_key,
-        request_fp=request_fp,
-        actor=request.actor,
-        field_by_account={source.pk: "from_account", target.pk: "to_account"},
-    )
-    return finish(engine.plan(spec, locked, state), locked, now=now)
+    return finish(engine.plan(request.spec(source.pk, target.pk), locked, state), locked, now=now)
 
 
 def _post_fx_transfer_in_transaction(request: TransferRequest) -> PostingResult:
