@@ -182,3 +182,8 @@ def idempotency_key_used(*, key: str) -> bool:
 def idempotency_keys_posted(*, keys: list[str]) -> set[str]:
     """The keys among ``keys`` that a journal entry was already posted with."""
     return set(JournalEntry.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
+
+
+def account_owner_ids(*, public_ids: list[str]) -> dict[str, str]:
+    """Account public id → owner id, for the accounts that exist among ``public_ids``."""
+    return dict(Account.objects.filter(public_id__in=public_ids).values_list("public_id", "owner_id"))

@@ -29,6 +29,7 @@ from apps.core.db import retry_on_conflict
 from apps.core.errors import DomainError, InvalidInput
 from apps.core.idempotency import ensure_same_request
 
+from .. import checks as posting_checks
 from ..models import BANK_COUNTER_ACCOUNT, EntryType, JournalEntry
 from ..rules import POSTING_FIELDS
 from . import engine
@@ -165,6 +166,14 @@ def post_batch(
             raise _in_batch(index, exc)
         items[index] = _refusal(index, exc)
         del requests[index]
+    for index in sorted(requests):  # the posting checks, entry by entry, before the transaction opens
+        try:
+            posting_checks.screen(requests[index])
+        except DomainError as exc:
+            if atomic:
+                raise _in_batch(index, exc) from None
+            items[index] = _refusal(index, exc)
+            del requests[index]
     public_ids: set[str] = set()
     gl_needed: set[tuple[str, str]] = set()
     for request in requests.values():

@@ -27,6 +27,7 @@ from apps.core.idempotency import check_key, ensure_same_request, fingerprint
 from apps.core.limits import check_posting_minor, posting_minor
 from apps.core.money import format_amount
 
+from .. import checks as posting_checks
 from ..conversion import convert_minor
 from ..errors import AlreadyReversed, AmountBelowMinimum, SameAccount, TransactionNotFound
 from ..models import BANK_COUNTER_ACCOUNT, EntryType, JournalEntry
@@ -178,6 +179,7 @@ def post_simple_in_transaction(request: SimplePosting) -> PostingResult:
 
 def _post_simple(entry_type: str, **arguments: Any) -> PostingResult:
     request = simple_posting(entry_type, **arguments)
+    posting_checks.screen(request)  # before the transaction: a check never holds our row locks
     with transaction.atomic(durable=True):
         return post_simple_in_transaction(request)
 
@@ -386,6 +388,7 @@ def post_transfer(
         idempotency_key=idempotency_key,
         actor=actor,
     )
+    posting_checks.screen(request)  # before the transaction: a check never holds our row locks
     try:
         with transaction.atomic(durable=True):
             return _post_transfer_in_transaction(request)
