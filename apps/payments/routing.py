@@ -9,6 +9,7 @@ pacs.008 (``QENEX_PAYMENTS_SWIFT_FORMAT``). Each rail settles against the bank's
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -16,6 +17,8 @@ from django.core.exceptions import ImproperlyConfigured
 from apps.accounts.models import AccountType
 from apps.core.money import format_amount, to_minor_units
 
+from . import business_days
+from .formats.nacha.schedule import EASTERN, SAME_DAY_ENTRY_LIMIT_CENTS
 from .models import Rail, Speed
 from .request import PaymentRequest
 from .validation import iban
@@ -69,3 +72,30 @@ def choose(request: PaymentRequest, amount_minor: int) -> Route:
     if speed == Speed.INSTANT:
         reasons.append("instant is not available on SWIFT: sent as urgent")
     return Route(Rail.SWIFT, fmt, (*reasons, f"format {fmt} (QENEX_PAYMENTS_SWIFT_FORMAT)"))
+
+
+@dataclass(frozen=True)
+class AchSchedule:
+    value_date: date
+    same_day: bool
+    reason: str
+
+
+def ach_schedule(amount_minor: int, earliest: date, now: datetime) -> AchSchedule:
+    """When an ACH credit settles: the same day before the ACH cut-off when same-day ACH is on and the entry is at
+    most the Nacha same-day limit ($1,000,000.00), else the next Federal Reserve business day (or the later date
+    asked for)."""
+    today = now.astimezone(EASTERN).date()
+    if earliest > today:
+        return AchSchedule(earliest, False, f"next-day ACH: effective {earliest}")
+    following = business_days.next_business_day(today + timedelta(days=1), business_days.FED)
+    if not settings.QENEX_PAYMENTS_ACH_SAME_DAY:
+        return AchSchedule(
+            following, False, f"same-day ACH is off (QENEX_PAYMENTS_ACH_SAME_DAY): effective {following}"
+        )
+    if amount_minor > SAME_DAY_ENTRY_LIMIT_CENTS:
+        limit = format_amount(SAME_DAY_ENTRY_LIMIT_CENTS, "USD")
+        return AchSchedule(
+            following, False, f"above the {limit} USD same-day limit: next-day ACH, effective {following}"
+        )
+    return AchSchedule(today, True, "same-day ACH: before the cut-off, within the same-day limit")

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from apps.security.selectors import blind_index_filter
 
 from .errors import PaymentNotFound
-from .models import AccountAlias, PaymentOrder
+from .models import AccountAlias, AchFile, PaymentOrder
 from .states import PaymentStatus
 
 
@@ -62,3 +62,19 @@ def account_alias_resolve(*, identifier: str) -> str | None:
         queryset=AccountAlias.objects.select_related("account"), field_name="identifier", value=identifier
     ).first()
     return alias.account.public_id if alias is not None else None
+
+
+def ach_file_for_answer(*, network_key: str, network_reference: str) -> AchFile | None:
+    """The ACH file an operator's answer is about: by file id, else by the operator's reference."""
+    if network_key:
+        found = AchFile.objects.filter(network_key=network_key).first()
+        if found is not None:
+            return found
+    if network_reference:
+        return AchFile.objects.filter(network_reference=network_reference).first()
+    return None
+
+
+def ach_file_list(*, status: str | None = None) -> QuerySet[AchFile]:
+    qs = AchFile.objects.all()
+    return qs.filter(status=status) if status else qs

@@ -6,7 +6,7 @@ overtaken us), and record the receipt — or, without a receipt, put it back in 
 FAILED after ``QENEX_PAYMENTS_SUBMIT_ATTEMPTS``. Every attempt sends the same message with the same id (UETR,
 :20:+UETR, IMAD), so the network de-duplicates a resend after a timeout or a lost worker: exactly once.
 
-``acks_poll`` reads a rail's answers feed from our cursor; ``ack_record`` matches each answer to its payment
+``ack_record`` matches each answer to its payment
 by the network's de-duplication id, records it once (the network may repeat an answer: one row per reply id),
 and moves the payment: accepted -> ACCEPTED; settled -> SETTLED with the hold captured to the rail's
 settlement account; rejected -> REJECTED with the hold voided. Answers may come in any order.
@@ -26,7 +26,6 @@ from django.utils import timezone
 
 from apps.accounts.services import internal_account_get_or_create
 from apps.core.db import retry_on_conflict
-from apps.core.errors import DomainError
 from apps.core.money import format_amount
 from apps.ledger.services import hold_capture_in_transaction as hold_capture
 from apps.ledger.services import hold_void_in_transaction as hold_void
@@ -34,8 +33,8 @@ from apps.ledger.services import post_fee_in_transaction as post_fee
 
 from .. import outbound, routing, transport
 from ..locks import lock_payment
-from ..metrics import PAYMENT_ANSWERS_TOTAL, PAYMENT_SUBMISSION_SECONDS
-from ..models import AckCursor, Direction, PaymentMessage, PaymentOrder
+from ..metrics import PAYMENT_SUBMISSION_SECONDS
+from ..models import Direction, PaymentMessage, PaymentOrder
 from ..selectors import payment_for_answer
 from ..states import FINAL, HOLDING, PaymentStatus
 from .history import Changes
@@ -149,7 +148,7 @@ def payment_submit(*, payment_id: str) -> SubmitOutcome:
     return _record_submission(payment_id, receipt, error)
 
 
-def _settle(changes: Changes, reply_id: str) -> None:
+def settle_payment(changes: Changes, reply_id: str) -> None:
     payment = changes.payment
     account = internal_account_get_or_create(
         account_type=routing.SETTLEMENT_ACCOUNT_TYPE[payment.rail], currency=payment.currency
@@ -192,7 +191,7 @@ def _apply(changes: Changes, effect: str | None, ack: dict[str, Any]) -> None:
     if payment.status != S.ACCEPTED:
         changes.move(S.ACCEPTED, reason=f"{reply_id}: {ack['message_type']} {ack['status']}")
     if effect == SETTLED:
-        _settle(changes, reply_id)
+        settle_payment(changes, reply_id)
 
 
 @retry_on_conflict()
@@ -228,23 +227,6 @@ def ack_record(*, rail: str, ack: dict[str, Any]) -> str:
         return effect or "recorded"
 
 
-def acks_poll(*, rail: str) -> int:
-    """Read ``rail``'s answers feed after our cursor and record each answer; return how many were read."""
-    cursor = AckCursor.objects.get_or_create(rail=rail)[0].cursor
-    acks, next_cursor = transport.acks(rail, cursor)
-    for ack in acks:
-        try:
-            result = ack_record(rail=rail, ack=ack)
-        except DomainError:
-            # One answer the ledger refuses (say, a hold that expired before settlement) must not stop the feed
-            # for every payment behind it: logged for operations, counted, and the feed moves on.
-            logger.exception("payments: %s answer %s could not be recorded", rail, ack.get("reply_id"))
-            result = "error"
-        PAYMENT_ANSWERS_TOTAL.labels(rail, result).inc()
-    AckCursor.objects.filter(rail=rail, cursor__lt=next_cursor).update(cursor=next_cursor, updated_at=timezone.now())
-    return len(acks)
-
-
 def payments_requeue_stale(*, now=None) -> int:
     """Hand payments a lost worker left behind to a worker again (SUBMITTING or QUEUED for too long)."""
     now = now or timezone.now()
@@ -274,19 +256,6 @@ def _requeue(public_id: str) -> None:
         enqueue_submission(payment)
 
 
-def network_tick() -> dict[str, int]:
-    """Beat's job: read every configured rail's feed, then requeue what lost workers left behind."""
-    read = {}
-    for rail in routing.Rail:
-        if outbound.has_transport(rail) and transport.url_for(rail):
-            try:
-                read[rail.value] = acks_poll(rail=rail)
-            except transport.TransportError as exc:
-                logger.warning("payments: cannot read the %s feed: %s", rail, exc)
-    read["requeued"] = payments_requeue_stale()
-    return read
-
-
 @retry_on_conflict()
 def payment_retry_failed(*, payment_id: str, actor: str) -> PaymentOrder:
     """An operator sends a FAILED payment again (same message, same id: the network answers it once)."""
@@ -297,6 +266,7 @@ def payment_retry_failed(*, payment_id: str, actor: str) -> PaymentOrder:
         if payment.status != S.FAILED:
             raise InvalidPaymentTransition(f"payment {payment_id} is {payment.status}, not FAILED", field="payment")
         payment.attempts = 1  # the count restarts; never 0, since the network may have it (no cancel then)
+        payment.ach_file = None  # an ACH entry goes in the next file, with the same trace number
         changes = Changes(payment, actor)
         changes.move(S.QUEUED, reason=f"retried by {actor}")
         payment.save()
