@@ -15,7 +15,7 @@ from apps.core.errors import DomainError
 from apps.core.money import format_amount
 
 from . import services
-from .models import AchFile, PaymentEvent, PaymentOrder
+from .models import AchFile, Correspondent, PaymentEvent, PaymentOrder
 
 
 def _each(modeladmin, request, queryset, call, done_text: str) -> None:
@@ -114,6 +114,24 @@ class AchFileAdmin(admin.ModelAdmin):
     @admin.display(description="Total credit (USD)")
     def total(self, obj):
         return format_amount(obj.total_credit_minor, "USD")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Correspondent)
+class CorrespondentAdmin(admin.ModelAdmin):
+    """Read-only here: correspondents are recorded with ``manage.py register_correspondent`` (audited)."""
+
+    list_display = ["currency", "bic", "name", "is_default", "active", "nostro_account"]
+    list_filter = ["currency", "is_default", "active"]
+    readonly_fields = [f.name for f in Correspondent._meta.fields]
 
     def has_add_permission(self, request):
         return False

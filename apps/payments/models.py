@@ -101,6 +101,12 @@ class PaymentOrder(models.Model):
     # ACH only: the file the entry travels in, and its trace number (ODFI id + sequence), unique per ODFI.
     ach_file = models.ForeignKey("AchFile", on_delete=models.PROTECT, null=True, blank=True, related_name="payments")
     trace_number = models.CharField(max_length=15, blank=True)
+    # SWIFT through a correspondent: the bank whose nostro settles it; with ``cover`` an MT202 COV goes to it too.
+    correspondent_bic = models.CharField(max_length=11, blank=True)
+    cover = models.BooleanField(default=False, help_text="cover method: MT103 to the beneficiary's bank + MT202 COV")
+    cover_network_key = models.CharField(
+        max_length=120, blank=True, help_text="the id the network de-duplicates the cover on"
+    )
 
     idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True, editable=False)
     request_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
@@ -116,7 +122,11 @@ class PaymentOrder(models.Model):
                 condition=Q(status__in=[s.value for s in PaymentStatus]), name="payment_status_valid"
             ),
         ]
-        indexes = [models.Index(fields=["status", "rail"]), models.Index(fields=["rail", "network_key"])]
+        indexes = [
+            models.Index(fields=["status", "rail"]),
+            models.Index(fields=["rail", "network_key"]),
+            models.Index(fields=["rail", "cover_network_key"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.public_id} ({self.rail} {self.status})"
@@ -256,3 +266,35 @@ class AchFileAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reply_id} {self.status}"
+
+
+class Correspondent(models.Model):
+    """A bank holding our nostro account in a currency: SWIFT payments in that currency settle through it.
+
+    A payment to a bank that is one of our correspondents in the currency goes to it directly (serial); to any other
+    bank it goes as an MT103 to that bank plus an MT202 COV to our default correspondent (the cover method), which
+    moves the funds. Without a correspondent for the currency, payments go straight to the beneficiary's bank and
+    settle to the currency's NOSTRO account.
+    """
+
+    currency = models.CharField(max_length=3)
+    bic = models.CharField(max_length=11)
+    name = models.CharField(max_length=140, blank=True)
+    nostro_account = models.ForeignKey(
+        "accounts.Account", on_delete=models.PROTECT, related_name="+", help_text="our account with this bank"
+    )
+    is_default = models.BooleanField(default=False, help_text="the one that carries covers in this currency")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["currency", "-is_default", "bic"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "bic"], name="correspondent_once_per_currency"),
+            models.UniqueConstraint(
+                fields=["currency"], condition=Q(is_default=True), name="correspondent_one_default_per_currency"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bic} ({self.currency})"

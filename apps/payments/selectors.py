@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from apps.security.selectors import blind_index_filter
 
 from .errors import PaymentNotFound
-from .models import AccountAlias, AchFile, PaymentOrder
+from .models import AccountAlias, AchFile, Correspondent, PaymentOrder
 from .states import PaymentStatus
 
 
@@ -31,6 +31,8 @@ def payment_for_answer(*, rail: str, network_key: str, network_reference: str) -
     """The payment an answer is for: by the id the network de-duplicates on, else by the network's reference."""
     if network_key:
         found = PaymentOrder.objects.filter(rail=rail, network_key=network_key).first()
+        if found is None:  # the cover of a cover payment carries its own id
+            found = PaymentOrder.objects.filter(rail=rail, cover_network_key=network_key).first()
         if found is not None:
             return found
     if network_reference:
@@ -78,3 +80,11 @@ def ach_file_for_answer(*, network_key: str, network_reference: str) -> AchFile 
 def ach_file_list(*, status: str | None = None) -> QuerySet[AchFile]:
     qs = AchFile.objects.all()
     return qs.filter(status=status) if status else qs
+
+
+def correspondents_for(*, currency: str) -> list[Correspondent]:
+    return list(Correspondent.objects.filter(currency=currency, active=True).select_related("nostro_account"))
+
+
+def correspondent_get(*, currency: str, bic: str) -> Correspondent | None:
+    return Correspondent.objects.filter(currency=currency, bic=bic).select_related("nostro_account").first()

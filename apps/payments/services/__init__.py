@@ -1,6 +1,7 @@
 """Every write of the payments app: orders (send, release, reject, cancel) and their submission to the networks."""
 
 from .ach import ach_cutoff_tick, ach_file_answer_record, ach_file_create, ach_file_submit
+from .correspondents import correspondent_register
 from .feeds import acks_poll, answer_record, network_tick
 from .orders import (
     SendResult,
@@ -24,6 +25,7 @@ __all__ = [
     "ach_file_create",
     "ach_file_submit",
     "answer_record",
+    "correspondent_register",
     "SendResult",
     "SubmitOutcome",
     "account_alias_register",

@@ -133,6 +133,8 @@ def _order_from(request: PaymentRequest, debtor: Account, *, actor: str) -> Paym
     order = PaymentOrder(
         rail=route.rail,
         message_format=route.message_format,
+        correspondent_bic=route.correspondent_bic,
+        cover=route.cover,
         routing_reasons=reasons,
         speed=request.speed,
         charges=request.charges,
@@ -162,6 +164,7 @@ def _order_from(request: PaymentRequest, debtor: Account, *, actor: str) -> Paym
         ach.check_entry(order, now=timezone.now())
     else:
         outbound.build(order)
+        outbound.build_cover(order)
     return order
 
 

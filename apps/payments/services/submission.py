@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.accounts.models import Account
 from apps.accounts.services import internal_account_get_or_create
 from apps.core.db import retry_on_conflict
 from apps.core.money import format_amount
@@ -35,7 +36,7 @@ from .. import outbound, routing, transport
 from ..locks import lock_payment
 from ..metrics import PAYMENT_SUBMISSION_SECONDS
 from ..models import Direction, PaymentMessage, PaymentOrder
-from ..selectors import payment_for_answer
+from ..selectors import correspondent_get, payment_for_answer
 from ..states import FINAL, HOLDING, PaymentStatus
 from .history import Changes
 from .orders import enqueue_submission
@@ -72,7 +73,7 @@ def _text(body: bytes) -> str:
 
 
 @retry_on_conflict()
-def _mark_submitting(payment_id: str) -> tuple[PaymentOrder, outbound.Outbound] | None:
+def _mark_submitting(payment_id: str) -> tuple[PaymentOrder, outbound.Outbound, outbound.Outbound | None] | None:
     with transaction.atomic(durable=True):
         payment = lock_payment(public_id=payment_id)
         if payment.status != S.QUEUED:
@@ -82,21 +83,24 @@ def _mark_submitting(payment_id: str) -> tuple[PaymentOrder, outbound.Outbound] 
         message = outbound.build(payment)
         if message is None:
             return None
+        cover = outbound.build_cover(payment)
         payment.attempts += 1
         payment.network_key = message.network_key
+        payment.cover_network_key = cover.network_key if cover else ""
         changes = Changes(payment, WORKER)
         changes.move(S.SUBMITTING, reason=f"attempt {payment.attempts}")
         if not payment.messages.filter(direction=Direction.OUT).exists():
-            PaymentMessage.objects.create(
-                payment=payment,
-                direction=Direction.OUT,
-                rail=payment.rail,
-                message_type=message.message_type,
-                body=_text(message.body),
-            )
+            for sent in filter(None, (message, cover)):
+                PaymentMessage.objects.create(
+                    payment=payment,
+                    direction=Direction.OUT,
+                    rail=payment.rail,
+                    message_type=sent.message_type,
+                    body=_text(sent.body),
+                )
         payment.save()
         changes.audit("payments.payment_submitting", attempt=payment.attempts, network_key=payment.network_key)
-        return payment, message
+        return payment, message, cover
 
 
 def backoff_seconds(attempt: int) -> float:
@@ -136,10 +140,12 @@ def payment_submit(*, payment_id: str) -> SubmitOutcome:
     if marked is None:
         payment = PaymentOrder.objects.only("status").get(public_id=payment_id)
         return SubmitOutcome(payment.status)
-    payment, message = marked
+    payment, message, cover = marked
     started = time.perf_counter()
     try:
         receipt, error = transport.submit(payment.rail, message.body), ""
+        if cover is not None:  # the cover after the customer transfer; a resend repeats both (same ids)
+            transport.submit(payment.rail, cover.body)
     except transport.TransportError as exc:
         receipt, error = None, str(exc)
         logger.warning("payment %s: no receipt from %s: %s", payment_id, payment.rail, error)
@@ -148,11 +154,20 @@ def payment_submit(*, payment_id: str) -> SubmitOutcome:
     return _record_submission(payment_id, receipt, error)
 
 
-def settle_payment(changes: Changes, reply_id: str) -> None:
-    payment = changes.payment
-    account = internal_account_get_or_create(
+def _settlement_account(payment: PaymentOrder) -> Account:
+    """Where a payment's hold is captured: the correspondent's nostro, else the rail's account in the currency."""
+    if payment.correspondent_bic:
+        correspondent = correspondent_get(currency=payment.currency, bic=payment.correspondent_bic)
+        if correspondent is not None:
+            return correspondent.nostro_account
+    return internal_account_get_or_create(
         account_type=routing.SETTLEMENT_ACCOUNT_TYPE[payment.rail], currency=payment.currency
     )
+
+
+def settle_payment(changes: Changes, reply_id: str) -> None:
+    payment = changes.payment
+    account = _settlement_account(payment)
     result = hold_capture(
         hold_id=payment.hold_id,
         to_account=account.public_id,
