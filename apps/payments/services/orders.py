@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -208,20 +208,33 @@ def _value_date(rail: str, currency: str, requested: date | None) -> date:
     return requested
 
 
+def _hold_expiry(payment: PaymentOrder) -> datetime:
+    """The hold outlives the payment's settlement: its lifetime counts from the value date when that is later."""
+    now = timezone.now()
+    start = now
+    if payment.value_date is not None:
+        start = max(now, datetime.combine(payment.value_date, time.min, tzinfo=UTC))
+    return start + timedelta(seconds=settings.QENEX_PAYMENTS_HOLD_SECONDS)
+
+
 def _reserve_and_queue(changes: Changes) -> None:
     payment = changes.payment
     hold = hold_place(
         account=payment.debtor_account.public_id,
         amount=format_amount(payment.amount_minor + payment.fee_minor, payment.currency),
         currency=payment.currency,
-        expires_at=timezone.now() + timedelta(seconds=settings.QENEX_PAYMENTS_HOLD_SECONDS),
+        expires_at=_hold_expiry(payment),
         description=f"payment {payment.public_id}",
         idempotency_key=f"payment:{payment.public_id}:hold",
         actor=changes.actor,
     ).hold
     payment.hold_id = hold.public_id
     changes.move(S.FUNDS_RESERVED, reason=f"hold {hold.public_id}")
-    changes.move(S.QUEUED)
+    now = timezone.now()
+    warehoused = business_days.is_future_dated(
+        rail=payment.rail, currency=payment.currency, value_date=payment.value_date, now=now
+    )
+    changes.move(S.QUEUED, reason=f"warehoused until its value date {payment.value_date}" if warehoused else "")
 
 
 def _apply_checks(changes: Changes) -> None:
@@ -243,6 +256,10 @@ def enqueue_submission(payment: PaymentOrder) -> None:
     """After COMMIT, hand a queued payment to a worker (never inside the transaction holding its lock)."""
     if payment.status != S.QUEUED or not outbound.has_transport(payment.rail):
         return
+    if business_days.is_future_dated(
+        rail=payment.rail, currency=payment.currency, value_date=payment.value_date, now=timezone.now()
+    ):
+        return  # warehoused: beat hands it to a worker on its value date
     from ..tasks import submit_payment
 
     public_id = payment.public_id

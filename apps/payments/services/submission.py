@@ -22,6 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.accounts.models import Account
@@ -32,7 +33,7 @@ from apps.ledger.services import hold_capture_in_transaction as hold_capture
 from apps.ledger.services import hold_void_in_transaction as hold_void
 from apps.ledger.services import post_fee_in_transaction as post_fee
 
-from .. import outbound, routing, transport
+from .. import business_days, outbound, routing, transport
 from ..locks import lock_payment
 from ..metrics import PAYMENT_SUBMISSION_SECONDS
 from ..models import Direction, PaymentMessage, PaymentOrder
@@ -80,6 +81,10 @@ def _mark_submitting(payment_id: str) -> tuple[PaymentOrder, outbound.Outbound, 
             return None  # cancelled, already submitted by another task, or answered meanwhile
         if transport.url_for(payment.rail) is None:
             return None  # no network configured for the rail here: it waits (beat hands it over once there is one)
+        if business_days.is_future_dated(
+            rail=payment.rail, currency=payment.currency, value_date=payment.value_date, now=timezone.now()
+        ):
+            return None  # warehoused until its value date
         message = outbound.build(payment)
         if message is None:
             return None
@@ -247,10 +252,19 @@ def payments_requeue_stale(*, now=None) -> int:
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.QENEX_PAYMENTS_STALE_SECONDS)
     sendable = [rail for rail in routing.Rail if outbound.has_transport(rail) and transport.url_for(rail)]
+    # A warehoused payment (value date still to come on its rail) is not handed over until its day.
+    due = Q(value_date__isnull=True)
+    for rail in sendable:
+        for currency in (
+            PaymentOrder.objects.filter(rail=rail, status=S.QUEUED).values_list("currency", flat=True).distinct()
+        ):
+            due |= Q(
+                rail=rail, currency=currency, value_date__lte=business_days.today(rail=rail, currency=currency, now=now)
+            )
     stale = list(
-        PaymentOrder.objects.filter(
-            status__in=(S.SUBMITTING, S.QUEUED), rail__in=sendable, updated_at__lt=cutoff
-        ).values_list("public_id", flat=True)[:500]
+        PaymentOrder.objects.filter(status__in=(S.SUBMITTING, S.QUEUED), rail__in=sendable, updated_at__lt=cutoff)
+        .filter(due | Q(status=S.SUBMITTING))
+        .values_list("public_id", flat=True)[:500]
     )
     for public_id in stale:
         _requeue(public_id)
