@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from apps.security.selectors import blind_index_filter
 
 from .errors import PaymentNotFound
 from .models import AccountAlias, AchFile, Correspondent, PaymentOrder
-from .states import PaymentStatus
+from .states import FINAL, PaymentStatus
 
 
 def payment_get(*, public_id: str) -> PaymentOrder:
@@ -88,3 +88,14 @@ def correspondents_for(*, currency: str) -> list[Correspondent]:
 
 def correspondent_get(*, currency: str, bic: str) -> Correspondent | None:
     return Correspondent.objects.filter(currency=currency, bic=bic).select_related("nostro_account").first()
+
+
+def payment_counts_open() -> dict[tuple[str, str], int]:
+    """(rail, status) -> how many payments are in that status, for every status that is not final."""
+    rows = (
+        PaymentOrder.objects.exclude(status__in=FINAL)
+        .values_list("rail", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {(rail, status): n for rail, status, n in rows}
