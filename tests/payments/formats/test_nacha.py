@@ -117,9 +117,18 @@ def test_interface_sniff_validate_and_parse() -> None:
 
 def test_short_record_is_reported_with_its_line() -> None:
     lines = golden_lines()
-    lines[2] = lines[2][:93]
+    lines[2] = lines[2][:93]  # the trace number's last digit is missing
     errors = errors_of(("\n".join(lines) + "\n").encode())
-    assert has_error(errors, "record", "is 93 characters long", line=3)
+    assert any(e.line == 3 and e.field.endswith("trace_number") for e in errors), errors
+    unseparated = "".join(golden_lines())
+    errors = errors_of(unseparated[:-1].encode())  # without line breaks a short file cannot be re-blocked
+    assert errors
+
+
+def test_lines_whose_trailing_blanks_were_stripped_are_read_as_the_full_records() -> None:
+    lines = [line.rstrip() for line in golden_lines()]
+    assert any(len(line) < 94 for line in lines)
+    assert errors_of(("\r\n".join(lines) + "\r\n").encode()) == []
 
 
 def test_non_ascii_byte_is_reported() -> None:

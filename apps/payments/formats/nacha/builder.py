@@ -17,6 +17,7 @@ from ..errors import FieldError, MessageValidationError
 from .codes import RETURN_CODE_FOR, is_credit, is_debit
 from .reader import PADDING_RECORD, read_ach_file
 from .records import (
+    ADDENDA_RECORD_NAME,
     ADDENDA_TYPE_CODE,
     ALL_LAYOUTS,
     BATCH_CONTROL_LAYOUT,
@@ -35,6 +36,7 @@ from .records import (
     IATEntryDetail,
     render_record,
 )
+from .sec import ENTRY_RECORD_NAME
 
 _HASH_MODULUS = 10**10
 
@@ -83,7 +85,7 @@ def render_ach_records(ach_file: AchFile) -> tuple[list[str], list[FieldError]]:
         )
         sec = header.standard_entry_class
         for entry in batch.entries:
-            record_name = {"CTX": "ctx_entry_detail", "IAT": "iat_entry_detail"}.get(sec, "entry_detail")
+            record_name = ENTRY_RECORD_NAME.get(sec, "entry_detail")
             if isinstance(entry, IATEntryDetail) != is_iat:
                 problems.append((record_name, f"{type(entry).__name__} cannot go in a {sec} batch", len(lines) + 1))
                 continue
@@ -103,7 +105,8 @@ def render_ach_records(ach_file: AchFile) -> tuple[list[str], list[FieldError]]:
                 addenda_values.update(
                     sequence_number=sequence[type_code], entry_detail_sequence_number=trace[-7:], trace_number=trace
                 )
-                add(f"addenda_{type_code}", ALL_LAYOUTS[f"addenda_{type_code}"], addenda_values)
+                addenda_record = ADDENDA_RECORD_NAME.get(type(addenda), f"addenda_{type_code}")
+                add(addenda_record, ALL_LAYOUTS[addenda_record], addenda_values)
         totals = compute_batch_totals(batch)
         add(
             "batch_control",

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from .sec import SEC_RULES
+
 SERVICE_CLASS_MIXED = 200
 SERVICE_CLASS_CREDITS_ONLY = 220
 SERVICE_CLASS_DEBITS_ONLY = 225
 SERVICE_CLASS_CODES = frozenset({SERVICE_CLASS_MIXED, SERVICE_CLASS_CREDITS_ONLY, SERVICE_CLASS_DEBITS_ONLY})
 
-#: Standard Entry Class codes this library reads and writes. COR carries notifications of change.
-SEC_CODES = frozenset({"PPD", "CCD", "WEB", "TEL", "CTX", "IAT", "COR"})
+#: Standard Entry Class codes this library reads and writes (their rules: ``sec.SEC_RULES``). COR carries
+#: notifications of change; IAT international entries. ADV (automated accounting advices) is not supported.
+SEC_CODES = frozenset({*SEC_RULES, "IAT", "COR"})
 
 #: Transaction code -> (account type, "C"redit or "D"ebit, kind). Kind is "live", "prenote", "zero"
 #: (zero-dollar with remittance) or "return" (automated return / notification of change).

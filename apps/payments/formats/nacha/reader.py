@@ -29,6 +29,7 @@ from .codes import (
     transaction_kind,
 )
 from .records import (
+    ADDENDA_CLASS_OF_RECORD,
     ADDENDA_TYPES,
     ALL_LAYOUTS,
     BATCH_CONTROL_LAYOUT,
@@ -45,10 +46,12 @@ from .records import (
     FileHeader,
     IATBatchHeader,
     IATEntryDetail,
+    addenda_record_name,
     describe_file_type,
     is_printable_ascii,
     read_record,
 )
+from .sec import CARD_TRANSACTION_TYPES, ENTRY_RECORD_NAME, SEC_RULES, SecRule
 
 PADDING_RECORD = "9" * RECORD_LENGTH
 IAT_MANDATORY_ADDENDA = ["10", "11", "12", "13", "14", "15", "16"]
@@ -91,7 +94,12 @@ def split_ach_records(raw: bytes | str, errors: list) -> tuple[list[tuple[int, s
         errors.append(("file", "is empty", None))
         return [], 0
     records = []
+    separated = "\n" in text or "\r" in text
     for number, line in enumerate(lines, start=1):
+        if separated and 0 < len(line) < RECORD_LENGTH:
+            # Exports that strip trailing blanks from each line: the blanks are the record's own (a missing field
+            # is still refused by its column's check).
+            line = line.ljust(RECORD_LENGTH)
         if len(line) != RECORD_LENGTH:
             errors.append(("record", f"is {len(line)} characters long, every record must be {RECORD_LENGTH}", number))
             continue
@@ -149,12 +157,23 @@ def read_ach_file(raw: bytes | str) -> tuple[AchFile | None, list[FieldError], s
             is_iat = sec == "IAT"
             record_name = "iat_batch_header" if is_iat else "batch_header"
             layout = IAT_BATCH_HEADER_LAYOUT if is_iat else BATCH_HEADER_LAYOUT
-            current = _BatchRead(read_record(record_name, layout, text, line_no, errors), line_no, record_name, sec)
+            # Returns and ENR batches may leave the effective entry date blank or zero-filled (checked per batch).
+            no_date = text[69:75] in ("000000", "      ")
+            values = read_record(
+                record_name,
+                layout,
+                text[:69] + "      " + text[75:] if no_date else text,
+                line_no,
+                errors,
+                optional_dates=("effective_entry_date",) if no_date else (),
+            )
+            values["_no_effective_date"] = no_date
+            current = _BatchRead(values, line_no, record_name, sec)
         elif record_type == "6":
             if current is None:
                 errors.append(("entry_detail", "entry detail record outside a batch", line_no))
                 continue
-            record_name = {"CTX": "ctx_entry_detail", "IAT": "iat_entry_detail"}.get(current.sec, "entry_detail")
+            record_name = ENTRY_RECORD_NAME.get(current.sec, "entry_detail")
             values = read_record(record_name, ALL_LAYOUTS[record_name], text, line_no, errors)
             current.entries.append(_EntryRead(values, line_no, record_name))
         elif record_type == "7":
@@ -165,10 +184,10 @@ def read_ach_file(raw: bytes | str) -> tuple[AchFile | None, list[FieldError], s
             if type_code not in ADDENDA_TYPES:
                 errors.append(("addenda.addenda_type_code", f"unknown addenda type code {type_code!r}", line_no))
                 continue
-            name = f"addenda_{type_code}"
-            current.entries[-1].addenda.append(
-                (type_code, read_record(name, ALL_LAYOUTS[name], text, line_no, errors), line_no)
-            )
+            name = addenda_record_name(type_code, text)
+            values = read_record(name, ALL_LAYOUTS[name], text, line_no, errors)
+            values["_record"] = name
+            current.entries[-1].addenda.append((type_code, values, line_no))
         elif record_type == "8":
             if current is None:
                 errors.append(("batch_control", "batch control record without a batch header", line_no))
@@ -299,6 +318,22 @@ def _check_batch(batch: _BatchRead, control: dict[str, Any] | None, control_line
         errors.append((f"{hname}.originator_status_code", "must be 0, 1 or 2", batch.line))
     if is_iat:
         _check_iat_header(header, batch.line, errors)
+    rule = SEC_RULES.get(sec)
+    if header.get("_no_effective_date"):
+        all_returns = bool(batch.entries) and all(
+            any(code in ("98", "99") for code, _, _ in entry.addenda) for entry in batch.entries
+        )
+        if not (all_returns or (rule is not None and rule.no_effective_date)):
+            errors.append((f"{hname}.effective_entry_date", "must be a YYMMDD date", batch.line))
+    if rule is not None and rule.company_entry_description:
+        if header.get("company_entry_description", "").strip() != rule.company_entry_description:
+            errors.append(
+                (
+                    f"{hname}.company_entry_description",
+                    f"must be {rule.company_entry_description!r} in a {sec} batch",
+                    batch.line,
+                )
+            )
 
     previous_trace = ""
     for entry in batch.entries:
@@ -339,7 +374,10 @@ def _check_batch(batch: _BatchRead, control: dict[str, Any] | None, control_line
 
     entries = []
     for entry in batch.entries:
-        addenda = tuple(_make(ADDENDA_TYPES[code], values) for code, values, _ in entry.addenda)
+        addenda = tuple(
+            _make(ADDENDA_CLASS_OF_RECORD.get(values.get("_record", ""), ADDENDA_TYPES[code]), values)
+            for code, values, _ in entry.addenda
+        )
         entries.append(_make(IATEntryDetail if is_iat else EntryDetail, entry.values, addenda=addenda))
     header_obj = _make(IATBatchHeader if is_iat else BatchHeader, header)
     mac = control.get("message_authentication_code", "") if control else ""
@@ -451,21 +489,9 @@ def _check_entry(entry: _EntryRead, sec: str, service_class: int, odfi: str, err
             errors.append(
                 (f"{name}.transaction_code", f"return/NOC transaction code {code} needs an addenda 98 or 99", line)
             )
-        for type_code, _, addenda_line in addenda:
-            if type_code != "05":
-                errors.append(
-                    (
-                        f"addenda_{type_code}.addenda_type_code",
-                        f"addenda type {type_code} is not allowed in a {sec} batch",
-                        addenda_line,
-                    )
-                )
-        if sec in ("PPD", "CCD", "WEB") and len(addenda) > 1:
-            errors.append((f"{name}.addenda", f"a {sec} entry carries at most one addenda record", line))
-        if sec == "TEL" and addenda:
-            errors.append((f"{name}.addenda", "a TEL entry carries no addenda record", line))
-        if sec == "CTX" and len(addenda) > 9999:
-            errors.append((f"{name}.addenda", "a CTX entry carries at most 9999 addenda records", line))
+        rule = SEC_RULES.get(sec)
+        if rule is not None:
+            _check_sec_rule(entry, sec, rule, code, amount, types, errors)
 
     discretionary = values.get("discretionary_data", "")
     if sec == "WEB" and kind != "return" and discretionary not in ("R", "S"):
@@ -487,6 +513,74 @@ def _check_entry(entry: _EntryRead, sec: str, service_class: int, odfi: str, err
     _check_addenda(addenda, trace, errors)
 
 
+def _check_sec_rule(
+    entry: _EntryRead, sec: str, rule: SecRule, code: int, amount: int, types: list[str], errors: list
+) -> None:
+    """The rules of the entry's SEC code (``sec.SEC_RULES``) for an entry that is not a return or a NOC."""
+    values, name, line = entry.values, entry.record_name, entry.line
+    direction = "C" if is_credit(code) else "D" if is_debit(code) else ""
+    if rule.direction and direction and direction != rule.direction:
+        only = "debit" if rule.direction == "D" else "credit"
+        errors.append((f"{name}.transaction_code", f"{sec} batches carry {only} entries only, got {code}", line))
+    if rule.codes is not None and code not in rule.codes:
+        allowed = ", ".join(str(c) for c in sorted(rule.codes))
+        errors.append((f"{name}.transaction_code", f"a {sec} entry uses transaction code {allowed}, got {code}", line))
+    if rule.zero_dollar and amount != 0:
+        errors.append((f"{name}.amount", f"must be zero in a {sec} entry", line))
+    if rule.max_amount is not None and amount > rule.max_amount:
+        errors.append((f"{name}.amount", f"is {amount} cents; a {sec} entry is at most {rule.max_amount}", line))
+    for type_code, _, addenda_line in entry.addenda:
+        if type_code not in ("05", "02") or (type_code == "02") != rule.addenda_02:
+            errors.append(
+                (
+                    f"addenda_{type_code}.addenda_type_code",
+                    f"addenda type {type_code} is not allowed in a {sec} batch",
+                    addenda_line,
+                )
+            )
+    count_05 = types.count("05")
+    if rule.addenda_02 and types.count("02") != 1:
+        errors.append((f"{name}.addenda", f"a {sec} entry carries exactly one addenda 02 (terminal information)", line))
+    if count_05 > rule.max_addenda_05:
+        limit = {0: "no addenda 05", 1: "at most one addenda 05"}.get(
+            rule.max_addenda_05, f"at most {rule.max_addenda_05} addenda 05"
+        )
+        errors.append((f"{name}.addenda", f"a {sec} entry carries {limit}, got {count_05}", line))
+    if sec == "DNE" and count_05 != 1:
+        errors.append((f"{name}.addenda", "a DNE entry carries exactly one addenda 05", line))
+    if rule.check_serial and not values.get("identification_number", "").strip():
+        errors.append((f"{name}.identification_number", f"the check serial number of a {sec} entry is required", line))
+    if rule.research_fields:
+        research = values.get("receiver_name", "")
+        if not research[:6].strip() or not research[6:22].strip():
+            errors.append(
+                (
+                    f"{name}.receiver_name",
+                    f"a {sec} entry needs the process control field (55-60) and item research number (61-76)",
+                    line,
+                )
+            )
+    if rule.card_transaction_type and values.get("discretionary_data", "") not in CARD_TRANSACTION_TYPES:
+        errors.append(
+            (
+                f"{name}.discretionary_data",
+                f"card transaction type must be one of {', '.join(sorted(CARD_TRANSACTION_TYPES))}, "
+                f"got {values.get('discretionary_data', '')!r}",
+                line,
+            )
+        )
+    if rule.card_expiration:
+        expiry = values.get("identification_number", "")[:4]
+        if not (expiry.isdigit() and 1 <= int(expiry[:2]) <= 12):
+            errors.append(
+                (
+                    f"{name}.identification_number",
+                    f"must start with the card's expiration date MMYY, got {expiry!r}",
+                    line,
+                )
+            )
+
+
 def _check_addenda(addenda: list[tuple[str, dict[str, Any], int]], trace: str, errors: list) -> None:
     sequence: dict[str, int] = {}
     for type_code, values, line in addenda:
@@ -504,7 +598,7 @@ def _check_addenda(addenda: list[tuple[str, dict[str, Any], int]], trace: str, e
             errors.append((f"{name}.trace_number", f"must repeat the entry's trace number {trace}", line))
         if type_code == "98" and values.get("change_code") not in CHANGE_CODES:
             errors.append((f"{name}.change_code", f"unknown change code {values.get('change_code')!r} (C01-C14)", line))
-        if type_code == "99":
+        if type_code == "99" and values.get("_record") == "addenda_99":
             reason = values.get("return_reason_code")
             if reason not in RETURN_REASON_CODES:
                 errors.append((f"{name}.return_reason_code", f"unknown return reason code {reason!r} (R01-R85)", line))

@@ -208,6 +208,59 @@ ADDENDA_99_LAYOUT = (
     _c("trace_number", 80, 15, "digits"),
 )
 
+# Returns an ODFI dishonors (R61, R67-R70) and RDFIs contest (R71-R77) carry their own addenda 99 layouts.
+DISHONORED_REASONS = frozenset({"R61", "R67", "R68", "R69", "R70"})
+CONTESTED_REASONS = frozenset({"R71", "R72", "R73", "R74", "R75", "R76", "R77"})
+
+ADDENDA_99_DISHONORED_LAYOUT = (
+    _c("record_type", 1, 1, "const", "7"),
+    _c("addenda_type_code", 2, 2, "const", "99"),
+    _c("dishonored_return_reason_code", 4, 3, "alnum", required=True),
+    _c("original_trace_number", 7, 15, "digits"),
+    _c("reserved", 22, 6, "blank"),
+    _c("original_rdfi_identification", 28, 8, "digits"),
+    _c("reserved", 36, 3, "blank"),
+    _c("return_trace_number", 39, 15, "digits"),
+    _c("return_settlement_date", 54, 3, "alnum"),
+    _c("return_reason_code", 57, 2, "alnum"),
+    _c("addenda_information", 59, 21, "alnum"),
+    _c("trace_number", 80, 15, "digits"),
+)
+
+ADDENDA_99_CONTESTED_LAYOUT = (
+    _c("record_type", 1, 1, "const", "7"),
+    _c("addenda_type_code", 2, 2, "const", "99"),
+    _c("contested_return_reason_code", 4, 3, "alnum", required=True),
+    _c("original_trace_number", 7, 15, "digits"),
+    _c("date_original_entry_returned", 22, 6, "alnum"),
+    _c("original_rdfi_identification", 28, 8, "digits"),
+    _c("original_settlement_date", 36, 3, "alnum"),
+    _c("return_trace_number", 39, 15, "digits"),
+    _c("return_settlement_date", 54, 3, "alnum"),
+    _c("return_reason_code", 57, 2, "alnum"),
+    _c("dishonored_return_trace_number", 59, 15, "digits"),
+    _c("dishonored_return_settlement_date", 74, 3, "alnum"),
+    _c("dishonored_return_reason_code", 77, 2, "alnum"),
+    _c("reserved", 79, 1, "blank"),
+    _c("trace_number", 80, 15, "digits"),
+)
+
+# POS, MTE and SHR entries carry one addenda 02: the terminal and the card transaction.
+ADDENDA_02_LAYOUT = (
+    _c("record_type", 1, 1, "const", "7"),
+    _c("addenda_type_code", 2, 2, "const", "02"),
+    _c("reference_information_1", 4, 7, "alnum"),
+    _c("reference_information_2", 11, 3, "alnum"),
+    _c("terminal_identification_code", 14, 6, "alnum", required=True),
+    _c("transaction_serial_number", 20, 6, "alnum", required=True),
+    _c("transaction_date", 26, 4, "digits"),
+    _c("authorization_code_or_expire_date", 30, 6, "alnum"),
+    _c("terminal_location", 36, 27, "alnum", required=True),
+    _c("terminal_city", 63, 15, "alnum", required=True),
+    _c("terminal_state", 78, 2, "alnum", required=True),
+    _c("trace_number", 80, 15, "digits"),
+)
+
 
 def _iat_name_address(code: str, first: str, second: str, reserved_length: int = 14) -> tuple[Column, ...]:
     return (
@@ -304,6 +357,9 @@ ALL_LAYOUTS: dict[str, tuple[Column, ...]] = {
     "addenda_05": ADDENDA_05_LAYOUT,
     "addenda_98": ADDENDA_98_LAYOUT,
     "addenda_99": ADDENDA_99_LAYOUT,
+    "addenda_99_dishonored": ADDENDA_99_DISHONORED_LAYOUT,
+    "addenda_99_contested": ADDENDA_99_CONTESTED_LAYOUT,
+    "addenda_02": ADDENDA_02_LAYOUT,
     "addenda_10": IAT_ADDENDA_10_LAYOUT,
     "addenda_11": IAT_ADDENDA_11_LAYOUT,
     "addenda_12": IAT_ADDENDA_12_LAYOUT,
@@ -414,6 +470,51 @@ class Addenda99:
 
 
 @dataclass(frozen=True)
+class Addenda99Dishonored:
+    """An ODFI's dishonored return (R61, R67-R70): the return it refuses, and why."""
+
+    dishonored_return_reason_code: str
+    original_trace_number: str
+    original_rdfi_identification: str
+    return_trace_number: str
+    return_settlement_date: str
+    return_reason_code: str
+    addenda_information: str = ""
+
+
+@dataclass(frozen=True)
+class Addenda99Contested:
+    """An RDFI's contested dishonored return (R71-R77)."""
+
+    contested_return_reason_code: str
+    original_trace_number: str
+    date_original_entry_returned: str
+    original_rdfi_identification: str
+    original_settlement_date: str
+    return_trace_number: str
+    return_settlement_date: str
+    return_reason_code: str
+    dishonored_return_trace_number: str
+    dishonored_return_settlement_date: str
+    dishonored_return_reason_code: str
+
+
+@dataclass(frozen=True)
+class Addenda02:
+    """Terminal information of a POS, MTE or SHR entry."""
+
+    terminal_identification_code: str
+    transaction_serial_number: str
+    transaction_date: str
+    terminal_location: str
+    terminal_city: str
+    terminal_state: str
+    reference_information_1: str = ""
+    reference_information_2: str = ""
+    authorization_code_or_expire_date: str = ""
+
+
+@dataclass(frozen=True)
 class IATAddenda10:
     transaction_type_code: str
     foreign_payment_amount: int
@@ -489,9 +590,13 @@ Addenda = (
     | IATAddenda16
     | IATAddenda17
     | IATAddenda18
+    | Addenda02
+    | Addenda99Dishonored
+    | Addenda99Contested
 )
 
 ADDENDA_TYPES: dict[str, type] = {
+    "02": Addenda02,
     "05": Addenda05,
     "98": Addenda98,
     "99": Addenda99,
@@ -506,6 +611,27 @@ ADDENDA_TYPES: dict[str, type] = {
     "18": IATAddenda18,
 }
 ADDENDA_TYPE_CODE: dict[type, str] = {cls: code for code, cls in ADDENDA_TYPES.items()}
+ADDENDA_TYPE_CODE[Addenda99Dishonored] = ADDENDA_TYPE_CODE[Addenda99Contested] = "99"
+# The record layout of each addenda class, where it is not ``addenda_<type code>``.
+ADDENDA_RECORD_NAME: dict[type, str] = {
+    Addenda99Dishonored: "addenda_99_dishonored",
+    Addenda99Contested: "addenda_99_contested",
+}
+ADDENDA_CLASS_OF_RECORD: dict[str, type] = {
+    "addenda_99_dishonored": Addenda99Dishonored,
+    "addenda_99_contested": Addenda99Contested,
+}
+
+
+def addenda_record_name(type_code: str, text: str) -> str:
+    """The layout of an addenda record: an addenda 99 by its reason code (dishonored and contested returns)."""
+    if type_code == "99":
+        reason = text[3:6]
+        if reason in DISHONORED_REASONS:
+            return "addenda_99_dishonored"
+        if reason in CONTESTED_REASONS:
+            return "addenda_99_contested"
+    return f"addenda_{type_code}"
 
 
 @dataclass(frozen=True)
@@ -667,12 +793,25 @@ def _render_column(col: Column, value: Any, errors: list, record_name: str, line
     raise AssertionError(f"unknown column kind {kind}")  # pragma: no cover - layouts are static
 
 
-def read_record(record_name: str, layout: tuple[Column, ...], text: str, line: int, errors: list) -> dict[str, Any]:
-    """Read one 94-character record into a dict of typed values; problems go to ``errors``."""
+def read_record(
+    record_name: str,
+    layout: tuple[Column, ...],
+    text: str,
+    line: int,
+    errors: list,
+    *,
+    optional_dates: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Read one 94-character record into a dict of typed values; problems go to ``errors``.
+
+    ``optional_dates`` names date columns read as optional (blank: None) for this record.
+    """
     values: dict[str, Any] = {}
     for col in layout:
         raw = text[col.start - 1 : col.end]
         where = f"{record_name}.{col.name}"
+        if col.name in optional_dates and col.kind == "date":
+            col = Column(col.name, col.start, col.length, "optdate", col.constant, col.required)
         values[col.name] = _read_column(col, raw, where, line, errors)
     return values
 
