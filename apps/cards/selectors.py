@@ -38,11 +38,13 @@ def day_start(at: datetime) -> datetime:
 
 
 def card_spent_today_minor(*, card_id: int, at: datetime) -> int:
-    """What a card's open and cleared authorisations of ``at``'s day add up to (the daily limit's use)."""
+    """What a card's open and cleared authorisations of ``at``'s day add up to (the daily limit's use); one query."""
     today = Authorisation.objects.filter(card_id=card_id, created_at__gte=day_start(at))
-    open_minor = today.filter(status=AuthorisationStatus.APPROVED, expires_at__gt=at).aggregate(t=Sum("amount_minor"))
-    cleared = today.filter(status=AuthorisationStatus.CLEARED).aggregate(t=Sum("cleared_minor"))
-    return (open_minor["t"] or 0) + (cleared["t"] or 0)
+    totals = today.aggregate(
+        open=Sum("amount_minor", filter=Q(status=AuthorisationStatus.APPROVED, expires_at__gt=at)),
+        cleared=Sum("cleared_minor", filter=Q(status=AuthorisationStatus.CLEARED)),
+    )
+    return (totals["open"] or 0) + (totals["cleared"] or 0)
 
 
 def authorisation_by_network_key(*, network_key: str) -> Authorisation | None:

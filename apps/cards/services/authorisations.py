@@ -4,7 +4,7 @@ expire.
 An authorisation is decided in two steps. First, without a transaction: the duplicate look-up, the card (by the PAN's
 blind index), its status, expiry, currency and per-transaction limit, and the ``card_authorisation`` checks of
 ``apps.core.checks`` (fraud), which may write their own records in their own transaction. Then one short
-transaction: lock the card (its daily limit is re-read under that lock), place the ledger hold inside it
+transaction: lock the card (its daily limit is read under that lock), place the ledger hold inside it
 (``hold_place_in_transaction``, which locks the account and checks available funds) and record the answer with its
 audit record. A refusal found in either step is recorded too (so a duplicate is answered from it) and moves no money.
 
@@ -162,9 +162,7 @@ def _static_refusal(card: Card | None, request: AuthorisationRequest) -> tuple[s
         return rc.NOT_PERMITTED, f"the card is in {card.currency}, not {request.currency}"
     if request.amount_minor > card.per_transaction_limit_minor:
         return rc.EXCEEDS_LIMIT, "above the card's per-transaction limit"
-    if card_spent_today_minor(card_id=card.pk, at=request.at) + request.amount_minor > card.daily_limit_minor:
-        return rc.EXCEEDS_LIMIT, "above the card's daily limit"
-    return None
+    return None  # the daily limit is read under the card's lock, in the authorisation's transaction
 
 
 def _checks_refusal(card: Card, request: AuthorisationRequest) -> tuple[str, str] | None:
@@ -289,8 +287,8 @@ def _approve(card: Card, request: AuthorisationRequest, fp: str, deadline: float
                 amount=format_amount(request.amount_minor, request.currency),
                 currency=request.currency,
                 expires_at=expires_at,
-                description=f"card {locked.scheme} ****{locked.last_four} {request.merchant_id}".strip()[:140],
-                idempotency_key=f"card:{authorisation.public_id}:hold",
+                # No idempotency key: the authorisation's network key is unique, and both commit or neither.
+                description=f"card {authorisation.public_id} ****{locked.last_four} {request.merchant_id}".strip(),
                 actor=ACTOR,
             ).hold
         except InsufficientFunds:
