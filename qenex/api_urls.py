@@ -41,6 +41,7 @@ urlpatterns = [
     path("approvals/<str:approval_id>/reject", approvals.ApprovalRejectView.as_view(), name="approval-reject"),
     path("screening/search", compliance.ScreeningSearchView.as_view(), name="screening-search"),
     path("cards", cards.CardIssueView.as_view(), name="cards"),
+    path("cards/iso8583", cards.CardMessageView.as_view(), name="card-messages"),
     path("cards/<str:card_id>", cards.CardDetailView.as_view(), name="card-detail"),
     path("cards/<str:card_id>/block", cards.CardBlockView.as_view(), name="card-block"),
     path(

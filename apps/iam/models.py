@@ -21,6 +21,7 @@ SCOPES = {
     "screening:read": "Screen names against the sanctions lists",
     "cards:read": "Read cards and their authorisations",
     "cards:write": "Issue and block cards",
+    "cards:network": "Send ISO 8583 card messages to the issuer host (the card switch)",
 }
 
 

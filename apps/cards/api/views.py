@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+import json
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics
+from rest_framework.parsers import BaseParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.api.idempotency import actor_of, idempotency_key_from, keyed_response
 from apps.core.api.pagination import IdCursorPagination
-from apps.iam.tenancy import Use, account_for, may
+from apps.core.errors import InvalidInput
+from apps.iam.tenancy import OwnerNotAllowed, Use, account_for, may, scope_of
 
 from .. import selectors, services
 from ..errors import CardNotFound
+from ..iso import answer_message
 from .serializers import AuthorisationSerializer, CardBlockSerializer, CardIssueSerializer, CardSerializer
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -105,3 +113,45 @@ class CardAuthorisationListView(generics.ListAPIView):
     def get_queryset(self):
         card = _card_for(self.request, self.kwargs["card_id"], use=Use.READ)
         return selectors.authorisations_of_card(card=card)
+
+
+class _OctetStreamParser(BaseParser):
+    media_type = "application/octet-stream"
+
+    def parse(self, stream, media_type=None, parser_context=None) -> bytes:
+        return stream.read() if stream is not None else b""
+
+
+class _OctetStreamRenderer(BaseRenderer):
+    """Error bodies stay JSON when a client asks for octet-stream only."""
+
+    media_type = "application/octet-stream"
+    format = "iso8583"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        return data if isinstance(data, bytes) else json.dumps(data, default=str).encode()
+
+
+class CardMessageView(APIView):
+    """The issuer host over HTTP: the same answers as the TCP host, one message per request, no length prefix."""
+
+    required_scopes = {"POST": "cards:network"}
+    staff_permissions = {"POST": "cards.add_authorisation"}
+    parser_classes = [_OctetStreamParser]
+    renderer_classes = [JSONRenderer, _OctetStreamRenderer]
+
+    @extend_schema(
+        summary="Send one ISO 8583 request (0100, 0220, 0400, 0420) to the issuer host; the answer is the response",
+        request={"application/octet-stream": OpenApiTypes.BINARY},
+        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)},
+    )
+    def post(self, request):
+        if not scope_of(request).all_customers:  # the card network speaks for every cardholder
+            raise OwnerNotAllowed("card messages need a client reaching every customer", field="body")
+        raw = request.data if isinstance(request.data, bytes) else b""
+        reply = answer_message(raw) if raw else None
+        if reply is None:
+            raise InvalidInput(
+                "not a readable ISO 8583 0100, 0220, 0400 or 0420", field="body", code="unreadable_message"
+            )
+        return HttpResponse(reply, content_type="application/octet-stream")
