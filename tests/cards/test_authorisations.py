@@ -234,3 +234,19 @@ def test_a_spent_time_budget_answers_91_and_writes_nothing():
     assert authorisation_decide(request=request, budget_ms=0).response_code == "91"
     assert not Authorisation.objects.filter(rrn=message.rrn).exists()
     assert money(card.account) == ("100.00", "100.00")
+
+
+QUERIES_PER_AUTHORISATION = 20
+
+
+def test_an_authorisation_costs_a_fixed_number_of_queries():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    card, pan = issued_card()
+    authorise(pan, 100)
+    with CaptureQueriesContext(connection) as queries:
+        assert authorise(pan, 100).response_code == "00"
+    # duplicate look-up, card, BEGIN/SAVEPOINT, time budget, card lock, daily limit, the ledger's hold (account,
+    # lock, state, insert, audit) and our answer with its audit record: a change that adds one shows here.
+    assert len(queries) == QUERIES_PER_AUTHORISATION, [q["sql"][:80] for q in queries]

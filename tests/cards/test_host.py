@@ -104,3 +104,20 @@ def test_an_expired_authorisation_is_released_by_the_beat_task(tmp_path, on_post
             assert authorisation.status == AuthorisationStatus.EXPIRED
             assert money(card.account) == ("100.00", "100.00")
             assert switch.advise(answer).response_code == "12"  # a late presentment finds nothing to capture
+
+
+def test_concurrent_authorisations_cannot_overrun_the_daily_limit(host, on_postgresql):
+    card, pan = issued_card(balance="500.00", per_transaction_limit="40.00", daily_limit="100.00")
+    codes = []
+
+    def send() -> None:
+        with CardSwitch("127.0.0.1", host.port) as switch:
+            codes.append(switch.authorise(pan=pan, amount_minor=4000).response_code)
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(codes) == ["00", "00", "61", "61"]
+    assert money(card.account) == ("500.00", "420.00")
