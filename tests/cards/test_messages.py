@@ -101,3 +101,21 @@ def test_the_http_endpoint_answers_like_the_tcp_host():
         .status_code
         == 403
     )
+
+
+def test_the_expiry_task_is_on_the_beat_schedule():
+    from django.conf import settings
+
+    from apps.cards.tasks import expire_authorisations
+
+    entry = settings.CELERY_BEAT_SCHEDULE["cards-expire-authorisations"]
+    assert (entry["task"], entry["schedule"]) == (expire_authorisations.name, 60.0)
+
+
+@pytest.mark.django_db
+def test_a_card_reported_lost_while_authorising_answers_41():
+    from apps.cards.services import card_change_status
+
+    card, pan = issued_card()
+    card_change_status(card_id=card.public_id, status="LOST")
+    assert authorise(pan, 100).response_code == "41"

@@ -142,6 +142,17 @@ def _card_expired(card: Card, at: datetime) -> bool:
     return (card.expiry_year, card.expiry_month) < (today.year, today.month)
 
 
+_STATUS_REFUSALS = {
+    CardStatus.LOST: (rc.LOST_CARD, "card reported lost"),
+    CardStatus.BLOCKED: (rc.RESTRICTED_CARD, "card blocked"),
+    CardStatus.EXPIRED: (rc.EXPIRED_CARD, "card expired"),
+}
+
+
+def _status_refusal(card: Card) -> tuple[str, str] | None:
+    return _STATUS_REFUSALS.get(card.status)
+
+
 def _static_refusal(card: Card | None, request: AuthorisationRequest) -> tuple[str, str] | None:
     """The first rule (response code, reason) the request breaks before funds are looked at; None if none."""
     if card is None:
@@ -150,11 +161,9 @@ def _static_refusal(card: Card | None, request: AuthorisationRequest) -> tuple[s
         return rc.NOT_PERMITTED, f"processing code {request.processing_code} is not a purchase or cash"
     if request.amount_minor <= 0:
         return rc.INVALID_AMOUNT, "the amount must be positive"
-    if card.status == CardStatus.LOST:
-        return rc.LOST_CARD, "card reported lost"
-    if card.status == CardStatus.BLOCKED:
-        return rc.RESTRICTED_CARD, "card blocked"
-    if card.status == CardStatus.EXPIRED or _card_expired(card, request.at):
+    if (by_status := _status_refusal(card)) is not None:
+        return by_status
+    if _card_expired(card, request.at):
         return rc.EXPIRED_CARD, "card expired"
     if request.expiry is not None and request.expiry != card.expiry:
         return rc.EXPIRED_CARD, "expiry date does not match the card"
@@ -260,16 +269,14 @@ def _approve(card: Card, request: AuthorisationRequest, fp: str, deadline: float
         locked = Card.objects.select_for_update(no_key=True).select_related("account").get(pk=card.pk)
         # Under the card's lock: two authorisations of one card cannot both pass a daily limit meant for one.
         spent = card_spent_today_minor(card_id=locked.pk, at=request.at)
-        if spent + request.amount_minor > locked.daily_limit_minor or locked.status != CardStatus.ACTIVE:
-            code = rc.EXCEEDS_LIMIT if locked.status == CardStatus.ACTIVE else rc.RESTRICTED_CARD
+        refusal = _status_refusal(locked)  # blocked or reported lost since it was read
+        if refusal is None and spent + request.amount_minor > locked.daily_limit_minor:
+            refusal = rc.EXCEEDS_LIMIT, "above the card's daily limit"
+        if refusal is not None:
+            code, reason = refusal
             return _save_decline(
                 _new_authorisation(
-                    locked,
-                    request,
-                    fp,
-                    status=AuthorisationStatus.DECLINED,
-                    response_code=code,
-                    decline_reason="above the card's daily limit" if code == rc.EXCEEDS_LIMIT else "card not active",
+                    locked, request, fp, status=AuthorisationStatus.DECLINED, response_code=code, decline_reason=reason
                 )
             )
         authorisation = _new_authorisation(
