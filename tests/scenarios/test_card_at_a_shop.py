@@ -82,6 +82,8 @@ def test_a_card_at_a_shop(tmp_path, on_postgresql):
             ],
             tmp_path,
         )
+        host_log = host.output()
+    assert pan not in host_log and pan not in json.dumps(answers)  # the PAN is never logged nor printed
     assert [(a["ref"], a["mti"], a["response_code"]) for a in answers] == [
         ("coffee", "0110", "00"),
         ("television", "0110", "51"),
