@@ -1,5 +1,4 @@
-"""The issuer's decisions on card messages: authorise (0100), reverse (0400/0420), clear (0220 or a clearing file),
-expire.
+"""The issuer's answer to an 0100: approve with a ledger hold, or refuse with a response code.
 
 An authorisation is decided in two steps. First, without a transaction: the duplicate look-up, the card (by the PAN's
 blind index), its status, expiry, currency and per-transaction limit, and the ``card_authorisation`` checks of
@@ -8,8 +7,8 @@ transaction: lock the card (its daily limit is read under that lock), place the 
 (``hold_place_in_transaction``, which locks the account and checks available funds) and record the answer with its
 audit record. A refusal found in either step is recorded too (so a duplicate is answered from it) and moves no money.
 
-Lock order: card, then the ledger's account row (authorise); authorisation, then the account (reverse, clear).
-Nothing locks an account and then a card or an authorisation, so the orders cannot cross.
+Lock order: card, then the ledger's account row; reversals and clearings (``settlement``) lock the authorisation,
+then the account. Nothing locks an account and then a card or an authorisation, so the orders cannot cross.
 
 The time budget is enforced by PostgreSQL: the transaction runs with ``statement_timeout`` set to what is left of
 it, and a statement that runs out rolls everything back; the answer is then 91 (issuer unavailable), unrecorded.
@@ -28,15 +27,13 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from apps.accounts.models import AccountType
-from apps.accounts.services import internal_account_get_or_create
 from apps.audit.services import audit_record
 from apps.core import checks
 from apps.core.db import is_postgresql, retry_on_conflict
 from apps.core.errors import DomainError
 from apps.core.money import format_amount
 from apps.ledger.errors import InsufficientFunds
-from apps.ledger.services import hold_capture_in_transaction, hold_place_in_transaction, hold_void_in_transaction
+from apps.ledger.services import hold_place_in_transaction
 from apps.security.blind_index import blind_index
 
 from .. import responses as rc
@@ -45,8 +42,6 @@ from ..models import Authorisation, AuthorisationStatus, Card, CardStatus
 from ..pan import scheme_of
 from ..selectors import (
     authorisation_by_network_key,
-    authorisation_original,
-    authorisations_lapsed,
     card_find_by_pan,
     card_spent_today_minor,
 )
@@ -116,18 +111,6 @@ class AuthorisationAnswer:
     @property
     def approved(self) -> bool:
         return self.response_code == rc.APPROVED
-
-
-@dataclass(frozen=True)
-class ClearingAnswer:
-    """The answer to a reversal or a clearing: the response code and what moved (minor units)."""
-
-    response_code: str
-    authorisation_id: str = ""
-    captured_minor: int = 0
-    released_minor: int = 0
-    reason: str = ""
-    replayed: bool = False
 
 
 # --------------------------------------------------------------------------- authorise
@@ -379,159 +362,3 @@ def authorisation_decide(*, request: AuthorisationRequest, budget_ms: int | None
     CARD_AUTHORISATION_SECONDS.observe(time.monotonic() - started)
     CARD_MESSAGES_TOTAL.labels("0100", answer.response_code).inc()
     return answer
-
-
-# --------------------------------------------------------------------------- reverse, clear, expire
-
-
-def _pan_matches(authorisation: Authorisation, pan: str | None) -> bool:
-    if pan is None or authorisation.card_id is None:
-        return pan is None or authorisation.card_id is None
-    field = Card._meta.get_field("pan_bidx")
-    return field.index_value(pan, model=Card) == authorisation.card.pan_bidx
-
-
-def _close(authorisation: Authorisation, status: str, now: datetime, action: str, **extra: Any) -> None:
-    before = authorisation.status
-    authorisation.status, authorisation.closed_at = status, now
-    for name, value in extra.items():
-        setattr(authorisation, name, value)
-    authorisation.save(update_fields=["status", "closed_at", *extra])
-    audit_record(
-        action=action,
-        object_type="card_authorisation",
-        object_id=authorisation.public_id,
-        before={"status": before},
-        after={"status": status, "closed_at": now, **extra},
-        actor=ACTOR,
-    )
-
-
-@retry_on_conflict()
-def authorisation_reverse(
-    *,
-    terminal_id: str,
-    pan: str | None,
-    rrn: str | None = None,
-    stan: str | None = None,
-    transmission_datetime: str | None = None,
-    mti: str = "0400",
-) -> ClearingAnswer:
-    """Reverse (0400/0420) an approved authorisation: its hold is voided. A repeated reversal answers 00 again."""
-    original = authorisation_original(
-        terminal_id=terminal_id, rrn=rrn, stan=stan, transmission_datetime=transmission_datetime
-    )
-    if original is None or not _pan_matches(original, pan):
-        answer = ClearingAnswer(rc.ORIGINAL_NOT_FOUND, reason="no such authorisation")
-    else:
-        with transaction.atomic(durable=True):
-            authorisation = Authorisation.objects.select_for_update(no_key=True).get(pk=original.pk)
-            now = timezone.now()
-            if authorisation.status == AuthorisationStatus.CLEARED:
-                answer = ClearingAnswer(rc.INVALID_TRANSACTION, authorisation.public_id, reason="already cleared")
-            elif authorisation.status != AuthorisationStatus.APPROVED:
-                # Declined, reversed or expired: nothing is held, so there is nothing to undo.
-                answer = ClearingAnswer(rc.APPROVED, authorisation.public_id, replayed=True)
-            elif authorisation.expires_at <= now:
-                _close(authorisation, AuthorisationStatus.EXPIRED, now, "cards.authorisation_expired")
-                answer = ClearingAnswer(rc.APPROVED, authorisation.public_id)
-            else:
-                hold_void_in_transaction(hold_id=authorisation.hold_id, actor=ACTOR)
-                _close(authorisation, AuthorisationStatus.REVERSED, now, "cards.authorisation_reversed")
-                answer = ClearingAnswer(rc.APPROVED, authorisation.public_id, released_minor=authorisation.amount_minor)
-    CARD_MESSAGES_TOTAL.labels(mti, answer.response_code).inc()
-    return answer
-
-
-@retry_on_conflict()
-def authorisation_clear(
-    *,
-    terminal_id: str,
-    rrn: str,
-    amount_minor: int,
-    currency: str,
-    pan: str | None = None,
-    source: str = "0220",
-) -> ClearingAnswer:
-    """Capture an approved authorisation's hold for the presented amount (at most the authorised one); the rest
-    is released. The money goes to the bank's card-settlement (NOSTRO) account of the currency. A repeated
-    presentment answers with the first capture."""
-    original = authorisation_original(terminal_id=terminal_id, rrn=rrn)
-    if original is None or not _pan_matches(original, pan):
-        answer = ClearingAnswer(rc.ORIGINAL_NOT_FOUND, reason="no such authorisation")
-    elif original.status == AuthorisationStatus.CLEARED:
-        answer = ClearingAnswer(
-            rc.APPROVED,
-            original.public_id,
-            original.cleared_minor,
-            original.amount_minor - original.cleared_minor,
-            replayed=True,
-        )
-    elif currency != original.currency or not 0 < amount_minor <= original.amount_minor:
-        answer = ClearingAnswer(rc.INVALID_AMOUNT, original.public_id, reason="above the authorised amount or zero")
-    else:
-        settlement = internal_account_get_or_create(account_type=AccountType.NOSTRO, currency=original.currency)
-        answer = _capture(original.pk, amount_minor, settlement.public_id, source)
-    CARD_MESSAGES_TOTAL.labels(source, answer.response_code).inc()
-    return answer
-
-
-def _capture(pk: int, amount_minor: int, settlement_account: str, source: str) -> ClearingAnswer:
-    with transaction.atomic(durable=True):
-        authorisation = Authorisation.objects.select_for_update(no_key=True).get(pk=pk)
-        now = timezone.now()
-        if authorisation.status == AuthorisationStatus.CLEARED:  # a concurrent presentment won
-            return ClearingAnswer(
-                rc.APPROVED,
-                authorisation.public_id,
-                authorisation.cleared_minor,
-                authorisation.amount_minor - authorisation.cleared_minor,
-                replayed=True,
-            )
-        if authorisation.status != AuthorisationStatus.APPROVED or authorisation.expires_at <= now:
-            return ClearingAnswer(
-                rc.INVALID_TRANSACTION, authorisation.public_id, reason=f"authorisation is {authorisation.status}"
-            )
-        result = hold_capture_in_transaction(
-            hold_id=authorisation.hold_id,
-            to_account=settlement_account,
-            amount=format_amount(amount_minor, authorisation.currency),
-            description=f"card clearing {authorisation.rrn} ({source})",
-            idempotency_key=f"card:{authorisation.public_id}:capture",
-            actor=ACTOR,
-        )
-        _close(
-            authorisation,
-            AuthorisationStatus.CLEARED,
-            now,
-            "cards.authorisation_cleared",
-            cleared_minor=amount_minor,
-            capture_transaction_id=result.entry.public_id,
-        )
-        return ClearingAnswer(
-            rc.APPROVED, authorisation.public_id, amount_minor, authorisation.amount_minor - amount_minor
-        )
-
-
-EXPIRE_BATCH = 200
-
-
-def authorisations_expire(*, now: datetime | None = None) -> int:
-    """Mark approved authorisations whose hold lapsed as EXPIRED; return how many. Their funds counted as
-    available again from the expiry on (the ledger stops counting a hold at its ``expires_at``)."""
-    now = now or timezone.now()
-    total = 0
-    while batch := authorisations_lapsed(now=now, limit=EXPIRE_BATCH):
-        done = 0
-        with transaction.atomic(durable=True):
-            # skip_locked: one being reversed or cleared right now is that operation's to close.
-            lapsed = Authorisation.objects.select_for_update(no_key=True, skip_locked=True).filter(
-                pk__in=batch, status=AuthorisationStatus.APPROVED, expires_at__lte=now
-            )
-            for authorisation in lapsed.order_by("pk"):
-                _close(authorisation, AuthorisationStatus.EXPIRED, now, "cards.authorisation_expired")
-                done += 1
-        total += done
-        if done < len(batch):
-            break
-    return total

@@ -12,7 +12,7 @@ import io
 from dataclasses import dataclass
 
 from .. import responses as rc
-from .authorisations import ClearingAnswer, authorisation_clear
+from .settlement import ClearingAnswer, authorisation_clear
 
 COLUMNS = ("terminal_id", "rrn", "amount_minor", "currency")
 
