@@ -7,8 +7,9 @@ import threading
 import time
 
 import pytest
+from django.db import transaction
 
-from apps.cards.models import Authorisation, AuthorisationStatus
+from apps.cards.models import Authorisation, AuthorisationStatus, Card
 from apps.cards.switch import CardSwitch
 from apps.cards.tasks import expire_authorisations
 from apps.core.money import format_amount
@@ -23,7 +24,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def host(tmp_path_factory, django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), CardHostProcess(tmp_path_factory.mktemp("card-host")) as process:
+    workdir = tmp_path_factory.mktemp("card-host")
+    with django_db_blocker.unblock(), CardHostProcess(workdir, env={"QENEX_CARDS_TIME_BUDGET_MS": "1000"}) as process:
         yield process
 
 
@@ -39,7 +41,7 @@ def test_authorisation_then_clearing_for_less_captures_the_smaller_amount(host, 
         answer = switch.authorise(pan=pan, amount_minor=8000, expiry=card.expiry)
         elapsed = time.perf_counter() - started
         assert (answer.mti, answer.response_code) == ("0110", "00")
-        assert elapsed < 2.0  # the default time budget
+        assert elapsed < 1.0  # this host's time budget
         assert money(card.account) == ("100.00", "20.00")
         cleared = switch.advise(answer, amount_minor=6525)
     assert (cleared.mti, cleared.response_code) == ("0230", "00")
@@ -121,3 +123,20 @@ def test_concurrent_authorisations_cannot_overrun_the_daily_limit(host, on_postg
         thread.join(timeout=30)
     assert sorted(codes) == ["00", "00", "61", "61"]
     assert money(card.account) == ("500.00", "420.00")
+
+
+def test_a_card_locked_past_the_time_budget_answers_91_and_writes_nothing(host, on_postgresql):
+    card, pan = issued_card(balance="100.00")
+    with CardSwitch("127.0.0.1", host.port) as switch:
+        request = switch.authorisation_request(pan=pan, amount_minor=1000)
+        with transaction.atomic():
+            Card.objects.select_for_update().get(pk=card.pk)  # as a long card maintenance would
+            started = time.perf_counter()
+            answer = switch.send(request)
+            waited = time.perf_counter() - started
+        assert (answer.response_code, answer.auth_id) == ("91", None)
+        assert 0.9 < waited < 3.0
+        assert not Authorisation.objects.filter(rrn=request.rrn).exists()
+        assert money(card.account) == ("100.00", "100.00")
+        # The switch may send it again once the issuer is back: it is then decided, not a duplicate.
+        assert switch.send(request).response_code == "00"
