@@ -14,7 +14,12 @@ from datetime import datetime
 import iso4217
 from django.utils import timezone
 
-from apps.payments.formats.iso8583 import CardMessage, build_iso8583_message, read_iso8583_message
+from apps.payments.formats.iso8583 import (
+    CardMessage,
+    MessageValidationError,
+    build_iso8583_message,
+    read_iso8583_message,
+)
 
 from . import responses as rc
 from .services import AuthorisationRequest, authorisation_clear, authorisation_decide, authorisation_reverse
@@ -119,9 +124,11 @@ def answer_message(raw: bytes, *, now: datetime | None = None) -> bytes | None:
             "card host: %s stan=%s rrn=%s failed: %s", message.mti, message.stan, message.rrn, type(exc).__name__
         )
         response = _response(message, rc.SYSTEM_MALFUNCTION, rrn=message.rrn)
-    try:
-        return build_iso8583_message(response, check_luhn=False)
-    except Exception:
-        # Built from what we read, so only a value we derived can be wrong: answer without the optional ones.
-        logger.error("card host: cannot build the %s response for stan=%s", response.mti, message.stan)
-        return build_iso8583_message(replace(response, auth_id=None, rrn=None), check_luhn=False)
+    # Built from what we read, so only a value we derived can be wrong: then answer without the optional ones, and
+    # failing that not at all. Never let the error's text (which may quote a value) reach a traceback.
+    for candidate in (response, replace(response, auth_id=None, rrn=None)):
+        try:
+            return build_iso8583_message(candidate, check_luhn=False)
+        except MessageValidationError:
+            logger.error("card host: cannot build the %s response for stan=%s", response.mti, message.stan)
+    return None
