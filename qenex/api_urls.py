@@ -4,6 +4,7 @@ from django.urls import path
 
 from apps.accounts.api import views as accounts
 from apps.approvals.api import views as approvals
+from apps.cards.api import views as cards
 from apps.compliance.api import views as compliance
 from apps.core.api.views import SystemStatusView
 from apps.ledger.api import views as ledger
@@ -39,4 +40,11 @@ urlpatterns = [
     path("approvals/<str:approval_id>/approve", approvals.ApprovalApproveView.as_view(), name="approval-approve"),
     path("approvals/<str:approval_id>/reject", approvals.ApprovalRejectView.as_view(), name="approval-reject"),
     path("screening/search", compliance.ScreeningSearchView.as_view(), name="screening-search"),
+    path("cards", cards.CardIssueView.as_view(), name="cards"),
+    path("cards/iso8583", cards.CardMessageView.as_view(), name="card-messages"),
+    path("cards/<str:card_id>", cards.CardDetailView.as_view(), name="card-detail"),
+    path("cards/<str:card_id>/block", cards.CardBlockView.as_view(), name="card-block"),
+    path(
+        "cards/<str:card_id>/authorisations", cards.CardAuthorisationListView.as_view(), name="card-authorisations"
+    ),
 ]

@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "apps.access",
     "apps.approvals",
     "apps.compliance",
+    "apps.cards",
 ]
 
 MIDDLEWARE = [
@@ -458,6 +459,15 @@ CELERY_BEAT_SCHEDULE["payments-poll-acks"] = {
 CELERY_BEAT_SCHEDULE["payments-ach-cutoff"] = {
     "task": "apps.payments.tasks.ach_cutoff",
     "schedule": QENEX_PAYMENTS_POLL_SECONDS,
+}
+
+# Card authorisations (apps/cards): an approved authorisation's hold lives this long (s) unless cleared or reversed;
+# the issuer host answers within the time budget (ms) or says 91 (issuer unavailable) and changes nothing.
+QENEX_CARDS_AUTH_HOLD_SECONDS = env.int("QENEX_CARDS_AUTH_HOLD_SECONDS", default=7 * 24 * 3600)
+QENEX_CARDS_TIME_BUDGET_MS = env.int("QENEX_CARDS_TIME_BUDGET_MS", default=2000)
+CELERY_BEAT_SCHEDULE["cards-expire-authorisations"] = {
+    "task": "apps.cards.tasks.expire_authorisations",
+    "schedule": 60.0,
 }
 
 LOGGING = {

@@ -19,6 +19,9 @@ SCOPES = {
     "payments:read": "Read payments, their history and messages",
     "payments:write": "Send and cancel payments",
     "screening:read": "Screen names against the sanctions lists",
+    "cards:read": "Read cards and their authorisations",
+    "cards:write": "Issue and block cards",
+    "cards:network": "Send ISO 8583 card messages to the issuer host (the card switch)",
 }
 
 

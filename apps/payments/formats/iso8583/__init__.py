@@ -1,8 +1,9 @@
-"""ISO 8583:1987 card authorisation (0100/0110) and reversal (0400/0410) messages, ASCII encoding."""
+"""ISO 8583:1987 card authorisation (0100/0110), advice (0220/0230) and reversal (0400/0410, 0420/0430) messages."""
 
 from __future__ import annotations
 
 from ..errors import FieldError, MessageValidationError
+from .framing import FramingError, frame, read_frame
 from .message import (
     ELEMENTS,
     MANDATORY_ELEMENTS,
@@ -20,7 +21,7 @@ _HEX = frozenset(b"0123456789ABCDEFabcdef")
 
 
 def looks_like(raw: bytes) -> bool:
-    """Cheap sniff: a supported MTI (0100/0110/0400/0410) followed by a hex or binary bitmap."""
+    """Cheap sniff: a supported MTI (see SUPPORTED_MTIS) followed by a hex or binary bitmap."""
     if not isinstance(raw, bytes | bytearray) or len(raw) < 12:
         return False
     if bytes(raw[:4]).decode("latin-1") not in SUPPORTED_MTIS:
@@ -50,13 +51,16 @@ __all__ = [
     "CardMessage",
     "ElementSpec",
     "FieldError",
+    "FramingError",
     "MessageValidationError",
     "authorise",
     "build_iso8583_message",
     "decide_response_code",
+    "frame",
     "looks_like",
     "parse",
     "parse_iso8583_message",
+    "read_frame",
     "read_iso8583_message",
     "validate_raw",
 ]

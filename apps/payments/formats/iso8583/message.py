@@ -1,4 +1,4 @@
-"""ISO 8583:1987 card authorisation and reversal messages (0100/0110/0400/0410), ASCII encoding.
+"""ISO 8583:1987 card authorisation, advice and reversal messages (0100/0110, 0220/0230, 0400/0410, 0420/0430), ASCII.
 
 Wire layout: 4-digit ASCII MTI, primary bitmap, secondary bitmap when bit 1 is set, then the data
 elements in ascending order. Numeric and text elements are ASCII; LLVAR elements carry a 2-digit
@@ -25,8 +25,10 @@ from anyascii import anyascii
 from ..cards import is_luhn_valid
 from ..errors import FieldError, MessageValidationError
 
-SUPPORTED_MTIS = frozenset({"0100", "0110", "0400", "0410"})
-REQUEST_MTIS = frozenset({"0100", "0400"})
+SUPPORTED_MTIS = frozenset({"0100", "0110", "0220", "0230", "0400", "0410", "0420", "0430"})
+# 0220 (financial advice: the clearing/presentment of an authorisation) and 0420 (reversal advice) are sent by the
+# switch like requests: they carry no response elements.
+REQUEST_MTIS = frozenset({"0100", "0220", "0400", "0420"})
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ ELEMENTS: dict[int, ElementSpec] = {
         ElementSpec(13, "local_date", "n", 4, False, "local transaction date MMDD"),
         ElementSpec(14, "expiry", "n", 4, False, "expiration date YYMM"),
         ElementSpec(18, "mcc", "n", 4, False, "merchant category code"),
+        ElementSpec(19, "acquirer_country", "n", 3, False, "acquiring institution country code, ISO 3166 numeric"),
         ElementSpec(22, "pos_entry_mode", "n", 3, False, "POS entry mode"),
         ElementSpec(25, "pos_condition_code", "n", 2, False, "POS condition code"),
         ElementSpec(32, "acquirer_id", "n", 11, True, "acquiring institution id"),
@@ -73,6 +76,10 @@ MANDATORY_ELEMENTS: dict[str, frozenset[int]] = {
     "0110": frozenset({3, 4, 7, 11, 39, 41, 49}),
     "0400": frozenset({2, 3, 4, 7, 11, 41, 49, 90}),
     "0410": frozenset({3, 4, 7, 11, 39, 41, 49, 90}),
+    "0220": frozenset({2, 3, 4, 7, 11, 37, 41, 49}),
+    "0230": frozenset({3, 4, 7, 11, 39, 41, 49}),
+    "0420": frozenset({2, 3, 4, 7, 11, 41, 49, 90}),
+    "0430": frozenset({3, 4, 7, 11, 39, 41, 49, 90}),
 }
 
 
@@ -90,6 +97,7 @@ class CardMessage:
     local_date: str | None = None
     expiry: str | None = None
     mcc: str | None = None
+    acquirer_country: str | None = None
     pos_entry_mode: str | None = None
     pos_condition_code: str | None = None
     acquirer_id: str | None = None
