@@ -6,6 +6,7 @@ from apps.accounts.api import views as accounts
 from apps.approvals.api import views as approvals
 from apps.compliance.api import views as compliance
 from apps.core.api.views import SystemStatusView
+from apps.fraud.api import views as fraud
 from apps.ledger.api import views as ledger
 from apps.payments.api import views as payments
 
@@ -39,4 +40,6 @@ urlpatterns = [
     path("approvals/<str:approval_id>/approve", approvals.ApprovalApproveView.as_view(), name="approval-approve"),
     path("approvals/<str:approval_id>/reject", approvals.ApprovalRejectView.as_view(), name="approval-reject"),
     path("screening/search", compliance.ScreeningSearchView.as_view(), name="screening-search"),
+    path("fraud/alerts", fraud.AlertListView.as_view(), name="fraud-alerts"),
+    path("fraud/alerts/<str:alert_id>/decision", fraud.AlertDecisionView.as_view(), name="fraud-alert-decision"),
 ]

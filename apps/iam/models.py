@@ -19,6 +19,7 @@ SCOPES = {
     "payments:read": "Read payments, their history and messages",
     "payments:write": "Send and cancel payments",
     "screening:read": "Screen names against the sanctions lists",
+    "fraud:review": "Read fraud alerts and record analysts' decisions (fraud / not fraud)",
 }
 
 
