@@ -88,8 +88,13 @@ def _poisson(rng: random.Random, lam: float) -> int:
         k += 1
 
 
-def generate(*, customers: int = 1500, days: int = 90, seed: int = 7, start: datetime = START) -> list[dict]:
-    """The rows of the synthetic history, sorted by time (dicts keyed by ``COLUMNS``)."""
+def generate(
+    *, customers: int = 1500, days: int = 90, seed: int = 7, start: datetime = START, fraud_scale: float = 1.0
+) -> list[dict]:
+    """The rows of the synthetic history, sorted by time (dicts keyed by ``COLUMNS``).
+
+    ``fraud_scale`` multiplies the number of fraud events (small test files need more of them to train on).
+    """
     rng = random.Random(seed)
     t0 = start.timestamp()
     merchants = []
@@ -160,7 +165,7 @@ def generate(*, customers: int = 1500, days: int = 90, seed: int = 7, start: dat
                              person.home)
 
     span = days * DAY
-    scale = customers * days / 90  # events scale with customer-days
+    scale = fraud_scale * customers * days / 90  # events scale with customer-days
 
     def victim(margin_days: float = 1.0) -> tuple[Customer, float]:
         person = rng.choice(people)
@@ -188,7 +193,7 @@ def generate(*, customers: int = 1500, days: int = 90, seed: int = 7, start: dat
     # 3. compromised terminals: relabel (and inflate) purchases at the terminal during its window
     compromised = {}
     physical = [m for m in merchants if m.mcc not in ONLINE]
-    for _ in range(max(1, customers // 50)):
+    for _ in range(max(1, round(fraud_scale * customers / 50))):
         merchant = rng.choice(physical)
         begin = t0 + rng.uniform(0, span - 14 * DAY)
         terminal = f"{merchant.merchant_id}-{rng.choice(merchant.terminals)}"
