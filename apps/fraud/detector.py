@@ -15,10 +15,12 @@ detection switched off or no model in production: ``(False, 0.0, {"scored": Fals
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.db import connections
 from django.utils import timezone
 
 from . import runtime, scoring
@@ -78,8 +80,16 @@ def _predict(transaction: dict[str, Any]) -> tuple[bool, float, dict[str, Any]]:
     return score.probability >= settings.QENEX_FRAUD_BLOCK_THRESHOLD, score.probability, analysis
 
 
+def _predict_in_worker(transaction: dict[str, Any]) -> tuple[bool, float, dict[str, Any]]:
+    try:
+        return _predict(transaction)
+    finally:
+        if threading.current_thread() is not threading.main_thread():
+            connections.close_all()  # the worker thread's connection would otherwise stay open after the call
+
+
 class FraudDetector:
     """The seed's fraud detector over the production model (``apps.fraud``)."""
 
     async def predict(self, transaction: dict[str, Any]) -> tuple[bool, float, dict[str, Any]]:
-        return await sync_to_async(_predict, thread_sensitive=True)(transaction)
+        return await sync_to_async(_predict_in_worker, thread_sensitive=True)(transaction)

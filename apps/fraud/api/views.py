@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.api.idempotency import actor_of
+from apps.core.api.pagination import IdCursorPagination
 
 from .. import selectors, services
 from .serializers import AlertDecisionSerializer, AlertSerializer
@@ -17,11 +18,15 @@ class AlertListView(generics.ListAPIView):
     required_scopes = {"GET": "fraud:review"}
     staff_permissions = {"GET": "fraud.view_fraudalert"}
     serializer_class = AlertSerializer
+    pagination_class = IdCursorPagination
 
     def get_queryset(self):
         return selectors.alert_list(status=self.request.query_params.get("status") or None)
 
-    @extend_schema(summary="Fraud alerts (the review queue), newest first; ?status=open|fraud|not_fraud")
+    @extend_schema(
+        summary="Fraud alerts (the review queue), newest first",
+        parameters=[OpenApiParameter("status", str, enum=["open", "fraud", "not_fraud"])],
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
