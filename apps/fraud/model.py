@@ -86,6 +86,25 @@ class FraudModel:
         anomaly = -self.iforest.score_samples(behaviour)
         return np.column_stack([matrix, anomaly])
 
+    def score_one(self, vector: list[float]) -> float:
+        """The calibrated probability of one row, through ``apps.fraud.fastpath`` (same number, ~1 ms)."""
+        fast = self.__dict__.get("_fast")
+        if fast is None:
+            from .fastpath import FastBoosting, FastIsolation
+
+            fast = self.__dict__["_fast"] = (FastBoosting(self.hgb), FastIsolation(self.iforest),
+                                             [FEATURE_NAMES.index(name) for name in BEHAVIOUR])
+        boosting, isolation, behaviour = fast
+        anomaly = isolation.anomaly([vector[j] for j in behaviour])
+        raw = boosting.probability([*vector, anomaly])
+        return float(_calibrated(self.calibrator, np.asarray([raw]))[0])
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_fast", None)  # rebuilt from the fitted models after loading
+        state.pop("_dumped", None)
+        return state
+
     def score(self, matrix: np.ndarray) -> np.ndarray:
         """Calibrated fraud probabilities of the rows of ``matrix`` (features in ``FEATURE_NAMES`` order)."""
         return _calibrated(self.calibrator, self.hgb.predict_proba(self._with_anomaly(matrix))[:, 1])
@@ -118,9 +137,12 @@ class FraudModel:
         ]
 
     def dumps(self) -> bytes:
-        buffer = io.BytesIO()
-        joblib.dump(self, buffer)
-        return buffer.getvalue()
+        """The artifact's bytes (computed once per model object)."""
+        if "_dumped" not in self.__dict__:
+            buffer = io.BytesIO()
+            joblib.dump(self, buffer)
+            self.__dict__["_dumped"] = buffer.getvalue()
+        return self.__dict__["_dumped"]
 
 
 def _calibrated(calibrator: IsotonicRegression, raw: np.ndarray) -> np.ndarray:

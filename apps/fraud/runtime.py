@@ -36,6 +36,9 @@ def enabled() -> bool:
     return bool(settings.QENEX_FEATURES.get("fraud_detection"))
 
 
+_artifacts: dict[str, FraudModel] = {}  # by SHA-256: the artifacts this process loaded (at most a few)
+
+
 def load_artifact(path: str | Path, *, expected_sha256: str) -> FraudModel:
     import io
 
@@ -44,10 +47,15 @@ def load_artifact(path: str | Path, *, expected_sha256: str) -> FraudModel:
     data = Path(path).read_bytes()
     if sha256(data) != expected_sha256:
         raise ValueError(f"{path}: SHA-256 does not match the registry; not loaded")
+    if expected_sha256 in _artifacts:  # the same bytes were loaded before (a promotion checks, then scores)
+        return _artifacts[expected_sha256]
     model = joblib.load(io.BytesIO(data))
     if not isinstance(model, FraudModel):
         raise ValueError(f"{path}: not a fraud model artifact")
     single_threaded()
+    if len(_artifacts) >= 4:
+        _artifacts.clear()
+    _artifacts[expected_sha256] = model
     return model
 
 

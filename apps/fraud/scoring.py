@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 from django.conf import settings
 from django.utils import timezone
 
@@ -133,6 +132,6 @@ def score(loaded: Loaded, transaction: Transaction, **histories: History) -> Sco
     """Feature look-ups and the model, timed into ``qenex_inference_duration_seconds``."""
     started = time.perf_counter()
     vector = vector_of(loaded, transaction, **histories)
-    probability = float(loaded.model.score(np.asarray([vector], dtype=float))[0])
+    probability = loaded.model.score_one(vector)
     INFERENCE_DURATION.observe(time.perf_counter() - started)
     return Score(transaction, probability, decision_of(probability), loaded.version, vector, loaded)

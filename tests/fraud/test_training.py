@@ -98,3 +98,19 @@ def test_an_artifact_whose_hash_does_not_match_is_not_loaded(promoted):
     runtime.clear()
     assert runtime.current() is None
     assert "SHA-256" in runtime.status()["detail"]
+
+
+def test_the_single_row_fast_path_gives_scikit_learns_numbers(small_model, small_csv):
+    import numpy as np
+
+    from apps.fraud.dataset import read_rows
+    from apps.fraud.evaluation import features_for
+
+    rows = read_rows(small_csv)
+    _, matrix = features_for(rows, label_delay_days=7, vocabulary=small_model.vocabulary,
+                             wanted=lambda ts: True, end=float("inf"))
+    sample = matrix[:: max(len(matrix) // 400, 1)]
+    expected = small_model.score(sample)
+    got = np.asarray([small_model.score_one(list(row)) for row in sample])
+    assert np.abs(expected - got).max() < 1e-12
+    assert expected.max() > 0.5  # the sample reaches the thresholds, not only the easy zeros
