@@ -53,6 +53,8 @@ FEATURE_NAMES: tuple[str, ...] = (
     "cp_customers_1d",
     "cp_known_frauds_30d",
     "cp_fraud_rate_30d",
+    "cp_known_frauds_7d",
+    "cp_fraud_rate_7d",
     "new_counterparty",
     "new_country",
     "foreign_country",
@@ -172,6 +174,9 @@ def features_of(
     qi, qj = counterparty.labelled_until(known_until - 30 * DAY, min(known_until, t - 1e-9))
     cp_labelled = qj - qi
     cp_frauds = counterparty.frauds(qi, qj)
+    # The most recent labelled week weighs a compromise that began days ago, which 30 days of history dilute.
+    qk = bisect_left(counterparty.ts, known_until - 7 * DAY, qi, qj)
+    cp_labelled_7d, cp_frauds_7d = qj - qk, counterparty.frauds(qk, qj)
 
     opened = txn.account_opened_ts if txn.account_opened_ts is not None else customer.first_ts
     account_age_days = max(t - opened, 0.0) / DAY if opened is not None else 0.0
@@ -200,6 +205,8 @@ def features_of(
         float(len(set(counterparty.others[p1:m]))),
         float(cp_frauds),
         cp_frauds / cp_labelled if cp_labelled else 0.0,
+        float(cp_frauds_7d),
+        cp_frauds_7d / cp_labelled_7d if cp_labelled_7d else 0.0,
         0.0 if txn.counterparty_id in recent_others else 1.0,
         0.0 if not txn.country or txn.country in recent_countries else 1.0,
         1.0 if txn.country and home and txn.country != home else 0.0,
