@@ -10,7 +10,7 @@
    recall at 0.5 / 0.8 per fraud pattern of the generator.
 2. Batch throughput: feature vectors per second over the time-sorted stream, and model scores per second on the
    test matrix (one ``score`` call).
-3. Inline scoring (the database of DATABASE_URL, development settings, migrated): opens ``--customers`` / 10
+3. Inline scoring (the database of DATABASE_URL, development settings, migrated): opens ``--customers`` / 25
    customer accounts and 40 merchant accounts, posts 30 transfers per customer through ``post_batch`` (so every
    history is inside every feature window: the most rows a look-up reads), registers and promotes the model
    trained in 1, then times ``--samples`` single scorings of a transfer exactly as the posting check does
@@ -102,7 +102,7 @@ def inline(args, model) -> None:
     rng = random.Random(args.seed)
     run = f"bench{int(time.time())}"
     customers = [account_open(owner_id=f"{run}-c{k}", account_type="CHECKING", currency="USD",
-                              initial_balance="100000.00") for k in range(max(args.customers // 10, 10))]
+                              initial_balance="100000.00") for k in range(max(args.customers // 25, 10))]
     merchants = [account_open(owner_id=f"{run}-m{k}", account_type="CHECKING", currency="USD")
                  for k in range(40)]
     entries = [

@@ -16,13 +16,13 @@ travel once for 4-10 days and pay at merchants of another country.
 5912, clothing 5651, electronics 5732, jewellery 5944, digital goods 5815, misc. online 5999, travel 4722,
 hotels 7011), a country, and 1-3 terminals; card counterparties are terminals (``m0001-t2``; online: ``-web``).
 
-**Fraud** (label 1), about 0.6-0.9 % of rows:
+**Fraud** (label 1), about 1 % of rows (1.23 % with the defaults; events scale with customer-days):
 1. *Account takeover*: a customer's credentials are taken; over 1-3 hours, mostly at night, 2-5 transfers of
    5-20x their card level to new beneficiaries (half of them mule accounts), often from abroad.
 2. *Card testing*: 5-15 tiny online purchases (0.50-2.50) within 5-30 minutes at digital-goods or online merchants,
    then 1-2 purchases of 3-8x the customer's level.
-3. *Compromised terminal*: a terminal is skimmed for 14-28 days; each purchase there is fraud with probability
-   0.6, at 1.5-4x the usual amount.
+3. *Compromised terminal*: one terminal per 50 customers is skimmed for 14-28 days; each purchase there is fraud
+   with probability 0.6, at 1.5-4x the usual amount.
 4. *Mule accounts*: 16 beneficiaries (``mule-NN``) receive scam payments (authorised push payments: daytime,
    2-6x the customer's level, a new payee) from many unrelated customers, and the account-takeover transfers.
 5. *Large out-of-pattern amounts*: one purchase of 10-40x the customer's level at a new merchant, usually
