@@ -112,12 +112,13 @@ def vector_of(loaded: Loaded | None, transaction: Transaction, *, customer: Hist
     exponent = currency_exponent(transaction.currency)
     delay = loaded.model.label_delay_seconds if loaded else DEFAULT_LABEL_DELAY_SECONDS
     vocabulary = loaded.model.vocabulary if loaded else {}
-    if customer is None:
-        customer = selectors.customer_history(owner_id=transaction.customer_id, at=transaction.at,
-                                              label_delay_seconds=delay, exponent=exponent)
-    if counterparty is None:
-        counterparty = selectors.counterparty_history(counterparty_id=transaction.counterparty_id, at=transaction.at,
-                                                      label_delay_seconds=delay, exponent=exponent)
+    if customer is None or counterparty is None:
+        read_customer, read_counterparty = selectors.histories(
+            owner_id=transaction.customer_id, counterparty_id=transaction.counterparty_id, at=transaction.at,
+            label_delay_seconds=delay, exponent=exponent,
+        )
+        customer = read_customer if customer is None else customer
+        counterparty = read_counterparty if counterparty is None else counterparty
     txn = Txn(
         ts=transaction.at.timestamp(), customer_id=transaction.customer_id,
         counterparty_id=transaction.counterparty_id, amount=transaction.amount_minor / 10**exponent,

@@ -3,7 +3,7 @@
 The histories are what ``apps.fraud.features`` needs for one transaction, read from the ledger (money-out entries)
 and the payments (orders), over the features' look-back (30 days, plus the model's label delay for the labels):
 
-- a customer's history: entries debiting any of their accounts, and their payment orders;
+- a customer's history: entries debiting any of their accounts (transfers, withdrawals), and their payment orders;
 - a counterparty's history: entries crediting that account (a transfer), or payment orders to the same
   creditor account (by its blind index: ``bidx:<hash>``), from any customer; card merchants and terminals have no
   table here yet, so their history holds only what analysts labelled.
@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BigIntegerField, CharField, Count, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, Concat
 
 from apps.ledger.models import JournalEntry
 from apps.payments.models import PaymentOrder
@@ -51,76 +52,73 @@ def alert_list(*, status: str | None = None) -> QuerySet[FraudAlert]:
     return alerts.filter(status=status) if status else alerts
 
 
-def _fraud_times(*, counterparty_ids: set[str] = frozenset(), customer_id: str = "", since: datetime) -> dict:
-    """{counterparty id: [fraud label times]} of labels naming these counterparties or this customer."""
-    condition = Q(counterparty_id__in=counterparty_ids) if counterparty_ids else Q()
-    if customer_id:
-        condition = condition | Q(customer_id=customer_id) if counterparty_ids else Q(customer_id=customer_id)
-    found: dict[str, list[float]] = {}
-    rows = FraudLabel.objects.filter(condition, is_fraud=True, occurred_at__gte=since)
-    for counterparty, occurred in rows.values_list("counterparty_id", "occurred_at"):
-        found.setdefault(counterparty, []).append(occurred.timestamp())
-    return found
+def _major(amount_minor: int, exponent: int) -> float:
+    return amount_minor / 10**exponent
 
 
-def _history(entries: list[tuple[float, float, str, str]], frauds: dict[str, list[float]],
-             label_of: int = 2) -> History:
-    """Build a History from (ts, amount, other, country) sorted by time; ``label_of`` picks the counterparty field."""
+def _history(entries: list[tuple[float, float, str, str, str]], frauds: dict[str, list[float]]) -> History:
+    """Build a History from (ts, amount, other, country, counterparty) rows; an entry is fraud when a fraud label
+    names its counterparty within ``LABEL_MATCH_SECONDS`` of it."""
     history = History()
-    for entry in sorted(entries, key=lambda e: e[0]):
-        ts, amount, other, country = entry[:4]
-        counterparty = entry[label_of] if label_of < len(entry) else other
+    for ts, amount, other, country, counterparty in sorted(entries, key=lambda e: e[0]):
         fraud = any(abs(ts - t) <= LABEL_MATCH_SECONDS for t in frauds.get(counterparty, ()))
         history.append(ts, amount, other, country, int(fraud))
     return history
 
 
-def _major(amount_minor: int, exponent: int) -> float:
-    return amount_minor / 10**exponent
+def histories(*, owner_id: str, counterparty_id: str, at: datetime, label_delay_seconds: float,
+              exponent: int = 2) -> tuple[History, History]:
+    """The customer's and the counterparty's histories before ``at`` over the look-back, in one statement.
 
-
-def customer_history(*, owner_id: str, at: datetime, label_delay_seconds: float, exponent: int = 2) -> History:
-    """The customer's money-out entries and payment orders before ``at`` over the look-back."""
+    One UNION ALL of the customer's money-out entries and payment orders, the counterparty's incoming transfers or
+    payment orders, and the fraud labels naming either: inline scoring pays one round trip for all of it.
+    """
     since = at - timedelta(seconds=LOOKBACK_SECONDS + label_delay_seconds)
-    entries: list[tuple[float, float, str, str]] = []
-    for posted, amount, to_account in (
+    empty = Value("", output_field=CharField())
+    parts = [
         JournalEntry.objects.filter(
             from_account__owner_id=owner_id, entry_type__in=MONEY_OUT, posted_at__gte=since, posted_at__lt=at
-        ).values_list("posted_at", "amount_minor", "to_account__public_id")
-    ):
-        entries.append((posted.timestamp(), _major(amount, exponent), to_account or "cash", ""))
-    for created, amount, bidx, country in (
-        PaymentOrder.objects.filter(debtor_account__owner_id=owner_id, created_at__gte=since, created_at__lt=at)
-        .values_list("created_at", "amount_minor", "creditor_identifier_bidx", "creditor_country")
-    ):
-        entries.append((created.timestamp(), _major(amount, exponent), BIDX_PREFIX + bidx, country))
-    frauds = _fraud_times(customer_id=owner_id, since=since)
-    return _history(entries, frauds)
-
-
-def counterparty_history(*, counterparty_id: str, at: datetime, label_delay_seconds: float,
-                         exponent: int = 2) -> History:
-    """Everyone's transactions to this counterparty before ``at`` over the look-back (others: the customers)."""
-    since = at - timedelta(seconds=LOOKBACK_SECONDS + label_delay_seconds)
-    entries: list[tuple[float, float, str, str, str]] = []
+        ).values_list(Value("ce", output_field=CharField()), "posted_at", "amount_minor",
+                      Coalesce("to_account__public_id", Value("cash"), output_field=CharField()), empty),
+        PaymentOrder.objects.filter(
+            debtor_account__owner_id=owner_id, created_at__gte=since, created_at__lt=at
+        ).values_list(Value("cp", output_field=CharField()), "created_at", "amount_minor",
+                      Concat(Value(BIDX_PREFIX), "creditor_identifier_bidx", output_field=CharField()),
+                      Coalesce("creditor_country", empty, output_field=CharField())),
+        FraudLabel.objects.filter(
+            Q(customer_id=owner_id) | Q(counterparty_id=counterparty_id), is_fraud=True, occurred_at__gte=since
+        ).values_list(Value("lb", output_field=CharField()), "occurred_at", Value(0, output_field=BigIntegerField()),
+                      "counterparty_id", "customer_id"),
+    ]
     if counterparty_id.startswith(BIDX_PREFIX):
-        for created, amount, owner, country in (
-            PaymentOrder.objects.filter(
-                creditor_identifier_bidx=counterparty_id[len(BIDX_PREFIX):], created_at__gte=since, created_at__lt=at
-            ).values_list("created_at", "amount_minor", "debtor_account__owner_id", "creditor_country")
-        ):
-            entries.append((created.timestamp(), _major(amount, exponent), owner, country, counterparty_id))
+        parts.append(PaymentOrder.objects.filter(
+            creditor_identifier_bidx=counterparty_id[len(BIDX_PREFIX):], created_at__gte=since, created_at__lt=at
+        ).values_list(Value("pp", output_field=CharField()), "created_at", "amount_minor",
+                      Coalesce("debtor_account__owner_id", empty, output_field=CharField()),
+                      Coalesce("creditor_country", empty, output_field=CharField())))
     elif counterparty_id.startswith("acc_"):
-        for posted, amount, owner in (
-            JournalEntry.objects.filter(
-                to_account__public_id=counterparty_id, entry_type="TRANSFER", posted_at__gte=since, posted_at__lt=at
-            ).values_list("posted_at", "amount_minor", "from_account__owner_id")
-        ):
-            entries.append((posted.timestamp(), _major(amount, exponent), owner or "", "", counterparty_id))
-    frauds = _fraud_times(counterparty_ids={counterparty_id}, since=since)
-    if not entries:  # no table of this counterparty's transactions (card terminals): its labelled ones only
-        entries = [(t, 0.0, "", "", counterparty_id) for t in frauds.get(counterparty_id, ()) if t < at.timestamp()]
-    return _history(entries, frauds, label_of=4)
+        parts.append(JournalEntry.objects.filter(
+            to_account__public_id=counterparty_id, entry_type="TRANSFER", posted_at__gte=since, posted_at__lt=at
+        ).values_list(Value("pe", output_field=CharField()), "posted_at", "amount_minor",
+                      Coalesce("from_account__owner_id", empty, output_field=CharField()), empty))
+    customer_rows, counterparty_rows = [], []
+    customer_frauds: dict[str, list[float]] = {}
+    counterparty_frauds: dict[str, list[float]] = {}
+    for tag, moment, amount, other, extra in parts[0].union(*parts[1:], all=True):
+        ts = moment.timestamp()
+        if tag == "lb":  # other: the label's counterparty, extra: its customer
+            if extra == owner_id:
+                customer_frauds.setdefault(other, []).append(ts)
+            if other == counterparty_id:
+                counterparty_frauds.setdefault(other, []).append(ts)
+        elif tag in ("ce", "cp"):
+            customer_rows.append((ts, _major(amount, exponent), other, extra, other))
+        else:
+            counterparty_rows.append((ts, _major(amount, exponent), other, extra, counterparty_id))
+    if not counterparty_rows:  # no table of this counterparty's transactions (card terminals): its labelled ones only
+        counterparty_rows = [(t, 0.0, "", "", counterparty_id)
+                             for t in counterparty_frauds.get(counterparty_id, ()) if t < at.timestamp()]
+    return _history(customer_rows, customer_frauds), _history(counterparty_rows, counterparty_frauds)
 
 
 def label_counts(*, since: datetime) -> dict[str, int]:

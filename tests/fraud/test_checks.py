@@ -198,3 +198,30 @@ def test_risk_assessment_gives_reasons_and_can_be_switched_off(settings):
     assert "destination country differs from the customer's" in assessment.reasons
     settings.QENEX_FEATURES = {**settings.QENEX_FEATURES, "risk_assessment": False}
     assert risk_assess(customer_id="frank") is None
+
+
+def test_inline_features_read_the_ledger_and_only_labels_older_than_the_delay(promoted):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.fraud import scoring
+    from apps.fraud.features import INDEX
+    from apps.ledger.checks import PostingSubject
+
+    a, b = funded_account("100.00", owner_id="gina"), funded_account("0", owner_id="hank")
+    for amount in ("1.00", "2.00", "3.00"):
+        services.post_transfer(from_account=a.public_id, to_account=b.public_id, amount=amount, currency="USD")
+    loaded = runtime.current()
+    subject = PostingSubject(entry_type="TRANSFER", amount_minor=1200, currency="USD", debit_account=a.public_id,
+                             credit_account=b.public_id)
+    vector = scoring.vector_of(loaded, scoring.from_posting(subject))
+    assert vector[INDEX["cust_count_1d"]] == 3 and vector[INDEX["cp_count_1d"]] == 3
+    assert vector[INDEX["new_counterparty"]] == 0.0
+    assert vector[INDEX["amount_to_avg_30d"]] == pytest.approx(12 / 2)
+    now = timezone.now()
+    for days in (10, 3):  # a card terminal's history is its labels: only the 10-day-old one is known yet
+        FraudLabel.objects.create(customer_id="ivan", counterparty_id="m0042-t1",
+                                  occurred_at=now - timedelta(days=days), is_fraud=True, decided_by="analyst")
+    card = scoring.from_card(card_subject(a, at=now))
+    assert scoring.vector_of(loaded, card)[INDEX["cp_known_frauds_30d"]] == 1
