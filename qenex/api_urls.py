@@ -7,6 +7,7 @@ from apps.approvals.api import views as approvals
 from apps.cards.api import views as cards
 from apps.compliance.api import views as compliance
 from apps.core.api.views import SystemStatusView
+from apps.fraud.api import views as fraud
 from apps.ledger.api import views as ledger
 from apps.payments.api import views as payments
 
@@ -47,4 +48,6 @@ urlpatterns = [
     path(
         "cards/<str:card_id>/authorisations", cards.CardAuthorisationListView.as_view(), name="card-authorisations"
     ),
+    path("fraud/alerts", fraud.AlertListView.as_view(), name="fraud-alerts"),
+    path("fraud/alerts/<str:alert_id>/decision", fraud.AlertDecisionView.as_view(), name="fraud-alert-decision"),
 ]

@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "apps.approvals",
     "apps.compliance",
     "apps.cards",
+    "apps.fraud",
 ]
 
 MIDDLEWARE = [
@@ -469,6 +470,21 @@ CELERY_BEAT_SCHEDULE["cards-expire-authorisations"] = {
     "task": "apps.cards.tasks.expire_authorisations",
     "schedule": 60.0,
 }
+
+# --- Fraud detection (apps/fraud; README "Fraud detection") ----------------------------------------------
+# Trained model artifacts (one directory per version); the registry (fraud.ModelVersion) says which is in production.
+QENEX_FRAUD_MODEL_DIR = env.path("QENEX_FRAUD_MODEL_DIR", default=str(VAR_DIR / "fraud-models"))
+# Calibrated fraud probability at which a transaction is blocked, and at which it goes to the review queue.
+QENEX_FRAUD_BLOCK_THRESHOLD = env.float("QENEX_FRAUD_BLOCK_THRESHOLD", default=0.8)
+QENEX_FRAUD_REVIEW_THRESHOLD = env.float("QENEX_FRAUD_REVIEW_THRESHOLD", default=0.5)
+# What "blocked" means per channel: reject (refused) or hold (an officer releases or rejects it; payments only).
+QENEX_FRAUD_BLOCK_ACTIONS = env.str(
+    "QENEX_FRAUD_BLOCK_ACTIONS", default="posting=reject,payment=hold,card_authorisation=reject"
+)
+# How often a process re-reads which model version is in production (s); promoting in this process is immediate.
+QENEX_FRAUD_MODEL_REFRESH_SECONDS = env.float("QENEX_FRAUD_MODEL_REFRESH_SECONDS", default=5.0)
+# qenex_model_accuracy / qenex_false_positive_rate: computed from the analysts' labels of this many days.
+QENEX_FRAUD_METRICS_WINDOW_DAYS = env.int("QENEX_FRAUD_METRICS_WINDOW_DAYS", default=30)
 
 LOGGING = {
     "version": 1,

@@ -89,6 +89,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.unfreeze_account",
         "payments.change_paymentorder",
         "approvals.approve_compliance_request",
+        "fraud.view_fraudalert",
+        "fraud.review_fraudalert",
+        "fraud.view_fraudlabel",
+        "fraud.view_modelversion",
     ],
     AUDITOR: list(VIEW_ALL),
     ADMINISTRATOR: VIEW_ALL
@@ -106,6 +110,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "approvals.approve_compliance_request",
         "iam.add_apiclient",
         "iam.change_apiclient",
+        "fraud.view_modelversion",
+        "fraud.promote_modelversion",
     ],
 }
 

@@ -7,8 +7,9 @@ Without that directory (``manage.py serve`` alone, tests) the scrape reads this 
 The seed's system metrics (``qenex_memory_usage_bytes``, ``qenex_cpu_usage_percent``, ``qenex_disk_io_bytes``)
 are read at scrape time from the processes of this instance: the process named by ``QENEX_INSTANCE_PID``
 (``main.py`` sets it for its children) or this process, and all their descendants.
-The seed's fraud-model metrics are honest placeholders until a fraud model exists: zero detections, no
-inference observed, and no accuracy or false-positive rate (the families are exported with no samples).
+The seed's fraud-model metrics come from ``apps.fraud``: detections and inference time where the scoring happens,
+and accuracy and false-positive rate from the analysts' labels, read at scrape time through the source the fraud
+app registers (``set_model_quality_source``); without one the two gauges are exported with no samples.
 """
 
 from __future__ import annotations
@@ -39,10 +40,12 @@ ACTIVE_CONNECTIONS = Gauge(
     "HTTP requests in progress plus open WebSockets, summed over the live web processes",
     multiprocess_mode="livesum",
 )
-FRAUD_DETECTIONS_TOTAL = Counter("qenex_fraud_detections_total", "Transactions a fraud model flagged (no model yet)")
+FRAUD_DETECTIONS_TOTAL = Counter(
+    "qenex_fraud_detections_total", "Transactions the fraud model flagged (review or block), counted per alert"
+)
 INFERENCE_DURATION = Histogram(
     "qenex_inference_duration_seconds",
-    "Time for one fraud-model inference (no model yet)",
+    "Time for one inline fraud scoring, feature look-ups included",
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
 )
 
@@ -100,15 +103,35 @@ class InstanceCollector:
         return max(0.0, 100.0 * (cpu_seconds - last[1]) / elapsed) if elapsed > 0 else 0.0
 
 
+# () -> [(model label, accuracy or None, false-positive rate or None)], registered by apps.fraud.
+_model_quality_source: Callable[[], list[tuple[str, float | None, float | None]]] | None = None
+
+
+def set_model_quality_source(source: Callable[[], list[tuple[str, float | None, float | None]]] | None) -> None:
+    global _model_quality_source
+    _model_quality_source = source
+
+
 class FraudModelCollector:
-    """The seed's model-quality gauges. No fraud model is deployed, so they have no value (not a made-up zero)."""
+    """The seed's model-quality gauges, from the analysts' labels; no labels yet: no sample (not a made-up zero)."""
 
     def collect(self) -> Iterator[Metric]:
-        yield GaugeMetricFamily("qenex_model_accuracy", "Accuracy of the fraud model on labelled outcomes (0-1)",
-                                labels=["model"])
-        yield GaugeMetricFamily("qenex_false_positive_rate",
-                                "Share of the fraud model's flags that were cleared as legitimate (0-1)",
-                                labels=["model"])
+        accuracy = GaugeMetricFamily("qenex_model_accuracy", "Accuracy of the fraud model on labelled outcomes (0-1)",
+                                     labels=["model"])
+        false_positives = GaugeMetricFamily("qenex_false_positive_rate",
+                                            "Share of the fraud model's flags that were cleared as legitimate (0-1)",
+                                            labels=["model"])
+        if _model_quality_source is not None:
+            try:
+                for model, accuracy_value, fpr_value in _model_quality_source():
+                    if accuracy_value is not None:
+                        accuracy.add_metric([model], accuracy_value)
+                    if fpr_value is not None:
+                        false_positives.add_metric([model], fpr_value)
+            except Exception:  # noqa: BLE001 - a database that is down leaves the gauges empty; status reports it
+                logger.debug("could not compute the fraud model metrics", exc_info=True)
+        yield accuracy
+        yield false_positives
 
 
 class CeleryQueueCollector:

@@ -25,9 +25,15 @@ CACHE_SECONDS = 10.0
 PING_TIMEOUT_SECONDS = 0.5
 # Beat sends expire-holds every minute and the database scheduler saves last_run_at every few minutes.
 BEAT_STALE_AFTER = timedelta(minutes=10)
-# The seed's feature flags that have an implementation here. None does yet: a flag set to true is reported as
-# configured, not as running.
-IMPLEMENTED_FEATURES: frozenset[str] = frozenset()
+# The seed's feature flags that have an implementation here register a probe (``register_feature``) saying whether
+# it really runs and what it runs with (apps.fraud: the model version loaded, or "no model"). A flag set to true
+# without a probe is reported as configured, not as running.
+_feature_probes: dict[str, Any] = {}
+
+
+def register_feature(name: str, probe) -> None:
+    """``probe() -> {"running": bool, ...details}``, asked only while the flag is on."""
+    _feature_probes[name] = probe
 
 _lock = threading.Lock()
 _cached: tuple[float, dict[str, Any]] | None = None
@@ -88,11 +94,18 @@ def beat_status() -> dict[str, Any]:
     return {"status": "stale" if stale else "ok", "last_run_at": last.isoformat()}
 
 
-def features_status() -> dict[str, dict[str, bool]]:
-    return {
-        name: {"configured": bool(enabled), "running": bool(enabled) and name in IMPLEMENTED_FEATURES}
-        for name, enabled in settings.QENEX_FEATURES.items()
-    }
+def features_status() -> dict[str, dict[str, Any]]:
+    report: dict[str, dict[str, Any]] = {}
+    for name, enabled in settings.QENEX_FEATURES.items():
+        entry: dict[str, Any] = {"configured": bool(enabled), "running": False}
+        probe = _feature_probes.get(name)
+        if enabled and probe is not None:
+            try:
+                entry.update(probe())
+            except Exception:  # noqa: BLE001 - a probe that fails reports the feature as not running
+                entry["running"] = False
+        report[name] = entry
+    return report
 
 
 def _background() -> tuple[dict[str, Any], str]:

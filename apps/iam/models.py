@@ -22,6 +22,7 @@ SCOPES = {
     "cards:read": "Read cards and their authorisations",
     "cards:write": "Issue and block cards",
     "cards:network": "Send ISO 8583 card messages to the issuer host (the card switch)",
+    "fraud:review": "Read fraud alerts and record analysts' decisions (fraud / not fraud)",
 }
 
 

@@ -41,8 +41,10 @@ def test_eager_mode_is_operational_and_flags_are_not_claimed_as_running(anon, se
     assert body["status"] == "operational"
     assert body["components"]["database"]["status"] == "ok"
     assert body["components"]["workers"]["status"] == "eager"
-    # The seed's flags are configuration; none has an implementation, so none is reported as running.
-    assert body["features"]["fraud_detection"] == {"configured": True, "running": False}
+    # The seed's flags are configuration; fraud detection runs only with a model in production, and none is.
+    assert body["features"]["fraud_detection"]["configured"] is True
+    assert body["features"]["fraud_detection"]["running"] is False
+    assert body["features"]["fraud_detection"]["model"] == "no model"
     assert body["versions"]["django"] and body["versions"]["qenex"] == django_settings.QENEX_VERSION
 
 

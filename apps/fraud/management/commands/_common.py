@@ -1,0 +1,35 @@
+"""Arguments and input shared by fraud_train and fraud_evaluate."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.management.base import CommandError
+
+from apps.fraud.dataset import DatasetError, read_rows
+from apps.fraud.evaluation import Window, WindowError
+
+
+def day(value: str) -> date:
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        raise CommandError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def rows_of(path: str):
+    try:
+        return read_rows(path)
+    except (OSError, DatasetError) as exc:
+        raise CommandError(str(exc)) from None
+
+
+def window(first: str | None, last: str | None, rows) -> Window:
+    try:
+        from datetime import UTC, datetime
+
+        first_day = day(first) if first else datetime.fromtimestamp(rows[0].txn.ts, UTC).date()
+        last_day = day(last) if last else datetime.fromtimestamp(rows[-1].txn.ts, UTC).date()
+        return Window.of_days(first_day, last_day)
+    except WindowError as exc:
+        raise CommandError(str(exc)) from None

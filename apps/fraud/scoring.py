@@ -1,0 +1,138 @@
+"""Score one transaction inline: build its ``Txn`` and histories from selectors, run the production model.
+
+The three kinds of subject (``apps.core.checks``) become the same ``features.Txn``:
+
+- ``posting`` (``apps.ledger.checks.PostingSubject``, money out only): the customer is the debit account's owner,
+  the counterparty the credit account (``cash`` for a withdrawal), channel ``transfer``;
+- ``payment`` (``PaymentOrder``): the debtor account's owner, the creditor account (``bidx:<blind index>``), the
+  creditor's country, channel ``transfer``;
+- ``card_authorisation``: the card account's owner, ``<merchant_id>-<terminal_id>``, the merchant's MCC and
+  country, channel ``card``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from apps.accounts.models import Account
+from apps.core.metrics import INFERENCE_DURATION
+from apps.core.money import currency_exponent
+
+from . import selectors
+from .features import History, Txn, features_of
+from .runtime import Loaded
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """What is scored, whatever the channel; amounts in minor units of ``currency``."""
+
+    kind: str
+    customer_id: str
+    account: str
+    counterparty_id: str
+    amount_minor: int
+    currency: str
+    at: datetime
+    channel: str
+    country: str = ""
+    merchant_category: str = ""
+    home_country: str = ""
+    account_opened: datetime | None = None
+    reference: str = ""
+
+
+@dataclass
+class Score:
+    transaction: Transaction
+    probability: float
+    decision: str  # pass, review, block
+    model_version: str
+    vector: list[float] = field(repr=False)
+    loaded: Loaded = field(repr=False)
+
+    def explanation(self, top: int = 5) -> list[dict[str, Any]]:
+        return self.loaded.model.explain(self.vector, top=top)
+
+
+def _account(public_id: str) -> Account | None:
+    return Account.objects.filter(public_id=public_id).only("owner_id", "created_at", "account_type").first()
+
+
+def from_posting(subject) -> Transaction | None:
+    account = _account(subject.debit_account)
+    if account is None or account.is_internal:
+        return None
+    counterparty = subject.credit_account or "cash"
+    return Transaction("posting", account.owner_id, subject.debit_account, counterparty, subject.amount_minor,
+                       subject.currency, timezone.now(), "transfer", account_opened=account.created_at)
+
+
+def from_payment(payment) -> Transaction:
+    account = payment.debtor_account
+    return Transaction(
+        "payment", account.owner_id, account.public_id, selectors.BIDX_PREFIX + payment.creditor_identifier_bidx,
+        payment.amount_minor, payment.currency, timezone.now(), "transfer", country=payment.creditor_country,
+        home_country=payment.debtor_country, account_opened=account.created_at, reference=payment.public_id,
+    )
+
+
+def from_card(subject) -> Transaction:
+    account = _account(subject.account)
+    owner = getattr(subject, "owner_id", "") or (account.owner_id if account else "")
+    terminal = getattr(subject, "terminal_id", "") or "web"
+    return Transaction(
+        "card_authorisation", owner, subject.account, f"{subject.merchant_id}-{terminal}", subject.amount_minor,
+        subject.currency, getattr(subject, "at", None) or timezone.now(), "card",
+        country=getattr(subject, "merchant_country", "") or "", merchant_category=subject.merchant_category or "",
+        account_opened=account.created_at if account else None, reference=str(getattr(subject, "card_id", "")),
+    )
+
+
+def decision_of(probability: float) -> str:
+    if probability >= settings.QENEX_FRAUD_BLOCK_THRESHOLD:
+        return "block"
+    if probability >= settings.QENEX_FRAUD_REVIEW_THRESHOLD:
+        return "review"
+    return "pass"
+
+
+DEFAULT_LABEL_DELAY_SECONDS = 7 * 86400.0
+
+
+def vector_of(loaded: Loaded | None, transaction: Transaction, *, customer: History | None = None,
+              counterparty: History | None = None) -> list[float]:
+    """The transaction's features; without a model (rules only) with no vocabulary and a 7-day label delay."""
+    exponent = currency_exponent(transaction.currency)
+    delay = loaded.model.label_delay_seconds if loaded else DEFAULT_LABEL_DELAY_SECONDS
+    vocabulary = loaded.model.vocabulary if loaded else {}
+    if customer is None or counterparty is None:
+        read_customer, read_counterparty = selectors.histories(
+            owner_id=transaction.customer_id, counterparty_id=transaction.counterparty_id, at=transaction.at,
+            label_delay_seconds=delay, exponent=exponent,
+        )
+        customer = read_customer if customer is None else customer
+        counterparty = read_counterparty if counterparty is None else counterparty
+    txn = Txn(
+        ts=transaction.at.timestamp(), customer_id=transaction.customer_id,
+        counterparty_id=transaction.counterparty_id, amount=transaction.amount_minor / 10**exponent,
+        merchant_category=transaction.merchant_category, country=transaction.country, channel=transaction.channel,
+        account_opened_ts=transaction.account_opened.timestamp() if transaction.account_opened else None,
+        home_country=transaction.home_country,
+    )
+    return features_of(txn, customer, counterparty, label_delay_seconds=delay, vocabulary=vocabulary)
+
+
+def score(loaded: Loaded, transaction: Transaction, **histories: History) -> Score:
+    """Feature look-ups and the model, timed into ``qenex_inference_duration_seconds``."""
+    started = time.perf_counter()
+    vector = vector_of(loaded, transaction, **histories)
+    probability = loaded.model.score_one(vector)
+    INFERENCE_DURATION.observe(time.perf_counter() - started)
+    return Score(transaction, probability, decision_of(probability), loaded.version, vector, loaded)

@@ -1,0 +1,126 @@
+"""The one feature definition: windows, velocity, and that no label newer than the label delay reaches a feature."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from apps.fraud import synthetic
+from apps.fraud.dataset import read_rows
+from apps.fraud.evaluation import Window, WindowError, check_gap
+from apps.fraud.features import DAY, HOUR, INDEX, MINUTE, FeatureStream, History, Txn, features_of
+
+T = 1_800_000_000.0  # a fixed "now"
+
+
+def txn(**overrides) -> Txn:
+    values = {"ts": T, "customer_id": "c1", "counterparty_id": "m1", "amount": 100.0}
+    return Txn(**{**values, **overrides})
+
+
+def history(entries) -> History:
+    built = History()
+    for ts, amount, other, fraud in entries:
+        built.append(ts, amount, other, "", fraud)
+    return built
+
+
+def test_customer_windows_count_only_what_came_before_within_each_window():
+    customer = history([
+        (T - 40 * DAY, 10, "m9", 0),  # outside every window
+        (T - 20 * DAY, 20, "m2", 0),
+        (T - 3 * DAY, 30, "m2", 0),
+        (T - 5 * HOUR, 40, "m3", 0),
+        (T - 30 * MINUTE, 50, "m3", 0),
+        (T - 5 * MINUTE, 60, "m3", 0),
+    ])
+    vector = features_of(txn(), customer, History(), label_delay_seconds=7 * DAY)
+    assert vector[INDEX["cust_count_30d"]] == 5
+    assert vector[INDEX["cust_count_7d"]] == 4
+    assert vector[INDEX["cust_count_1d"]] == 3
+    assert vector[INDEX["cust_count_1h"]] == 2
+    assert vector[INDEX["cust_count_10m"]] == 1
+    assert vector[INDEX["amount_to_avg_30d"]] == pytest.approx(100 / 40)  # (20+30+40+50+60)/5
+    assert vector[INDEX["new_counterparty"]] == 1.0  # m1 was never paid
+    assert features_of(txn(counterparty_id="m2"), customer, History(), label_delay_seconds=0)[
+        INDEX["new_counterparty"]] == 0.0
+    # An entry at the transaction's own time (or later) is not "before" it.
+    customer.append(T, 1000, "m1")
+    assert features_of(txn(), customer, History(), label_delay_seconds=0)[INDEX["cust_count_10m"]] == 1
+
+
+def test_a_counterpartys_fraud_labels_count_only_once_they_are_as_old_as_the_label_delay():
+    counterparty = history([
+        (T - 20 * DAY, 10, "c7", 1),
+        (T - 8 * DAY, 10, "c8", 0),
+        (T - 6 * DAY, 10, "c9", 1),  # its label is not known yet with a 7-day delay
+        (T - 1 * HOUR, 10, "c9", 1),
+    ])
+    vector = features_of(txn(), History(), counterparty, label_delay_seconds=7 * DAY)
+    assert vector[INDEX["cp_known_frauds_30d"]] == 1
+    assert vector[INDEX["cp_fraud_rate_30d"]] == pytest.approx(1 / 2)
+    assert vector[INDEX["cp_count_7d"]] == 2 and vector[INDEX["cp_count_1d"]] == 1
+    assert features_of(txn(), History(), counterparty, label_delay_seconds=0)[INDEX["cp_known_frauds_30d"]] == 3
+
+
+def test_the_stream_scores_each_row_before_it_joins_the_history():
+    stream = FeatureStream(label_delay_seconds=7 * DAY)
+    first = stream.push(txn(ts=T), label=1)
+    assert first[INDEX["cust_count_30d"]] == 0 and first[INDEX["cp_known_frauds_30d"]] == 0
+    six_days = stream.push(txn(ts=T + 6 * DAY, customer_id="c2"), label=0)
+    assert six_days[INDEX["cp_known_frauds_30d"]] == 0  # the fraud is 6 days old: not known yet
+    eight_days = stream.push(txn(ts=T + 8 * DAY, customer_id="c3"), label=0)
+    assert eight_days[INDEX["cp_known_frauds_30d"]] == 1
+    assert eight_days[INDEX["cp_count_30d"]] == 2
+
+
+@pytest.fixture(scope="module")
+def stream_rows(tmp_path_factory):
+    path = tmp_path_factory.mktemp("features") / "rows.csv"
+    synthetic.write_csv(path, synthetic.generate(customers=60, days=40, seed=3))
+    return read_rows(path)
+
+
+def vectors(rows, labels, delay_days):
+    stream = FeatureStream(label_delay_seconds=delay_days * DAY)
+    return [stream.push(row.txn, label) for row, label in zip(rows, labels, strict=True)]
+
+
+def test_no_label_newer_than_the_delay_changes_any_feature(stream_rows):
+    """Flip every label of the rows less than 7 days older than a cut: no row up to the cut may change."""
+    labels = [row.label for row in stream_rows]
+    baseline = vectors(stream_rows, labels, 7)
+    rng = random.Random(5)
+    for cut_index in (len(stream_rows) // 3, len(stream_rows) // 2, len(stream_rows) - 1):
+        cut = stream_rows[cut_index].txn.ts
+        perturbed = [
+            (1 - label if rng.random() < 0.5 else label) if row.txn.ts > cut - 7 * DAY else label
+            for row, label in zip(stream_rows, labels, strict=True)
+        ]
+        assert perturbed != labels
+        changed = vectors(stream_rows, perturbed, 7)
+        for index, row in enumerate(stream_rows):
+            if row.txn.ts > cut:
+                break
+            assert changed[index] == baseline[index], f"row {index} saw a label younger than the delay"
+
+
+def test_the_counterparty_fraud_count_matches_a_brute_force_count(stream_rows):
+    got = vectors(stream_rows, [row.label for row in stream_rows], 7)
+    for index in range(0, len(stream_rows), 97):
+        row = stream_rows[index]
+        t = row.txn.ts
+        expected = sum(
+            1 for other in stream_rows
+            if other.txn.counterparty_id == row.txn.counterparty_id and other.label
+            and t - 7 * DAY - 30 * DAY <= other.txn.ts <= t - 7 * DAY
+        )
+        assert got[index][INDEX["cp_known_frauds_30d"]] == expected
+
+
+def test_the_test_window_must_start_a_label_delay_after_the_train_window():
+    train = Window(0, 10 * DAY)
+    check_gap(train, Window(17 * DAY, 20 * DAY), label_delay_days=7)
+    with pytest.raises(WindowError, match="at least 7 day"):
+        check_gap(train, Window(16 * DAY, 20 * DAY), label_delay_days=7)
