@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab as _crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from qenex import config as qenex_config
@@ -447,6 +448,19 @@ QENEX_PAYMENTS_HOLD_SECONDS = env.int("QENEX_PAYMENTS_HOLD_SECONDS", default=30 
 CELERY_BEAT_SCHEDULE["payments-poll-acks"] = {
     "task": "apps.payments.tasks.poll_acks",
     "schedule": QENEX_PAYMENTS_POLL_SECONDS,
+}
+
+# --- AML monitoring and reports (apps/compliance; README "AML monitoring, cases and reports") ----------------------
+# The sweep evaluates every active rule over what was posted since its last run (windowed rules, and a catch-up of
+# the real-time ones); the CTR task drafts yesterday's CTRs (compliance.reporting_enabled false: it does nothing).
+QENEX_AML_SWEEP_SECONDS = env.float("QENEX_AML_SWEEP_SECONDS", default=300.0)
+CELERY_BEAT_SCHEDULE["aml-monitoring-sweep"] = {
+    "task": "apps.compliance.tasks.monitoring_sweep",
+    "schedule": QENEX_AML_SWEEP_SECONDS,
+}
+CELERY_BEAT_SCHEDULE["aml-generate-ctrs"] = {
+    "task": "apps.compliance.tasks.generate_ctrs",
+    "schedule": _crontab(hour=0, minute=30),
 }
 
 LOGGING = {

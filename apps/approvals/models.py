@@ -24,10 +24,11 @@ class ApprovalKind(models.TextChoices):
     MANUAL_ADJUSTMENT = "MANUAL_ADJUSTMENT", "Manual adjustment"
     ACCOUNT_UNFREEZE = "ACCOUNT_UNFREEZE", "Account unfreeze"
     OVERDRAFT_LIMIT = "OVERDRAFT_LIMIT", "Overdraft limit change"
+    AML_CASE_CLOSE = "AML_CASE_CLOSE", "Close of a high-risk AML case (apps.compliance)"
 
 
 # Kinds a compliance officer (approvals.approve_compliance_request) may decide.
-COMPLIANCE_KINDS = frozenset({ApprovalKind.ACCOUNT_UNFREEZE})
+COMPLIANCE_KINDS = frozenset({ApprovalKind.ACCOUNT_UNFREEZE, ApprovalKind.AML_CASE_CLOSE})
 
 
 class ApprovalStatus(models.TextChoices):

@@ -70,6 +70,7 @@ AUDIT_PAYLOAD_FIELDS = (
     "account_type",
     "initial_balance",
     "hold",
+    "case",
 )
 
 
@@ -178,6 +179,8 @@ def _clean_payload(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
             _check_amount(payload["amount"])
         ledger_selectors.hold_get(public_id=payload["hold"])
         account_get(public_id=payload["to_account"], field="to_account")
+    elif kind in CLEANERS:
+        payload = CLEANERS[kind](payload)
     else:
         raise InvalidInput(f"unknown approval kind {kind!r}", field="kind", code="invalid_choice")
     return payload
@@ -422,6 +425,18 @@ RUNNERS = {
     ApprovalKind.HOLD: _run_hold,
     ApprovalKind.HOLD_CAPTURE: _run_capture,
 }
+
+
+# Kinds other apps offer (``register_kind`` in their AppConfig.ready()): how to check the payload when requested.
+CLEANERS: dict[str, Any] = {}
+
+
+def register_kind(*, kind: str, maker_permission: str, clean, run) -> None:
+    """Let an app offer a four-eyes operation of ``kind`` (an ``ApprovalKind``): ``clean(payload) -> payload`` checks
+    the request, ``run(approval, payload, key, actor) -> public id`` executes it once approved."""
+    MAKER_PERMISSIONS[kind] = maker_permission
+    CLEANERS[kind] = clean
+    RUNNERS[kind] = run
 
 
 def _run(approval: ApprovalRequest) -> str:

@@ -19,6 +19,8 @@ SCOPES = {
     "payments:read": "Read payments, their history and messages",
     "payments:write": "Send and cancel payments",
     "screening:read": "Screen names against the sanctions lists",
+    "compliance:read": "Read AML rules, alerts, cases and regulatory reports",
+    "compliance:write": "Work AML cases, change rules, draft, review and file regulatory reports",
 }
 
 
