@@ -54,6 +54,22 @@ def _run(request, call, done: str) -> bool:
     return True
 
 
+class ServiceSavedAdmin(admin.ModelAdmin):
+    """Django wraps a change form in one transaction; here each submitted action is its own durable service call."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self._changeform_view(request, object_id, form_url, extra_context)
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        return []  # the service wrote the change to the audit trail; inlines are read-only
+
+    def log_change(self, request, obj, message):
+        return None  # Django's admin log would be a second, weaker record of what the audit trail holds
+
+    def log_addition(self, request, obj, message):
+        return None
+
+
 class _ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
@@ -73,7 +89,7 @@ class RuleVersionInline(_ReadOnlyInline):
 
 
 @admin.register(MonitoringRule)
-class MonitoringRuleAdmin(admin.ModelAdmin):
+class MonitoringRuleAdmin(ServiceSavedAdmin):
     list_display = ["code", "name", "kind", "schedule", "severity", "active", "version", "updated_at", "updated_by"]
     list_filter = ["kind", "schedule", "active", "severity"]
     search_fields = ["code", "name"]
@@ -205,8 +221,9 @@ class CaseWorkForm(forms.ModelForm):
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     attachment = forms.FileField(required=False)
     escalate_reason = forms.CharField(required=False, help_text="escalate the case (one level up) with this reason")
-    decision = forms.ChoiceField(choices=[("", "---------"), *CaseDecision.choices], required=False)
-    decision_reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Reason")
+    # Not "decision"/"decision_reason": those are the case's read-only fields, which the admin leaves out of the form.
+    decide = forms.ChoiceField(choices=[("", "---------"), *CaseDecision.choices], required=False, label="Decision")
+    decide_reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Reason")
 
     class Meta:
         model = AmlCase
@@ -214,13 +231,13 @@ class CaseWorkForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if data.get("decision") and not (data.get("decision_reason") or "").strip():
-            self.add_error("decision_reason", "a decision needs a reason")
+        if data.get("decide") and not (data.get("decide_reason") or "").strip():
+            self.add_error("decide_reason", "a decision needs a reason")
         return data
 
 
 @admin.register(AmlCase)
-class AmlCaseAdmin(admin.ModelAdmin):
+class AmlCaseAdmin(ServiceSavedAdmin):
     form = CaseWorkForm
     list_display = [
         "public_id",
@@ -287,7 +304,7 @@ class AmlCaseAdmin(admin.ModelAdmin):
             _run(
                 request, lambda: cases.case_assign(case_id=case_id, assignee=data["assignee"], actor=actor), "assigned"
             )
-        if changed & {"priority", "due_at"}:
+        if "priority" in changed or ("due_at" in changed and data.get("due_at") is not None):
             _run(
                 request,
                 lambda: cases.case_update(
@@ -310,13 +327,13 @@ class AmlCaseAdmin(admin.ModelAdmin):
                 lambda: cases.case_escalate(case_id=case_id, reason=data["escalate_reason"], actor=actor),
                 "escalated",
             )
-        if data.get("decision"):
+        if data.get("decide"):
             _run(
                 request,
                 lambda: cases.case_decide(
                     case_id=case_id,
-                    decision=data["decision"],
-                    reason=data["decision_reason"],
+                    decision=data["decide"],
+                    reason=data["decide_reason"],
                     actor=actor,
                     maker=request.user,
                 ),
@@ -342,7 +359,7 @@ class ReportFileForm(forms.ModelForm):
 
 
 @admin.register(AmlReport)
-class AmlReportAdmin(admin.ModelAdmin):
+class AmlReportAdmin(ServiceSavedAdmin):
     form = ReportFileForm
     list_display = [
         "public_id",
@@ -467,7 +484,7 @@ class AmlReportAdmin(admin.ModelAdmin):
 
 # --- custom reports --------------------------------------------------------------------------------------------
 @admin.register(CustomReport)
-class CustomReportAdmin(admin.ModelAdmin):
+class CustomReportAdmin(ServiceSavedAdmin):
     list_display = ["name", "source", "filters", "columns", "created_by", "created_at"]
     list_filter = ["source"]
     search_fields = ["name"]
