@@ -7,9 +7,11 @@ Reversed transactions and reversals are left out: what was undone did not move m
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import contextvars
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Q
 
@@ -110,10 +112,43 @@ def movements_posted(*, since: datetime, until: datetime) -> list[Movement]:
     return [side for entry in entries.iterator(chunk_size=2000) for side in _sides(entry)]
 
 
+# While rules evaluate one trigger, each asks for the customer's history over its own window, all ending at the
+# trigger: one query for the widest window (CACHE_WINDOW) serves them all (``history_cache``).
+CACHE_WINDOW = timedelta(days=31)
+_history: contextvars.ContextVar[dict | None] = contextvars.ContextVar("aml_history", default=None)
+
+
+@contextlib.contextmanager
+def history_cache() -> Iterator[None]:
+    token = _history.set({})
+    try:
+        yield
+    finally:
+        _history.reset(token)
+
+
 def movements_of_owner(
     *, owner_id: str, since: datetime, until: datetime, account: str | None = None, currency: str | None = None
 ) -> list[Movement]:
     """The owner's movements posted in [since, until] (inclusive: a rule's window ends at its trigger)."""
+    cache = _history.get()
+    if cache is not None and since >= until - CACHE_WINDOW:
+        key = (owner_id, until)
+        if key not in cache:
+            cache[key] = _query_owner(owner_id=owner_id, since=until - CACHE_WINDOW, until=until)
+        return [
+            m
+            for m in cache[key]
+            if m.posted_at >= since
+            and (account is None or m.account == account)
+            and (currency is None or m.currency == currency)
+        ]
+    return _query_owner(owner_id=owner_id, since=since, until=until, account=account, currency=currency)
+
+
+def _query_owner(
+    *, owner_id: str, since: datetime, until: datetime, account: str | None = None, currency: str | None = None
+) -> list[Movement]:
     entries = _entries().filter(posted_at__gte=since, posted_at__lte=until)
     if account:
         entries = entries.filter(Q(from_account__public_id=account) | Q(to_account__public_id=account))

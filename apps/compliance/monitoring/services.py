@@ -203,12 +203,16 @@ def alert_raise(*, version: MonitoringRuleVersion, finding: Finding) -> AmlAlert
 def _evaluate(versions: list[MonitoringRuleVersion], triggers: list) -> list[AmlAlert]:
     raised = []
     for trigger in triggers:
-        for version in versions:
-            try:
-                findings = EVALUATORS[version.kind](merged(version.kind, version.parameters), trigger)
-            except Exception:  # noqa: BLE001 - one broken rule must not stop the others
-                logger.exception("AML rule %s v%s failed", version.rule.code, version.version)
-                continue
+        findings_of = []
+        with mv.history_cache():  # the rules read the customer's history once per trigger
+            for version in versions:
+                try:
+                    findings_of.append(
+                        (version, EVALUATORS[version.kind](merged(version.kind, version.parameters), trigger))
+                    )
+                except Exception:  # noqa: BLE001 - one broken rule must not stop the others
+                    logger.exception("AML rule %s v%s failed", version.rule.code, version.version)
+        for version, findings in findings_of:
             for finding in findings:
                 alert = alert_raise(version=version, finding=finding)
                 if alert is not None:
