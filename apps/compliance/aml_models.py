@@ -68,6 +68,13 @@ class Severity(models.IntegerChoices):
     CRITICAL = 4, "Critical"
 
 
+def attachment_storage():
+    """Case attachments live under ``VAR_DIR/compliance-attachments`` (never the working directory)."""
+    from django.core.files.storage import FileSystemStorage
+
+    return FileSystemStorage(location=settings.VAR_DIR / "compliance-attachments")
+
+
 def _alert_id() -> str:
     return new_public_id("aml")
 
@@ -229,7 +236,7 @@ class CaseNote(models.Model):
 
 class CaseAttachment(models.Model):
     case = models.ForeignKey(AmlCase, on_delete=models.PROTECT, related_name="attachments")
-    file = models.FileField(upload_to="compliance/cases/%Y/%m/")
+    file = models.FileField(upload_to="cases/%Y/%m/", storage=attachment_storage)
     name = models.CharField(max_length=255)
     sha256 = models.CharField(max_length=64)
     size = models.PositiveIntegerField()

@@ -108,7 +108,7 @@ class Migration(migrations.Migration):
             name='CaseAttachment',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(upload_to='compliance/cases/%Y/%m/')),
+                ('file', models.FileField(storage=apps.compliance.aml_models.attachment_storage, upload_to='cases/%Y/%m/')),
                 ('name', models.CharField(max_length=255)),
                 ('sha256', models.CharField(max_length=64)),
                 ('size', models.PositiveIntegerField()),
