@@ -308,6 +308,13 @@ SPECTACULAR_SETTINGS = {
         "AccountStatusEnum": "apps.accounts.models.AccountStatus",
         "HoldStatusEnum": "apps.ledger.models.HoldStatus",
         "PaymentStatusEnum": "apps.payments.states.PaymentStatus",
+        "ApprovalKindEnum": "apps.approvals.models.ApprovalKind",
+        "AmlSeverityEnum": "apps.compliance.aml_models.Severity",
+        "AmlRuleKindEnum": "apps.compliance.aml_models.RuleKind",
+        "AmlCaseDecisionEnum": "apps.compliance.aml_models.CaseDecision",
+        "AmlAlertStatusEnum": "apps.compliance.aml_models.AlertStatus",
+        "AmlCaseStatusEnum": "apps.compliance.aml_models.CaseStatus",
+        "AmlReportStatusEnum": "apps.compliance.aml_models.ReportStatus",
     },
 }
 
