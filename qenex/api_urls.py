@@ -5,6 +5,7 @@ from django.urls import path
 from apps.accounts.api import views as accounts
 from apps.approvals.api import views as approvals
 from apps.cards.api import views as cards
+from apps.compliance.api import aml_views as aml
 from apps.compliance.api import views as compliance
 from apps.core.api.views import SystemStatusView
 from apps.fraud.api import views as fraud
@@ -50,4 +51,27 @@ urlpatterns = [
     ),
     path("fraud/alerts", fraud.AlertListView.as_view(), name="fraud-alerts"),
     path("fraud/alerts/<str:alert_id>/decision", fraud.AlertDecisionView.as_view(), name="fraud-alert-decision"),
+    # AML monitoring, cases and reports (apps.compliance)
+    path("compliance/rules", aml.RuleListView.as_view(), name="aml-rules"),
+    path("compliance/alerts", aml.AlertListView.as_view(), name="aml-alerts"),
+    path("compliance/alerts/<str:alert_id>", aml.AlertDetailView.as_view(), name="aml-alert-detail"),
+    path("compliance/cases", aml.CaseListView.as_view(), name="aml-cases"),
+    path("compliance/cases/<str:case_id>", aml.CaseDetailView.as_view(), name="aml-case-detail"),
+    path("compliance/cases/<str:case_id>/assign", aml.CaseAssignView.as_view(), name="aml-case-assign"),
+    path("compliance/cases/<str:case_id>/update", aml.CaseUpdateView.as_view(), name="aml-case-update"),
+    path("compliance/cases/<str:case_id>/notes", aml.CaseNoteView.as_view(), name="aml-case-notes"),
+    path("compliance/cases/<str:case_id>/attachments", aml.CaseAttachmentView.as_view(), name="aml-case-attach"),
+    path("compliance/cases/<str:case_id>/escalate", aml.CaseEscalateView.as_view(), name="aml-case-escalate"),
+    path("compliance/cases/<str:case_id>/decide", aml.CaseDecideView.as_view(), name="aml-case-decide"),
+    path("compliance/reports", aml.ReportListView.as_view(), name="aml-reports"),
+    path("compliance/reports/ctr", aml.CtrGenerateView.as_view(), name="aml-reports-ctr"),
+    path("compliance/reports/fbar", aml.FbarGenerateView.as_view(), name="aml-reports-fbar"),
+    path("compliance/reports/<str:report_id>", aml.ReportDetailView.as_view(), name="aml-report-detail"),
+    path("compliance/reports/<str:report_id>/xml", aml.ReportXmlView.as_view(), name="aml-report-xml"),
+    path("compliance/reports/<str:report_id>/html", aml.ReportHtmlView.as_view(), name="aml-report-html"),
+    path("compliance/reports/<str:report_id>/review", aml.ReportReviewView.as_view(), name="aml-report-review"),
+    path("compliance/reports/<str:report_id>/approve", aml.ReportApproveView.as_view(), name="aml-report-approve"),
+    path("compliance/reports/<str:report_id>/file", aml.ReportFileView.as_view(), name="aml-report-file"),
+    path("compliance/reports/<str:report_id>/reject", aml.ReportRejectView.as_view(), name="aml-report-reject"),
+    path("compliance/custom-reports/<int:report_id>/csv", aml.CustomReportCsvView.as_view(), name="aml-custom-csv"),
 ]

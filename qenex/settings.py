@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab as _crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from qenex import config as qenex_config
@@ -309,6 +310,13 @@ SPECTACULAR_SETTINGS = {
         "AccountStatusEnum": "apps.accounts.models.AccountStatus",
         "HoldStatusEnum": "apps.ledger.models.HoldStatus",
         "PaymentStatusEnum": "apps.payments.states.PaymentStatus",
+        "ApprovalKindEnum": "apps.approvals.models.ApprovalKind",
+        "AmlSeverityEnum": "apps.compliance.aml_models.Severity",
+        "AmlRuleKindEnum": "apps.compliance.aml_models.RuleKind",
+        "AmlCaseDecisionEnum": "apps.compliance.aml_models.CaseDecision",
+        "AmlAlertStatusEnum": "apps.compliance.aml_models.AlertStatus",
+        "AmlCaseStatusEnum": "apps.compliance.aml_models.CaseStatus",
+        "AmlReportStatusEnum": "apps.compliance.aml_models.ReportStatus",
     },
 }
 
@@ -485,6 +493,19 @@ QENEX_FRAUD_BLOCK_ACTIONS = env.str(
 QENEX_FRAUD_MODEL_REFRESH_SECONDS = env.float("QENEX_FRAUD_MODEL_REFRESH_SECONDS", default=5.0)
 # qenex_model_accuracy / qenex_false_positive_rate: computed from the analysts' labels of this many days.
 QENEX_FRAUD_METRICS_WINDOW_DAYS = env.int("QENEX_FRAUD_METRICS_WINDOW_DAYS", default=30)
+
+# --- AML monitoring and reports (apps/compliance; README "AML monitoring, cases and reports") ----------------------
+# The sweep evaluates every active rule over what was posted since its last run (windowed rules, and a catch-up of
+# the real-time ones); the CTR task drafts yesterday's CTRs (compliance.reporting_enabled false: it does nothing).
+QENEX_AML_SWEEP_SECONDS = env.float("QENEX_AML_SWEEP_SECONDS", default=300.0)
+CELERY_BEAT_SCHEDULE["aml-monitoring-sweep"] = {
+    "task": "apps.compliance.tasks.monitoring_sweep",
+    "schedule": QENEX_AML_SWEEP_SECONDS,
+}
+CELERY_BEAT_SCHEDULE["aml-generate-ctrs"] = {
+    "task": "apps.compliance.tasks.generate_ctrs",
+    "schedule": _crontab(hour=0, minute=30),
+}
 
 LOGGING = {
     "version": 1,

@@ -93,8 +93,34 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "fraud.review_fraudalert",
         "fraud.view_fraudlabel",
         "fraud.view_modelversion",
+        # AML monitoring, cases and reports (apps.compliance): rules are edited in the admin (each edit a version).
+        "compliance.view_monitoringrule",
+        "compliance.add_monitoringrule",
+        "compliance.change_monitoringrule",
+        "compliance.view_monitoringruleversion",
+        "compliance.view_amlalert",
+        "compliance.view_amlcase",
+        "compliance.work_amlcase",
+        "compliance.view_casenote",
+        "compliance.view_caseattachment",
+        "compliance.view_caseevent",
+        "compliance.view_amlreport",
+        "compliance.add_amlreport",
+        "compliance.review_amlreport",
+        "compliance.file_amlreport",
+        "compliance.view_customreport",
+        "compliance.add_customreport",
+        "compliance.change_customreport",
     ],
-    AUDITOR: list(VIEW_ALL),
+    AUDITOR: VIEW_ALL
+    + [
+        "compliance.view_monitoringrule",
+        "compliance.view_monitoringruleversion",
+        "compliance.view_amlalert",
+        "compliance.view_amlcase",
+        "compliance.view_caseevent",
+        "compliance.view_amlreport",
+    ],
     ADMINISTRATOR: VIEW_ALL
     + [
         "auth.add_user",
@@ -121,7 +147,10 @@ def apply_roles(apps, *, create_model_permissions: bool = True) -> None:
 
     ``apps`` is a registry: the migration's historical one, or ``django.apps.apps``.
     """
+    from django.apps import apps as live_apps
     from django.contrib.auth.management import create_permissions
+
+    historical = apps is not live_apps  # during migrate: a later migration may bring the model
 
     ContentType = apps.get_model("contenttypes", "ContentType")
     Permission = apps.get_model("auth", "Permission")
@@ -145,15 +174,23 @@ def apply_roles(apps, *, create_model_permissions: bool = True) -> None:
             app_label, codename = perm.split(".", 1)
             found = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
             if found is None:
-                if not _has_models(apps, app_label):
-                    continue  # an app whose tables come in a later migration: post_migrate adds it then
+                if historical and not _declared(apps, app_label, codename):
+                    continue  # a model that comes in a later migration: that migration (or post_migrate) adds it
                 raise LookupError(f"role {role}: permission {perm} does not exist")
             wanted.append(found)
         group.permissions.add(*wanted)
 
 
-def _has_models(apps, app_label: str) -> bool:
+def _declared(apps, app_label: str, codename: str) -> bool:
+    """True when a model of ``apps`` (historical during migrate) declares the permission ``codename``."""
     try:
-        return any(True for _ in apps.get_app_config(app_label).get_models())
+        models = list(apps.get_app_config(app_label).get_models())
     except LookupError:
         return False
+    for model in models:
+        meta = model._meta
+        if codename in {f"{action}_{meta.model_name}" for action in meta.default_permissions}:
+            return True
+        if codename in {name for name, _ in meta.permissions}:
+            return True
+    return False

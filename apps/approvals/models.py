@@ -25,11 +25,12 @@ class ApprovalKind(models.TextChoices):
     ACCOUNT_UNFREEZE = "ACCOUNT_UNFREEZE", "Account unfreeze"
     OVERDRAFT_LIMIT = "OVERDRAFT_LIMIT", "Overdraft limit change"
     PAYMENT_RELEASE = "PAYMENT_RELEASE", "Release of a held payment above the approval threshold"
+    AML_CASE_CLOSE = "AML_CASE_CLOSE", "Close of a high-risk AML case (apps.compliance)"
 
 
-# Kinds a compliance officer (approvals.approve_compliance_request) may decide: unfreezes and the release of
-# payments a check held (sanctions and fraud holds are compliance decisions).
-COMPLIANCE_KINDS = frozenset({ApprovalKind.ACCOUNT_UNFREEZE, ApprovalKind.PAYMENT_RELEASE})
+# Kinds a compliance officer (approvals.approve_compliance_request) may decide: unfreezes, the release of
+# payments a check held (sanctions and fraud holds are compliance decisions) and the close of high-risk AML cases.
+COMPLIANCE_KINDS = frozenset({ApprovalKind.ACCOUNT_UNFREEZE, ApprovalKind.PAYMENT_RELEASE, ApprovalKind.AML_CASE_CLOSE})
 
 
 class ApprovalStatus(models.TextChoices):

@@ -74,6 +74,7 @@ AUDIT_PAYLOAD_FIELDS = (
     "account_type",
     "initial_balance",
     "hold",
+    "case",
 )
 
 
@@ -187,6 +188,8 @@ def _clean_payload(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         payment = payment_selectors.payment_get(public_id=payload["payment"])
         if payment.status != PaymentStatus.HELD:
             raise InvalidInput(f"payment {payment.public_id} is {payment.status}, not HELD", field="payment")
+    elif kind in CLEANERS:
+        payload = CLEANERS[kind](payload)
     else:
         raise InvalidInput(f"unknown approval kind {kind!r}", field="kind", code="invalid_choice")
     return payload
@@ -444,6 +447,18 @@ RUNNERS = {
     ApprovalKind.HOLD_CAPTURE: _run_capture,
     ApprovalKind.PAYMENT_RELEASE: _run_payment_release,
 }
+
+
+# Kinds other apps offer (``register_kind`` in their AppConfig.ready()): how to check the payload when requested.
+CLEANERS: dict[str, Any] = {}
+
+
+def register_kind(*, kind: str, maker_permission: str, clean, run) -> None:
+    """Let an app offer a four-eyes operation of ``kind`` (an ``ApprovalKind``): ``clean(payload) -> payload`` checks
+    the request, ``run(approval, payload, key, actor) -> public id`` executes it once approved."""
+    MAKER_PERMISSIONS[kind] = maker_permission
+    CLEANERS[kind] = clean
+    RUNNERS[kind] = run
 
 
 def _run(approval: ApprovalRequest) -> str:

@@ -32,3 +32,6 @@ class SanctionsEntryAdmin(ReadOnlyAdmin):
     search_fields = ["entry_id", "names__normalised"]
     list_select_related = ["sanctions_list"]
     inlines = [SanctionsNameInline]
+
+# AML monitoring, cases and reports: their own module.
+from . import aml_admin  # noqa: E402,F401

@@ -101,3 +101,7 @@ class SanctionsName(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# AML monitoring, cases and reports live in their own module; importing them here registers them with the app.
+from .aml_models import *  # noqa: E402,F403

@@ -23,6 +23,8 @@ SCOPES = {
     "cards:write": "Issue and block cards",
     "cards:network": "Send ISO 8583 card messages to the issuer host (the card switch)",
     "fraud:review": "Read fraud alerts and record analysts' decisions (fraud / not fraud)",
+    "compliance:read": "Read AML rules, alerts, cases and regulatory reports",
+    "compliance:write": "Work AML cases, change rules, draft, review and file regulatory reports",
 }
 
 

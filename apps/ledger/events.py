@@ -1,4 +1,8 @@
-"""What happens after a posting commits: metrics and live balance updates. Never inside the transaction.
+"""What happens after a posting commits: metrics, live balance updates and subscribers. Never inside the transaction.
+
+Other apps subscribe (``subscribe(fn)``, in their AppConfig.ready()) to be told, after COMMIT, what one transaction
+posted: ``fn(entries: list[Posted])``. A subscriber must be cheap (schedule work, do not do it) and never raise; an
+exception is logged and the other subscribers still run. AML monitoring subscribes (apps.compliance.monitoring).
 
 A commit hands its entries to the publisher in one call (one ``on_commit`` callback per transaction, however
 many entries a batch posted). The publisher is one daemon thread per process with its own event loop: it
@@ -102,6 +106,26 @@ def _loop_running_here() -> bool:
 
 
 _publisher = _LivePublisher()
+_subscribers: list = []
+
+
+def subscribe(subscriber) -> None:
+    """Call ``subscriber(entries)`` after each commit that posted entries (once per function, in subscription order)."""
+    if subscriber not in _subscribers:
+        _subscribers.append(subscriber)
+
+
+def unsubscribe(subscriber) -> None:
+    if subscriber in _subscribers:
+        _subscribers.remove(subscriber)
+
+
+def _notify_subscribers(entries: list[Posted]) -> None:
+    for subscriber in list(_subscribers):
+        try:
+            subscriber(entries)
+        except Exception:  # noqa: BLE001 - a subscriber's failure must never affect a committed posting
+            logger.warning("posting subscriber %r failed", subscriber, exc_info=True)
 
 
 def balance_group(account_public_id: str) -> str:
@@ -123,6 +147,7 @@ def entries_posted(entries: list[Posted]) -> None:
             if amount >= aml_threshold:
                 TRANSACTIONS_OVER_AML_THRESHOLD_TOTAL.labels(entry.entry_type, entry.currency).inc()
             updates += [(entry.public_id, account, currency, minor) for account, currency, minor in entry.balances]
+        _notify_subscribers(entries)
         if not updates:
             return
         try:

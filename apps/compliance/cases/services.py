@@ -1,0 +1,329 @@
+"""Writes of AML cases: alerts join their customer's open case; officers assign, note, attach, escalate and decide.
+
+Every change locks the case row (``select_for_update(no_key=True)``), appends a ``CaseEvent`` (the case's full
+history) and writes one audit record last. A decision is "file SAR" (a SAR draft is generated from the case) or
+"close" with a reason; closing a high-risk case (priority HIGH or CRITICAL) is a four-eyes operation: it becomes an
+``AML_CASE_CLOSE`` request in apps.approvals, and a second officer's approval runs ``case_close_approved``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.audit.services import audit_record
+from apps.core.errors import Conflict, DomainError, InvalidInput, NotFound
+
+from ..aml_models import (
+    OPEN_CASE_STATUSES,
+    AlertStatus,
+    AmlAlert,
+    AmlCase,
+    CaseAttachment,
+    CaseDecision,
+    CaseEvent,
+    CaseNote,
+    CaseStatus,
+    Severity,
+)
+
+# Days an officer has to decide a new case, by its priority.
+DUE_DAYS = {Severity.LOW: 30, Severity.MEDIUM: 14, Severity.HIGH: 5, Severity.CRITICAL: 2}
+MAX_REASON = 1000
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+APPROVAL_KIND = "AML_CASE_CLOSE"
+
+
+class CaseNotFound(NotFound):
+    code = "case_not_found"
+
+
+class CaseNotOpen(Conflict):
+    code = "case_not_open"
+
+
+class CasePendingApproval(Conflict):
+    code = "case_pending_approval"
+
+
+class CaseReasonRequired(DomainError):
+    code = "reason_required"
+    http_status = 400
+
+
+def _event(case: AmlCase, action: str, actor: str, **details: Any) -> None:
+    CaseEvent.objects.create(case=case, action=action, actor=actor, details=details)
+
+
+def _audit(case: AmlCase, action: str, actor: str, before: dict | None = None, **after: Any) -> None:
+    audit_record(
+        action=action,
+        object_type="aml_case",
+        object_id=case.public_id,
+        before=before,
+        after={"status": case.status, "priority": case.priority, "owner_id": case.owner_id, **after},
+        actor=actor,
+    )
+
+
+def _lock(public_id: str) -> AmlCase:
+    case = AmlCase.objects.select_for_update(no_key=True).filter(public_id=public_id).first()
+    if case is None:
+        raise CaseNotFound(f"no AML case {public_id}", field="case")
+    if case.status == CaseStatus.PENDING_APPROVAL and case.approval:
+        _return_if_close_rejected(case)
+    return case
+
+
+def _return_if_close_rejected(case: AmlCase) -> None:
+    """A high-risk close the checker rejected sends the case back to the officer (IN_PROGRESS)."""
+    from apps.approvals.models import ApprovalRequest, ApprovalStatus
+
+    status = ApprovalRequest.objects.filter(public_id=case.approval).values_list("status", flat=True).first()
+    if status in (ApprovalStatus.REJECTED, ApprovalStatus.FAILED):
+        case.status, case.updated_at = CaseStatus.IN_PROGRESS, timezone.now()
+        case.save(update_fields=["status", "updated_at"])
+        _event(case, "close_rejected", "system", approval=case.approval, approval_status=status)
+
+
+def _require_open(case: AmlCase) -> None:
+    if case.status == CaseStatus.PENDING_APPROVAL:
+        raise CasePendingApproval(f"case {case.public_id} waits for the four-eyes approval {case.approval}")
+    if case.status not in OPEN_CASE_STATUSES:
+        raise CaseNotOpen(f"case {case.public_id} is {case.status}", field="case")
+
+
+def _reason(reason: str, *, required: bool = True) -> str:
+    reason = (reason or "").strip()
+    if required and not reason:
+        raise CaseReasonRequired("a reason is required", field="reason")
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(f"reason must be at most {MAX_REASON} characters", field="reason")
+    return reason
+
+
+def case_take_alert(*, alert: AmlAlert) -> tuple[AmlCase, bool]:
+    """Put a new alert into its customer's open case (opening one); (case, opened). Runs in ``alert_raise``'s
+    transaction, before its audit record."""
+    opened = False
+    case = (
+        AmlCase.objects.select_for_update(no_key=True)
+        .filter(owner_id=alert.owner_id, status__in=list(OPEN_CASE_STATUSES))
+        .first()
+    )
+    if case is None:
+        try:
+            with transaction.atomic():
+                case = AmlCase.objects.create(
+                    owner_id=alert.owner_id,
+                    priority=alert.severity,
+                    due_at=timezone.now() + timedelta(days=DUE_DAYS[Severity(alert.severity)]),
+                )
+            opened = True
+            _event(case, "opened", "system", alert=alert.public_id)
+        except IntegrityError:  # a concurrent alert opened it: join that one
+            case = AmlCase.objects.select_for_update(no_key=True).get(
+                owner_id=alert.owner_id, status__in=list(OPEN_CASE_STATUSES)
+            )
+    alert.case = case
+    alert.save(update_fields=["case"])
+    changed = []
+    if alert.severity > case.priority:
+        case.priority = alert.severity
+        changed.append("priority")
+    case.updated_at = timezone.now()
+    case.save(update_fields=[*changed, "updated_at"])
+    _event(case, "alert_added", "system", alert=alert.public_id, rule=alert.rule.code, severity=alert.severity)
+    return case, opened
+
+
+@transaction.atomic(durable=True)
+def case_assign(*, case_id: str, assignee: AbstractBaseUser | None, actor: str) -> AmlCase:
+    case = _lock(case_id)
+    _require_open(case)
+    before = {"assignee": case.assignee.get_username() if case.assignee_id else None}
+    case.assignee = assignee
+    if case.status == CaseStatus.OPEN and assignee is not None:
+        case.status = CaseStatus.IN_PROGRESS
+    case.updated_at = timezone.now()
+    case.save(update_fields=["assignee", "status", "updated_at"])
+    name = assignee.get_username() if assignee is not None else None
+    _event(case, "assigned", actor, assignee=name)
+    _audit(case, "aml.case_assigned", actor, before=before, assignee=name)
+    return case
+
+
+@transaction.atomic(durable=True)
+def case_update(*, case_id: str, actor: str, priority: int | None = None, due_at: datetime | None = None) -> AmlCase:
+    """Change a case's priority or due date."""
+    case = _lock(case_id)
+    _require_open(case)
+    before = {"priority": case.priority, "due_at": case.due_at.isoformat() if case.due_at else None}
+    if priority is not None:
+        if priority not in Severity.values:
+            raise InvalidInput(f"priority must be one of {Severity.values}", field="priority", code="invalid_choice")
+        case.priority = priority
+    if due_at is not None:
+        case.due_at = due_at
+    case.updated_at = timezone.now()
+    case.save(update_fields=["priority", "due_at", "updated_at"])
+    after = {"priority": case.priority, "due_at": case.due_at.isoformat() if case.due_at else None}
+    _event(case, "updated", actor, before=before, after=after)
+    _audit(case, "aml.case_updated", actor, before=before, due_at=after["due_at"])
+    return case
+
+
+@transaction.atomic(durable=True)
+def case_note_add(*, case_id: str, text: str, actor: str) -> CaseNote:
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput("a note needs text", field="text", code="missing_field")
+    case = _lock(case_id)
+    note = CaseNote.objects.create(case=case, author=actor, text=text[:10000])
+    case.updated_at = timezone.now()
+    case.save(update_fields=["updated_at"])
+    _event(case, "note_added", actor, note=note.pk)
+    # The note's text may name people: the audit trail (never erased) keeps its digest, not the text.
+    _audit(case, "aml.case_note_added", actor, note=note.pk, sha256=hashlib.sha256(text.encode()).hexdigest())
+    return note
+
+
+@transaction.atomic(durable=True)
+def case_attach(*, case_id: str, name: str, content: bytes, actor: str) -> CaseAttachment:
+    if not content:
+        raise InvalidInput("the attachment is empty", field="file")
+    if len(content) > MAX_ATTACHMENT_BYTES:
+        raise InvalidInput(f"an attachment is at most {MAX_ATTACHMENT_BYTES} bytes", field="file", code="too_large")
+    case = _lock(case_id)
+    digest = hashlib.sha256(content).hexdigest()
+    safe_name = (name or "attachment").replace("/", "_").replace("\\", "_")[-200:]
+    attachment = CaseAttachment(case=case, name=safe_name, sha256=digest, size=len(content), uploaded_by=actor)
+    attachment.file.save(f"{case.public_id}-{digest[:16]}-{safe_name}", ContentFile(content), save=False)
+    attachment.save()
+    _event(case, "attachment_added", actor, attachment=attachment.pk, name=safe_name, sha256=digest)
+    _audit(case, "aml.case_attachment_added", actor, attachment=attachment.pk, sha256=digest, size=len(content))
+    return attachment
+
+
+@transaction.atomic(durable=True)
+def case_escalate(*, case_id: str, reason: str, actor: str) -> AmlCase:
+    """Escalate a case: one level up, status ESCALATED, priority at least HIGH, due in that priority's time."""
+    reason = _reason(reason)
+    case = _lock(case_id)
+    _require_open(case)
+    before = {"status": case.status, "priority": case.priority, "escalation_level": case.escalation_level}
+    case.escalation_level += 1
+    case.status = CaseStatus.ESCALATED
+    case.priority = max(case.priority, Severity.HIGH)
+    due = timezone.now() + timedelta(days=DUE_DAYS[Severity(case.priority)])
+    case.due_at = min(case.due_at, due) if case.due_at else due
+    case.updated_at = timezone.now()
+    case.save(update_fields=["escalation_level", "status", "priority", "due_at", "updated_at"])
+    _event(case, "escalated", actor, level=case.escalation_level, reason=reason)
+    _audit(case, "aml.case_escalated", actor, before=before, escalation_level=case.escalation_level)
+    return case
+
+
+def _close_alerts(case: AmlCase) -> None:
+    case.alerts.filter(status=AlertStatus.OPEN).update(status=AlertStatus.CLOSED)
+
+
+@transaction.atomic(durable=True)
+def case_decide(*, case_id: str, decision: str, reason: str, actor: str, maker=None) -> AmlCase:
+    """Decide a case: ``file_sar`` (draft a SAR from it) or ``close`` with a reason.
+
+    Closing a high-risk case does not close it: it asks for a second officer's approval (``maker`` is the staff
+    user or API client proposing it) and the case waits in PENDING_APPROVAL.
+    """
+    from ..reports import services as reports
+
+    if decision not in CaseDecision.values:
+        raise InvalidInput(f"decision must be one of {CaseDecision.values}", field="decision", code="invalid_choice")
+    reason = _reason(reason)
+    case = _lock(case_id)
+    _require_open(case)
+    before = {"status": case.status}
+    now = timezone.now()
+    if decision == CaseDecision.CLOSE and case.is_high_risk:
+        if maker is None:
+            raise InvalidInput("closing a high-risk case needs a maker for the four-eyes request", field="maker")
+        from apps.approvals.services import approval_request
+
+        approval = approval_request(kind=APPROVAL_KIND, payload={"case": case.public_id, "reason": reason}, maker=maker)
+        case.status, case.approval, case.updated_at = CaseStatus.PENDING_APPROVAL, approval.public_id, now
+        case.decision, case.decision_reason, case.decided_by = decision, reason, actor
+        case.save(update_fields=["status", "approval", "updated_at", "decision", "decision_reason", "decided_by"])
+        _event(case, "close_requested", actor, approval=approval.public_id, reason=reason)
+        return case  # approval_request wrote the audit record (approval.requested, naming the case)
+    case.decision, case.decision_reason, case.decided_by = decision, reason, actor
+    case.updated_at = case.closed_at = now
+    report = None
+    if decision == CaseDecision.FILE_SAR:
+        case.status = CaseStatus.SAR_FILED
+        report = reports.sar_draft_from_case(case=case, actor=actor)
+    else:
+        case.status = CaseStatus.CLOSED
+    case.save(update_fields=["decision", "decision_reason", "decided_by", "status", "updated_at", "closed_at"])
+    _close_alerts(case)
+    _event(case, "decided", actor, decision=decision, reason=reason, report=report.public_id if report else None)
+    _audit(
+        case,
+        "aml.case_decided",
+        actor,
+        before=before,
+        decision=decision,
+        report=report.public_id if report else None,
+    )
+    return case
+
+
+@transaction.atomic(durable=True)
+def case_close_approved(*, case_id: str, approval_id: str, actor: str) -> AmlCase:
+    """Run by apps.approvals when a second officer approves a high-risk close: the case is CLOSED."""
+    case = AmlCase.objects.select_for_update(no_key=True).filter(public_id=case_id).first()
+    if case is None:
+        raise CaseNotFound(f"no AML case {case_id}", field="case")
+    if case.status in (CaseStatus.CLOSED, CaseStatus.SAR_FILED):
+        if case.approval == approval_id:
+            return case  # executed already (a retried execution)
+        raise CaseNotOpen(f"case {case.public_id} is {case.status}", field="case")
+    before = {"status": case.status}
+    if case.approval != approval_id:  # proposed through the approvals API directly: take its reason
+        from apps.approvals.models import ApprovalRequest
+
+        payload = ApprovalRequest.objects.get(public_id=approval_id).payload
+        case.decision, case.decision_reason = CaseDecision.CLOSE, str(payload.get("reason", ""))[:MAX_REASON]
+        case.approval = approval_id
+    case.status = CaseStatus.CLOSED
+    case.updated_at = case.closed_at = timezone.now()
+    case.save(update_fields=["status", "decision", "decision_reason", "approval", "updated_at", "closed_at"])
+    _close_alerts(case)
+    _event(case, "closed", actor, approval=approval_id, reason=case.decision_reason)
+    _audit(case, "aml.case_closed", actor, before=before, approval=approval_id, decision=CaseDecision.CLOSE)
+    return case
+
+
+def clean_close_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """Check an AML_CASE_CLOSE request's payload (apps.approvals calls it when the request is made)."""
+    case_id, reason = payload.get("case"), payload.get("reason")
+    if not isinstance(case_id, str) or not case_id:
+        raise InvalidInput("case is required", field="case", code="missing_field")
+    if not isinstance(reason, str) or not reason.strip():
+        raise CaseReasonRequired("a reason is required", field="reason")
+    case = AmlCase.objects.filter(public_id=case_id).first()
+    if case is None:
+        raise CaseNotFound(f"no AML case {case_id}", field="case")
+    if not case.is_open:
+        raise CaseNotOpen(f"case {case_id} is {case.status}", field="case")
+    return {"case": case_id, "reason": reason.strip()[:MAX_REASON]}
+
+
+def run_close_approval(approval, payload: dict[str, Any], key: str, actor: str) -> str:
+    """The approvals runner of AML_CASE_CLOSE."""
+    return case_close_approved(case_id=payload["case"], approval_id=approval.public_id, actor=actor).public_id
