@@ -8,6 +8,7 @@ from apps.compliance.api import views as compliance
 from apps.core.api.views import SystemStatusView
 from apps.ledger.api import views as ledger
 from apps.payments.api import views as payments
+from apps.reconciliation.api import views as reconciliation
 
 urlpatterns = [
     path("system/status", SystemStatusView.as_view(), name="system-status"),
@@ -39,4 +40,19 @@ urlpatterns = [
     path("approvals/<str:approval_id>/approve", approvals.ApprovalApproveView.as_view(), name="approval-approve"),
     path("approvals/<str:approval_id>/reject", approvals.ApprovalRejectView.as_view(), name="approval-reject"),
     path("screening/search", compliance.ScreeningSearchView.as_view(), name="screening-search"),
+    # reconciliation (apps/reconciliation)
+    path("reconciliation/statements", reconciliation.StatementImportView.as_view(), name="reconciliation-statements"),
+    path(
+        "reconciliation/statements/<str:statement_id>/runs",
+        reconciliation.RunCreateView.as_view(),
+        name="reconciliation-statement-runs",
+    ),
+    path("reconciliation/runs", reconciliation.RunListView.as_view(), name="reconciliation-runs"),
+    path("reconciliation/runs/<str:run_id>", reconciliation.RunDetailView.as_view(), name="reconciliation-run-detail"),
+    path("reconciliation/breaks", reconciliation.BreakListView.as_view(), name="reconciliation-breaks"),
+    path(
+        "reconciliation/breaks/<str:break_id>/resolve",
+        reconciliation.BreakResolveView.as_view(),
+        name="reconciliation-break-resolve",
+    ),
 ]

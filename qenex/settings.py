@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from qenex import config as qenex_config
@@ -92,6 +93,7 @@ INSTALLED_APPS = [
     "apps.access",
     "apps.approvals",
     "apps.compliance",
+    "apps.reconciliation",
 ]
 
 MIDDLEWARE = [
@@ -447,6 +449,18 @@ QENEX_PAYMENTS_HOLD_SECONDS = env.int("QENEX_PAYMENTS_HOLD_SECONDS", default=30 
 CELERY_BEAT_SCHEDULE["payments-poll-acks"] = {
     "task": "apps.payments.tasks.poll_acks",
     "schedule": QENEX_PAYMENTS_POLL_SECONDS,
+}
+
+# Reconciliation (apps/reconciliation): a statement amount is this sign times the ledger amount of the nostro
+# (-1: the bank shows our money with it as a credit, QENEX's NOSTRO posting of a payment out is a credit too).
+QENEX_RECONCILIATION_LEDGER_SIGN = env.int("QENEX_RECONCILIATION_LEDGER_SIGN", default=-1)
+# The daily run (UTC hour:minute) reconciles every imported statement that has no run yet.
+QENEX_RECONCILIATION_DAILY_AT = env.str("QENEX_RECONCILIATION_DAILY_AT", default="06:30")
+CELERY_BEAT_SCHEDULE["reconciliation-daily"] = {
+    "task": "apps.reconciliation.tasks.reconcile_due",
+    "schedule": crontab(
+        hour=int(QENEX_RECONCILIATION_DAILY_AT.split(":")[0]), minute=int(QENEX_RECONCILIATION_DAILY_AT.split(":")[1])
+    ),
 }
 
 LOGGING = {

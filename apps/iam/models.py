@@ -19,6 +19,8 @@ SCOPES = {
     "payments:read": "Read payments, their history and messages",
     "payments:write": "Send and cancel payments",
     "screening:read": "Screen names against the sanctions lists",
+    "reconciliation:read": "Read imported statements, reconciliation runs and breaks",
+    "reconciliation:write": "Import bank statements, run reconciliations and resolve breaks",
 }
 
 

@@ -27,6 +27,9 @@ STATEMENT = "statement"  # camt.053, MT940, MT950: booked end-of-day view
 REPORT = "report"  # camt.052, MT942: intraday
 NOTIFICATION = "notification"  # camt.054: single bookings, no balances
 
+#: entry statuses that moved money (camt Sts BOOK; every MT :61: line is booked)
+BOOKED_STATUSES = ("BOOK",)
+
 OPENING_BOOKED = "OPBD"
 CLOSING_BOOKED = "CLBD"
 CLOSING_AVAILABLE = "CLAV"

@@ -8,6 +8,7 @@ the reader absorbs: ``<Sts>BOOK</Sts>`` before V07 and ``<Sts><Cd>BOOK</Cd></Sts
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 LAYOUT = {
     "052": ("BkToCstmrAcctRpt", "Rpt"),
@@ -22,7 +23,7 @@ class Line:
     credit_debit: str  # CRDT / DBIT
     end_to_end_id: str = "NOTPROVIDED"
     uetr: str | None = None
-    value_date: str = "2026-12-01"
+    value_date: str | None = None  # default: the statement's day
     remittance: str = "Invoice 42"
 
 
@@ -38,6 +39,7 @@ def camt_document(
     iban: str = "DE89370400440532013000",
     currency: str = "EUR",
     statement_id: str = "STMT-1",
+    day: str = "2026-12-01",
 ) -> bytes:
     v = f"{version:02d}"
     root, report = LAYOUT[family]
@@ -45,15 +47,15 @@ def camt_document(
     balances = ""
     if family != "054":
         if closing is None:
-            total = float(opening) * (1 if opening_side == "CRDT" else -1)
+            total = Decimal(opening) * (1 if opening_side == "CRDT" else -1)
             for line in lines:
-                total += float(line.amount) * (1 if line.credit_debit == "CRDT" else -1)
+                total += Decimal(line.amount) * (1 if line.credit_debit == "CRDT" else -1)
             closing, closing_side = f"{abs(total):.2f}", "CRDT" if total >= 0 else "DBIT"
         for code, amount, side in (("OPBD", opening, opening_side), ("CLBD", closing, closing_side)):
             kind = f"<Cd>{code}</Cd>" if version == 1 else f"<CdOrPrtry><Cd>{code}</Cd></CdOrPrtry>"
             balances += (
                 f'<Bal><Tp>{kind}</Tp><Amt Ccy="{currency}">{amount}</Amt><CdtDbtInd>{side}</CdtDbtInd>'
-                f"<Dt><Dt>2026-12-01</Dt></Dt></Bal>"
+                f"<Dt><Dt>{day}</Dt></Dt></Bal>"
             )
     entries = ""
     for line in lines:
@@ -71,7 +73,7 @@ def camt_document(
         domain = "<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>ICDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd>"
         entries += (
             f'<Ntry><Amt Ccy="{currency}">{line.amount}</Amt><CdtDbtInd>{line.credit_debit}</CdtDbtInd>{status}'
-            f"<BookgDt><Dt>2026-12-01</Dt></BookgDt><ValDt><Dt>{line.value_date}</Dt></ValDt>"
+            f"<BookgDt><Dt>{day}</Dt></BookgDt><ValDt><Dt>{line.value_date or day}</Dt></ValDt>"
             f"<AcctSvcrRef>ASR-{line.end_to_end_id[:20]}</AcctSvcrRef>{domain}"
             f"{open_details}<Refs><EndToEndId>{line.end_to_end_id}</EndToEndId>{uetr}</Refs>{detail_amount}"
             f"<RltdPties><{counterparty}>{name}</{counterparty}></RltdPties>"
@@ -79,13 +81,15 @@ def camt_document(
         )
     account = f"<Acct><Id><IBAN>{iban}</IBAN></Id><Ccy>{currency}</Ccy></Acct>"
     body = (
-        f"<{report}><Id>{statement_id}</Id><CreDtTm>2026-12-01T18:00:00+00:00</CreDtTm>"
-        f"<FrToDt><FrDtTm>2026-12-01T00:00:00+00:00</FrDtTm><ToDtTm>2026-12-01T23:59:59+00:00</ToDtTm></FrToDt>"
+        f"<{report}><Id>{statement_id}</Id><CreDtTm>{day}T18:00:00+00:00</CreDtTm>"
+        f"<FrToDt><FrDtTm>{day}T00:00:00+00:00</FrDtTm><ToDtTm>{day}T23:59:59+00:00</ToDtTm></FrToDt>"
         f"{account}{balances}{entries}</{report}>"
     )
+    suffix = "V01" if version == 1 else ""  # V01 names its message root BkToCstmrStmtV01 etc.
     return (
         f'<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.{family}.001.{v}">'
-        f"<{root}{'V01' if version == 1 else ''}><GrpHdr><MsgId>MSG-{family}-{v}</MsgId><CreDtTm>2026-12-01T18:00:00+00:00</CreDtTm></GrpHdr>"
-        f"{body}</{root}{'V01' if version == 1 else ''}></Document>"
+        f"<{root}{suffix}><GrpHdr><MsgId>MSG-{family}-{v}</MsgId>"
+        f"<CreDtTm>{day}T18:00:00+00:00</CreDtTm></GrpHdr>"
+        f"{body}</{root}{suffix}></Document>"
     ).encode()

@@ -599,7 +599,7 @@ def _with_detail(entry: StatementEntry, detail: etree._Element, q) -> StatementE
     )
     return replace(
         entry,
-        end_to_end_id=_text(detail, q("Refs/EndToEndId")),
+        end_to_end_id=_provided(_text(detail, q("Refs/EndToEndId"))),
         uetr=_text(detail, q("Refs/UETR")),
         account_servicer_reference=entry.account_servicer_reference or _text(detail, q("Refs/AcctSvcrRef")),
         instruction_id=_text(detail, q("Refs/InstrId")),
@@ -613,6 +613,11 @@ def _with_detail(entry: StatementEntry, detail: etree._Element, q) -> StatementE
         remittance=Remittance(unstructured=unstructured, references=references),
         additional_info=entry.additional_info or _text(detail, q("AddtlTxInf")),
     )
+
+
+def _provided(value: str | None) -> str | None:
+    """ISO's placeholder for "the payer gave none" is not a reference."""
+    return None if value is None or value == "NOTPROVIDED" else value
 
 
 def _amount_problem(value: str, currency: str) -> str | None:
