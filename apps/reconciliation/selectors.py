@@ -81,7 +81,19 @@ def open_breaks_of_statement(*, statement: BankStatement) -> QuerySet[Reconcilia
     return ReconciliationBreak.objects.filter(statement=statement, status=BreakStatus.OPEN)
 
 
+#: The rules of a fresh installation (migration 0002 stores the same rows); used while the table is empty.
+DEFAULT_RULES: tuple[MatchingRule, ...] = (
+    MatchingRule(name="uetr", priority=10, match_on="uetr"),
+    MatchingRule(name="end-to-end id", priority=20, match_on="end_to_end_id"),
+    MatchingRule(name="any reference", priority=30, match_on="reference"),
+    MatchingRule(name="amount and value date", priority=40, match_on="amount_date", date_tolerance_days=1),
+)
+
+
 def rules_active() -> list[MatchingRule]:
+    """The active matching rules in priority order; the defaults when no rule was ever stored."""
+    if not MatchingRule.objects.exists():
+        return list(DEFAULT_RULES)
     return list(MatchingRule.objects.filter(active=True).order_by("priority", "name"))
 
 

@@ -132,7 +132,7 @@ def _as_instant(value: date | datetime | None, *, end: bool) -> datetime | None:
 
 
 def _store(statement: Statement, account: Account, fingerprint: str, actor: str) -> BankStatement:
-    dates = [entry.value_date or entry.booking_date for entry in statement.entries]
+    dates = [entry.booking_date or entry.value_date for entry in statement.entries]
     dates = [value for value in dates if value is not None]
     closing = statement.closing_balance
     cut_off = _as_instant(statement.cut_off, end=True) or _as_instant(max(dates, default=None), end=True)

@@ -1,11 +1,12 @@
 """End-of-day statements of the bank's account with the network: what the sandbox settled, as camt.053 or MT940.
 
 The network keeps one record per payment it accepted (rail, amount, currency, end-to-end id / :20:, UETR,
-settlement day). ``GET /_sandbox/statement?currency=EUR&format=camt053|mt940[&date=YYYY-MM-DD]`` turns the
-records of one currency and day into the statement a correspondent sends at end of day: every accepted
-payment is a debit of our account there (the money left it), the opening balance is ``opening`` (default 0)
-plus everything settled before that day, and the closing balance follows. ``extra=AMOUNT:C|D[:YYYY-MM-DD]``
-(repeatable) adds a line QENEX knows nothing about (a fee, an interest booking) so tests can make breaks.
+the day it booked it, the value date). ``GET /_sandbox/statement?currency=EUR&format=camt053|mt940
+[&date=YYYY-MM-DD][&opening=AMOUNT][&extra=AMOUNT:C|D[:VALUE-DATE]]`` turns the records of one currency booked
+that day into the statement a correspondent sends at end of day: every accepted payment is a debit of our
+account there (the money left it), the opening balance is ``opening`` (default 0) plus everything booked
+before that day, and the closing balance follows. ``extra`` (repeatable) adds a line QENEX knows nothing about
+(a fee, an interest booking), booked that day with the value date given, so tests can make breaks with an age.
 Both documents are built with our own builders, so they are valid camt.053.001.08 / MT940 by construction.
 """
 
@@ -65,7 +66,8 @@ def settlement_records(rail: str, parsed: Any, network_reference: str, at: float
                     "currency": tx.currency,
                     "end_to_end_id": tx.end_to_end_id,
                     "uetr": tx.uetr or "",
-                    "day": (tx.settlement_date or document.settlement_date or day).isoformat(),
+                    "day": day.isoformat(),
+                    "value_date": (tx.settlement_date or document.settlement_date or day).isoformat(),
                     "at": at,
                 }
             )
@@ -78,7 +80,8 @@ def settlement_records(rail: str, parsed: Any, network_reference: str, at: float
                 "currency": document.currency,
                 "end_to_end_id": document.sender_reference,
                 "uetr": document.uetr or "",
-                "day": document.value_date.isoformat(),
+                "day": day.isoformat(),
+                "value_date": document.value_date.isoformat(),
                 "at": at,
             }
         )
@@ -89,7 +92,8 @@ def settlement_records(rail: str, parsed: Any, network_reference: str, at: float
 class _Line:
     amount: Decimal
     credit: bool
-    day: date
+    day: date  # booked
+    value_date: date
     end_to_end_id: str
     uetr: str
     reference: str
@@ -107,7 +111,7 @@ def _extra_lines(values: list[str], default_day: date) -> list[_Line]:
             raise StatementRequestError(f"extra must be AMOUNT:C|D[:YYYY-MM-DD], got {value!r}", "extra") from None
         if mark not in ("C", "D") or amount <= 0:
             raise StatementRequestError(f"extra must be AMOUNT:C|D[:YYYY-MM-DD], got {value!r}", "extra")
-        lines.append(_Line(amount, mark == "C", day, "NOTPROVIDED", "", f"SANDBOX-EXTRA-{index}"))
+        lines.append(_Line(amount, mark == "C", default_day, day, "NOTPROVIDED", "", f"SANDBOX-EXTRA-{index}"))
     return lines
 
 
@@ -135,6 +139,7 @@ def build_statement(
             Decimal(r["amount"]),
             False,
             date.fromisoformat(r["day"]),
+            date.fromisoformat(r.get("value_date", r["day"])),
             r["end_to_end_id"],
             r["uetr"],
             r["network_reference"],
@@ -164,7 +169,7 @@ def _camt053(lines, currency, day, opening, closing, account, cut_off) -> bytes:
             status="BOOK",
             bank_transaction_code=BankTransactionCode("PMNT", "ICDT" if not line.credit else "RCDT", "ESCT"),
             booking_date=line.day,
-            value_date=line.day,
+            value_date=line.value_date,
             account_servicer_reference=line.reference,
             details=(EntryDetail(end_to_end_id=line.end_to_end_id, uetr=line.uetr or None),),
         )
@@ -188,7 +193,7 @@ def _mt940(lines, currency, day, opening, closing, account) -> bytes:
 
     statement_lines = tuple(
         StatementLine(
-            value_date=line.day,
+            value_date=line.value_date,
             mark="C" if line.credit else "D",
             amount=line.amount,
             transaction_type="NTRF",
