@@ -140,13 +140,14 @@ def decode_statement_bytes(raw: bytes | str) -> str:
 
 
 def looks_like_statement_file(raw: bytes) -> bool:
-    """A bare (block-less) MT940/942/950 export: its first field tag is :20: and a :25: and :28C: follow."""
+    """A bare (block-less) MT940/942/950 export: its first field tag is :20: and a :25a: and :28C: (or the
+    pre-1997 :28:) follow."""
     head = decode_statement_bytes(bytes(raw[:4096]))
     lines = [line.strip() for line in re.split(r"\r\n|\n|\r", head)]
     tags = [line[:5] for line in lines if _TAG_RE.match(line)]
     if not tags or not tags[0].startswith(":20:"):
         return False
-    return ":25:" in head and ":28C:" in head
+    return ":25" in head and re.search(r"^:28C?:", head, re.MULTILINE) is not None
 
 
 def split_statement_file(raw: bytes | str) -> list[RawStatementMessage]:
