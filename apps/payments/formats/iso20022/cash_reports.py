@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import IO
 
@@ -260,9 +260,12 @@ class _StreamReader:
         report_tag = f"{{{ns}}}{self.report_tag}"
         header_tag = f"{{{ns}}}GrpHdr"
         entry_tag, balance_tag, account_tag = f"{{{ns}}}Ntry", f"{{{ns}}}Bal", f"{{{ns}}}Acct"
+        report_children = (entry_tag, balance_tag, account_tag)
+        # Only the elements read here come back to Python; the rest stream through libxml2 (and its XSD check).
         events = etree.iterparse(
             stream,
-            events=("start", "end"),
+            events=("end",),
+            tag=(entry_tag, balance_tag, account_tag, header_tag, report_tag),
             schema=cash_report_schema(self.message_type),
             resolve_entities=False,
             no_network=True,
@@ -270,30 +273,29 @@ class _StreamReader:
             remove_comments=True,
             huge_tree=False,
         )
-        for event, element in events:
+        for _event, element in events:
             self.last_line = element.sourceline or self.last_line
             tag = element.tag
-            if event == "start":
-                if tag == report_tag:
-                    self._report = _ReportBuilder(self)
-                continue
             parent = element.getparent()
             parent_tag = parent.tag if parent is not None else None
-            if tag == entry_tag and parent_tag == report_tag and self._report is not None:
-                self._report.add_entry(element)
-                _release(element)
-            elif tag == balance_tag and parent_tag == report_tag and self._report is not None:
-                self._report.add_balance(element)
-                _release(element)
-            elif tag == account_tag and parent_tag == report_tag and self._report is not None:
-                self._report.set_account(element)
+            if tag in report_children and parent_tag == report_tag:
+                if self._report is None:
+                    self._report = _ReportBuilder(self)
+                if tag == entry_tag:
+                    self._report.add_entry(element)
+                    _release(element)
+                elif tag == balance_tag:
+                    self._report.add_balance(element)
+                    _release(element)
+                else:
+                    self._report.set_account(element)
             elif tag == header_tag:
                 self.message_id = _text(element, self.q("MsgId"))
                 self.created = _datetime(_text(element, self.q("CreDtTm")))
                 self.check_identifiers(element)
                 element.clear()
-            elif tag == report_tag and self._report is not None:
-                statement = self._report.finish(element)
+            elif tag == report_tag:
+                statement = (self._report or _ReportBuilder(self)).finish(element)
                 self.result.statements.append(statement)
                 self._report = None
                 element.clear()
@@ -306,24 +308,41 @@ class _StreamReader:
 
     def check_identifiers(self, element: etree._Element) -> None:
         """IBAN check digits, BIC structure and currency precision of ``element`` and its descendants."""
-        for node in element.iter(etree.Element):
+        for node in _IDENTIFIERS(element):
             local = node.tag.rpartition("}")[2]
             value = (node.text or "").strip()
             if not value:
                 continue
+            problem = None
             if local in _IBAN_TAGS:
-                problem = iban_problem(value)
-                if problem:
-                    self.error(node, problem)
+                problem = _iban_problem(value)
             elif local in _BIC_TAGS:
-                problem = bic_problem(value)
-                if problem:
-                    self.error(node, problem)
+                problem = _bic_problem(value)
+            if problem:
+                self.error(node, problem)
             currency = node.get("Ccy")
             if currency is not None:
                 problem = _amount_problem(value, currency)
                 if problem:
                     self.error(node, problem)
+
+
+_IDENTIFIERS = etree.XPath(
+    "descendant-or-self::*[@Ccy or "
+    + " or ".join(f"local-name()='{tag}'" for tag in sorted(_IBAN_TAGS | _BIC_TAGS))
+    + "]"
+)
+
+
+@lru_cache(maxsize=4096)
+def _iban_problem(value: str) -> str | None:
+    # A statement repeats the same few accounts thousands of times: check each once.
+    return iban_problem(value)
+
+
+@lru_cache(maxsize=4096)
+def _bic_problem(value: str) -> str | None:
+    return bic_problem(value)
 
 
 def _release(element: etree._Element) -> None:
@@ -392,50 +411,61 @@ class _ReportBuilder:
         )
 
     def add_entry(self, element: etree._Element) -> None:
-        reader, q = self.reader, self.q
+        reader = self.reader
         reader.check_identifiers(element)
         self.entry_count += 1
         reader.result.entry_count += 1
-        amount_node = element.find(q("Amt"))
+        ix = _Index(element)
+        amount_node = ix.node("Amt")
         amount = _decimal(amount_node)
         if amount is None or amount_node is None:
             return
-        credit_debit = _text(element, q("CdtDbtInd")) or CREDIT
-        status = _status(element, q)
-        reversal = (_text(element, q("RvslInd")) or "").strip() in ("true", "1")
+        credit_debit = ix.text("CdtDbtInd") or CREDIT
+        status = ix.text("Sts") or ix.text("Sts/Cd") or ix.text("Sts/Prtry") or ""  # V07+: Sts/Cd
+        reversal = (ix.text("RvslInd") or "") in ("true", "1")
         if status == "BOOK":
             self.booked_movement += -amount if credit_debit != CREDIT else amount
         if not reader.keep_entries:
             return
+        domain = ix.text("BkTxCd/Domn/Cd")
+        code = (
+            "/".join(
+                part for part in (domain, ix.text("BkTxCd/Domn/Fmly/Cd"), ix.text("BkTxCd/Domn/Fmly/SubFmlyCd")) if part
+            )
+            if domain
+            else ix.text("BkTxCd/Prtry/Cd")
+        )
         base = StatementEntry(
             amount=amount,
             currency=amount_node.get("Ccy", ""),
             credit_debit=credit_debit,
             status=status,
-            booking_date=_date_choice(element, q("BookgDt")),
-            value_date=_date_choice(element, q("ValDt")),
+            booking_date=ix.date("BookgDt"),
+            value_date=ix.date("ValDt"),
             reversal=reversal,
-            account_servicer_reference=_text(element, q("AcctSvcrRef")),
-            entry_reference=_text(element, q("NtryRef")),
-            bank_transaction_code=_transaction_code(element, q),
-            additional_info=_text(element, q("AddtlNtryInf")),
+            account_servicer_reference=ix.text("AcctSvcrRef"),
+            entry_reference=ix.text("NtryRef"),
+            bank_transaction_code=code,
+            additional_info=ix.text("AddtlNtryInf"),
             line=element.sourceline,
         )
+        q = self.q
         details = element.findall(q("NtryDtls/TxDtls")) or element.findall(q("TxDtls"))  # V01: no NtryDtls
         if not details:
             self.entries.append(base)
             return
-        amounts = [_detail_amount(detail, q) for detail in details]
+        indexed = [_Index(detail) for detail in details]
+        amounts = [_detail_amount(detail) for detail in indexed]
         if len(details) > 1 and all(value is not None for value in amounts):
             # A batch booking with an amount per transaction: one entry per underlying payment, so each
             # can be matched on its own references.
-            for detail, detail_amount in zip(details, amounts, strict=True):
+            for detail, detail_amount in zip(indexed, amounts, strict=True):
                 assert detail_amount is not None
                 self.entries.append(
-                    _with_detail(replace(base, amount=detail_amount[0], currency=detail_amount[1]), detail, q)
+                    _with_detail(replace(base, amount=detail_amount[0], currency=detail_amount[1]), detail)
                 )
             return
-        self.entries.append(_with_detail(base, details[0], q))
+        self.entries.append(_with_detail(base, indexed[0]))
 
     def finish(self, element: etree._Element) -> Statement:
         reader, q = self.reader, self.q
@@ -547,71 +577,95 @@ def _date_choice(element: etree._Element, path: str) -> date | None:
     return None
 
 
-def _status(element: etree._Element, q) -> str:
-    node = element.find(q("Sts"))
-    if node is None:
-        return ""
-    if len(node):  # V07+: EntryStatus1Choice (Cd | Prtry)
-        return _text(node, q("Cd")) or _text(node, q("Prtry")) or ""
-    return (node.text or "").strip()
+class _Index:
+    """The first element at each relative local-name path below one element (``Refs/EndToEndId``).
+
+    One walk of the subtree instead of a namespaced ``find`` per field read: reading a 10 MB statement asks
+    for a dozen fields of every entry.
+    """
+
+    __slots__ = ("element", "nodes")
+
+    def __init__(self, element: etree._Element) -> None:
+        self.element = element
+        self.nodes: dict[str, etree._Element] = {}
+        stack: list[tuple[etree._Element, str]] = [(element, "")]
+        while stack:
+            node, prefix = stack.pop()
+            for child in node:
+                tag = child.tag
+                if not isinstance(tag, str):
+                    continue
+                path = prefix + tag.rpartition("}")[2]
+                if path not in self.nodes:
+                    self.nodes[path] = child
+                if len(child):
+                    stack.append((child, path + "/"))
+
+    def node(self, path: str) -> etree._Element | None:
+        return self.nodes.get(path)
+
+    def text(self, path: str) -> str | None:
+        node = self.nodes.get(path)
+        if node is None or node.text is None:
+            return None
+        return node.text.strip() or None
+
+    def all(self, path: str) -> list[etree._Element]:
+        """Every element at ``path`` (the index keeps the first; siblings of the same name are few)."""
+        first = self.nodes.get(path)
+        if first is None:
+            return []
+        parent = first.getparent()
+        return [child for child in parent if child.tag == first.tag] if parent is not None else [first]
+
+    def date(self, path: str) -> date | None:
+        value = self.text(f"{path}/Dt")
+        if value:
+            try:
+                return date.fromisoformat(value[:10])
+            except ValueError:
+                return None
+        moment = _datetime(self.text(f"{path}/DtTm"))
+        return moment.date() if moment else None
 
 
-def _transaction_code(element: etree._Element, q) -> str | None:
-    code = element.find(q("BkTxCd"))
-    if code is None:
-        return None
-    domain = _text(code, q("Domn/Cd"))
-    if domain:
-        return "/".join(
-            part for part in (domain, _text(code, q("Domn/Fmly/Cd")), _text(code, q("Domn/Fmly/SubFmlyCd"))) if part
-        )
-    return _text(code, q("Prtry/Cd"))
-
-
-def _detail_amount(detail: etree._Element, q) -> tuple[Decimal, str] | None:
+def _detail_amount(detail: _Index) -> tuple[Decimal, str] | None:
     for path in ("Amt", "AmtDtls/TxAmt/Amt", "AmtDtls/InstdAmt/Amt"):
-        node = detail.find(q(path))
+        node = detail.node(path)
         value = _decimal(node)
         if value is not None and node is not None:
             return value, node.get("Ccy", "")
     return None
 
 
-def _party_name(detail: etree._Element, q, role: str) -> str | None:
-    return _text(detail, q(f"RltdPties/{role}/Pty/Nm")) or _text(detail, q(f"RltdPties/{role}/Nm"))
-
-
-def _party_account(detail: etree._Element, q, role: str) -> str | None:
-    return _text(detail, q(f"RltdPties/{role}Acct/Id/IBAN")) or _text(detail, q(f"RltdPties/{role}Acct/Id/Othr/Id"))
-
-
-def _with_detail(entry: StatementEntry, detail: etree._Element, q) -> StatementEntry:
+def _with_detail(entry: StatementEntry, detail: _Index) -> StatementEntry:
     counterparty = "Dbtr" if entry.credit_debit == CREDIT else "Cdtr"
     agent = "DbtrAgt" if entry.credit_debit == CREDIT else "CdtrAgt"
     references = tuple(
         (node.text or "").strip()
-        for info in detail.findall(q("RmtInf/Strd/CdtrRefInf"))
+        for info in detail.all("RmtInf/Strd/CdtrRefInf")
         for node in info
         if isinstance(node.tag, str) and node.tag.rpartition("}")[2] in ("Ref", "CdtrRef") and (node.text or "").strip()
     )
-    unstructured = tuple(
-        (node.text or "").strip() for node in detail.findall(q("RmtInf/Ustrd")) if (node.text or "").strip()
-    )
+    unstructured = tuple((node.text or "").strip() for node in detail.all("RmtInf/Ustrd") if (node.text or "").strip())
     return replace(
         entry,
-        end_to_end_id=_provided(_text(detail, q("Refs/EndToEndId"))),
-        uetr=_text(detail, q("Refs/UETR")),
-        account_servicer_reference=entry.account_servicer_reference or _text(detail, q("Refs/AcctSvcrRef")),
-        instruction_id=_text(detail, q("Refs/InstrId")),
-        transaction_id=_text(detail, q("Refs/TxId")),
-        message_id=_text(detail, q("Refs/MsgId")),
-        mandate_id=_text(detail, q("Refs/MndtId")),
-        counterparty_name=_party_name(detail, q, counterparty),
-        counterparty_account=_party_account(detail, q, counterparty),
-        counterparty_bic=_text(detail, q(f"RltdAgts/{agent}/FinInstnId/BICFI"))
-        or _text(detail, q(f"RltdAgts/{agent}/FinInstnId/BIC")),
+        end_to_end_id=_provided(detail.text("Refs/EndToEndId")),
+        uetr=detail.text("Refs/UETR"),
+        account_servicer_reference=entry.account_servicer_reference or detail.text("Refs/AcctSvcrRef"),
+        instruction_id=detail.text("Refs/InstrId"),
+        transaction_id=detail.text("Refs/TxId"),
+        message_id=detail.text("Refs/MsgId"),
+        mandate_id=detail.text("Refs/MndtId"),
+        counterparty_name=detail.text(f"RltdPties/{counterparty}/Pty/Nm")
+        or detail.text(f"RltdPties/{counterparty}/Nm"),
+        counterparty_account=detail.text(f"RltdPties/{counterparty}Acct/Id/IBAN")
+        or detail.text(f"RltdPties/{counterparty}Acct/Id/Othr/Id"),
+        counterparty_bic=detail.text(f"RltdAgts/{agent}/FinInstnId/BICFI")
+        or detail.text(f"RltdAgts/{agent}/FinInstnId/BIC"),
         remittance=Remittance(unstructured=unstructured, references=references),
-        additional_info=entry.additional_info or _text(detail, q("AddtlTxInf")),
+        additional_info=entry.additional_info or detail.text("AddtlTxInf"),
     )
 
 
