@@ -213,7 +213,8 @@ def bench_large_statement(megabytes: float) -> None:
         elapsed = time.perf_counter() - started
         growth = _peak_rss_mb() - before
         del tree
-        print(f"  {'lxml whole tree':<16} {elapsed:>7.2f} s {'':>10}             peak RSS +{growth:,.0f} MB (parse only)")
+        label = "lxml whole tree"
+        print(f"  {label:<16} {elapsed:>7.2f} s {'':>10}             peak RSS +{growth:,.0f} MB (parse only)")
     print()
 
 

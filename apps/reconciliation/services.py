@@ -106,6 +106,11 @@ def _target_account(statement: Statement, account: str | None) -> Account:
     currency = statement.statement_currency
     if account:
         target = account_get(public_id=account)
+        if not target.is_internal:
+            # A statement is the bank's own account with a correspondent: never a customer's account.
+            raise InvalidInput(
+                f"{account} is not one of the bank's own accounts", field="account", code="not_a_bank_account"
+            )
     else:
         target = internal_account_find(account_type=AccountType.NOSTRO, currency=currency or "")
         if target is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from apps.audit.models import AuditRecord
+from apps.core.errors import InvalidInput
 from apps.reconciliation import services
 from apps.reconciliation.errors import BreakAlreadyResolved, StatementUnreadable
 from apps.reconciliation.models import BreakKind, LineStatus, MatchingRule, ReconciliationBreak
@@ -137,3 +138,12 @@ def test_the_daily_task_reconciles_what_has_no_run_and_breaks_age():
 def test_daily_run_is_scheduled_by_beat(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["reconciliation-daily"]
     assert entry["task"] == "apps.reconciliation.tasks.reconcile_due"
+
+
+def test_a_statement_is_never_reconciled_against_a_customer_account():
+    from tests.factories import funded_account
+
+    customer = funded_account("10.00", "EUR")
+    with pytest.raises(InvalidInput) as refused:
+        services.statement_import(raw=statement_for([]), actor="ops", account=customer.public_id)
+    assert refused.value.code == "not_a_bank_account"
