@@ -209,7 +209,7 @@ def read_statements(raw: bytes) -> tuple[str, list[Statement], list]:
     from .swift_mt import statements as mt_statements
 
     head = bytes(raw[:8192]).lstrip(b"\xef\xbb\xbf \t\r\n")
-    if cash_reports.sniff_cash_report(head):
+    if cash_reports.sniff_cash_report(head) or cash_reports.enveloped_cash_report(bytes(raw)):
         result = cash_reports.read_cash_report(raw)
         return result.message_type, result.statements, result.errors
     messages = mt_statements.split_statement_file(raw)

@@ -154,3 +154,16 @@ def test_read_statements_dispatches_by_content() -> None:
     kind, statements, errors = read_statements(BARE_TWO_MESSAGES)
     assert (kind, len(statements)) == ("MT940", 2)
     assert read_statements(b"hello")[2]
+
+
+def test_a_camt_in_an_envelope_with_an_app_hdr_is_read_with_its_own_version() -> None:
+    document = camt_document("053", 11, [Line("10.00", "DBIT", "E2E-ENV")]).split(b"?>", 1)[1]
+    header = (
+        b'<AppHdr xmlns="urn:iso:std:iso:20022:tech:xsd:head.001.001.02"><BizMsgIdr>B1</BizMsgIdr>'
+        b"<MsgDefIdr>camt.053.001.11</MsgDefIdr></AppHdr>"
+    )
+    raw = b'<?xml version="1.0" encoding="UTF-8"?><BizMsgEnvlp>' + header + document + b"</BizMsgEnvlp>"
+    kind, statements, errors = read_statements(raw)
+    assert (kind, errors, statements[0].entries[0].end_to_end_id) == ("camt.053.001.11", [], "E2E-ENV")
+    report = validate_file(raw)
+    assert (report.message_type, report.valid) == ("camt.053.001.11", True)

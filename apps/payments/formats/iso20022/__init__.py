@@ -40,7 +40,13 @@ from .camt import (
     parse_camt054,
     read_camt,
 )
-from .cash_reports import CASH_REPORT_MESSAGE_TYPES, parse_cash_report, read_cash_report, sniff_cash_report
+from .cash_reports import (
+    CASH_REPORT_MESSAGE_TYPES,
+    enveloped_cash_report,
+    parse_cash_report,
+    read_cash_report,
+    sniff_cash_report,
+)
 from .common import Account, Agent, Party, StatusReason, run_reader, validate_document_tree
 from .head import (
     AppHdr,
@@ -198,6 +204,9 @@ def _other_cash_report_version(raw: bytes | str) -> str | None:
     else:
         return None
     message_type = sniff_cash_report(head.lstrip(b"\xef\xbb\xbf \t\r\n"))
+    if message_type is None and isinstance(raw, bytes | bytearray):
+        inner = enveloped_cash_report(bytes(raw))  # CBPR+: AppHdr + camt Document in an envelope
+        return sniff_cash_report(inner) if inner is not None else None
     return message_type if message_type and not message_type.endswith(".001.08") else None
 
 

@@ -111,6 +111,32 @@ def sniff_cash_report(head: bytes) -> str | None:
     return None
 
 
+_ENVELOPE_HINT = re.compile(rb"urn:iso:std:iso:20022:tech:xsd:camt\.05[234]\.001\.[0-9]{2}")
+
+
+def enveloped_cash_report(raw: bytes) -> bytes | None:
+    """The camt Document inside an envelope (CBPR+ ``Envelope`` / ``BizMsgEnvlp`` with an AppHdr), or None.
+
+    The envelope is read as a tree (hardened parser), so this is for messages, not 10 MB files; the
+    Document is then read like any other, with its own version's XSD.
+    """
+    if len(raw) > FULL_REPORT_LIMIT or not _ENVELOPE_HINT.search(raw[:_SNIFF]):
+        return None
+    from .schemas import parse_xml_bytes  # local: schemas is light, but only envelopes need a tree
+
+    try:
+        root = parse_xml_bytes(raw, "camt").getroot()
+    except MessageValidationError:
+        return None
+    if etree.QName(root).localname == "Document":
+        return None
+    for element in root.iter("{*}Document"):
+        namespace = etree.QName(element).namespace or ""
+        if namespace[len(ISO_NAMESPACE_PREFIX) :] in CASH_REPORT_MESSAGE_TYPES:
+            return etree.tostring(element, encoding="UTF-8", xml_declaration=True)
+    return None
+
+
 # --------------------------------------------------------------------------- result
 
 
@@ -160,6 +186,10 @@ def read_cash_report(source: bytes | str | Path | IO[bytes], *, keep_entries: bo
         head = stream.read(_SNIFF)
         stream.seek(0)
     try:
+        if raw is not None and sniff_cash_report(head.lstrip(b"\xef\xbb\xbf \t\r\n")) is None:
+            inner = enveloped_cash_report(raw)
+            if inner is not None:
+                return _read(io.BytesIO(inner), inner[:_SNIFF], inner, keep_entries)
         return _read(stream, head, raw, keep_entries)
     finally:
         if isinstance(source, Path):
