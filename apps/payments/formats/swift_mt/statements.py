@@ -111,6 +111,7 @@ class RawStatementMessage:
     enveloped: bool
     fields: list[tuple[str, str, int]] = field(default_factory=list)  # (tag, value, line in the file)
     message_type: str = "MT940"
+    header_breaks: int = 0  # line breaks removed between the header blocks
 
 
 @dataclass
@@ -171,14 +172,24 @@ def _split_enveloped(text: str) -> list[RawStatementMessage]:
         if close != -1:
             chunk = chunk[: close + 1]
         first_line = text.count("\n", 0, start) + 1
+        # Some exports (ING's MT940 specification, for one) put a line break between the header blocks; FIN
+        # has none there. Joined up again, the message reads as FIN; ``header_breaks`` keeps the line numbers.
+        body_at = chunk.find("{4:")
+        header_breaks = 0
+        if body_at > 0:
+            header = re.sub(r"\}[ \t\r\n]+(?=\{|$)", "}", chunk[:body_at])
+            header_breaks = chunk.count("\n", 0, body_at) - header.count("\n")
+            chunk = header + chunk[body_at:]
+        chunk = re.sub(r"(\n-\})[ \t\r\n]+\{", r"\1{", chunk)
         message = RawStatementMessage(chunk, first_line, True)
+        message.header_breaks = header_breaks
         type_match = _BLOCK2_RE.search(chunk)
         message.message_type = f"MT{type_match[1]}" if type_match else "UNKNOWN"
         body_start = chunk.find("{4:")
         body_end = chunk.find("\n-}", body_start) if body_start != -1 else -1
         if body_start != -1:
             body = chunk[body_start + 3 : body_end if body_end != -1 else len(chunk)]
-            offset = first_line + chunk.count("\n", 0, body_start)
+            offset = first_line + header_breaks + chunk.count("\n", 0, body_start)
             message.fields = _fields(body.split("\n"), offset)
         messages.append(message)
     return messages
@@ -272,7 +283,7 @@ def read_statement_file(raw: bytes | str) -> StatementFileResult:
 
 def _check_fin(message: RawStatementMessage, problems: Problems) -> None:
     """FIN rules for an enveloped message: the whole reader for MT940/MT950, the envelope for MT942."""
-    shift = message.first_line - 1
+    shift = message.first_line - 1 + message.header_breaks
     if message.message_type in ("MT940", "MT950"):
         try:
             parse_message(message.text)
