@@ -167,3 +167,24 @@ def test_a_camt_in_an_envelope_with_an_app_hdr_is_read_with_its_own_version() ->
     assert (kind, errors, statements[0].entries[0].end_to_end_id) == ("camt.053.001.11", [], "E2E-ENV")
     report = validate_file(raw)
     assert (report.message_type, report.valid) == ("camt.053.001.11", True)
+
+
+def test_an_mt950_between_banks_maps_onto_the_same_model() -> None:
+    body = (
+        ":20:MT950REF\r\n:25:123456789\r\n:28C:12/1\r\n:60F:C261201USD1000,00\r\n"
+        ":61:2612011201D100,00S103PAY-1//FIN0000001\r\n:62F:C261201USD900,00\r\n"
+    )
+    result = read_statement_file(_fin(body, "950").encode())
+    assert result.errors == []
+    (statement,) = result.statements
+    assert (statement.source_format, statement.currency, statement.closing_balance.signed_minor) == (
+        "MT950",
+        "USD",
+        90000,
+    )
+    entry = statement.entries[0]
+    assert (entry.customer_reference, entry.account_servicer_reference, entry.bank_transaction_code) == (
+        "PAY-1",
+        "FIN0000001",
+        "S103",
+    )
