@@ -85,21 +85,59 @@ def _accepts(rule: Rule, line: LineItem, item: LedgerItem) -> bool:
     return False
 
 
+def _keys(rule: Rule, item: LedgerItem) -> tuple[object, ...]:
+    """What an item is looked up by under ``rule`` (so a rule costs one dictionary probe per line)."""
+    if rule.match_on == "uetr":
+        return (item.uetr.lower(),) if item.uetr else ()
+    if rule.match_on == "end_to_end_id":
+        return (item.reference,) if item.reference else ()
+    if rule.match_on == "reference":
+        return tuple(value for value in (item.reference, item.uetr.lower(), item.payment_id) if value)
+    if rule.match_on == "amount_date":
+        return (item.amount_minor,)
+    return ()
+
+
+def _probes(rule: Rule, line: LineItem) -> tuple[object, ...]:
+    if rule.match_on == "uetr":
+        return (line.uetr.lower(),) if line.uetr else ()
+    if rule.match_on == "end_to_end_id":
+        return (line.end_to_end_id,) if line.end_to_end_id else ()
+    if rule.match_on == "reference":
+        return tuple(dict.fromkeys(value for ref in line.references for value in (ref, ref.lower())))
+    if rule.match_on == "amount_date":
+        return (line.amount_minor,)
+    return ()
+
+
 def match(lines: Iterable[LineItem], items: Iterable[LedgerItem], rules: Iterable[Rule]) -> Outcome:
-    """Pair ``lines`` with ``items`` rule by rule; every line and item ends up in exactly one place."""
+    """Pair ``lines`` with ``items`` rule by rule; every line and item ends up in exactly one place.
+
+    Within a rule, a line takes the first still-open item (in the order given) that the rule accepts.
+    """
     open_lines = list(lines)
-    open_items = list(items)
+    all_items = list(items)
+    taken: set[int] = set()  # positions in all_items already paired
     outcome = Outcome()
     for rule in rules:
+        index: dict[object, list[int]] = {}
+        for position, item in enumerate(all_items):
+            if position not in taken:
+                for key in _keys(rule, item):
+                    index.setdefault(key, []).append(position)
         still_open: list[LineItem] = []
         for line in open_lines:
-            found = next((item for item in open_items if _accepts(rule, line, item)), None)
+            candidates = sorted({p for key in _probes(rule, line) for p in index.get(key, ())})
+            found = next(
+                (p for p in candidates if p not in taken and _accepts(rule, line, all_items[p])),
+                None,
+            )
             if found is None:
                 still_open.append(line)
                 continue
-            open_items.remove(found)
-            outcome.pairs.append(Pair(line, found, rule.name))
+            taken.add(found)
+            outcome.pairs.append(Pair(line, all_items[found], rule.name))
         open_lines = still_open
     outcome.unmatched_lines = open_lines
-    outcome.unmatched_items = open_items
+    outcome.unmatched_items = [item for position, item in enumerate(all_items) if position not in taken]
     return outcome
