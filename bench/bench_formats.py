@@ -14,6 +14,12 @@ What it measures (no database; inputs are the golden files under tests/payments/
 * ``Fedwire``: the golden CTR (customer transfer), 10 000 times each;
 * ``ISO 8583``: the golden 0100 authorisation request (hex bitmap), 10 000 times each.
 
+* ``camt.053 stream``: a camt.053.001.02 of ``--statement-mb`` MB (default 10; 1 with ``--quick``) with one
+  entry per ~1 KB, stream-validated (``cash_reports.validate_cash_report``: iterparse with the XSD plugged in,
+  each entry checked and cleared) and parsed onto the statement model (``read_cash_report``), once each: time,
+  entries/s and the process's peak-RSS growth, next to a plain ``lxml.etree.parse`` of the same file holding
+  the whole tree (run after, so its growth is what the tree costs beyond the streaming peak).
+
 Each case is warmed up (a tenth of its iterations), then timed ``--repeat`` times; the best repeat is
 kept (the least disturbed by other processes). Two baselines are timed the same way in the same run:
 ``lxml.etree.fromstring`` of the same pacs.008 bytes (parse only, no schema) and ``json.loads`` of
@@ -127,6 +133,91 @@ def make_cases(scale: float, iterations: int | None) -> tuple[list[Case], dict[s
     return cases, baselines
 
 
+_ENTRY = (
+    '<Ntry><NtryRef>{n}</NtryRef><Amt Ccy="EUR">{amount}</Amt><CdtDbtInd>{side}</CdtDbtInd><Sts>BOOK</Sts>'
+    "<BookgDt><Dt>2026-12-01</Dt></BookgDt><ValDt><Dt>2026-12-01</Dt></ValDt><AcctSvcrRef>ASR{n:010d}</AcctSvcrRef>"
+    "<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>ICDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd>"
+    "<NtryDtls><TxDtls><Refs><EndToEndId>E2E-{n:012d}</EndToEndId></Refs>"
+    '<AmtDtls><TxAmt><Amt Ccy="EUR">{amount}</Amt></TxAmt></AmtDtls>'
+    "<RltdPties><Cdtr><Nm>Creditor {n} GmbH</Nm></Cdtr><CdtrAcct><Id><IBAN>FR1420041010050500013M02606</IBAN></Id>"
+    "</CdtrAcct></RltdPties><RmtInf><Ustrd>Invoice {n} of the benchmark, paid in full with thanks</Ustrd></RmtInf>"
+    "</TxDtls></NtryDtls><AddtlNtryInf>SEPA credit transfer {n}</AddtlNtryInf></Ntry>\n"
+)
+
+
+def write_large_statement(path: Path, megabytes: float) -> int:
+    """Write a valid camt.053.001.02 of about ``megabytes`` MB; return its number of entries."""
+    target = int(megabytes * 1024 * 1024)
+    count = 0
+    total_cents = 0
+    with path.open("w", encoding="utf-8") as out:
+        out.write(
+            '<?xml version="1.0" encoding="UTF-8"?>\n<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">'
+            "<BkToCstmrStmt><GrpHdr><MsgId>BENCH-1</MsgId><CreDtTm>2026-12-01T18:00:00</CreDtTm></GrpHdr>"
+            "<Stmt><Id>BENCH-STMT</Id><CreDtTm>2026-12-01T18:00:00</CreDtTm>"
+            "<Acct><Id><IBAN>DE89370400440532013000</IBAN></Id><Ccy>EUR</Ccy></Acct>"
+            '<Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">0.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>'
+            "<Dt><Dt>2026-12-01</Dt></Dt></Bal>\n"
+        )
+        closing_position = out.tell()
+        out.write(" " * 200 + "\n")  # room for the closing balance, written once the entries are summed
+        while out.tell() < target:
+            count += 1
+            cents = 100 + count % 9000
+            total_cents -= cents
+            out.write(_ENTRY.format(n=count, amount=f"{cents // 100}.{cents % 100:02d}", side="DBIT"))
+        out.write("</Stmt></BkToCstmrStmt></Document>\n")
+        out.seek(closing_position)
+        closing = abs(total_cents)
+        out.write(
+            f'<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">{closing // 100}.{closing % 100:02d}'
+            "</Amt><CdtDbtInd>DBIT</CdtDbtInd><Dt><Dt>2026-12-01</Dt></Dt></Bal>"
+        )
+    return count
+
+
+def _peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+
+
+def bench_large_statement(megabytes: float) -> None:
+    """Stream-validate and parse a large camt.053; print time, entries/s and peak memory growth."""
+    import tempfile
+
+    from lxml import etree
+
+    from apps.payments.formats.iso20022.cash_reports import read_cash_report, validate_cash_report
+
+    with tempfile.TemporaryDirectory() as workdir:
+        path = Path(workdir) / "camt053-large.xml"
+        entries = write_large_statement(path, megabytes)
+        size_mb = path.stat().st_size / 1024 / 1024
+        print(f"camt.053.001.02 of {size_mb:.1f} MB, {entries:,} entries (streamed from the file)")
+        for label, run in (
+            ("stream-validate", lambda: validate_cash_report(path)),
+            ("parse to model", lambda: read_cash_report(path)),
+        ):
+            before = _peak_rss_mb()
+            started = time.perf_counter()
+            result = run()
+            elapsed = time.perf_counter() - started
+            if result.errors or result.entry_count != entries:
+                raise SystemExit(f"large statement not read back: {result.errors[:1]} {result.entry_count}")
+            growth = _peak_rss_mb() - before
+            print(f"  {label:<16} {elapsed:>7.2f} s {entries / elapsed:>10,.0f} entries/s  peak RSS +{growth:,.0f} MB")
+        before = _peak_rss_mb()
+        started = time.perf_counter()
+        tree = etree.parse(str(path))  # noqa: S320 - our own generated file
+        elapsed = time.perf_counter() - started
+        growth = _peak_rss_mb() - before
+        del tree
+        label = "lxml whole tree"
+        print(f"  {label:<16} {elapsed:>7.2f} s {'':>10}             peak RSS +{growth:,.0f} MB (parse only)")
+    print()
+
+
 def rate(operation: Callable[[], object], iterations: int, repeat: int) -> float:
     """Return operations per second: warm up, then the best of ``repeat`` timed loops."""
     for _ in range(max(1, iterations // 10)):
@@ -145,11 +236,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="a tenth of the iterations and one repeat")
     parser.add_argument("--iterations", type=int, help="run every case (and baseline) this many times per repeat")
     parser.add_argument("--repeat", type=int, help="timed repeats per case; the best is kept (default 2, quick 1)")
+    parser.add_argument("--statement-mb", type=float, help="size of the streamed camt.053 (default 10, quick 1)")
     args = parser.parse_args(argv)
     repeat = args.repeat or (1 if args.quick else 2)
     cases, baselines = make_cases(0.1 if args.quick else 1.0, args.iterations)
 
     started = time.perf_counter()
+    print(f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    bench_large_statement(args.statement_mb or (1.0 if args.quick else 10.0))
     baseline_iterations = args.iterations or (2_000 if args.quick else 20_000)
     baseline_rates = {name: rate(op, baseline_iterations, repeat) for name, op in baselines.items()}
     print(f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}; best of {repeat} after warm-up")

@@ -11,6 +11,7 @@ from apps.core.api.views import SystemStatusView
 from apps.fraud.api import views as fraud
 from apps.ledger.api import views as ledger
 from apps.payments.api import views as payments
+from apps.reconciliation.api import views as reconciliation
 
 urlpatterns = [
     path("system/status", SystemStatusView.as_view(), name="system-status"),
@@ -74,4 +75,19 @@ urlpatterns = [
     path("compliance/reports/<str:report_id>/file", aml.ReportFileView.as_view(), name="aml-report-file"),
     path("compliance/reports/<str:report_id>/reject", aml.ReportRejectView.as_view(), name="aml-report-reject"),
     path("compliance/custom-reports/<int:report_id>/csv", aml.CustomReportCsvView.as_view(), name="aml-custom-csv"),
+    # reconciliation (apps/reconciliation)
+    path("reconciliation/statements", reconciliation.StatementImportView.as_view(), name="reconciliation-statements"),
+    path(
+        "reconciliation/statements/<str:statement_id>/runs",
+        reconciliation.RunCreateView.as_view(),
+        name="reconciliation-statement-runs",
+    ),
+    path("reconciliation/runs", reconciliation.RunListView.as_view(), name="reconciliation-runs"),
+    path("reconciliation/runs/<str:run_id>", reconciliation.RunDetailView.as_view(), name="reconciliation-run-detail"),
+    path("reconciliation/breaks", reconciliation.BreakListView.as_view(), name="reconciliation-breaks"),
+    path(
+        "reconciliation/breaks/<str:break_id>/resolve",
+        reconciliation.BreakResolveView.as_view(),
+        name="reconciliation-break-resolve",
+    ),
 ]

@@ -11,7 +11,7 @@ import secrets
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab as _crontab
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from qenex import config as qenex_config
@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "apps.compliance",
     "apps.cards",
     "apps.fraud",
+    "apps.reconciliation",
 ]
 
 MIDDLEWARE = [
@@ -504,7 +505,19 @@ CELERY_BEAT_SCHEDULE["aml-monitoring-sweep"] = {
 }
 CELERY_BEAT_SCHEDULE["aml-generate-ctrs"] = {
     "task": "apps.compliance.tasks.generate_ctrs",
-    "schedule": _crontab(hour=0, minute=30),
+    "schedule": crontab(hour=0, minute=30),
+}
+
+# Reconciliation (apps/reconciliation): a statement amount is this sign times the ledger amount of the nostro
+# (-1: the bank shows our money with it as a credit, QENEX's NOSTRO posting of a payment out is a credit too).
+QENEX_RECONCILIATION_LEDGER_SIGN = env.int("QENEX_RECONCILIATION_LEDGER_SIGN", default=-1)
+# The daily run (UTC hour:minute) reconciles every imported statement that has no run yet.
+QENEX_RECONCILIATION_DAILY_AT = env.str("QENEX_RECONCILIATION_DAILY_AT", default="06:30")
+CELERY_BEAT_SCHEDULE["reconciliation-daily"] = {
+    "task": "apps.reconciliation.tasks.reconcile_due",
+    "schedule": crontab(
+        hour=int(QENEX_RECONCILIATION_DAILY_AT.split(":")[0]), minute=int(QENEX_RECONCILIATION_DAILY_AT.split(":")[1])
+    ),
 }
 
 LOGGING = {

@@ -25,6 +25,8 @@ SCOPES = {
     "fraud:review": "Read fraud alerts and record analysts' decisions (fraud / not fraud)",
     "compliance:read": "Read AML rules, alerts, cases and regulatory reports",
     "compliance:write": "Work AML cases, change rules, draft, review and file regulatory reports",
+    "reconciliation:read": "Read imported statements, reconciliation runs and breaks",
+    "reconciliation:write": "Import bank statements, run reconciliations and resolve breaks",
 }
 
 

@@ -4,7 +4,8 @@ Each format package exposes a cheap ``looks_like`` sniffer. They are tried from 
 least distinctive signature, so a file is claimed by the format whose header it really carries:
 
 1. ISO 20022 - XML whose first 4 KiB mention an ``urn:iso:std:iso:20022:tech:xsd:`` namespace;
-2. SWIFT MT  - ``{1:`` basic header followed by a ``{2:`` or ``{4:`` block;
+2. SWIFT MT  - ``{1:`` basic header followed by a ``{2:`` or ``{4:`` block, or a bank's bare MT940/MT942/MT950
+   export (first field ``:20:``, then ``:25:`` and ``:28C:``), one or many messages per file;
 3. Fedwire   - a ``{1500}`` / ``{1510}`` / ``{1520}`` FAIM tag at the start;
 4. NACHA ACH - a 94-character file header record with record size ``094`` and blocking factor ``10``;
 5. ISO 8583  - an MTI (0100/0110/0400/0410) followed by a bitmap: the weakest signature, tried last.

@@ -29,6 +29,7 @@ from apps.payments.formats.nacha.codes import RETURN_REASON_CODES
 from .config import SandboxConfig
 from .outcomes import ACCEPT, REJECT, RETURN, Outcome, draw_outcome, message_rng
 from .rails import RAILS, AnswerContext, Rail
+from .statements import build_statement, settlement_records
 
 REFERENCE_PREFIX = {"sepa": "SCT", "sepa_inst": "INST", "swift": "FIN", "fedwire": "FED", "ach": "ACH"}
 STATE_VERSION = 1
@@ -192,6 +193,11 @@ class Network:
             for ident in received.ids:
                 if ident not in received.already_seen:
                     self.state["settled"].setdefault(f"{rail_name}:{ident}", reference)
+        if received.valid and outcome.kind == ACCEPT:
+            # What the end-of-day statement shows (GET /_sandbox/statement, .statements).
+            self.state.setdefault("statement_records", []).extend(
+                settlement_records(rail_name, received.parsed, reference, at)
+            )
         dues = [at + reply.after_seconds for reply in replies]
         if outcome.out_of_order and dues:
             # Reverse the answers and hold them back, so later messages' answers overtake them.
@@ -288,6 +294,12 @@ class Network:
             ]
             next_cursor = acks[-1]["cursor"] if acks else since
             return {"acks": acks, "next_cursor": next_cursor}
+
+    def statement(self, **request: Any) -> tuple[str, bytes]:
+        """The end-of-day statement of one currency from what the network settled (see .statements)."""
+        with self.lock:
+            records = list(self.state.get("statement_records", []))
+        return build_statement(records, **request)
 
     def seen(self, ident: str, rail_name: str | None = None) -> dict[str, Any]:
         with self.lock:

@@ -14,6 +14,8 @@ import logging
 import re
 import threading
 import time
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -21,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from .network import Network, SubmissionRefused
 from .outcomes import HEADER, OutcomeError, parse_outcome_header
+from .statements import StatementRequestError
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +41,10 @@ class ApiError(Exception):
         self.code = code
         self.message = message
         self.field = field
+
+
+class _AlreadySent(Exception):
+    """A route that answered with its own body (the statement document): nothing more to send."""
 
 
 class SandboxServer(ThreadingHTTPServer):
@@ -72,6 +79,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
     def _handle(self, route: Any) -> None:
         try:
             status, body = route()
+        except _AlreadySent:
+            return
         except ApiError as exc:
             status, body = exc.status, {"error": {"code": exc.code, "message": exc.message, "field": exc.field}}
         except Exception:  # a bug in the sandbox, never bad input: say so instead of dropping the connection
@@ -144,12 +153,36 @@ class SandboxHandler(BaseHTTPRequestHandler):
             raise ApiError(HTTPStatus.BAD_REQUEST, "empty_body", "the body must hold the raw message", "body")
         return raw
 
+    def _statement(self, query: dict[str, list[str]]) -> tuple[HTTPStatus, dict[str, Any]]:
+        """End-of-day camt.053 / MT940 of what the network settled; answered raw, not as JSON."""
+        try:
+            day_text = _single(query, "date")
+            opening_text = _single(query, "opening") or "0"
+            content_type, document = self.server.network.statement(
+                currency=(_single(query, "currency") or "EUR").upper(),
+                day=date.fromisoformat(day_text) if day_text else datetime.now(tz=UTC).date(),
+                output=_single(query, "format") or "camt053",
+                opening=Decimal(opening_text),
+                extras=query.get("extra", []),
+                account=_single(query, "account"),
+            )
+        except (StatementRequestError, ValueError, InvalidOperation) as exc:
+            raise ApiError(HTTPStatus.BAD_REQUEST, "invalid_statement_request", str(exc), getattr(exc, "field", None))
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(document)))
+        self.end_headers()
+        self.wfile.write(document)
+        raise _AlreadySent
+
     def _get(self) -> tuple[HTTPStatus, dict[str, Any]]:
         url = urlsplit(self.path)
         query = parse_qs(url.query)
         network = self.server.network
         if url.path == "/_sandbox/health":
             return HTTPStatus.OK, {"status": "ok", "rails": list(network.config.rails), "time": time.time()}
+        if url.path == "/_sandbox/statement":
+            return self._statement(query)
         if url.path == "/_sandbox/seen":
             ident = _single(query, "id", required=True)
             rail = _single(query, "rail")

@@ -40,6 +40,13 @@ from .camt import (
     parse_camt054,
     read_camt,
 )
+from .cash_reports import (
+    CASH_REPORT_MESSAGE_TYPES,
+    enveloped_cash_report,
+    parse_cash_report,
+    read_cash_report,
+    sniff_cash_report,
+)
 from .common import Account, Agent, Party, StatusReason, run_reader, validate_document_tree
 from .head import (
     AppHdr,
@@ -167,6 +174,10 @@ def validate_raw(raw: bytes) -> tuple[str, list[FieldError]]:
     Returns the message id (e.g. ``"pacs.008.001.08"``; for an AppHdr + Document envelope, the
     Document's) and every error found, ``[]`` when valid. Never raises for bad input.
     """
+    cash_report = _other_cash_report_version(raw)
+    if cash_report:
+        result = read_cash_report(raw)
+        return result.message_type, result.errors
     try:
         root = parse_xml_bytes(raw, FORMAT_NAME).getroot()
     except MessageValidationError as exc:
@@ -184,8 +195,29 @@ def validate_raw(raw: bytes) -> tuple[str, list[FieldError]]:
         return FORMAT_NAME, [FieldError("document", f"could not be validated: {type(exc).__name__}: {exc}")]
 
 
+def _other_cash_report_version(raw: bytes | str) -> str | None:
+    """camt.052/053/054 versions other than 001.08 (which keeps its builder's model): the statement reader."""
+    if isinstance(raw, str):
+        head = raw[:8192].encode("utf-8", "replace")
+    elif isinstance(raw, bytes | bytearray | memoryview):
+        head = bytes(raw[:8192])
+    else:
+        return None
+    message_type = sniff_cash_report(head.lstrip(b"\xef\xbb\xbf \t\r\n"))
+    if message_type is None and isinstance(raw, bytes | bytearray):
+        inner = enveloped_cash_report(bytes(raw))  # CBPR+: AppHdr + camt Document in an envelope
+        return sniff_cash_report(inner) if inner is not None else None
+    return message_type if message_type and not message_type.endswith(".001.08") else None
+
+
 def parse(raw: bytes | str) -> Any:
-    """Parse any supported ISO 20022 message into its domain object; raise MessageValidationError otherwise."""
+    """Parse any supported ISO 20022 message into its domain object; raise MessageValidationError otherwise.
+
+    camt.052/053/054 of versions other than 001.08 come back as a list of
+    :class:`~apps.payments.formats.statement.Statement` (see :mod:`.cash_reports`).
+    """
+    if _other_cash_report_version(raw):
+        return parse_cash_report(raw)
     root = parse_xml_bytes(raw, FORMAT_NAME).getroot()
     message_type, errors = _classify(root)
     if errors:
@@ -194,6 +226,7 @@ def parse(raw: bytes | str) -> Any:
 
 
 __all__ = [
+    "CASH_REPORT_MESSAGE_TYPES",
     "FORMAT_NAME",
     "Account",
     "AccountReport",
@@ -251,6 +284,8 @@ __all__ = [
     "parse_camt052",
     "parse_camt053",
     "parse_camt054",
+    "parse_cash_report",
+    "read_cash_report",
     "parse_pacs002",
     "parse_pacs004",
     "parse_pacs008",

@@ -60,6 +60,13 @@ from .messages import (
     parse_mt950,
 )
 from .protocol import SWIFTProtocol
+from .statements import (
+    STATEMENT_TYPES,
+    looks_like_statement_file,
+    parse_information,
+    read_statement_file,
+    split_statement_file,
+)
 
 FORMAT_NAME = "SWIFT MT"
 
@@ -73,8 +80,10 @@ def looks_like(raw: bytes) -> bool:
         raw = raw.encode("latin-1", errors="replace")
     if not isinstance(raw, bytes | bytearray | memoryview):
         return False
-    head = bytes(raw[:1024]).lstrip(b"\xef\xbb\xbf \t\r\n")
-    return head.startswith(b"{1:") and (b"{2:" in head or b"{4:" in head)
+    head = bytes(raw[:1024]).lstrip(b"\xef\xbb\xbf \t\r\n\x01\x02\x03\x1a")
+    if head.startswith(b"{1:") and (b"{2:" in head or b"{4:" in head):
+        return True
+    return looks_like_statement_file(bytes(raw[:4096]))
 
 
 def validate_raw(raw: bytes) -> tuple[str, list[FieldError]]:
@@ -82,6 +91,9 @@ def validate_raw(raw: bytes) -> tuple[str, list[FieldError]]:
 
     Never raises: a validator run over a partner's file must report, not crash.
     """
+    if _is_statement_file(raw):
+        result = read_statement_file(raw)
+        return result.message_type, list(result.errors)
     try:
         message = parse_message(raw)
     except MessageValidationError as exc:
@@ -89,6 +101,17 @@ def validate_raw(raw: bytes) -> tuple[str, list[FieldError]]:
     except Exception as exc:  # noqa: BLE001 - last line of defence; parse_message itself raises only the above
         return "UNKNOWN", [FieldError("message", f"internal error while validating: {type(exc).__name__}")]
     return message.message_type, []
+
+
+def _is_statement_file(raw: bytes | str) -> bool:
+    """MT940/MT942/MT950 files (one or many messages, with or without FIN blocks) take the statement reader."""
+    try:
+        messages = split_statement_file(raw)
+    except Exception:  # noqa: BLE001 - not splittable: the FIN reader reports why
+        return False
+    if not messages:
+        return False
+    return all(message.message_type in STATEMENT_TYPES for message in messages)
 
 
 def parse(raw: bytes | str) -> FinMessage:
@@ -149,6 +172,9 @@ __all__ = [
     "parse_mt910",
     "parse_mt940",
     "parse_mt950",
+    "parse_information",
+    "read_statement_file",
+    "split_statement_file",
     "transliterate_to_x",
     "validate_raw",
     "wrap_x_lines",
