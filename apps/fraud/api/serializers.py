@@ -7,7 +7,7 @@ class AlertDecisionSerializer(InputSerializer):
     decision = serializers.ChoiceField(choices=["fraud", "not_fraud"])
 
 
-class AlertSerializer(serializers.Serializer):
+class FraudAlertSerializer(serializers.Serializer):
     id = serializers.CharField(source="public_id")
     kind = serializers.CharField()
     reference = serializers.CharField()

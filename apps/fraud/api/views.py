@@ -11,13 +11,13 @@ from apps.core.api.idempotency import actor_of
 from apps.core.api.pagination import IdCursorPagination
 
 from .. import selectors, services
-from .serializers import AlertDecisionSerializer, AlertSerializer
+from .serializers import AlertDecisionSerializer, FraudAlertSerializer
 
 
 class AlertListView(generics.ListAPIView):
     required_scopes = {"GET": "fraud:review"}
     staff_permissions = {"GET": "fraud.view_fraudalert"}
-    serializer_class = AlertSerializer
+    serializer_class = FraudAlertSerializer
     pagination_class = IdCursorPagination
 
     def get_queryset(self):
@@ -38,11 +38,11 @@ class AlertDecisionView(APIView):
     @extend_schema(
         summary="Decide a fraud alert: fraud or not fraud (the label feeds training and the live metrics)",
         request=AlertDecisionSerializer,
-        responses={200: AlertSerializer},
+        responses={200: FraudAlertSerializer},
     )
     def post(self, request, alert_id: str):
         data = AlertDecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         label = services.alert_decide(alert_id=alert_id, is_fraud=data.validated_data["decision"] == "fraud",
                                       actor=actor_of(request))
-        return Response(AlertSerializer(label.alert).data)
+        return Response(FraudAlertSerializer(label.alert).data)

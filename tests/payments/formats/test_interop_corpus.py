@@ -33,7 +33,10 @@ def test_our_verdict_on_each_partner_file(name: str) -> None:
 
 
 def test_every_corpus_file_is_labelled() -> None:
-    files = {str(path.relative_to(CORPUS)) for path in CORPUS.glob("*/*")}
+    # interop/nacha/ is the NACHA corpus, with its own labels (test_interop_nacha.py)
+    files = {
+        str(path.relative_to(CORPUS)) for path in CORPUS.glob("*/*") if path.relative_to(CORPUS).parts[0] != "nacha"
+    }
     assert files == set(LABELS)
 
 
