@@ -69,3 +69,13 @@ def api(db) -> APIClient:
 @pytest.fixture
 def anon() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture(autouse=True)
+def _celery_joins_allowed():
+    """Each test starts outside any Celery task: a test that built a worker pool in this process (which marks the
+    process as a worker, where waiting on a result would deadlock) must not make later tests' ``.get()`` refuse."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+    yield
