@@ -4,8 +4,10 @@ from django.urls import path
 
 from apps.accounts.api import views as accounts
 from apps.approvals.api import views as approvals
+from apps.compliance.api import alert_views as screening_alerts
 from apps.compliance.api import views as compliance
 from apps.core.api.views import SystemStatusView
+from apps.customers.api import views as customers
 from apps.ledger.api import views as ledger
 from apps.payments.api import views as payments
 
@@ -39,4 +41,24 @@ urlpatterns = [
     path("approvals/<str:approval_id>/approve", approvals.ApprovalApproveView.as_view(), name="approval-approve"),
     path("approvals/<str:approval_id>/reject", approvals.ApprovalRejectView.as_view(), name="approval-reject"),
     path("screening/search", compliance.ScreeningSearchView.as_view(), name="screening-search"),
+    path("customers", customers.CustomerListCreateView.as_view(), name="customers"),
+    path("customers/<str:customer_id>", customers.CustomerDetailView.as_view(), name="customer-detail"),
+    path("customers/<str:customer_id>/documents", customers.CustomerDocumentsView.as_view(), name="customer-documents"),
+    path(
+        "customers/<str:customer_id>/documents/<str:document_id>/verify",
+        customers.DocumentDecisionView.as_view(),
+        name="customer-document-verify",
+    ),
+    path("customers/<str:customer_id>/verify", customers.CustomerVerifyView.as_view(), name="customer-verify"),
+    path("customers/<str:customer_id>/reject", customers.CustomerRejectView.as_view(), name="customer-reject"),
+    path("screening/alerts", screening_alerts.AlertListView.as_view(), name="screening-alerts"),
+    path("screening/alerts/<str:alert_id>", screening_alerts.AlertDetailView.as_view(), name="screening-alert"),
+    path(
+        "screening/alerts/<str:alert_id>/clear", screening_alerts.AlertClearView.as_view(), name="screening-alert-clear"
+    ),
+    path(
+        "screening/alerts/<str:alert_id>/confirm",
+        screening_alerts.AlertConfirmView.as_view(),
+        name="screening-alert-confirm",
+    ),
 ]

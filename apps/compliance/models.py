@@ -101,3 +101,16 @@ class SanctionsName(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# Screening alerts and the allow/block lists live in their own module (one job per module).
+from .alert_models import (  # noqa: E402,F401
+    AlertStatus,
+    AllowListEntry,
+    BlockListEntry,
+    PartyRole,
+    RescreenRun,
+    RescreenStatus,
+    ScreeningAlert,
+    SubjectType,
+)

@@ -19,6 +19,8 @@ SCOPES = {
     "payments:read": "Read payments, their history and messages",
     "payments:write": "Send and cancel payments",
     "screening:read": "Screen names against the sanctions lists",
+    "customers:read": "Read customers, their documents and KYC state",
+    "customers:write": "Create and change customers, upload and verify documents, verify KYC",
 }
 
 
