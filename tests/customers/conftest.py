@@ -5,24 +5,14 @@ import datetime as dt
 
 import pytest
 
-from apps.compliance.screening import invalidate_index
-from apps.compliance.services import sanctions_list_load
 from apps.customers import services
-from tests.compliance.conftest import un_subset
+from tests.compliance.conftest import un_list  # noqa: F401 (a fixture for these tests)
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 )
 LISTED_NAME = "Eric Badege"  # UN CDi.001, in the first 40 individuals of the real UN file
 LISTED_COUNTRY = "CD"
-
-
-@pytest.fixture
-def un_list(tmp_path):
-    """The first 40 individuals and 10 entities of the real UN list, loaded (rolled back with the test)."""
-    sanctions_list_load(list_code="un", path=un_subset(tmp_path / "un.xml", individuals=40, entities=10))
-    yield
-    invalidate_index()  # the load is rolled back with the test; so must this process's index be
 
 
 @pytest.fixture

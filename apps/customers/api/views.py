@@ -7,11 +7,13 @@ import binascii
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.api.idempotency import actor_of
 from apps.core.api.pagination import IdCursorPagination
+from apps.core.api.parsers import ExactJSONParser
 from apps.core.errors import InvalidInput
 from apps.core.money import to_minor_units
 from apps.iam.tenancy import Use, scope_of
@@ -120,6 +122,7 @@ class CustomerDetailView(APIView):
 class CustomerDocumentsView(APIView):
     required_scopes = {"GET": "customers:read", "POST": "customers:write"}
     staff_permissions = {"GET": VIEW, "POST": CHANGE}
+    parser_classes = [ExactJSONParser, MultiPartParser]  # a file comes as multipart, or base64 in JSON
 
     @extend_schema(summary="List a customer's documents", responses={200: DocumentSerializer(many=True)})
     def get(self, request, customer_id: str):
