@@ -13,6 +13,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,7 @@ from apps.compliance import alert_selectors
 from apps.compliance.alert_models import AlertStatus, PartyRole, SubjectType
 from apps.compliance.alerts import screening_subject_screen
 from apps.compliance.party_screening import Party
-from apps.core.errors import InvalidInput
+from apps.core.errors import Conflict, InvalidInput
 from apps.core.money import currency_exponent
 
 from . import risk, selectors
@@ -42,6 +43,7 @@ from .models import (
     SanctionsStatus,
 )
 
+PUBLIC_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 DOCUMENT_CONTENT_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png", "image/tiff"})
 # Identity fields: a change rescreens the customer, and a verified customer goes back to pending review.
@@ -218,10 +220,20 @@ def screening_parties(customer: Customer) -> list[Party]:
     ]
 
 
-def customer_create(*, fields: dict[str, Any], actor: str = "system") -> Customer:
-    """Create a customer (KYC pending), rate its risk, then screen it against the lists (onboarding)."""
+def customer_create(*, fields: dict[str, Any], public_id: str | None = None, actor: str = "system") -> Customer:
+    """Create a customer (KYC pending), rate its risk, then screen it against the lists (onboarding).
+
+    ``public_id`` keeps a reference the bank already uses (a customer imported from its CRM, the seed's
+    ``user123``); by default a new ``cus_`` id is drawn.
+    """
     cleaned = clean_fields(fields, partial=False)
     customer = Customer(created_by=actor[:150])
+    if public_id is not None:
+        if not PUBLIC_ID.fullmatch(public_id or "") or public_id == "__bank__":
+            raise InvalidInput("a customer id is 1-32 letters, digits, '-' or '_'", field="id", code="invalid_id")
+        if Customer.objects.filter(public_id=public_id).exists():
+            raise Conflict(f"customer {public_id} exists already", field="id", code="customer_exists")
+        customer.public_id = public_id
     _assign(customer, cleaned)
     _rate(customer, timezone.localdate())
     with transaction.atomic(durable=True):
