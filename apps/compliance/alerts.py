@@ -337,7 +337,7 @@ def allow_list_revoke(*, public_id: str, reason: str, actor: str) -> AllowListEn
 def rescreen_start(*, load_id: int, actor: str = "system") -> RescreenRun | None:
     """Queue a rescreen of every subject against the entries ``load_id`` added or changed; None if there are none.
 
-    The run is recorded, then handed to a Celery worker after commit (``screening_tasks.rescreen``).
+    The run is recorded, then handed to a Celery worker once committed (``screening_tasks.rescreen``).
     """
     from .models import SanctionsEntry, SanctionsListLoad
 
@@ -359,10 +359,10 @@ def rescreen_start(*, load_id: int, actor: str = "system") -> RescreenRun | None
             after={"load": load.pk, "entries": len(entry_ids), "subjects": total},
             actor=actor,
         )
-        from .screening_tasks import rescreen
+    from .screening_tasks import rescreen
 
-        public_id = run.public_id
-        transaction.on_commit(lambda: rescreen.delay(run_id=public_id))
+    # The durable block has committed: a worker finds the run (with eager Celery it runs here and now).
+    rescreen.delay(run_id=run.public_id)
     return run
 
 
@@ -377,12 +377,16 @@ def rescreen_run(*, run_id: str) -> RescreenRun:
     if run.status == RescreenStatus.DONE:
         return run
     RescreenRun.objects.filter(pk=run.pk).update(status=RescreenStatus.RUNNING, done=0)
-    index = index_of_entries(list_code=run.load.sanctions_list.code, entry_ids=run.entry_ids)
+    index = None  # built on the first subject: a bank without customers or held payments pays nothing
     done = raised = 0
     try:
         for subject_type, handler in subjects.registered().items():
             for subject in handler.parties():
-                found = [(p, h) for p in subject.parties if p.name for h in screen_party(p, index=index)]
+                if index is None:
+                    index = index_of_entries(list_code=run.load.sanctions_list.code, entry_ids=run.entry_ids)
+                found = [
+                    (p, h) for p in subject.parties if p.name for h in screen_party(p, index=index, block_list=False)
+                ]
                 if found:
                     with transaction.atomic(durable=True):
                         raised += len(
