@@ -100,7 +100,11 @@ def test_onboarding_a_customer_from_creation_to_her_first_account(kyc_on, on_pos
     assert opened.json()["owner_id"] == customer_id
 
     # 6. The trail has every step, and none of her identity data.
-    actions = list(AuditRecord.objects.filter(object_id=customer_id).order_by("occurred_at", "shard_sequence").values_list("action", flat=True))
+    actions = list(
+        AuditRecord.objects.filter(object_id=customer_id)
+        .order_by("occurred_at", "shard_sequence")
+        .values_list("action", flat=True)
+    )
     assert actions == [
         "customer.created",
         "customer.sanctions_status_changed",
