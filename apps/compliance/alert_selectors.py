@@ -64,6 +64,22 @@ def customers_with_stopping_hits(*, owner_ids: Iterable[str]) -> set[str]:
     )
 
 
+def customers_of_accounts_with_stopping_hits(*, accounts: list[str]) -> set[str]:
+    """The owners of ``accounts`` with an open or confirmed customer alert: one query (accounts as a subquery)."""
+    from apps.accounts.selectors import owner_ids_query
+
+    accounts = [a for a in accounts if a]
+    if not accounts:
+        return set()
+    return set(
+        ScreeningAlert.objects.filter(
+            subject_type=SubjectType.CUSTOMER,
+            owner_id__in=owner_ids_query(public_ids=accounts),
+            status__in=STOPPING,
+        ).values_list("owner_id", flat=True)
+    )
+
+
 def allow_list(*, active: bool = True) -> QuerySet[AllowListEntry]:
     qs = AllowListEntry.objects.order_by("-id")
     return qs.filter(revoked_at__isnull=True) if active else qs

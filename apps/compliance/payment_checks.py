@@ -5,7 +5,7 @@
   payment commits. A payment debiting a customer who has an unresolved or confirmed hit is held too.
 - ``inbound_payment``: the same screening of both parties; a hit holds the inbound payment.
 - ``posting``: a deposit, withdrawal or transfer of a customer with an open or confirmed hit is refused
-  (``sanctions_hit``). It costs the posting's owner look-up (shared with the other posting checks) and one query.
+  (``sanctions_hit``). It costs one query (the accounts' owners as a subquery).
 
 The hold reason names the list entries and scores, never the screened names (PII: the reason is stored in the
 payment's history in clear).
@@ -21,7 +21,7 @@ from apps.core import checks
 
 from . import subjects
 from .alert_models import PartyRole, SubjectType
-from .alert_selectors import customers_with_stopping_hits
+from .alert_selectors import customers_of_accounts_with_stopping_hits, customers_with_stopping_hits
 from .party_screening import Party, PartyHit, screen_party
 
 NAME = "compliance.sanctions"
@@ -98,7 +98,9 @@ def inbound_sanctions_check(inbound) -> checks.CheckResult:
 
 
 def sanctions_posting_check(subject) -> checks.CheckResult:
-    stopped = customers_with_stopping_hits(owner_ids=subject.owner_ids.values())
+    stopped = customers_of_accounts_with_stopping_hits(
+        accounts=[a for a in (getattr(subject, "debit_account", None), getattr(subject, "credit_account", None)) if a]
+    )
     if stopped:
         return checks.CheckResult.reject(
             "the customer has an unresolved or confirmed sanctions screening hit", code=CODE, customers=sorted(stopped)

@@ -51,14 +51,13 @@ def opening_check(subject) -> checks.CheckResult:
 def posting_check(subject) -> checks.CheckResult:
     if not kyc_required():
         return checks.CheckResult.passed()
-    from .selectors import kyc_states
+    from .selectors import unverified_owners_of_accounts
 
     limit = settings.QENEX_KYC_UNVERIFIED_POSTING_LIMIT_MINOR
-    if subject.amount_minor <= limit:
+    if getattr(subject, "amount_minor", 0) <= limit:
         return checks.CheckResult.passed()
-    owners = subject.owner_ids  # account -> owner, shared by the posting checks
-    unverified = sorted(
-        public_id for public_id, (kyc, _) in kyc_states(public_ids=owners.values()).items() if kyc != KycStatus.VERIFIED
+    unverified = unverified_owners_of_accounts(
+        accounts=[a for a in (subject.debit_account, subject.credit_account) if a]
     )
     if unverified:
         return checks.CheckResult.reject(

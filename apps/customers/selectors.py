@@ -67,6 +67,22 @@ def kyc_states(*, public_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
     }
 
 
+def unverified_owners_of_accounts(*, accounts: list[str], today: dt.date | None = None) -> list[str]:
+    """The customers owning ``accounts`` whose KYC is not (or no longer) verified: one query (accounts as a
+    subquery); owners that are no customer are not listed."""
+    from apps.accounts.selectors import owner_ids_query
+
+    today = today or timezone.localdate()
+    rows = Customer.objects.filter(public_id__in=owner_ids_query(public_ids=accounts)).values_list(
+        "public_id", "kyc_status", "kyc_expires_on"
+    )
+    return sorted(
+        public_id
+        for public_id, status, expires in rows
+        if effective_kyc_status(status=status, expires_on=expires, today=today) != KycStatus.VERIFIED
+    )
+
+
 def documents_of(*, customer: Customer) -> QuerySet[CustomerDocument]:
     return CustomerDocument.objects.filter(customer=customer).order_by("id")
 
