@@ -5,9 +5,11 @@ from django.urls import path
 from apps.accounts.api import views as accounts
 from apps.approvals.api import views as approvals
 from apps.cards.api import views as cards
+from apps.compliance.api import alert_views as screening_alerts
 from apps.compliance.api import aml_views as aml
 from apps.compliance.api import views as compliance
 from apps.core.api.views import SystemStatusView
+from apps.customers.api import views as customers
 from apps.fraud.api import views as fraud
 from apps.ledger.api import views as ledger
 from apps.payments.api import views as payments
@@ -47,9 +49,7 @@ urlpatterns = [
     path("cards/iso8583", cards.CardMessageView.as_view(), name="card-messages"),
     path("cards/<str:card_id>", cards.CardDetailView.as_view(), name="card-detail"),
     path("cards/<str:card_id>/block", cards.CardBlockView.as_view(), name="card-block"),
-    path(
-        "cards/<str:card_id>/authorisations", cards.CardAuthorisationListView.as_view(), name="card-authorisations"
-    ),
+    path("cards/<str:card_id>/authorisations", cards.CardAuthorisationListView.as_view(), name="card-authorisations"),
     path("fraud/alerts", fraud.AlertListView.as_view(), name="fraud-alerts"),
     path("fraud/alerts/<str:alert_id>/decision", fraud.AlertDecisionView.as_view(), name="fraud-alert-decision"),
     # AML monitoring, cases and reports (apps.compliance)
@@ -89,5 +89,25 @@ urlpatterns = [
         "reconciliation/breaks/<str:break_id>/resolve",
         reconciliation.BreakResolveView.as_view(),
         name="reconciliation-break-resolve",
+    ),
+    path("customers", customers.CustomerListCreateView.as_view(), name="customers"),
+    path("customers/<str:customer_id>", customers.CustomerDetailView.as_view(), name="customer-detail"),
+    path("customers/<str:customer_id>/documents", customers.CustomerDocumentsView.as_view(), name="customer-documents"),
+    path(
+        "customers/<str:customer_id>/documents/<str:document_id>/verify",
+        customers.DocumentDecisionView.as_view(),
+        name="customer-document-verify",
+    ),
+    path("customers/<str:customer_id>/verify", customers.CustomerVerifyView.as_view(), name="customer-verify"),
+    path("customers/<str:customer_id>/reject", customers.CustomerRejectView.as_view(), name="customer-reject"),
+    path("screening/alerts", screening_alerts.AlertListView.as_view(), name="screening-alerts"),
+    path("screening/alerts/<str:alert_id>", screening_alerts.AlertDetailView.as_view(), name="screening-alert"),
+    path(
+        "screening/alerts/<str:alert_id>/clear", screening_alerts.AlertClearView.as_view(), name="screening-alert-clear"
+    ),
+    path(
+        "screening/alerts/<str:alert_id>/confirm",
+        screening_alerts.AlertConfirmView.as_view(),
+        name="screening-alert-confirm",
     ),
 ]

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "apps.cards",
     "apps.fraud",
     "apps.reconciliation",
+    "apps.customers",
 ]
 
 MIDDLEWARE = [
@@ -373,6 +374,9 @@ QENEX_APPROVAL_VELOCITY_WINDOW = env.str("QENEX_APPROVAL_VELOCITY_WINDOW", defau
 QENEX_SCREENING_THRESHOLDS = env.str("QENEX_SCREENING_THRESHOLDS", default="*=0.86")
 # How often a process checks whether a newer list load exists and rebuilds its in-memory index.
 QENEX_SCREENING_INDEX_CHECK_SECONDS = env.float("QENEX_SCREENING_INDEX_CHECK_SECONDS", default=5.0)
+# KYC (QENEX["compliance"]["kyc_required"]): how much one posting of a customer whose KYC is not verified may move,
+# in minor units of the posting's currency (apps.customers.checks); 0: nothing until the customer is verified.
+QENEX_KYC_UNVERIFIED_POSTING_LIMIT_MINOR = env.int("QENEX_KYC_UNVERIFIED_POSTING_LIMIT_MINOR", default=0)
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

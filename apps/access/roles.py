@@ -46,6 +46,8 @@ VIEW_BUSINESS = [
     "approvals.view_approvalrequest",
     "payments.view_paymentorder",
     "payments.view_achfile",
+    "customers.view_customer",
+    "customers.view_customerdocument",
 ]
 VIEW_ALL = VIEW_BUSINESS + [
     "access.view_loginstate",
@@ -60,6 +62,8 @@ VIEW_ALL = VIEW_BUSINESS + [
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     TELLER: VIEW_BUSINESS
     + [
+        "customers.add_customer",
+        "customers.change_customer",
         "accounts.add_account",
         "ledger.post_transaction",
     ],
@@ -85,6 +89,20 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "compliance.view_sanctionslistload",
         "compliance.view_sanctionsentry",
         "compliance.view_sanctionsname",
+        "compliance.view_screeningalert",
+        "compliance.decide_screeningalert",
+        "compliance.view_allowlistentry",
+        "compliance.change_allowlistentry",
+        "compliance.view_blocklistentry",
+        "compliance.add_blocklistentry",
+        "compliance.change_blocklistentry",
+        "compliance.view_rescreenrun",
+        "customers.add_customer",
+        "customers.change_customer",
+        "customers.verify_customer",
+        "customers.view_riskrule",
+        "customers.change_riskrule",
+        "customers.add_riskrule",
         "accounts.freeze_account",
         "accounts.unfreeze_account",
         "payments.change_paymentorder",

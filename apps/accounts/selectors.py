@@ -70,3 +70,9 @@ def overdraft_limit_check(*, account: Account, limit: object) -> int:
 def accounts_by_public_id(*, public_ids: list[str]) -> dict[str, Account]:
     """The accounts among ``public_ids`` that exist, by public id (one query)."""
     return {a.public_id: a for a in Account.objects.filter(public_id__in=[p for p in public_ids if isinstance(p, str)])}
+
+
+def owner_ids_query(*, public_ids: list[str]) -> QuerySet:
+    """The owner ids of the accounts among ``public_ids``, unevaluated: a subquery for another app's look-up
+    (a posting check asks "has any owner of these accounts an open hit?" in one query)."""
+    return Account.objects.filter(public_id__in=public_ids).values("owner_id")

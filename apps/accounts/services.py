@@ -9,7 +9,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from apps.audit.services import audit_record
-from apps.core.errors import InvalidInput
+from apps.core import checks
+from apps.core.errors import DomainError, InvalidInput
 from apps.core.idempotency import check_key, ensure_same_request, fingerprint
 from apps.core.limits import overdraft_limit_minor, posting_minor
 from apps.core.money import currency_exponent
@@ -51,6 +52,30 @@ def _check_account_type(account_type: str) -> str:
 class OpenedAccount:
     account: Account
     replayed: bool  # True when an earlier request with the same idempotency key opened it
+
+
+@dataclass(frozen=True)
+class OpeningSubject:
+    """What an ``account_opening`` check sees (apps.core.checks): the owner (customer id) and the product."""
+
+    owner_id: str
+    account_type: str
+    currency: str
+    actor: str
+
+
+class OpeningRefused(DomainError):
+    """A registered check (KYC, sanctions) refused to open an account for this owner; the code is the check's."""
+
+    code = "account_opening_refused"
+    http_status = 403
+
+
+def _check_opening(subject: OpeningSubject) -> None:
+    deciding = checks.run("account_opening", subject).deciding
+    if deciding is not None:
+        name, result = deciding
+        raise OpeningRefused(f"{name}: {result.reason}", field="owner_id", code=result.code or OpeningRefused.code)
 
 
 # Posts the opening deposit of a new account inside the opening's transaction: (account, amount in minor units).
@@ -110,6 +135,8 @@ def account_open_or_replay(
         raise InvalidInput("an account opened as PENDING cannot receive an initial balance", field="initial_balance")
     if opening_minor and fund is None:
         raise InvalidInput("an opening deposit is posted by the ledger's account opening", field="initial_balance")
+    # Before the transaction opens (a check reads, never under this opening's locks); a replay is not re-checked.
+    _check_opening(OpeningSubject(owner_id=owner_id, account_type=account_type, currency=currency, actor=actor))
 
     try:
         with transaction.atomic(durable=True):

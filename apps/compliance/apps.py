@@ -7,7 +7,9 @@ class ComplianceConfig(AppConfig):
     verbose_name = "Compliance (sanctions screening, AML monitoring, cases, reports)"
 
     def ready(self) -> None:
-        # Every payment's parties are screened through the gateway's check registry (apps.payments.checks).
+        # Payments (outbound and inbound) and postings are screened through the gateway's check registry
+        # (apps.core.checks); held payments are screening subjects of a rescreen.
+        from . import screening_tasks  # noqa: F401 (registers the rescreen task with Celery)
         from .payment_checks import register
 
         register()

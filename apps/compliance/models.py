@@ -104,4 +104,15 @@ class SanctionsName(models.Model):
 
 
 # AML monitoring, cases and reports live in their own module; importing them here registers them with the app.
+# Screening alerts and the allow/block lists live in their own module (one job per module).
+from .alert_models import (  # noqa: E402,F401
+    AlertStatus,
+    AllowListEntry,
+    BlockListEntry,
+    PartyRole,
+    RescreenRun,
+    RescreenStatus,
+    ScreeningAlert,
+    SubjectType,
+)
 from .aml_models import *  # noqa: E402,F403

@@ -293,3 +293,24 @@ def screen_name_in(
         )
     hits.sort(key=lambda h: (-h.score, h.list, h.entry_id))
     return ScreeningResult(decision="potential_match" if hits else "clear", hits=hits[:max_hits])
+
+
+def index_of_entries(*, list_code: str, entry_ids: list[str]) -> ScreeningIndex:
+    """An index of some listed entries of one list only (a rescreen against what a load added or changed)."""
+    from .models import SanctionsEntry, SanctionsName
+
+    thresholds = _thresholds(settings.QENEX_SCREENING_THRESHOLDS)
+    rows = list(
+        SanctionsEntry.objects.filter(sanctions_list__code=list_code, entry_id__in=entry_ids, listed=True).order_by(
+            "id"
+        )
+    )
+    position_of = {row.pk: i for i, row in enumerate(rows)}
+    entries = [_indexed_entry(list_code, row, thresholds) for row in rows]
+    names = [
+        (position_of[pk], kind, text)
+        for pk, kind, text in SanctionsName.objects.filter(entry_id__in=position_of)
+        .order_by("id")
+        .values_list("entry_id", "kind", "name")
+    ]
+    return ScreeningIndex.build(entries, names)

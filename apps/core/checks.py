@@ -16,6 +16,8 @@ Kinds (each domain runs its own and documents its subject):
   run *before* the posting's transaction opens, so a check never holds row locks while it works; it may write its
   own app's records (an alert) in its own transaction. Hold or reject refuses the posting with the check's code.
 - ``card_authorisation`` and ``inbound_payment``: for the card authorisation host and inbound payments.
+- ``account_opening``: a customer account about to open (``apps.accounts.services.OpeningSubject``), before its
+  transaction; hold or reject refuses the opening with the check's code (KYC: ``kyc_not_verified``).
 
 With no check registered every subject passes. The strictest answer wins (reject over hold over pass); every
 answer is kept in the outcome, in registration order.
@@ -28,7 +30,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
-KINDS = ("payment", "posting", "card_authorisation", "inbound_payment")
+KINDS = ("payment", "posting", "card_authorisation", "inbound_payment", "account_opening")
 
 
 class Verdict(IntEnum):  # ordered: the strictest is the largest

@@ -27,6 +27,8 @@ SCOPES = {
     "compliance:write": "Work AML cases, change rules, draft, review and file regulatory reports",
     "reconciliation:read": "Read imported statements, reconciliation runs and breaks",
     "reconciliation:write": "Import bank statements, run reconciliations and resolve breaks",
+    "customers:read": "Read customers, their documents and KYC state",
+    "customers:write": "Create and change customers, upload and verify documents, verify KYC",
 }
 
 

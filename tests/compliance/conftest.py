@@ -7,7 +7,8 @@ from lxml import etree
 
 from apps.compliance.lists.ofac import parse_ofac
 from apps.compliance.lists.un import parse_un
-from apps.compliance.screening import index_from_parsed, screen_name_in
+from apps.compliance.screening import index_from_parsed, invalidate_index, screen_name_in
+from apps.compliance.services import sanctions_list_load
 
 ROOT = Path(__file__).resolve().parents[2]
 # The real list files, copied into the repository (tests/data/sanctions, from ../shared/data/sanctions) so a
@@ -45,3 +46,11 @@ def un_subset(path: Path, *, individuals: int, entities: int) -> Path:
 
 def hit_ids(result) -> set[tuple[str, str]]:
     return {(h.list, h.entry_id) for h in result.hits}
+
+
+@pytest.fixture
+def un_list(tmp_path):
+    """The first 40 individuals and 10 entities of the real UN list, loaded (rolled back with the test)."""
+    sanctions_list_load(list_code="un", path=un_subset(tmp_path / "un.xml", individuals=40, entities=10))
+    yield
+    invalidate_index()  # the load is rolled back with the test; so must this process's index be

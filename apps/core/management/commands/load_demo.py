@@ -1,4 +1,5 @@
-"""Load demo data for a first look: accounts with money, a few transactions, an API key, a staff login.
+"""Load demo data for a first look: verified customers, their accounts with money, a few transactions, an API key,
+a staff login.
 
 Safe to run again: the accounts and postings use idempotency keys, so nothing is duplicated. Refused in
 production mode.
@@ -11,6 +12,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.customers import selectors as customer_selectors
+from apps.customers import services as customer_services
+from apps.customers.errors import CustomerNotFound
 from apps.iam.models import SCOPES, ApiClient
 from apps.iam.services import api_client_create, api_client_set_scope, api_key_issue
 from apps.ledger.services import account_open, fx_rate_set, post_transfer
@@ -22,6 +26,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if settings.PRODUCTION:
             raise CommandError("load_demo is refused in production mode")
+        # With kyc_required on (the default) accounts open only for verified customers: the demo's owners, and
+        # the seed's user123 / user456 that the README's examples open accounts for.
+        for owner_id, name, country in DEMO_CUSTOMERS:
+            _verified_customer(owner_id, name, country)
         alice = account_open(
             owner_id="demo-alice",
             account_type="CHECKING",
@@ -88,6 +96,46 @@ class Command(BaseCommand):
         self.stdout.write(f"  API key written to {token_file}:  export TOKEN=$(cat {token_file})")
         self.stdout.write(f"  {staff_line}")
         self.stdout.write(_mfa_hint(User.objects.get(username="admin")))
+
+
+DEMO_CUSTOMERS = [
+    ("demo-alice", "Alice Demo", "US"),
+    ("demo-bob", "Bob Demo", "US"),
+    ("demo-claire", "Claire Demo", "FR"),
+    ("user123", "User OneTwoThree", "US"),
+    ("user456", "User FourFiveSix", "US"),
+]
+# A 1x1 PNG standing in for a scanned passport.
+DEMO_DOCUMENT = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e5273fa10000000049454e44ae426082"
+)
+
+
+def _verified_customer(public_id: str, name: str, country: str) -> None:
+    """Create the demo customer once, with a verified passport and verified KYC."""
+    try:
+        customer = customer_selectors.customer_get(public_id=public_id)
+    except CustomerNotFound:
+        customer = customer_services.customer_create(
+            public_id=public_id,
+            fields={"kind": "person", "name": name, "residence_country": country, "nationality": country},
+            actor="load_demo",
+        )
+    if customer.kyc_status == "verified":
+        return
+    document = customer_services.document_upload(
+        customer_id=public_id,
+        doc_type="passport",
+        content=DEMO_DOCUMENT,
+        file_name="demo-passport.png",
+        content_type="image/png",
+        actor="load_demo",
+    )
+    customer_services.document_decide(
+        customer_id=public_id, document_id=document.public_id, verified=True, actor="load_demo"
+    )
+    customer_services.customer_verify(public_id=public_id, actor="load_demo")
 
 
 def _mfa_hint(user) -> str:
