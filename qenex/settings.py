@@ -319,6 +319,9 @@ SPECTACULAR_SETTINGS = {
         "AmlAlertStatusEnum": "apps.compliance.aml_models.AlertStatus",
         "AmlCaseStatusEnum": "apps.compliance.aml_models.CaseStatus",
         "AmlReportStatusEnum": "apps.compliance.aml_models.ReportStatus",
+        "CustomerKindEnum": "apps.customers.models.CustomerKind",
+        "FraudAlertKindEnum": "apps.fraud.models.AlertKind",
+        "BreakKindEnum": "apps.reconciliation.models.BreakKind",
     },
 }
 

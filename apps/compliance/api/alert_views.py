@@ -18,7 +18,7 @@ from apps.core.api.pagination import IdCursorPagination
 from apps.core.api.serializers import InputSerializer
 
 
-class AlertSerializer(serializers.ModelSerializer):
+class ScreeningAlertSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id")
 
     class Meta:
@@ -53,7 +53,7 @@ class DecisionSerializer(InputSerializer):
 class AlertListView(generics.ListAPIView):
     required_scopes = {"GET": "screening:read"}
     staff_permissions = {"GET": "compliance.view_screeningalert"}
-    serializer_class = AlertSerializer
+    serializer_class = ScreeningAlertSerializer
     pagination_class = IdCursorPagination
 
     @extend_schema(
@@ -78,9 +78,9 @@ class AlertDetailView(APIView):
     required_scopes = {"GET": "screening:read"}
     staff_permissions = {"GET": "compliance.view_screeningalert"}
 
-    @extend_schema(summary="Get a screening alert", responses={200: AlertSerializer})
+    @extend_schema(summary="Get a screening alert", responses={200: ScreeningAlertSerializer})
     def get(self, request, alert_id: str):
-        return Response(AlertSerializer(alert_selectors.alert_get(public_id=alert_id)).data)
+        return Response(ScreeningAlertSerializer(alert_selectors.alert_get(public_id=alert_id)).data)
 
 
 class AlertClearView(APIView):
@@ -89,13 +89,13 @@ class AlertClearView(APIView):
     @extend_schema(
         summary="Clear an alert as a false positive (allow-lists the party for the entry; releases held money)",
         request=DecisionSerializer,
-        responses={200: AlertSerializer},
+        responses={200: ScreeningAlertSerializer},
     )
     def post(self, request, alert_id: str):
         data = DecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         alert = alerts.alert_clear(alert_id=alert_id, reason=data.validated_data["reason"], actor=actor_of(request))
-        return Response(AlertSerializer(alert).data)
+        return Response(ScreeningAlertSerializer(alert).data)
 
 
 class AlertConfirmView(APIView):
@@ -104,10 +104,10 @@ class AlertConfirmView(APIView):
     @extend_schema(
         summary="Confirm an alert as a true match (rejects the held payment, freezes the accounts)",
         request=DecisionSerializer,
-        responses={200: AlertSerializer},
+        responses={200: ScreeningAlertSerializer},
     )
     def post(self, request, alert_id: str):
         data = DecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         alert = alerts.alert_confirm(alert_id=alert_id, reason=data.validated_data["reason"], actor=actor_of(request))
-        return Response(AlertSerializer(alert).data)
+        return Response(ScreeningAlertSerializer(alert).data)
