@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "apps.access",
     "apps.approvals",
     "apps.compliance",
+    "apps.inbound",
 ]
 
 MIDDLEWARE = [
@@ -447,6 +448,15 @@ QENEX_PAYMENTS_HOLD_SECONDS = env.int("QENEX_PAYMENTS_HOLD_SECONDS", default=30 
 CELERY_BEAT_SCHEDULE["payments-poll-acks"] = {
     "task": "apps.payments.tasks.poll_acks",
     "schedule": QENEX_PAYMENTS_POLL_SECONDS,
+}
+# Inbound payments (apps.inbound): a credit whose beneficiary name is less alike the account's name than this
+# (0..1, rapidfuzz token sort ratio; 0 = no name check) waits in SUSPENSE for an operator.
+QENEX_INBOUND_NAME_MATCH_MIN = env.float("QENEX_INBOUND_NAME_MATCH_MIN", default=0.6)
+# Beat reads each rail's inbound feed, sends pending returns and returns overdue exception items this often (s).
+QENEX_INBOUND_POLL_SECONDS = env.float("QENEX_INBOUND_POLL_SECONDS", default=5.0)
+CELERY_BEAT_SCHEDULE["inbound-tick"] = {
+    "task": "apps.inbound.tasks.inbound_tick",
+    "schedule": QENEX_INBOUND_POLL_SECONDS,
 }
 
 LOGGING = {

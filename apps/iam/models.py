@@ -19,6 +19,7 @@ SCOPES = {
     "payments:read": "Read payments, their history and messages",
     "payments:write": "Send and cancel payments",
     "screening:read": "Screen names against the sanctions lists",
+    "payments:inbound": "Upload inbound payment messages, read inbound payments, resolve exception items",
 }
 
 

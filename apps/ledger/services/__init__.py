@@ -31,7 +31,9 @@ from .postings import (
     post_fee,
     post_fee_in_transaction,
     post_reversal,
+    post_reversal_in_transaction,
     post_transfer,
+    post_transfer_in_transaction,
     post_withdrawal,
 )
 
@@ -60,6 +62,8 @@ __all__ = [
     "post_deposit",
     "post_fee",
     "post_reversal",
+    "post_reversal_in_transaction",
+    "post_transfer_in_transaction",
     "post_transfer",
     "post_withdrawal",
 ]
