@@ -6,6 +6,7 @@ from apps.accounts.api import views as accounts
 from apps.approvals.api import views as approvals
 from apps.compliance.api import views as compliance
 from apps.core.api.views import SystemStatusView
+from apps.inbound.api import views as inbound
 from apps.ledger.api import views as ledger
 from apps.payments.api import views as payments
 
@@ -31,6 +32,8 @@ urlpatterns = [
     path("fx-rates", ledger.FxRateListCreateView.as_view(), name="fx-rates"),
     path("payments", payments.PaymentListView.as_view(), name="payments"),
     path("payments/send", payments.PaymentSendView.as_view(), name="payment-send"),
+    # Before payments/<payment_id>, which would take the path otherwise (apps.inbound).
+    path("payments/inbound", inbound.InboundReceiveView.as_view(), name="inbound-receive"),
     path("payments/<str:payment_id>", payments.PaymentDetailView.as_view(), name="payment-detail"),
     path("payments/<str:payment_id>/cancel", payments.PaymentCancelView.as_view(), name="payment-cancel"),
     path("ledger/periods", ledger.PeriodCloseListCreateView.as_view(), name="ledger-periods"),
@@ -39,4 +42,11 @@ urlpatterns = [
     path("approvals/<str:approval_id>/approve", approvals.ApprovalApproveView.as_view(), name="approval-approve"),
     path("approvals/<str:approval_id>/reject", approvals.ApprovalRejectView.as_view(), name="approval-reject"),
     path("screening/search", compliance.ScreeningSearchView.as_view(), name="screening-search"),
+    # Inbound payments, exception items (suspense) and the returns / change notices of our payments.
+    path("inbound/payments", inbound.InboundListView.as_view(), name="inbound-payments"),
+    path("inbound/payments/<str:inbound_id>", inbound.InboundDetailView.as_view(), name="inbound-payment-detail"),
+    path("inbound/exceptions", inbound.ExceptionListView.as_view(), name="inbound-exceptions"),
+    path("inbound/exceptions/<str:exception_id>/apply", inbound.ExceptionApplyView.as_view(), name="inbound-apply"),
+    path("inbound/exceptions/<str:exception_id>/return", inbound.ExceptionReturnView.as_view(), name="inbound-return"),
+    path("inbound/notices", inbound.NoticeListView.as_view(), name="inbound-notices"),
 ]

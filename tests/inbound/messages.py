@@ -137,3 +137,41 @@ def ach_file(
 
 def now() -> datetime:
     return datetime.now()
+
+
+def outbound_ach_entry(payment, trace: str) -> EntryDetail:
+    """The entry our ACH batch sends for ``payment`` (the lead's batch builder, not on main yet, will build it)."""
+    return EntryDetail(
+        transaction_code=22,
+        rdfi_routing=payment.creditor_aba,
+        account_number=payment.creditor_identifier,
+        amount=payment.amount_minor,
+        receiver_name=payment.creditor_name[:22],
+        trace_number=trace,
+        identification_number=payment.reference[:15],
+    )
+
+
+def ach_answer_file(*entries: EntryDetail) -> bytes:
+    """A file from the receiving bank back to us holding return (addenda 99) or COR (addenda 98) entries."""
+    n = next(_counter)
+    ours = settings.QENEX_PAYMENTS_BANK_ABA
+    sec = "COR" if entries[0].amount == 0 else "PPD"
+    header = FileHeader(
+        immediate_destination=ours,
+        immediate_origin=SENDER_ABA,
+        file_creation_date=date.today(),
+        file_creation_time=time(11, n % 60),
+        file_id_modifier="B",
+    )
+    batch = BatchHeader(
+        service_class_code=200,
+        company_name="QENEX BANK",
+        company_identification="1121000248",
+        standard_entry_class=sec,
+        company_entry_description="RETURN" if sec == "PPD" else "NOC",
+        effective_entry_date=date.today(),
+        odfi_identification=SENDER_ODFI,
+        batch_number=1,
+    )
+    return build_ach_file(AchFile(header, (Batch(batch, entries),)))

@@ -239,7 +239,7 @@ def _credit(inbound: InboundPayment, resolution: Resolution, outcome, actor: str
         inbound.status = InboundStatus.RETURNED
         inbound.save()
         schedule_return(inbound, returns_out.reason_code_for(inbound.rail, ExceptionReason.HELD_BY_CHECK))
-        return ItemResult("transfer", inbound.network_id, RETURNED, inbound, f"{name}: {check.reason}")
+        return ItemResult("transfer", inbound.network_id, RETURNED, inbound, detail=f"{name}: {check.reason}")
     problem, detail = resolution.problem, resolution.detail
     if verdict == core_checks.Verdict.HOLD:
         name, check = deciding
@@ -263,7 +263,7 @@ def _credit(inbound: InboundPayment, resolution: Resolution, outcome, actor: str
             suggested_account=resolution.account,
             return_by=returns_out.return_by(rail=inbound.rail, currency=inbound.currency, received=inbound.received_at),
         )
-        return ItemResult("transfer", inbound.network_id, IN_SUSPENSE, inbound, f"{problem}: {detail}")
+        return ItemResult("transfer", inbound.network_id, IN_SUSPENSE, inbound, detail=f"{problem}: {detail}")
     inbound.status = InboundStatus.CREDITED
     inbound.save()
     inbound.transaction_id = move(
@@ -275,7 +275,7 @@ def _credit(inbound: InboundPayment, resolution: Resolution, outcome, actor: str
         description=f"{inbound.rail} credit from {inbound.debtor_name}"[:140],
     )
     inbound.save(update_fields=["transaction_id"])
-    return ItemResult("transfer", inbound.network_id, CREDITED, inbound, f"by {resolution.resolved_by}")
+    return ItemResult("transfer", inbound.network_id, CREDITED, inbound, detail=f"by {resolution.resolved_by}")
 
 
 def _debit_refusal(resolution: Resolution, outcome) -> str | None:
@@ -310,11 +310,11 @@ def _debit(inbound: InboundPayment, resolution: Resolution, outcome, actor: str)
             code = "R01" if exc.code == "insufficient_funds" else "R16" if exc.code == "account_not_active" else "R17"
         else:
             inbound.save(update_fields=["transaction_id"])
-            return ItemResult("transfer", inbound.network_id, DEBITED, inbound, f"by {resolution.resolved_by}")
+            return ItemResult("transfer", inbound.network_id, DEBITED, inbound, detail=f"by {resolution.resolved_by}")
     inbound.status = InboundStatus.RETURNED
     inbound.save()
     schedule_return(inbound, code)
-    return ItemResult("transfer", inbound.network_id, RETURNED, inbound, code)
+    return ItemResult("transfer", inbound.network_id, RETURNED, inbound, detail=code)
 
 
 def schedule_return(inbound: InboundPayment, reason_code: str) -> None:

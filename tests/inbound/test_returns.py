@@ -1,0 +1,154 @@
+"""Our payments that come back: a return after settlement reverses the capture, a NOC corrects the counterparty."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from apps.inbound import services
+from apps.inbound.models import PaymentNotice
+from apps.ledger.models import EntryType, JournalEntry
+from apps.ledger.selectors import balance_get
+from apps.payments import services as payment_services
+from apps.payments.formats.iso20022 import Pacs004, StatusReason
+from apps.payments.formats.iso20022.pacs004 import ReturnedTransaction, build_pacs004
+from apps.payments.formats.nacha import make_trace_number, notification_of_change_for, return_entry_for
+from apps.payments.models import PaymentEvent, PaymentOrder
+from apps.payments.states import PaymentStatus
+from tests.factories import funded_account
+from tests.payments.gateway.payments import ach_body, request_from, sct_body
+
+from .messages import SENDER_ODFI, ach_answer_file, outbound_ach_entry
+
+pytestmark = pytest.mark.django_db
+S = PaymentStatus
+
+
+def settled(body, account, *, rail: str, network_key: str | None = None) -> PaymentOrder:
+    """Send ``body`` and settle it through the payments' own answer handling (as the sandbox's answer would)."""
+    payment = payment_services.payment_send(request=request_from(body), debtor_account=account.public_id).payment
+    key = network_key or str(payment.uetr)
+    PaymentOrder.objects.filter(pk=payment.pk).update(status=S.SUBMITTED, attempts=1, network_key=key)
+    status = "ACCEPTED" if rail == "ach" else "ACSC"
+    ack = {
+        "reply_id": f"T-{payment.public_id}",
+        "message_id": key,
+        "kind": "status",
+        "status": status,
+        "message_type": "test",
+        "body": "",
+    }
+    assert payment_services.ack_record(rail=rail, ack=ack) == "settled"
+    payment.refresh_from_db()
+    assert payment.status == S.SETTLED
+    return payment
+
+
+def test_ach_r01_return_after_settlement_reverses_the_posting():
+    account = funded_account("1000.00", "USD")
+    trace = make_trace_number("12100024", 4711)
+    payment = settled(ach_body(account.public_id), account, rail="ach", network_key=trace)
+    assert balance_get(account=account).ledger_minor == 100000 - 25000
+    returned = return_entry_for(
+        outbound_ach_entry(payment, trace),
+        return_reason_code="R01",
+        returning_dfi_identification=SENDER_ODFI,
+        sequence=1,
+    )
+    raw = ach_answer_file(returned)
+    (item,) = services.message_receive(raw=raw, source="command").items
+    assert item.outcome == "applied"
+    payment.refresh_from_db()
+    assert payment.status == S.RETURNED and payment.reason_code == "R01"
+    assert "Insufficient funds" in payment.reason
+    reversal = JournalEntry.objects.get(public_id=payment.return_transaction_id)
+    assert reversal.entry_type == EntryType.REVERSAL and reversal.reverses.public_id == payment.capture_transaction_id
+    assert balance_get(account=account).ledger_minor == 100000
+    assert PaymentEvent.objects.filter(payment=payment, to_status=S.RETURNED, reason_code="R01").exists()
+    # The same return file again: recorded once, reversed once.
+    (again,) = services.message_receive(raw=raw).items
+    assert again.outcome == "duplicate"
+    assert (
+        JournalEntry.objects.filter(
+            entry_type=EntryType.REVERSAL, reverses__public_id=payment.capture_transaction_id
+        ).count()
+        == 1
+    )
+
+
+def test_an_ach_return_found_by_the_entry_identification_number():
+    account = funded_account("1000.00", "USD")
+    payment = settled(ach_body(account.public_id), account, rail="ach", network_key="ACHFILE-1")
+    returned = return_entry_for(
+        outbound_ach_entry(payment, make_trace_number("12100024", 9)),
+        return_reason_code="R03",
+        returning_dfi_identification=SENDER_ODFI,
+        sequence=2,
+    )
+    services.message_receive(raw=ach_answer_file(returned))
+    payment.refresh_from_db()
+    assert (payment.status, payment.reason_code) == (S.RETURNED, "R03")
+
+
+def test_a_noc_updates_the_stored_counterparty():
+    account = funded_account("1000.00", "USD")
+    trace = make_trace_number("12100024", 4712)
+    payment = settled(ach_body(account.public_id), account, rail="ach", network_key=trace)
+    original = outbound_ach_entry(payment, trace)
+    noc = notification_of_change_for(
+        original,
+        change_code="C03",
+        corrected_data="011000015   55512345678",
+        returning_dfi_identification=SENDER_ODFI,
+        sequence=3,
+    )
+    (item,) = services.message_receive(raw=ach_answer_file(noc)).items
+    assert item.outcome == "applied"
+    payment.refresh_from_db()
+    assert payment.status == S.SETTLED  # a NOC moves no money
+    assert (payment.creditor_aba, payment.creditor_identifier) == ("011000015", "55512345678")
+    assert payment.messages.filter(kind="noc", reason="C03").count() == 1
+
+
+def test_a_pacs004_returns_a_settled_sepa_payment():
+    account = funded_account("500.00", "EUR")
+    payment = settled(sct_body(account.public_id), account, rail="sepa")
+    message = Pacs004(
+        message_id="RTR-1",
+        created=datetime.now(UTC).replace(microsecond=0),
+        transactions=(
+            ReturnedTransaction(
+                return_id="RTR-1-1",
+                returned_amount=Decimal("150.00"),
+                returned_currency="EUR",
+                original_message_id=payment.public_id.replace("_", "-"),
+                original_end_to_end_id=payment.reference,
+                original_uetr=str(payment.uetr),
+                reasons=(StatusReason(code="AC04"),),
+            ),
+        ),
+    )
+    (item,) = services.message_receive(raw=build_pacs004(message), rail="sepa").items
+    assert item.outcome == "applied"
+    payment.refresh_from_db()
+    assert (payment.status, payment.reason_code) == (S.RETURNED, "AC04")
+    assert balance_get(account=account).ledger_minor == 50000
+
+
+def test_a_return_that_matches_nothing_is_kept_for_an_operator():
+    returned = return_entry_for(
+        outbound_ach_entry(
+            PaymentOrder(
+                creditor_aba="021000021", creditor_identifier="1", amount_minor=5, creditor_name="X", reference="NOPE"
+            ),
+            make_trace_number("12100024", 1),
+        ),
+        return_reason_code="R02",
+        returning_dfi_identification=SENDER_ODFI,
+        sequence=4,
+    )
+    (item,) = services.message_receive(raw=ach_answer_file(returned)).items
+    assert item.outcome == "unmatched"
+    assert PaymentNotice.objects.get(public_id=item.notice.public_id).status == "UNMATCHED"
