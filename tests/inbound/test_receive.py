@@ -148,3 +148,34 @@ def test_ach_credit_and_debits_against_available_funds(usd_account):
     returned = nacha.parse(refused.return_body)
     (entry,) = returned.batches[0].entries
     assert entry.transaction_code == 26 and entry.addenda[0].original_trace_number == traces[2]
+
+
+def test_beat_returns_what_nobody_resolved_by_the_rails_deadline(eur_account):
+    from datetime import timedelta
+
+    raw, uetr = pacs008(creditor_iban=OTHER_IBAN, amount="9.00")
+    services.message_receive(raw=raw, rail="sepa")
+    exception = ExceptionItem.objects.get(inbound__network_id=uetr)
+    assert exception.return_by >= exception.created_at.date() + timedelta(days=3)  # 3 TARGET business days
+    assert services.exceptions_return_due(today=exception.return_by - timedelta(days=1)) == 0
+    assert services.exceptions_return_due(today=exception.return_by) == 1
+    exception.refresh_from_db()
+    assert exception.status == ExceptionStatus.RETURNED and exception.resolved_by == "system:inbound-deadline"
+
+
+def test_mt103_fedwire_and_ach_items_return_in_their_own_format(usd_account):
+    from apps.payments.formats import fedwire, nacha, swift_mt
+
+    services.message_receive(raw=mt103(account="000000000", name="NOBODY"))
+    services.message_receive(raw=fedwire_ctr(account="000000000", name="NOBODY", amount_cents=500))
+    services.message_receive(raw=ach_file((22, "000000000", 700, "NOBODY"))[0])
+    for exception in ExceptionItem.objects.filter(status=ExceptionStatus.OPEN):
+        services.exception_return(exception_id=exception.public_id, actor="ops")
+    by_type = {i.return_message_type: i for i in InboundPayment.objects.filter(status=InboundStatus.RETURNED)}
+    assert set(by_type) == {"MT103 RETN", "Fedwire reversal", "ACH return file"}
+    mt = swift_mt.parse(by_type["MT103 RETN"].return_body)
+    assert mt.sender_to_receiver_information[:2] == ("/RETN/59", "/AC01/")
+    wire = fedwire.parse(by_type["Fedwire reversal"].return_body)
+    assert wire.subtype_code == "02" and wire.previous_imad == by_type["Fedwire reversal"].network_id
+    ach = nacha.parse(by_type["ACH return file"].return_body)
+    assert ach.batches[0].entries[0].addenda[0].return_reason_code == "R03"

@@ -26,10 +26,10 @@ pytestmark = pytest.mark.django_db
 S = PaymentStatus
 
 
-def settled(body, account, *, rail: str, network_key: str | None = None) -> PaymentOrder:
+def settled(body, account, *, rail: str, network_key=None) -> PaymentOrder:
     """Send ``body`` and settle it through the payments' own answer handling (as the sandbox's answer would)."""
     payment = payment_services.payment_send(request=request_from(body), debtor_account=account.public_id).payment
-    key = network_key or str(payment.uetr)
+    key = network_key(payment) if callable(network_key) else network_key or str(payment.uetr)
     PaymentOrder.objects.filter(pk=payment.pk).update(status=S.SUBMITTED, attempts=1, network_key=key)
     status = "ACCEPTED" if rail == "ach" else "ACSC"
     ack = {
@@ -152,3 +152,74 @@ def test_a_return_that_matches_nothing_is_kept_for_an_operator():
     (item,) = services.message_receive(raw=ach_answer_file(returned)).items
     assert item.outcome == "unmatched"
     assert PaymentNotice.objects.get(public_id=item.notice.public_id).status == "UNMATCHED"
+
+
+def test_an_mt910_retn_from_the_correspondent_returns_a_settled_mt103():
+    from apps.payments import outbound
+    from apps.payments.sandbox.config import SandboxConfig
+    from apps.payments.sandbox.network import Network
+    from apps.payments.sandbox.outcomes import parse_outcome_header
+    from tests.payments.gateway.payments import seed_body
+
+    account = funded_account("60000.00", "USD")
+    payment = settled(
+        seed_body(account.public_id), account, rail="swift", network_key=lambda p: outbound.build(p).network_key
+    )
+    clock = [1_780_000_000.0]
+    network = Network(SandboxConfig(delay_seconds=0.1), clock=lambda: clock[0])
+    network.submit("swift", outbound.build(payment).body, parse_outcome_header("return:AC04"))
+    clock[0] += 5
+    (delivered,) = network.inbound("swift", 0, 10)["messages"]
+    assert delivered["message_type"] == "MT910"
+    (item,) = services.message_receive(raw=delivered["body"].encode(), rail="swift").items
+    assert item.outcome == "applied"
+    payment.refresh_from_db()
+    assert (payment.status, payment.reason_code) == (S.RETURNED, "AC04")
+
+
+def test_a_fedwire_reversal_quoting_the_imad_returns_the_payment():
+    from datetime import date
+
+    from apps.payments.formats.fedwire import FedwireMessage, FedwireParty, Imad, build_fedwire_message
+
+    account = funded_account("5000000.00", "USD")
+    body = ach_body(account.public_id, speed="urgent")
+    imad = "20261202QNXGFT01000042"
+    payment = settled(body, account, rail="fedwire", network_key=imad)
+    reversal = FedwireMessage(
+        type_code="10",
+        subtype_code="02",
+        imad=Imad(date.today(), "CHASGFT1", "000777"),
+        amount=payment.amount_minor,
+        sender_aba="021000021",
+        receiver_aba="121000248",
+        business_function_code="CTR",
+        test_production_code="T",
+        sender_reference="REV1",
+        previous_imad=imad,
+        beneficiary_fi=FedwireParty("F", "121000248"),
+        beneficiary=FedwireParty("D", "123456789", "ACME CORP"),
+        originator=FedwireParty("D", "1", "JOHN SMITH"),
+        originator_fi=FedwireParty("F", "021000021"),
+    )
+    (item,) = services.message_receive(raw=build_fedwire_message(reversal)).items
+    assert item.outcome == "applied"
+    payment.refresh_from_db()
+    assert (payment.status, payment.reason_code) == (S.RETURNED, "REVERSAL")
+
+
+def test_a_return_for_a_payment_never_sent_is_refused_and_kept():
+    account = funded_account("1000.00", "USD")
+    payment = payment_services.payment_send(
+        request=request_from(ach_body(account.public_id)), debtor_account=account.public_id
+    ).payment
+    returned = return_entry_for(
+        outbound_ach_entry(payment, make_trace_number("12100024", 77)),
+        return_reason_code="R01",
+        returning_dfi_identification=SENDER_ODFI,
+        sequence=5,
+    )
+    (item,) = services.message_receive(raw=ach_answer_file(returned)).items
+    assert item.outcome == "refused" and "payment_not_returnable" in item.detail
+    payment.refresh_from_db()
+    assert payment.status == S.QUEUED
