@@ -18,15 +18,22 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from apps.inbound.models import InboundCursor
+from apps.payments.models import AckCursor
 from qenex.celery import app
 from tests.network_sandbox import NetworkSandbox
 from tests.payments.gateway.test_worker import _beat, _env, _stop, _worker
 
 
 @contextmanager
-def inbound_processes(workdir: Path) -> Iterator[dict[str, Any]]:
+def inbound_processes(workdir: Path, db_blocker) -> Iterator[dict[str, Any]]:
     if not settings.REDIS_URL or connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL)")
+    # A new sandbox numbers its feeds from 1: forget how far an earlier module's processes read theirs (a worker
+    # that outlived that module's last flush may have recorded a cursor after it).
+    with db_blocker.unblock():
+        InboundCursor.objects.all().delete()
+        AckCursor.objects.all().delete()
     with NetworkSandbox(workdir, rail="all", delay=0.1) as sandbox:
         queue = f"test-inbound-{os.getpid()}-{workdir.name}"
         env = _env(queue, sandbox.url, QENEX_INBOUND_POLL_SECONDS="0.3")

@@ -29,8 +29,8 @@ S = PaymentStatus
 
 
 @pytest.fixture(scope="module")
-def processes(django_db_setup, tmp_path_factory) -> Iterator[dict]:
-    with inbound_processes(tmp_path_factory.mktemp("inbound-worker")) as running:
+def processes(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[dict]:
+    with inbound_processes(tmp_path_factory.mktemp("inbound-worker"), django_db_blocker) as running:
         yield running
 
 
