@@ -15,7 +15,7 @@ from apps.core.errors import DomainError
 from apps.core.money import format_amount
 
 from . import services
-from .models import ExceptionItem, InboundPayment, PaymentNotice
+from .models import ExceptionItem, InboundPayment, PaymentNotice, RecallRequest
 
 
 class ExceptionActionForm(ActionForm):
@@ -116,3 +116,11 @@ class PaymentNoticeAdmin(ReadOnly):
     list_filter = ["kind", "status", "rail"]
     search_fields = ["public_id", "payment_id", "network_id"]
     readonly_fields = [f.name for f in PaymentNotice._meta.fields]
+
+
+@admin.register(RecallRequest)
+class RecallRequestAdmin(ReadOnly):
+    list_display = ["public_id", "rail", "reason_code", "decision", "decision_reason", "answer_status", "received_at"]
+    list_filter = ["decision", "answer_status", "rail"]
+    search_fields = ["public_id", "network_id"]
+    readonly_fields = [f.name for f in RecallRequest._meta.fields]

@@ -22,7 +22,7 @@ from apps.core.money import to_minor_units
 from apps.payments.formats import fedwire, iso20022, nacha, swift_mt
 from apps.payments.formats.detect import detect_format
 from apps.payments.formats.errors import FieldError, MessageValidationError
-from apps.payments.formats.iso20022 import BusinessMessage, Pacs004, Pacs008
+from apps.payments.formats.iso20022 import BusinessMessage, Camt029, Camt056, Pacs004, Pacs008
 from apps.payments.formats.nacha import Addenda98, Addenda99, EntryDetail
 from apps.payments.formats.nacha.codes import TRANSACTION_CODES
 from apps.payments.formats.swift_mt import MT103, MT910
@@ -91,7 +91,25 @@ class Changed:
     reference: str = ""
 
 
-Item = Transfer | Returned | Changed
+@dataclass(frozen=True)
+class Recall:
+    """A camt.056: the sender asks for one of its payments to us back."""
+
+    rail: str
+    message_type: str
+    network_id: str
+    reason_code: str
+    original_ids: tuple[str, ...]  # UETR, end-to-end id (with the original MsgId)
+    original_message_id: str = ""
+    original_end_to_end_id: str = ""
+    original_transaction_id: str = ""
+    original_uetr: str = ""
+    assigner_bic: str = ""
+    assignment_id: str = ""
+    case_id: str = ""
+
+
+Item = Transfer | Returned | Changed | Recall
 
 
 @dataclass(frozen=True)
@@ -194,7 +212,30 @@ def _iso20022(parsed: Any, raw: bytes, rail: str | None) -> Read:
                 )
             )
         return Read(document.message_type, tuple(items))
-    raise UnreadableMessage(f"{document.message_type}: inbound takes pacs.008 and pacs.004")
+    if isinstance(document, Camt056):
+        items = []
+        for index, tx in enumerate(document.transactions, start=1):
+            end_to_end = f"{tx.original_message_id}/{tx.original_end_to_end_id}" if tx.original_end_to_end_id else ""
+            items.append(
+                Recall(
+                    rail=rail or "sepa",
+                    message_type=document.message_type,
+                    network_id=f"{document.assignment_id}/{tx.cancellation_id or index}",
+                    reason_code=tx.reason_code or "",
+                    original_ids=tuple(i for i in (tx.original_uetr, end_to_end) if i),
+                    original_message_id=tx.original_message_id or "",
+                    original_end_to_end_id=tx.original_end_to_end_id or "",
+                    original_transaction_id=tx.original_transaction_id or "",
+                    original_uetr=tx.original_uetr or "",
+                    assigner_bic=document.assigner.bic or "",
+                    assignment_id=document.assignment_id,
+                    case_id=document.case_id or "",
+                )
+            )
+        return Read(document.message_type, tuple(items))
+    if isinstance(document, Camt029):
+        return Read(document.message_type, (), (f"{document.assignment_id}: we sent no recall to answer",))
+    raise UnreadableMessage(f"{document.message_type}: inbound takes pacs.008, pacs.004 and camt.056")
 
 
 # ---------------------------------------------------------------- SWIFT MT

@@ -204,3 +204,36 @@ class InboundCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rail} at {self.cursor}"
+
+
+def _recall_id() -> str:
+    return new_public_id("rcl")
+
+
+class RecallDecision(models.TextChoices):
+    CANCELLED = "CNCL", "accepted: the money goes back in a pacs.004"
+    REJECTED = "RJCR", "rejected, with a reason"
+
+
+class RecallRequest(models.Model):
+    """A camt.056 from the bank that sent us a payment, asking for it back, and our camt.029 answer."""
+
+    public_id = models.CharField(max_length=32, unique=True, default=_recall_id, editable=False)
+    rail = models.CharField(max_length=16, choices=Rail.choices)
+    network_id = models.CharField(max_length=120, help_text="the request's assignment id and cancellation id")
+    inbound = models.ForeignKey(InboundPayment, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reason_code = models.CharField(max_length=8, blank=True, help_text="why the sender recalls it (DUPL, FRAD, ...)")
+    decision = models.CharField(max_length=4, choices=RecallDecision.choices)
+    decision_reason = models.CharField(max_length=8, blank=True, help_text="camt.029 rejection reason")
+    answer_body = EncryptedTextField(bind_to="public_id", help_text="our camt.029")
+    answer_status = models.CharField(max_length=8, choices=ReturnStatus.choices, default=ReturnStatus.PENDING)
+    answer_network_reference = models.CharField(max_length=64, blank=True)
+    body = EncryptedTextField(bind_to="public_id", help_text="the camt.056 as received")
+    source = models.CharField(max_length=16)
+    received_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["rail", "network_id"], name="recall_request_once")]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} ({self.reason_code} {self.decision})"

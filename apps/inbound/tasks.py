@@ -15,3 +15,8 @@ def send_inbound_return(*, inbound_id: str) -> str:
 @shared_task
 def inbound_tick() -> dict[str, int]:
     return services.inbound_tick()
+
+
+@shared_task(acks_late=True)
+def send_recall_answer(*, recall_id: str) -> str:
+    return services.recall_answer_send(recall_id=recall_id)

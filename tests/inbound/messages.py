@@ -175,3 +175,26 @@ def ach_answer_file(*entries: EntryDetail) -> bytes:
         batch_number=1,
     )
     return build_ach_file(AchFile(header, (Batch(batch, entries),)))
+
+
+def camt056(*, uetr: str, end_to_end_id: str = "", message_id: str = "", reason: str = "DUPL") -> bytes:
+    """The sending bank's recall (camt.056) of a payment it sent us."""
+    from apps.payments.formats.iso20022 import Agent, Camt056, RecalledTransaction
+
+    n = next(_counter)
+    return Camt056(
+        assignment_id=f"RCL-{n}",
+        created=datetime.now().astimezone().replace(microsecond=0),
+        assigner=Agent(bic="BNPAFRPPXXX"),
+        assignee=Agent(bic=settings.QENEX_PAYMENTS_BANK_BIC),
+        case_id=f"CASE-{n}",
+        transactions=(
+            RecalledTransaction(
+                cancellation_id=f"CXL-{n}",
+                original_message_id=message_id or None,
+                original_end_to_end_id=end_to_end_id or None,
+                original_uetr=uetr,
+                reason_code=reason,
+            ),
+        ),
+    ).to_xml()

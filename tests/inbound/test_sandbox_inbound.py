@@ -91,3 +91,27 @@ def test_our_pacs004_is_taken_and_settled(network):
     assert answer["status"] == "ACSC"
     again = network.submit("sepa", body, None).body
     assert again["duplicate"] is True
+
+
+def test_a_recall_is_delivered_and_our_camt029_is_taken(network):
+    import uuid
+
+    from .messages import camt056
+
+    network.deliver("sepa", camt056(uetr=str(uuid.uuid4())))
+    (delivered,) = network.inbound("sepa", 0, 100)["messages"]
+    assert delivered["message_type"] == "camt.056.001.08"
+    from datetime import UTC, datetime
+
+    from apps.payments.formats.iso20022 import Agent, Camt029, CancellationStatus
+
+    answer = Camt029(
+        assignment_id="ANS-1",
+        created=datetime.now(UTC).replace(microsecond=0),
+        assigner=Agent(bic="QNXBDEFFXXX"),
+        assignee=Agent(bic="BNPAFRPPXXX"),
+        confirmation="RJCR",
+        transactions=(CancellationStatus(status="RJCR", reason_code="NOOR"),),
+    ).to_xml()
+    receipt = network.submit("sepa", answer, None).body
+    assert receipt["message_type"] == "camt.029.001.09" and receipt["duplicate"] is False

@@ -2,6 +2,7 @@
 
 from .exceptions import exception_apply, exception_return, exceptions_return_due
 from .network import inbound_poll, inbound_return_send, inbound_tick, returns_send_pending
+from .recalls import recall_answer_send, recall_answers_send_pending
 from .receive import ItemResult, ReceiveResult, message_receive
 
 __all__ = [
@@ -14,5 +15,7 @@ __all__ = [
     "inbound_return_send",
     "inbound_tick",
     "message_receive",
+    "recall_answer_send",
+    "recall_answers_send_pending",
     "returns_send_pending",
 ]

@@ -30,6 +30,7 @@ from apps.payments import transport
 from ..models import InboundCursor, InboundPayment, ReturnStatus
 from ..selectors import returns_pending
 from .exceptions import exceptions_return_due
+from .recalls import recall_answers_send_pending
 from .receive import message_receive
 
 logger = logging.getLogger(__name__)
@@ -127,5 +128,6 @@ def inbound_tick() -> dict[str, int]:
                 except transport.TransportError as exc:
                     logger.warning("inbound: cannot read the %s feed: %s", rail, exc)
         done["returns_sent"] = returns_send_pending()
+        done["recall_answers_sent"] = recall_answers_send_pending()
     done["returned_at_deadline"] = exceptions_return_due()
     return done

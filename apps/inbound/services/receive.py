@@ -114,6 +114,10 @@ def message_receive(
     for item in read.items:
         if isinstance(item, messages.Transfer):
             results.append(transfer_receive(item=item, body=body, source=source, actor=actor))
+        elif isinstance(item, messages.Recall):
+            from .recalls import recall_receive  # recalls build on the exception services, which import this
+
+            results.append(recall_receive(item=item, body=body, source=source, actor=actor))
         else:
             results.append(notice_receive(item=item, body=body, source=source, actor=actor))
     return ReceiveResult(read.message_type, results, read.skipped)

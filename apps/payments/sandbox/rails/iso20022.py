@@ -15,6 +15,7 @@ from apps.payments.formats import iso20022
 from apps.payments.formats.errors import FieldError, MessageValidationError
 from apps.payments.formats.iso20022 import (
     BusinessMessage,
+    Camt029,
     OriginalGroupStatus,
     Pacs002,
     Pacs004,
@@ -53,6 +54,10 @@ class Iso20022Rail:
         except MessageValidationError as exc:
             return Received.refused(raw, exc.message_type, tuple(exc.errors), parsed=_original_message_id(raw))
         document = parsed.document if isinstance(parsed, BusinessMessage) else parsed
+        if isinstance(document, Camt029):
+            # A bank's answer to a recall: the network forwards it to the requester; nothing to answer us.
+            key = f"MsgId:{document.assignment_id}"
+            return Received(key, (key,), document.message_type, parsed=document)
         if isinstance(document, Pacs004):
             # A bank returning a payment it received (pacs.004): de-duplicated on its MsgId, settled like a transfer.
             key = f"MsgId:{document.message_id}"
@@ -96,6 +101,8 @@ class Iso20022Rail:
             return [_group_rejection(received, context, delay)]
         if isinstance(received.parsed, Pacs004):
             return [_return_settled(received.parsed, context, delay)]
+        if isinstance(received.parsed, Camt029):
+            return []
         message: Pacs008 = received.parsed
         if outcome.kind == REJECT:
             reason = outcome.reason or self.default_reject_reason
