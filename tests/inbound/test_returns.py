@@ -223,3 +223,21 @@ def test_a_return_for_a_payment_never_sent_is_refused_and_kept():
     assert item.outcome == "refused" and "payment_not_returnable" in item.detail
     payment.refresh_from_db()
     assert payment.status == S.QUEUED
+
+
+def test_the_payment_api_shows_a_returned_payment_with_its_reversal(api):
+    account = funded_account("1000.00", "USD")
+    trace = make_trace_number("12100024", 4799)
+    payment = settled(ach_body(account.public_id), account, rail="ach", network_key=trace)
+    returned = return_entry_for(
+        outbound_ach_entry(payment, trace),
+        return_reason_code="R02",
+        returning_dfi_identification=SENDER_ODFI,
+        sequence=9,
+    )
+    services.message_receive(raw=ach_answer_file(returned))
+    body = api.get(f"/api/v1/payments/{payment.public_id}").json()
+    assert (body["status"], body["reason_code"]) == ("RETURNED", "R02")
+    assert body["return_transaction"].startswith("txn_")
+    assert body["history"][-1]["to_status"] == "RETURNED"
+    assert any(m["kind"] == "return" and m["reason"] == "R02" for m in body["messages"])
