@@ -179,3 +179,12 @@ def test_mt103_fedwire_and_ach_items_return_in_their_own_format(usd_account):
     assert wire.subtype_code == "02" and wire.previous_imad == by_type["Fedwire reversal"].network_id
     ach = nacha.parse(by_type["ACH return file"].return_body)
     assert ach.batches[0].entries[0].addenda[0].return_reason_code == "R03"
+
+
+def test_items_are_counted_by_rail_kind_and_outcome(eur_account):
+    from prometheus_client import REGISTRY
+
+    labels = {"rail": "sepa", "kind": "transfer", "outcome": "credited"}
+    before = REGISTRY.get_sample_value("qenex_inbound_items_total", labels) or 0
+    services.message_receive(raw=pacs008(amount="1.00")[0], rail="sepa")
+    assert REGISTRY.get_sample_value("qenex_inbound_items_total", labels) == before + 1

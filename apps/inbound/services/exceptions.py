@@ -18,6 +18,7 @@ from apps.core.errors import InvalidInput
 
 from .. import returns_out
 from ..errors import AccountCannotTakePayment, ExceptionItemNotFound, ExceptionItemResolved
+from ..metrics import INBOUND_EXCEPTIONS_OPEN, INBOUND_EXCEPTIONS_RESOLVED_TOTAL
 from ..models import ExceptionItem, ExceptionStatus, InboundStatus
 from ..selectors import exceptions_due
 from .receive import move, nostro, schedule_return, suspense
@@ -83,6 +84,7 @@ def exception_apply(*, exception_id: str, account_id: str | None = None, actor: 
         item.resolved_by, item.resolved_at, item.resolution_note = actor, timezone.now(), note[:1000]
         item.save()
         _audit(item, "inbound.exception_applied", actor, account=account.public_id, transaction=entry)
+        transaction.on_commit(INBOUND_EXCEPTIONS_RESOLVED_TOTAL.labels("applied").inc)
     return item
 
 
@@ -110,6 +112,7 @@ def exception_return(*, exception_id: str, actor: str, reason_code: str | None =
         item.resolved_by, item.resolved_at, item.resolution_note = actor, timezone.now(), note[:1000]
         item.save()
         _audit(item, "inbound.exception_returned", actor, reason_code=code, transaction=inbound.return_transaction_id)
+        transaction.on_commit(INBOUND_EXCEPTIONS_RESOLVED_TOTAL.labels("returned").inc)
     return item
 
 
@@ -122,4 +125,5 @@ def exceptions_return_due(*, today=None) -> int:
             exception_return(exception_id=public_id, actor=DEADLINE_ACTOR, note="return deadline reached")
         except ExceptionItemResolved:
             continue  # an operator resolved it meanwhile
+    INBOUND_EXCEPTIONS_OPEN.set(ExceptionItem.objects.filter(status=ExceptionStatus.OPEN).count())
     return len(due)

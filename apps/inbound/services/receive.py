@@ -41,6 +41,7 @@ from apps.payments.selectors import payment_for_return
 
 from .. import checks, messages, returns_out
 from ..errors import UnreadableInboundMessage
+from ..metrics import INBOUND_ITEMS_TOTAL
 from ..models import (
     Direction,
     ExceptionItem,
@@ -110,7 +111,7 @@ def message_receive(
     except messages.UnreadableMessage as exc:
         raise UnreadableInboundMessage(str(exc)[:500], field="message") from None
     body = raw.decode("utf-8", "replace")
-    results = []
+    results: list[ItemResult] = []
     for item in read.items:
         if isinstance(item, messages.Transfer):
             results.append(transfer_receive(item=item, body=body, source=source, actor=actor))
@@ -120,6 +121,8 @@ def message_receive(
             results.append(recall_receive(item=item, body=body, source=source, actor=actor))
         else:
             results.append(notice_receive(item=item, body=body, source=source, actor=actor))
+    for item, result in zip(read.items, results, strict=True):
+        INBOUND_ITEMS_TOTAL.labels(item.rail, result.kind, result.outcome).inc()  # each item's own commit is done
     return ReceiveResult(read.message_type, results, read.skipped)
 
 
