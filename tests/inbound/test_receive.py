@@ -188,3 +188,21 @@ def test_items_are_counted_by_rail_kind_and_outcome(eur_account):
     before = REGISTRY.get_sample_value("qenex_inbound_items_total", labels) or 0
     services.message_receive(raw=pacs008(amount="1.00")[0], rail="sepa")
     assert REGISTRY.get_sample_value("qenex_inbound_items_total", labels) == before + 1
+
+
+def test_an_account_frozen_between_lookup_and_posting_sends_the_credit_to_suspense(eur_account):
+    # The check runs after the beneficiary was looked up and before the posting: freezing the account there is
+    # the race of an officer freezing it at that moment.
+    def freeze(subject):
+        account_change_status(public_id=eur_account.public_id, status="FROZEN")
+        return checks.CheckResult.passed()
+
+    checks.register("inbound_payment", "test-freeze", freeze)
+    try:
+        raw, uetr = pacs008(amount="7.00")
+        (item,) = services.message_receive(raw=raw, rail="sepa").items
+    finally:
+        checks.unregister("inbound_payment", "test-freeze")
+    assert item.outcome == "in_suspense"
+    assert ExceptionItem.objects.get(inbound__network_id=uetr).reason_code == "account_not_active"
+    assert balance(eur_account) == 1000

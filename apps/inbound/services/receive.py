@@ -113,17 +113,26 @@ def message_receive(
     body = raw.decode("utf-8", "replace")
     results: list[ItemResult] = []
     for item in read.items:
-        if isinstance(item, messages.Transfer):
-            results.append(transfer_receive(item=item, body=body, source=source, actor=actor))
-        elif isinstance(item, messages.Recall):
-            from .recalls import recall_receive  # recalls build on the exception services, which import this
-
-            results.append(recall_receive(item=item, body=body, source=source, actor=actor))
-        else:
-            results.append(notice_receive(item=item, body=body, source=source, actor=actor))
+        try:
+            results.append(_item_receive(item, body, source, actor))
+        except DomainError as exc:
+            # One item the ledger refuses (an unknown currency, say) must not lose the others of the message:
+            # nothing of it was written; it is reported, logged and counted.
+            logger.warning("inbound: %s %s refused: %s", item.message_type, item.network_id, exc)
+            results.append(ItemResult("transfer", item.network_id, "failed", detail=f"{exc.code}: {exc}"))
     for item, result in zip(read.items, results, strict=True):
         INBOUND_ITEMS_TOTAL.labels(item.rail, result.kind, result.outcome).inc()  # each item's own commit is done
     return ReceiveResult(read.message_type, results, read.skipped)
+
+
+def _item_receive(item: messages.Item, body: str, source: str, actor: str) -> ItemResult:
+    if isinstance(item, messages.Transfer):
+        return transfer_receive(item=item, body=body, source=source, actor=actor)
+    if isinstance(item, messages.Recall):
+        from .recalls import recall_receive  # recalls build on the exception services, which import this module
+
+        return recall_receive(item=item, body=body, source=source, actor=actor)
+    return notice_receive(item=item, body=body, source=source, actor=actor)
 
 
 # ---------------------------------------------------------------- credits and debits
@@ -273,14 +282,22 @@ def _credit(inbound: InboundPayment, resolution: Resolution, outcome, actor: str
         return ItemResult("transfer", inbound.network_id, IN_SUSPENSE, inbound, detail=f"{problem}: {detail}")
     inbound.status = InboundStatus.CREDITED
     inbound.save()
-    inbound.transaction_id = move(
-        source=nostro(inbound.currency, inbound.rail),
-        target=resolution.account.public_id,
-        inbound=inbound,
-        step="credit",
-        actor=actor,
-        description=f"{inbound.rail} credit from {inbound.debtor_name}"[:140],
-    )
+    try:
+        with transaction.atomic():  # a savepoint: the account may have been frozen since we looked it up
+            inbound.transaction_id = move(
+                source=nostro(inbound.currency, inbound.rail),
+                target=resolution.account.public_id,
+                inbound=inbound,
+                step="credit",
+                actor=actor,
+                description=f"{inbound.rail} credit from {inbound.debtor_name}"[:140],
+            )
+    except DomainError as exc:
+        if exc.code not in ("account_not_active", "currency_mismatch"):
+            raise
+        problem = ExceptionReason.ACCOUNT_NOT_ACTIVE if exc.code == "account_not_active" else exc.code
+        late = Resolution(resolution.account, resolution.resolved_by, problem, str(exc))
+        return _credit(inbound, late, outcome, actor)
     inbound.save(update_fields=["transaction_id"])
     return ItemResult("transfer", inbound.network_id, CREDITED, inbound, detail=f"by {resolution.resolved_by}")
 
