@@ -14,6 +14,8 @@ the correspondent expects a prompt return), counted from the day the payment rea
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -83,6 +85,15 @@ def reason_code_for(rail: str, reason: str, *, frozen: bool = False) -> str:
     return ISO_REASON.get(reason, OPERATOR_ISO_REASON)
 
 
+RETURNS_SOURCE = "QNXGFT02"  # our Fedwire input source for returns: IMADs apart from outbound payments' QNXGFT01
+
+
+def _return_uetr(inbound: InboundPayment) -> str:
+    """The return's own UETR (gpi: a return is a new payment), derived from the inbound id: a resend is the same."""
+    digest = hashlib.sha256(f"return:{inbound.public_id}".encode()).digest()[:16]
+    return str(uuid.UUID(bytes=digest, version=4))
+
+
 def _id(inbound: InboundPayment) -> str:
     return inbound.public_id.replace("_", "-")  # the EPC and SWIFT character sets have no underscore
 
@@ -142,7 +153,7 @@ def _mt103(inbound: InboundPayment, reason_code: str, now: datetime) -> bytes:
         sender_name=inbound.creditor_name or None,
         receiver_name=inbound.debtor_name or None,
         value_date=now.date(),
-        uetr=original.get("uetr") or None,
+        uetr=_return_uetr(inbound),
         transliterate=True,
     )
     retn = ("/RETN/59", f"/{reason_code}/", f"/MREF/{original.get('sender_reference', '')[:16]}")
@@ -154,7 +165,7 @@ def _fedwire(inbound: InboundPayment, now: datetime) -> bytes:
     message = FedwireMessage(
         type_code="10",
         subtype_code="02",
-        imad=Imad(now.date(), "QNXGFT01", f"{(inbound.pk or 0) % 1_000_000:06d}"),
+        imad=Imad(now.date(), RETURNS_SOURCE, f"{(inbound.pk or 0) % 1_000_000:06d}"),
         amount=inbound.amount_minor,
         sender_aba=settings.QENEX_PAYMENTS_BANK_ABA,
         receiver_aba=original.get("sender_aba") or inbound.debtor_agent,
