@@ -45,6 +45,8 @@ def inbound_processes(workdir: Path, db_blocker) -> Iterator[dict[str, Any]]:
         finally:
             settings.QENEX_PAYMENTS_NETWORK_URLS = urls
             app.conf.task_always_eager, app.conf.task_default_queue = True, "celery"
+            beat.terminate()  # both at once: each takes a moment to shut down
+            worker.terminate()
             _stop(beat)
             _stop(worker)
 
