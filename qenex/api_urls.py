@@ -11,6 +11,7 @@ from apps.compliance.api import views as compliance
 from apps.core.api.views import SystemStatusView
 from apps.customers.api import views as customers
 from apps.fraud.api import views as fraud
+from apps.inbound.api import views as inbound
 from apps.ledger.api import views as ledger
 from apps.payments.api import views as payments
 from apps.reconciliation.api import views as reconciliation
@@ -37,6 +38,8 @@ urlpatterns = [
     path("fx-rates", ledger.FxRateListCreateView.as_view(), name="fx-rates"),
     path("payments", payments.PaymentListView.as_view(), name="payments"),
     path("payments/send", payments.PaymentSendView.as_view(), name="payment-send"),
+    # Before payments/<payment_id>, which would take the path otherwise (apps.inbound).
+    path("payments/inbound", inbound.InboundReceiveView.as_view(), name="inbound-receive"),
     path("payments/<str:payment_id>", payments.PaymentDetailView.as_view(), name="payment-detail"),
     path("payments/<str:payment_id>/cancel", payments.PaymentCancelView.as_view(), name="payment-cancel"),
     path("ledger/periods", ledger.PeriodCloseListCreateView.as_view(), name="ledger-periods"),
@@ -110,4 +113,11 @@ urlpatterns = [
         screening_alerts.AlertConfirmView.as_view(),
         name="screening-alert-confirm",
     ),
+    # Inbound payments, exception items (suspense) and the returns / change notices of our payments.
+    path("inbound/payments", inbound.InboundListView.as_view(), name="inbound-payments"),
+    path("inbound/payments/<str:inbound_id>", inbound.InboundDetailView.as_view(), name="inbound-payment-detail"),
+    path("inbound/exceptions", inbound.ExceptionListView.as_view(), name="inbound-exceptions"),
+    path("inbound/exceptions/<str:exception_id>/apply", inbound.ExceptionApplyView.as_view(), name="inbound-apply"),
+    path("inbound/exceptions/<str:exception_id>/return", inbound.ExceptionReturnView.as_view(), name="inbound-return"),
+    path("inbound/notices", inbound.NoticeListView.as_view(), name="inbound-notices"),
 ]

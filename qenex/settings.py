@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "apps.fraud",
     "apps.reconciliation",
     "apps.customers",
+    "apps.inbound",
 ]
 
 MIDDLEWARE = [
@@ -525,6 +526,16 @@ CELERY_BEAT_SCHEDULE["reconciliation-daily"] = {
     "schedule": crontab(
         hour=int(QENEX_RECONCILIATION_DAILY_AT.split(":")[0]), minute=int(QENEX_RECONCILIATION_DAILY_AT.split(":")[1])
     ),
+}
+
+# Inbound payments (apps.inbound): a credit whose beneficiary name is less alike the account's name than this
+# (0..1, rapidfuzz token sort ratio; 0 = no name check) waits in SUSPENSE for an operator.
+QENEX_INBOUND_NAME_MATCH_MIN = env.float("QENEX_INBOUND_NAME_MATCH_MIN", default=0.6)
+# Beat reads each rail's inbound feed, sends pending returns and returns overdue exception items this often (s).
+QENEX_INBOUND_POLL_SECONDS = env.float("QENEX_INBOUND_POLL_SECONDS", default=5.0)
+CELERY_BEAT_SCHEDULE["inbound-tick"] = {
+    "task": "apps.inbound.tasks.inbound_tick",
+    "schedule": QENEX_INBOUND_POLL_SECONDS,
 }
 
 LOGGING = {

@@ -29,6 +29,7 @@ SCOPES = {
     "reconciliation:write": "Import bank statements, run reconciliations and resolve breaks",
     "customers:read": "Read customers, their documents and KYC state",
     "customers:write": "Create and change customers, upload and verify documents, verify KYC",
+    "payments:inbound": "Upload inbound payment messages, read inbound payments, resolve exception items",
 }
 
 

@@ -77,3 +77,9 @@ class ExecutionDateInPast(DomainError):
 class NotABusinessDay(DomainError):
     code = "not_a_business_day"
     http_status = 422
+
+
+class PaymentNotReturnable(Conflict):
+    """A return or change notice for a payment that never left (or an unknown change code)."""
+
+    code = "payment_not_returnable"

@@ -93,6 +93,9 @@ class PaymentOrder(models.Model):
     fee_transaction_id = models.CharField(max_length=32, blank=True)
     hold_id = models.CharField(max_length=32, blank=True)
     capture_transaction_id = models.CharField(max_length=32, blank=True)
+    return_transaction_id = models.CharField(
+        max_length=32, blank=True, help_text="the REVERSAL of the capture when the payment came back"
+    )
     network_key = models.CharField(max_length=120, blank=True, help_text="the id the network de-duplicates on")
     network_reference = models.CharField(max_length=64, blank=True)
     reason_code = models.CharField(max_length=16, blank=True)

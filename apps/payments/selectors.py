@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db.models import Count, QuerySet
 
 from apps.security.selectors import blind_index_filter
@@ -99,3 +101,50 @@ def payment_counts_open() -> dict[tuple[str, str], int]:
         .order_by()
     )
     return {(rail, status): n for rail, status, n in rows}
+def payment_for_return(
+    *,
+    rail: str,
+    ids: tuple[str, ...] = (),
+    swift_reference: str = "",
+    reference: str = "",
+    amount_minor: int | None = None,
+) -> PaymentOrder | None:
+    """The outbound payment a return or change notice is about.
+
+    First by any id the notice quotes (the id the network de-duplicated on, the network's reference, the UETR);
+    else, for ACH, by the original entry's identification number, which carries the payment's reference, and its
+    amount (an ACH return quotes the original trace number and copies the entry's identification number).
+    """
+    wanted = [ident for ident in ids if ident]
+    if wanted:
+        qs = PaymentOrder.objects.filter(rail__in=_return_rails(rail))
+        found = (
+            qs.filter(network_key__in=wanted).first()
+            or qs.filter(network_reference__in=wanted).first()
+            or qs.filter(uetr__in=[ident for ident in wanted if _is_uuid(ident)]).first()
+        )
+        if found is not None:
+            return found
+    if swift_reference:  # an MT return quotes our :20:, the first half of the MT network key (:20:+UETR)
+        found = PaymentOrder.objects.filter(rail=rail, network_key__startswith=f"{swift_reference}+").first()
+        if found is not None:
+            return found
+    if reference:
+        qs = PaymentOrder.objects.filter(rail__in=_return_rails(rail), reference=reference)
+        if amount_minor:  # a change notice is a zero-amount entry: the reference alone names the payment
+            qs = qs.filter(amount_minor=amount_minor)
+        return qs.order_by("-id").first()
+    return None
+
+
+def _return_rails(rail: str) -> tuple[str, ...]:
+    # A SEPA return (pacs.004) may come back for an SCT or an SCT Inst payment.
+    return ("sepa", "sepa_inst") if rail in ("sepa", "sepa_inst") else (rail,)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

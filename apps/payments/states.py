@@ -23,6 +23,7 @@ class PaymentStatus(models.TextChoices):
     REJECTED = "REJECTED"  # refused by a check or by the network: the hold (if any) was voided
     CANCELLED = "CANCELLED"  # cancelled before submission: the hold (if any) was voided
     FAILED = "FAILED"  # no answer after every attempt: dead letter, an operator retries or cancels
+    RETURNED = "RETURNED"  # came back after settlement (ACH return, pacs.004, MT /RETN/): the capture was reversed
 
 
 S = PaymentStatus
@@ -40,12 +41,14 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.SUBMITTED: frozenset({S.ACCEPTED, S.REJECTED}),
     S.ACCEPTED: frozenset({S.SETTLED, S.REJECTED}),
     S.FAILED: frozenset({S.QUEUED, S.CANCELLED}),
-    S.SETTLED: frozenset(),
+    # Only a return (apps.payments.services.returns) moves a settled payment; no network answer does.
+    S.SETTLED: frozenset({S.RETURNED}),
     S.REJECTED: frozenset(),
     S.CANCELLED: frozenset(),
+    S.RETURNED: frozenset(),
 }
 
-FINAL = frozenset(status for status, targets in TRANSITIONS.items() if not targets)
+FINAL = frozenset(status for status, targets in TRANSITIONS.items() if not targets) | {S.SETTLED}
 # Statuses in which the payment's ledger hold is open.
 HOLDING = frozenset({S.FUNDS_RESERVED, S.QUEUED, S.SUBMITTING, S.SUBMITTED, S.ACCEPTED, S.FAILED})
 CANCELLABLE = frozenset(status for status, targets in TRANSITIONS.items() if S.CANCELLED in targets)

@@ -32,7 +32,9 @@ from .postings import (
     post_fee,
     post_fee_in_transaction,
     post_reversal,
+    post_reversal_in_transaction,
     post_transfer,
+    post_transfer_in_transaction,
     post_withdrawal,
 )
 
@@ -62,6 +64,8 @@ __all__ = [
     "post_deposit",
     "post_fee",
     "post_reversal",
+    "post_reversal_in_transaction",
+    "post_transfer_in_transaction",
     "post_transfer",
     "post_withdrawal",
 ]

@@ -397,6 +397,22 @@ def post_transfer(
             return _post_fx_transfer_in_transaction(request)
 
 
+def post_transfer_in_transaction(**arguments: Any) -> PostingResult:
+    """A same-currency ``post_transfer`` inside the caller's transaction, without the posting checks: for another
+    app's service that ran its own kind of checks first (inbound payments run the ``inbound_payment`` checks) and
+    must change its own rows and the posting together. Another currency is refused (no FX here)."""
+    from ..errors import CurrencyMismatch
+    from .holds import in_transaction
+
+    in_transaction()
+    try:
+        return _post_transfer_in_transaction(transfer_request(**arguments))
+    except _NeedsFx:
+        raise CurrencyMismatch(
+            f"to_account is not in {arguments['currency']}: no conversion here", field="to_account"
+        ) from None
+
+
 def _post_transfer_in_transaction(request: TransferRequest) -> PostingResult:
     request_fp = request.fingerprint
     locked = engine.lock(public_ids=[request.from_account, request.to_account])
@@ -518,6 +534,26 @@ def post_reversal(
     actor: str = "system",
 ) -> PostingResult:
     """Post the mirror image of an entry. An entry can be reversed once; a reversal cannot be reversed."""
+    with transaction.atomic(durable=True):
+        return _post_reversal(
+            transaction_id=transaction_id, description=description, idempotency_key=idempotency_key, actor=actor
+        )
+
+
+def post_reversal_in_transaction(
+    *, transaction_id: str, description: str = "", idempotency_key: str | None = None, actor: str = "system"
+) -> PostingResult:
+    """``post_reversal`` inside the caller's transaction (a payment that comes back: its state and the reversal
+    change together; see ``holds.hold_place_in_transaction`` for what the caller may lock afterwards)."""
+    from .holds import in_transaction
+
+    in_transaction()
+    return _post_reversal(
+        transaction_id=transaction_id, description=description, idempotency_key=idempotency_key, actor=actor
+    )
+
+
+def _post_reversal(*, transaction_id: str, description: str, idempotency_key: str | None, actor: str) -> PostingResult:
     idempotency_key = check_key(idempotency_key)
     description = check_description(description)
     try:
@@ -531,33 +567,32 @@ def post_reversal(
         (account_id, -amount)
         for account_id, amount in original.postings.order_by("id").values_list("account_id", "amount_minor")
     ]
-    with transaction.atomic(durable=True):
-        locked = engine.lock(pks=[pk for pk, _ in legs])
-        now = timezone.now()
-        state = engine.read_state(
-            locked, debited=[pk for pk, amount in legs if amount < 0], keys=[idempotency_key], now=now
-        )
-        replay = replayed_entry(state, idempotency_key, request_fp)
-        if replay is not None:
-            return PostingResult(replay, True)
-        if JournalEntry.objects.filter(reverses=original).exists():
-            raise AlreadyReversed(f"transaction {transaction_id} is already reversed", field="original_transaction")
-        for account in locked.accounts.values():
-            if account.status == AccountStatus.CLOSED:
-                raise AccountNotActive(f"account {account.public_id} is CLOSED", field="original_transaction")
-        spec = engine.EntrySpec(
-            entry_type=EntryType.REVERSAL,
-            legs=legs,
-            amount_minor=original.amount_minor,
-            currency=original.currency,
-            from_account_id=original.to_account_id,
-            to_account_id=original.from_account_id,
-            description=description or f"Reversal of {original.public_id}",
-            metadata={"reverses": original.public_id},
-            idempotency_key=idempotency_key,
-            request_fp=request_fp,
-            actor=actor,
-            reverses_id=original.pk,
-            field_by_account={pk: "original_transaction" for pk, _ in legs},
-        )
-        return finish(engine.plan(spec, locked, state), locked, now=now, reverses=original)
+    locked = engine.lock(pks=[pk for pk, _ in legs])
+    now = timezone.now()
+    state = engine.read_state(
+        locked, debited=[pk for pk, amount in legs if amount < 0], keys=[idempotency_key], now=now
+    )
+    replay = replayed_entry(state, idempotency_key, request_fp)
+    if replay is not None:
+        return PostingResult(replay, True)
+    if JournalEntry.objects.filter(reverses=original).exists():
+        raise AlreadyReversed(f"transaction {transaction_id} is already reversed", field="original_transaction")
+    for account in locked.accounts.values():
+        if account.status == AccountStatus.CLOSED:
+            raise AccountNotActive(f"account {account.public_id} is CLOSED", field="original_transaction")
+    spec = engine.EntrySpec(
+        entry_type=EntryType.REVERSAL,
+        legs=legs,
+        amount_minor=original.amount_minor,
+        currency=original.currency,
+        from_account_id=original.to_account_id,
+        to_account_id=original.from_account_id,
+        description=description or f"Reversal of {original.public_id}",
+        metadata={"reverses": original.public_id},
+        idempotency_key=idempotency_key,
+        request_fp=request_fp,
+        actor=actor,
+        reverses_id=original.pk,
+        field_by_account={pk: "original_transaction" for pk, _ in legs},
+    )
+    return finish(engine.plan(spec, locked, state), locked, now=now, reverses=original)

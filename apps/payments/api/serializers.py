@@ -123,6 +123,7 @@ class PaymentSerializer(serializers.ModelSerializer):
     sender_account = serializers.CharField(source="debtor_account.public_id")
     hold = serializers.CharField(source="hold_id")
     capture_transaction = serializers.CharField(source="capture_transaction_id")
+    return_transaction = serializers.CharField(source="return_transaction_id")  # the REVERSAL when it came back
 
     class Meta:
         model = PaymentOrder
@@ -146,6 +147,7 @@ class PaymentSerializer(serializers.ModelSerializer):
             "receiver",
             "hold",
             "capture_transaction",
+            "return_transaction",
             "network_reference",
             "reason_code",
             "reason",

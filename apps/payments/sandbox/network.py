@@ -24,13 +24,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from apps.payments.formats.nacha.codes import RETURN_REASON_CODES
+from apps.payments.formats.detect import validate_file
+from apps.payments.formats.nacha.codes import CHANGE_CODES, RETURN_REASON_CODES
 
 from .config import SandboxConfig
-from .outcomes import ACCEPT, REJECT, RETURN, Outcome, draw_outcome, message_rng
+from .outcomes import ACCEPT, NOC, REJECT, RETURN, Outcome, draw_outcome, message_rng
 from .rails import RAILS, AnswerContext, Rail
 from .statements import build_statement, settlement_records
 
+INBOUND_KINDS = ("return", "noc")
 REFERENCE_PREFIX = {"sepa": "SCT", "sepa_inst": "INST", "swift": "FIN", "fedwire": "FED", "ach": "ACH"}
 STATE_VERSION = 1
 
@@ -62,6 +64,10 @@ def _empty_state() -> dict[str, Any]:
         "settled": {},  # "<rail>:<id>" -> network reference, for ids the network settled (ACH traces)
         "pending": [],  # [{"due_at", "order", "network_reference", "reply_index"}]
         "feed": [],  # [{"cursor", "rail", "network_reference", "reply_index"}]
+        # What the network delivers to the bank unasked: returns and change notices of its payments, and
+        # messages other banks send it (injected with POST /<rail>/inbound). One counter for all rails.
+        "inbound_cursor": 0,
+        "inbound": [],  # [{"cursor", "rail", "inbound_id", "message_type", "body"}]
     }
 
 
@@ -85,6 +91,8 @@ class Network:
         state = json.loads(Path(path).read_text())
         if state.get("version") != STATE_VERSION:
             raise ValueError(f"{path}: state version {state.get('version')!r}, expected {STATE_VERSION}")
+        state.setdefault("inbound_cursor", 0)  # a state file written before the inbound feed existed
+        state.setdefault("inbound", [])
         return state
 
     def _save(self) -> None:
@@ -107,6 +115,10 @@ class Network:
         if outcome.kind == RETURN and not rail.supports_return:
             raise SubmissionRefused(
                 "unsupported_outcome", f"{rail.name} has no returns (transfers are final)", "X-Sandbox-Outcome"
+            )
+        if outcome.kind == NOC and (rail.name != "ach" or (outcome.reason and outcome.reason not in CHANGE_CODES)):
+            raise SubmissionRefused(
+                "unsupported_outcome", "noc takes an ACH file and a NACHA change code (noc:C01)", "X-Sandbox-Outcome"
             )
         if (
             outcome.kind == RETURN
@@ -189,7 +201,7 @@ class Network:
         self.state["submissions"][reference] = submission
         self.state["index"][f"{rail_name}:{received.key}"] = reference
         self._record_seen(rail_name, received.ids, reference, at, False)
-        if received.valid and outcome.kind in (ACCEPT, RETURN):
+        if received.valid and outcome.kind in (ACCEPT, RETURN, NOC):
             for ident in received.ids:
                 if ident not in received.already_seen:
                     self.state["settled"].setdefault(f"{rail_name}:{ident}", reference)
@@ -240,7 +252,11 @@ class Network:
         self.state["pending"] = [item for item in pending if item["due_at"] > now]
         for item in due:
             submission = self.state["submissions"][item["network_reference"]]
-            submission["replies"][item["reply_index"]]["published"] = True
+            reply = submission["replies"][item["reply_index"]]
+            if reply["kind"] in INBOUND_KINDS and not reply["published"]:
+                # A return or a change notice is a new message to the bank: it also goes to the inbound feed.
+                self._deliver(submission["rail"], reply["reply_id"], reply["message_type"], reply["body"])
+            reply["published"] = True
             self.state["cursor"] += 1
             self.state["feed"].append(
                 {
@@ -251,6 +267,35 @@ class Network:
                 }
             )
         return True
+
+    def _deliver(self, rail_name: str, inbound_id: str, message_type: str, body: str) -> int:
+        self.state["inbound_cursor"] += 1
+        cursor = self.state["inbound_cursor"]
+        self.state["inbound"].append(
+            {"cursor": cursor, "rail": rail_name, "inbound_id": inbound_id, "message_type": message_type, "body": body}
+        )
+        return cursor
+
+    def deliver(self, rail_name: str, raw: bytes) -> dict[str, Any]:
+        """Put a message another bank sends us on ``rail_name``'s inbound feed (validated with our parsers)."""
+        self.rail(rail_name)
+        report = validate_file(raw)
+        if not report.valid:
+            first = "; ".join(str(error) for error in report.errors[:3])
+            raise SubmissionRefused("invalid_message", f"{report.message_type}: {first}", "body")
+        with self.lock:
+            self._publish_due()
+            self.state["sequence"] += 1
+            inbound_id = f"IN{REFERENCE_PREFIX[rail_name]}{self.state['sequence']:010d}"
+            cursor = self._deliver(rail_name, inbound_id, report.message_type, raw.decode("utf-8", "replace"))
+            self._save()
+        return {"inbound_id": inbound_id, "cursor": cursor, "message_type": report.message_type}
+
+    def inbound(self, rail_name: str, since: int, limit: int) -> dict[str, Any]:
+        with self.lock:
+            self._tick()
+            messages = [m for m in self.state["inbound"] if m["rail"] == rail_name and m["cursor"] > since][:limit]
+            return {"messages": messages, "next_cursor": messages[-1]["cursor"] if messages else since}
 
     def _tick(self) -> None:
         if self._publish_due():

@@ -22,7 +22,8 @@ ACCEPT = "accept"
 REJECT = "reject"
 TIMEOUT = "timeout"
 RETURN = "return"
-PRIMARY = (ACCEPT, REJECT, TIMEOUT, RETURN)
+NOC = "noc"  # ACH: accept, then a notification of change (COR entry, addenda 98) with the change code
+PRIMARY = (ACCEPT, REJECT, TIMEOUT, RETURN, NOC)
 MODIFIERS = ("duplicate_ack", "out_of_order", "stall")
 HEADER = "X-Sandbox-Outcome"
 
@@ -75,7 +76,7 @@ def parse_outcome_header(value: str) -> Outcome:
         if name in PRIMARY:
             if kind is not None:
                 raise OutcomeError(f"more than one outcome in {value!r}: {kind} and {name}")
-            if argument and name not in (REJECT, RETURN):
+            if argument and name not in (REJECT, RETURN, NOC):
                 raise OutcomeError(f"{name} takes no reason code, got {token!r}")
             if argument and not (argument.isascii() and argument.isalnum() and len(argument) <= 8):
                 raise OutcomeError(f"reason code must be 1-8 letters or digits, got {argument!r}")
@@ -84,7 +85,7 @@ def parse_outcome_header(value: str) -> Outcome:
             flags.add(name)
         else:
             allowed = ", ".join((*PRIMARY, *MODIFIERS))
-            raise OutcomeError(f"unknown outcome {token!r}; use one of {allowed} (reject/return take :CODE)")
+            raise OutcomeError(f"unknown outcome {token!r}; use one of {allowed} (reject/return/noc take :CODE)")
     if kind is None and not flags:
         raise OutcomeError("empty X-Sandbox-Outcome header")
     return Outcome(

@@ -32,6 +32,7 @@ MAX_FEED_PAGE = 1000
 _SUBMIT_RE = re.compile(r"^/(?P<rail>[a-z_]+)/(?P<path>messages|files)/?$")
 _STATUS_RE = re.compile(r"^/(?P<rail>[a-z_]+)/(?P<path>messages|files)/(?P<id>[^/]+)/status/?$")
 _ACKS_RE = re.compile(r"^/(?P<rail>[a-z_]+)/acks/?$")
+_INBOUND_RE = re.compile(r"^/(?P<rail>[a-z_]+)/inbound/?$")
 
 
 class ApiError(Exception):
@@ -108,6 +109,13 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     def _post(self) -> tuple[HTTPStatus, dict[str, Any]]:
         url = urlsplit(self.path)
+        inbound = _INBOUND_RE.match(url.path)
+        if inbound is not None:
+            raw = self._read_body()
+            try:
+                return HTTPStatus.ACCEPTED, self.server.network.deliver(self._rail(inbound["rail"]), raw)
+            except SubmissionRefused as exc:
+                raise ApiError(HTTPStatus.BAD_REQUEST, exc.code, str(exc), exc.field)
         match = _SUBMIT_RE.match(url.path)
         if match is None:
             self._discard_body()
@@ -194,6 +202,12 @@ class SandboxHandler(BaseHTTPRequestHandler):
             if status is None:
                 raise ApiError(HTTPStatus.NOT_FOUND, "message_not_found", f"{rail} never received {match['id']}")
             return HTTPStatus.OK, status
+        match = _INBOUND_RE.match(url.path)
+        if match is not None:
+            rail = self._rail(match["rail"])
+            since = _integer(query, "since", 0, minimum=0)
+            limit = _integer(query, "limit", 100, minimum=1, maximum=MAX_FEED_PAGE)
+            return HTTPStatus.OK, network.inbound(rail, since, limit)
         match = _ACKS_RE.match(url.path)
         if match is not None:
             rail = self._rail(match["rail"])

@@ -11,6 +11,7 @@ from .orders import (
     payment_release,
     payment_send,
 )
+from .returns import NetworkNotice, ReturnOutcome, payment_apply_change_notice, payment_return
 from .submission import (
     SubmitOutcome,
     ack_record,
@@ -26,15 +27,19 @@ __all__ = [
     "ach_file_submit",
     "answer_record",
     "correspondent_register",
+    "NetworkNotice",
+    "ReturnOutcome",
     "SendResult",
     "SubmitOutcome",
     "account_alias_register",
     "ack_record",
     "acks_poll",
+    "payment_apply_change_notice",
     "payment_cancel",
     "payment_reject_held",
     "payment_release",
     "payment_retry_failed",
+    "payment_return",
     "payment_send",
     "payment_submit",
     "network_tick",

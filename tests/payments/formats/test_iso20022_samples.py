@@ -425,6 +425,8 @@ def test_golden_files_are_accepted_by_the_uniform_validator() -> None:
 
 
 OFFICIAL_XSD_SHA256 = {
+    "camt.029.001.09": "8bb500a648f2e6e1c17fbe4b24620b37de35fc9ef20cbcbdce084bd4db276d57",
+    "camt.056.001.08": "16691301a355a7b2429d3da1217f2ae646e4ed207618d00832d170b1e2b39e6d",
     "camt.052.001.08": "589b55980dd6e553de78ba036eb733308da201bda4c3158e10b22cb003911e8f",
     "camt.053.001.08": "ca0b135cc8e2dde5b2f99af6b6c514a8f29d6e7c6cf98e9ea84d247189868ff5",
     "camt.054.001.08": "2b392a1f7e70e70902fd0d803ff85989613bd1cae351663240b0bb9243be2c28",

@@ -33,7 +33,8 @@ def history(payment) -> list[str]:
 def test_the_transition_table_names_every_status_and_ends_in_settled_rejected_cancelled():
     assert set(TRANSITIONS) == set(PaymentStatus)
     assert all(target in TRANSITIONS for targets in TRANSITIONS.values() for target in targets)
-    assert FINAL == {S.SETTLED, S.REJECTED, S.CANCELLED}
+    assert FINAL == {S.SETTLED, S.REJECTED, S.CANCELLED, S.RETURNED}  # SETTLED moves on only by a return
+    assert TRANSITIONS[S.SETTLED] == {S.RETURNED}
 
 
 def test_a_transition_outside_the_table_is_refused():

@@ -59,6 +59,18 @@ from .head import (
     parse_business_message,
     read_app_hdr,
 )
+from .investigations import (
+    Camt029,
+    Camt056,
+    CancellationStatus,
+    RecalledTransaction,
+    build_camt029,
+    build_camt056,
+    parse_camt029,
+    parse_camt056,
+    read_camt029,
+    read_camt056,
+)
 from .pacs004 import Pacs004, ReturnedTransaction, build_pacs004, parse_pacs004, read_pacs004
 from .pacs008 import Charge, Pacs008, Pacs008Transaction, build_pacs008, parse_pacs008, read_pacs008
 from .pacs009 import (
@@ -125,6 +137,8 @@ _READERS: dict[str, Callable[[etree._Element], Any]] = {
     "camt.052.001.08": lambda doc: read_camt(doc, CAMT052),
     "camt.053.001.08": lambda doc: read_camt(doc, CAMT053),
     "camt.054.001.08": lambda doc: read_camt(doc, CAMT054),
+    "camt.056.001.08": read_camt056,
+    "camt.029.001.09": read_camt029,
     "head.001.001.02": read_app_hdr,
 }
 
@@ -227,6 +241,14 @@ def parse(raw: bytes | str) -> Any:
 
 __all__ = [
     "CASH_REPORT_MESSAGE_TYPES",
+    "Camt029",
+    "Camt056",
+    "CancellationStatus",
+    "RecalledTransaction",
+    "build_camt029",
+    "build_camt056",
+    "parse_camt029",
+    "parse_camt056",
     "FORMAT_NAME",
     "Account",
     "AccountReport",

@@ -40,6 +40,8 @@ SUPPORTED_MESSAGE_TYPES: tuple[str, ...] = (
     "camt.052.001.08",
     "camt.053.001.08",
     "camt.054.001.08",
+    "camt.056.001.08",
+    "camt.029.001.09",
     "head.001.001.02",
 )
 

@@ -28,15 +28,18 @@ from apps.payments.formats.nacha import (
     aba_check_digit,
     build_ach_file,
     compute_batch_totals,
+    notification_of_change_for,
     return_entry_for,
 )
 from apps.payments.formats.nacha.codes import RETURN_CODE_FOR
 
-from ..outcomes import ACCEPT, REJECT, RETURN, Outcome
+from ..outcomes import ACCEPT, NOC, REJECT, RETURN, Outcome
 from .base import AnswerContext, Received, Reply
 
 ACK_TYPE = "ACH file acknowledgement"
 RETURN_TYPE = "ACH return file"
+NOC_TYPE = "ACH notification of change"
+CORRECTED_ROUTING = "011000015"  # a valid ABA number (Federal Reserve Bank of Boston): what a C02 "corrects" to
 JSON = "application/json"
 NACHA = "text/plain; charset=us-ascii"
 INVALID_FILE = "invalid_file"
@@ -80,7 +83,7 @@ class AchRail:
         if outcome.kind == REJECT:
             reason = outcome.reason or self.default_reject_reason
             return [_acknowledgement(received, context, "REJECTED", reason, delay)]
-        if outcome.kind not in (ACCEPT, RETURN):
+        if outcome.kind not in (ACCEPT, RETURN, NOC):
             return []
         replies = [_acknowledgement(received, context, "ACCEPTED", None, delay)]
         ach_file: AchFile = received.parsed
@@ -88,6 +91,10 @@ class AchRail:
         returnable = [
             (b, e) for b, e in settled if isinstance(e, EntryDetail) and e.transaction_code in RETURN_CODE_FOR
         ]
+        if outcome.kind == NOC:
+            if returnable:
+                replies.append(_noc_file(ach_file, returnable, outcome.reason or "C01", context, 2 * delay))
+            return replies
         if outcome.kind == RETURN:
             returned = [(b, e, outcome.reason or context.default_return_reason) for b, e in returnable]
         else:
@@ -172,3 +179,58 @@ def _return_file(
     body = build_ach_file(AchFile(header, tuple(batches))).decode("ascii")
     reasons = sorted({reason for _, _, reason in returned})
     return Reply("return", "RETURNED", RETURN_TYPE, NACHA, body, after, ",".join(reasons))
+
+
+def corrected_data(entry: EntryDetail, change_code: str) -> str:
+    """What the receiving bank says the right details are, in NACHA's layout for ``change_code`` (deterministic)."""
+    account = (entry.account_number.strip() + "1")[:17]
+    code = f"{32 if entry.transaction_code < 30 else 22:02d}"  # the other account type's credit code
+    layouts = {
+        "C01": account,
+        "C02": CORRECTED_ROUTING,
+        "C03": f"{CORRECTED_ROUTING}   {account}",
+        "C04": "CORRECTED NAME",
+        "C05": code,
+        "C06": f"{account.ljust(17)}   {code}",
+        "C07": f"{CORRECTED_ROUTING}{account.ljust(17)}{code}",
+    }
+    return layouts.get(change_code, "CORRECTED")
+
+
+def _noc_file(
+    ach_file: AchFile, entries: list[tuple[Batch, EntryDetail]], change_code: str, context: AnswerContext, after: float
+) -> Reply:
+    """A COR batch (zero-amount entries with addenda 98) from the receiving bank, one per entry it corrects."""
+    original = ach_file.header
+    odfi = ach_file.batches[0].header.odfi_identification
+    header = FileHeader(
+        immediate_destination=f"{odfi}{aba_check_digit(odfi)}",
+        immediate_origin=original.immediate_destination.strip(),
+        file_creation_date=context.now.date(),
+        file_creation_time=context.now.time().replace(second=0, microsecond=0),
+        file_id_modifier="C",
+        immediate_destination_name=original.immediate_origin_name,
+        immediate_origin_name=original.immediate_destination_name,
+        reference_code=context.network_reference[-8:],
+    )
+    batches = []
+    for number, (batch, entry) in enumerate(entries, start=1):
+        rdfi = entry.rdfi_routing[:8]
+        cor_header = dataclasses.replace(
+            batch.header,
+            standard_entry_class="COR",
+            company_entry_description="NOC",
+            odfi_identification=rdfi,
+            batch_number=number,
+            effective_entry_date=context.now.date(),
+        )
+        cor = notification_of_change_for(
+            entry,
+            change_code=change_code,
+            corrected_data=corrected_data(entry, change_code),
+            returning_dfi_identification=rdfi,
+            sequence=number,
+        )
+        batches.append(Batch(cor_header, (cor,)))
+    body = build_ach_file(AchFile(header, tuple(batches))).decode("ascii")
+    return Reply("noc", "CORRECTED", NOC_TYPE, NACHA, body, after, change_code)

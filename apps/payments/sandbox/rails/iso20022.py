@@ -15,19 +15,23 @@ from apps.payments.formats import iso20022
 from apps.payments.formats.errors import FieldError, MessageValidationError
 from apps.payments.formats.iso20022 import (
     BusinessMessage,
+    Camt029,
     OriginalGroupStatus,
     Pacs002,
+    Pacs004,
     Pacs008,
     StatusReason,
     TransactionStatus,
     build_pacs002,
 )
+from apps.payments.formats.iso20022.pacs004 import ReturnedTransaction, build_pacs004
 
-from ..outcomes import ACCEPT, REJECT, Outcome
+from ..outcomes import ACCEPT, REJECT, RETURN, Outcome
 from .base import AnswerContext, Received, Reply, describe_errors
 
 PACS008 = "pacs.008.001.08"
 PACS002 = "pacs.002.001.10"
+PACS004 = "pacs.004.001.09"
 XML = "application/xml"
 INVALID_FORMAT = "FF01"
 _MSG_ID_RE = re.compile(rb"<(?:\w+:)?MsgId>([^<]{1,35})</(?:\w+:)?MsgId>")
@@ -50,6 +54,15 @@ class Iso20022Rail:
         except MessageValidationError as exc:
             return Received.refused(raw, exc.message_type, tuple(exc.errors), parsed=_original_message_id(raw))
         document = parsed.document if isinstance(parsed, BusinessMessage) else parsed
+        if isinstance(document, Camt029):
+            # A bank's answer to a recall: the network forwards it to the requester; nothing to answer us.
+            key = f"MsgId:{document.assignment_id}"
+            return Received(key, (key,), document.message_type, parsed=document)
+        if isinstance(document, Pacs004):
+            # A bank returning a payment it received (pacs.004): de-duplicated on its MsgId, settled like a transfer.
+            key = f"MsgId:{document.message_id}"
+            originals = tuple(tx.original_uetr for tx in document.transactions if tx.original_uetr)
+            return Received(key, (key, *originals), PACS004, parsed=document)
         if not isinstance(document, Pacs008):
             error = FieldError("Document", f"{self.name} takes {PACS008}, got {document.message_type}")
             return Received.refused(raw, document.message_type, (error,), parsed=getattr(document, "message_id", None))
@@ -86,18 +99,25 @@ class Iso20022Rail:
         delay = context.delay_seconds
         if not received.valid:
             return [_group_rejection(received, context, delay)]
+        if isinstance(received.parsed, Pacs004):
+            return [_return_settled(received.parsed, context, delay)]
+        if isinstance(received.parsed, Camt029):
+            return []
         message: Pacs008 = received.parsed
         if outcome.kind == REJECT:
             reason = outcome.reason or self.default_reject_reason
             return [_status(message, context, "RJCT", reason, delay, 1)]
-        if outcome.kind != ACCEPT:
+        if outcome.kind not in (ACCEPT, RETURN):
             return []
         if self.instant or self.cbpr:
             return [_status(message, context, "ACSC", None, delay, 1)]
-        return [
+        replies = [
             _status(message, context, "ACCP", None, delay, 1),
             _status(message, context, "ACSC", None, 2 * delay, 2),
         ]
+        if outcome.kind == RETURN:  # the beneficiary's bank sends the money back after settlement
+            replies.append(_payment_return(message, context, outcome.reason or "AC04", 3 * delay))
+        return replies
 
 
 def _original_message_id(raw: bytes) -> str | None:
@@ -166,6 +186,46 @@ def _group_rejection(received: Received, context: AnswerContext, after: float) -
     return Reply("status", "RJCT", PACS002, XML, body, after, INVALID_FORMAT)
 
 
-SEPA = Iso20022Rail("sepa")
+def _payment_return(message: Pacs008, context: AnswerContext, reason: str, after: float) -> Reply:
+    """The beneficiary bank's pacs.004 for every transaction of ``message``, quoting its ids."""
+    document = Pacs004(
+        message_id=_report_id(context, 3),
+        created=context.now.replace(microsecond=0),
+        settlement_date=context.now.date(),
+        transactions=tuple(
+            ReturnedTransaction(
+                return_id=f"{context.network_reference}-R{index}",
+                returned_amount=tx.amount,
+                returned_currency=tx.currency,
+                original_message_id=message.message_id,
+                original_instruction_id=tx.instruction_id,
+                original_end_to_end_id=tx.end_to_end_id,
+                original_transaction_id=tx.transaction_id,
+                original_uetr=tx.uetr,
+                original_amount=tx.amount,
+                original_currency=tx.currency,
+                charge_bearer="SLEV",
+                reasons=(StatusReason(code=reason),),
+            )
+            for index, tx in enumerate(message.transactions, start=1)
+        ),
+    )
+    return Reply("return", "RETURNED", PACS004, XML, build_pacs004(document).decode("utf-8"), after, reason)
+
+
+def _return_settled(document: Pacs004, context: AnswerContext, after: float) -> Reply:
+    report = Pacs002(
+        message_id=_report_id(context, 1),
+        created=context.now,
+        original_groups=(
+            OriginalGroupStatus(
+                original_message_id=document.message_id, original_message_name_id=PACS004, group_status="ACSC"
+            ),
+        ),
+    )
+    return Reply("status", "ACSC", PACS002, XML, build_pacs002(report).decode("utf-8"), after, None)
+
+
+SEPA = Iso20022Rail("sepa", supports_return=True)
 SEPA_INST = Iso20022Rail("sepa_inst", instant=True)
 CBPR_PLUS = Iso20022Rail("swift", cbpr=True)
