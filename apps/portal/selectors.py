@@ -20,6 +20,7 @@ from apps.approvals.models import ApprovalStatus
 from apps.ledger import selectors as ledger_selectors
 from apps.ledger.models import Hold, HoldStatus
 from apps.payments import selectors as payment_selectors
+from apps.payments.models import Rail
 from apps.payments.states import PaymentStatus
 
 from .formatting import amount_text, time_text, today_start
@@ -63,6 +64,10 @@ def open_holds(*, account: Account) -> QuerySet[Hold]:
     return ledger_selectors.holds_open(account=account).order_by("-created_at", "-id")
 
 
+def _rail_label(rail: str) -> str:
+    return Rail(rail).label if rail in Rail.values else rail
+
+
 def dashboard_summary(*, now: datetime | None = None) -> dict[str, Any]:
     """Today's postings by type and currency, payments by rail and status, open holds, work waiting."""
     now = now or timezone.now()
@@ -100,7 +105,9 @@ def dashboard_summary(*, now: datetime | None = None) -> dict[str, Any]:
     return {
         "since": time_text(since),
         "volumes": volumes,
-        "payments": [{"rail": rail, "statuses": statuses} for rail, statuses in sorted(by_rail.items())],
+        "payments": [
+            {"rail": _rail_label(rail), "statuses": statuses} for rail, statuses in sorted(by_rail.items())
+        ],
         "holds": holds,
         "waiting": {
             "approvals": approval_selectors.approval_list(status=ApprovalStatus.PENDING).count(),

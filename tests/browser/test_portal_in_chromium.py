@@ -39,8 +39,8 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1200, "height": 800})
+def page(browser, asgi_server):
+    context = browser.new_context(base_url=asgi_server, viewport={"width": 1200, "height": 800})
     page = context.new_page()
     page.problems = []
     page.on("console", lambda m: m.type == "error" and page.problems.append(f"console: {m.text}"))
@@ -81,16 +81,18 @@ def test_new_staff_user_enrols_mfa_and_reads_an_account(page):
     page.fill("#id_token", pyotp.TOTP(secret).now())
     submit(page, "#id_token")
     assert page.locator("h1").inner_text() == "Your backup codes"
-    assert page.locator("li").count() >= 10
+    assert page.locator(".codes li").count() >= 10
 
     page.goto(f"/?owner_id={account.owner_id}")
     assert page.locator("h1").inner_text() == "Accounts"
     row = page.locator("table").first.locator("tbody tr", has_text=account.public_id)
-    assert "1234.56" in row.inner_text()
+    assert "1,234.56 USD" in row.inner_text()
     row.locator("a").click()
     page.wait_for_load_state()
     assert page.locator("h1").inner_text() == account.public_id
-    assert "Opening balance" in page.locator("table").inner_text()
+    assert "Opening balance" in page.locator("#statement").inner_text()
+    page.wait_for_selector(".live-state.on")  # the live socket opened (and caught up: no request left running)
+    page.wait_for_load_state("networkidle")
 
     page.click("form[action='/logout/'] button")
     page.wait_for_load_state()
