@@ -6,6 +6,16 @@
 (function () {
   "use strict";
 
+  /* Once the page is being left (a form was sent, a link followed) no new request starts: the navigation
+   * would cancel it, and an update this page caused itself (a transfer posted here) would arrive just then. */
+  var leaving = false;
+  window.addEventListener("beforeunload", function () {
+    leaving = true;
+    /* A navigation that turned into a download leaves the page in place: wake up again. */
+    window.setTimeout(function () { leaving = false; }, 5000);
+  });
+  window.addEventListener("pageshow", function () { leaving = false; });
+
   var PALETTE = ["#0b4f8a", "#c2410c", "#15803d", "#7e22ce", "#b91c1c", "#0e7490", "#a16207", "#4d4d4d",
     "#be185d", "#1d4ed8", "#65a30d", "#9333ea", "#0f766e"];
 
@@ -28,11 +38,13 @@
         if (handlers.open) { handlers.open(); }
       });
       socket.addEventListener("message", function (event) {
+        if (leaving) { return; }
         var data;
         try { data = JSON.parse(event.data); } catch (e) { return; }
         handlers.message(data);
       });
       socket.addEventListener("close", function (event) {
+        if (leaving) { return; }
         if (event.code === 4403 || event.code === 4404) {
           say("Live updates are not available for this page (" + event.code + ").", "off");
           return;
@@ -193,8 +205,10 @@
     }
 
     function refresh() {
+      if (leaving) { return; }
       if (busy) { again = true; return; }
       busy = true;
+      root.setAttribute("data-busy", "");  /* while a fetch runs (tests wait for it to end before navigating) */
       fetch(liveUrl + "?after=" + latest, { credentials: "same-origin", headers: { "Accept": "application/json" } })
         .then(function (response) { return response.ok ? response.json() : null; })
         .then(function (data) {
@@ -208,7 +222,9 @@
         .catch(function () { /* the next update tries again */ })
         .then(function () {
           busy = false;
-          if (again) { again = false; refresh(); }
+          if (again) { again = false; refresh(); return; }
+          root.removeAttribute("data-busy");
+          root.setAttribute("data-synced", "");  /* caught up with the server at least once */
         });
     }
 

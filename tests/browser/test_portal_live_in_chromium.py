@@ -19,6 +19,7 @@ import pytest
 from apps.ledger.services import hold_place, post_deposit, post_transfer
 from apps.payments import checks
 from apps.payments.services import orders
+from tests.browser.problems import aborted_favicon
 from tests.browser.test_portal_in_chromium import browser  # noqa: F401  (the shared Chromium fixture)
 from tests.factories import funded_account
 from tests.payments.gateway.payments import ach_body, request_from, sct_body
@@ -26,6 +27,7 @@ from tests.staff import PASSWORD, enrol_totp, make_staff
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
+SYNCED = "#account[data-synced]:not([data-busy])"  # an account page's live part is caught up and idle
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 # Set to a folder (docs/screenshots) to write the README's screenshots from the accessibility test's pages.
 SCREENSHOTS = os.environ.get("QENEX_PORTAL_SCREENSHOTS", "")
@@ -37,15 +39,10 @@ def context(browser, asgi_server):  # noqa: F811
     context.problems = []
     context.on("console", lambda m: m.type == "error" and context.problems.append(f"console: {m.text}"))
     context.on("weberror", lambda e: context.problems.append(f"page error: {e.error}"))
-    context.on("requestfailed", lambda r: _aborted_favicon(r) or context.problems.append(f"request failed: {r.url}"))
+    context.on("requestfailed", lambda r: aborted_favicon(r) or context.problems.append(f"request failed: {r.url}"))
     context.on("response", lambda r: r.status >= 400 and context.problems.append(f"HTTP {r.status}: {r.url}"))
     yield context
     context.close()
-
-
-def _aborted_favicon(request) -> bool:
-    """Chromium fetches the icon after the load event; going on to the next page at once cancels it (no fault)."""
-    return request.url.endswith("/favicon.svg") and request.failure == "net::ERR_ABORTED"
 
 
 def sign_in(page, username: str, totp) -> None:
@@ -74,15 +71,14 @@ def test_a_transfer_posted_in_one_tab_appears_live_in_the_others_and_exports_as_
 
     payee_page = context.new_page()
     payee_page.goto(f"/accounts/{payee.public_id}/")
-    payee_page.wait_for_selector(".live-state.on")
+    payee_page.wait_for_selector(SYNCED)
     assert payee_page.locator("[data-fact=balance]").inner_text() == "10.00 USD"
     loads = []
     payee_page.on("load", lambda _: loads.append(1))
 
     payer_page = context.new_page()
     payer_page.goto(f"/accounts/{payer.public_id}/")
-    payer_page.wait_for_selector(".live-state.on")
-    payer_page.wait_for_load_state("networkidle")  # the socket's catch-up request is done before we navigate
+    payer_page.wait_for_selector(SYNCED)  # the socket's catch-up request is done before we navigate away
     payer_page.fill("#transfer_to_account", payee.public_id)
     payer_page.fill("#transfer_amount", "1234.56")
     payer_page.fill("#transfer_description", "Invoice 77")
@@ -105,6 +101,7 @@ def test_a_transfer_posted_in_one_tab_appears_live_in_the_others_and_exports_as_
     dashboard.locator("#table-volumes tbody tr", has_text="TRANSFER").nth(transfers_before).wait_for(timeout=10_000)
     assert "1,234.56 USD" in dashboard.locator("#table-volumes tbody tr", has_text="TRANSFER").inner_text()
 
+    payee_page.wait_for_selector(SYNCED)  # the live fetches are done before the download starts
     with payee_page.expect_download() as download_info:
         payee_page.click("text=Export CSV")
     path = tmp_path / "statement.csv"
@@ -113,8 +110,7 @@ def test_a_transfer_posted_in_one_tab_appears_live_in_the_others_and_exports_as_
     assert rows[0][:3] == ["posted_at", "transaction", "type"]
     assert [r[1:] for r in rows[1:]][-1] == [transaction_id, "TRANSFER", "Invoice 77", "1234.56", "USD", "1244.56"]
 
-    for page in (dashboard, payee_page, payer_page):
-        page.wait_for_load_state("networkidle")
+    payer_page.wait_for_selector(SYNCED)
     assert context.problems == []
 
 
@@ -166,8 +162,10 @@ def test_main_pages_have_no_serious_accessibility_violations(context):
                  "/payments/failed/", "/approvals/"]:
         page.goto(path)
         page.wait_for_load_state("networkidle")
-        if path in ("/", f"/accounts/{account_id}/"):
+        if path == "/":
             page.wait_for_selector(".live-state.on")
+        elif path.startswith("/accounts/acc"):
+            page.wait_for_selector(SYNCED)
         violations = _axe_violations(page)
         assert page.evaluate("window.qenexAxeRan") > 10, path  # axe really checked the page
         if violations:
