@@ -16,6 +16,7 @@ from apps.ledger.selectors import balance_get
 from apps.payments import checks
 from apps.payments.services import orders, submission
 from apps.payments.states import PaymentStatus
+from apps.portal.selectors import dashboard_summary
 from tests.factories import funded_account
 from tests.payments.gateway.payments import request_from, sct_body
 from tests.staff import make_staff, otp_login
@@ -53,6 +54,7 @@ def test_a_transfer_above_the_threshold_waits_for_a_second_person(settings):
     assert "needs a second person's approval" in flash(response)
     approval = ApprovalRequest.objects.get(kind=ApprovalKind.POSTING)
     assert approval.status == ApprovalStatus.PENDING and approval.payload["amount"] == "5000.00"
+    assert dashboard_summary()["waiting"]["approvals"] == 1
     assert balance_get(account=target).ledger_minor == 0  # nothing posted yet
     teller.post(f"/accounts/{source.public_id}/transfer/", form)  # a resubmit: the same request
     assert ApprovalRequest.objects.count() == 1
@@ -156,6 +158,7 @@ def _held_payment():
 def test_held_payments_are_released_or_rejected_from_the_queue():
     officer = signed_in("root", superuser=True)
     first, second = _held_payment(), _held_payment()
+    assert dashboard_summary()["waiting"]["payments_held"] == 2  # the dashboard's tile
     queue = officer.get("/payments/held/").content.decode()
     assert first.public_id in queue and second.public_id in queue and "150.00 EUR" in queue
     response = officer.post(f"/payments/{first.public_id}/release/", {"next": "held"}, follow=True)
@@ -192,6 +195,7 @@ def test_a_dead_letter_is_retried_from_the_portal(settings):
     submission.payment_submit(payment_id=payment.public_id)
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.FAILED
+    assert dashboard_summary()["waiting"]["payments_failed"] == 1
     officer = signed_in("root", superuser=True)
     assert payment.public_id in officer.get("/payments/failed/").content.decode()
     officer.post(f"/payments/{payment.public_id}/retry/", {"next": "failed"})
