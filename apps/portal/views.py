@@ -63,6 +63,12 @@ def _account_or_none(account_id: str):
         return None
 
 
+def _customer_account_or_none(account_id: str):
+    """The account money is moved or held on from its page: a customer's (the bank's GL moves by its own rules)."""
+    account = _account_or_none(account_id)
+    return None if account is None or account.is_internal else account
+
+
 # --- dashboard -----------------------------------------------------------------------------------------------
 
 
@@ -242,7 +248,7 @@ def _refused(request, account_id: str, form=None, exc: DomainError | None = None
 @require_POST
 @staff_permission(POST_TRANSACTION)
 def account_transfer(request, account_id: str):
-    account = _account_or_none(account_id)
+    account = _customer_account_or_none(account_id)
     if account is None:
         return not_found(request)
     form = forms.TransferForm(request.POST)
@@ -263,7 +269,7 @@ def account_transfer(request, account_id: str):
 @require_POST
 @staff_permission(POST_TRANSACTION)
 def account_deposit(request, account_id: str):
-    account = _account_or_none(account_id)
+    account = _customer_account_or_none(account_id)
     if account is None:
         return not_found(request)
     form = forms.DepositForm(request.POST)
@@ -283,6 +289,8 @@ def account_deposit(request, account_id: str):
 @require_POST
 @staff_permission("ledger.add_hold")
 def account_hold(request, account_id: str):
+    if _customer_account_or_none(account_id) is None:
+        return not_found(request)
     form = forms.HoldForm(request.POST)
     if not form.is_valid():
         return _refused(request, account_id, form)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from apps.accounts.models import AccountStatus
+from apps.accounts.models import BANK_OWNER_ID, Account, AccountStatus
 from apps.approvals.models import ApprovalKind, ApprovalRequest, ApprovalStatus
 from apps.approvals.services import approval_approve
 from apps.ledger.models import Hold, HoldStatus, JournalEntry
@@ -94,6 +94,18 @@ def test_a_refused_transfer_says_why_and_changes_nothing():
                                                                   "idempotency_key": "y"}, follow=True)
     assert "Not sent" in flash(bad)
     assert balance_get(account=target).ledger_minor == 0
+
+
+def test_the_banks_own_accounts_take_no_postings_or_holds_from_the_portal():
+    customer = funded_account("100.00")
+    cash = Account.objects.get(owner_id=BANK_OWNER_ID, account_type="CASH", currency="USD")
+    ops = signed_in("ops1", "operations")
+    assert "Post transfer" not in ops.get(f"/accounts/{cash.public_id}/").content.decode()
+    form = {"to_account": customer.public_id, "amount": "5.00", "idempotency_key": "gl"}
+    assert ops.post(f"/accounts/{cash.public_id}/transfer/", form).status_code == 404
+    assert ops.post(f"/accounts/{cash.public_id}/deposit/", form).status_code == 404
+    assert ops.post(f"/accounts/{cash.public_id}/hold/", form).status_code == 404
+    assert balance_get(account=customer).ledger_minor == 10000
 
 
 def test_place_and_release_a_hold():
