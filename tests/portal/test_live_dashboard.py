@@ -29,8 +29,15 @@ def _session(username: str, role: str | None) -> str:
     return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
-def test_the_dashboard_socket_sends_the_summary_and_again_after_a_posting(settings):
+async def _refused(session: str | None) -> tuple[bool, int | None]:
+    return await _socket(session).connect()
+
+
+def test_the_dashboard_socket_refuses_outsiders_and_sends_new_figures_after_a_posting(settings):
+    """One test (each transactional test pays a database flush): who is refused, then what a teller gets."""
     settings.QENEX_PORTAL_DASHBOARD_POLL_SECONDS = 0.2
+    assert async_to_sync(_refused)(None) == (False, 4403)  # anonymous
+    assert async_to_sync(_refused)(_session("norole", None)) == (False, 4403)  # staff without a role
     account = funded_account("10.00", "USD")
     session = _session("watcher", "teller")
 
@@ -47,12 +54,3 @@ def test_the_dashboard_socket_sends_the_summary_and_again_after_a_posting(settin
     first, second = async_to_sync(scenario)()
     assert first["volumes"] == [{"type": "DEPOSIT", "currency": "USD", "count": 1, "amount": "10.00"}]
     assert second["volumes"] == [{"type": "DEPOSIT", "currency": "USD", "count": 2, "amount": "2,000.00"}]
-
-
-def test_the_dashboard_socket_refuses_anonymous_and_staff_without_a_role():
-    async def connect(session):
-        communicator = _socket(session)
-        return await communicator.connect()
-
-    assert async_to_sync(connect)(None) == (False, 4403)
-    assert async_to_sync(connect)(_session("norole", None)) == (False, 4403)
