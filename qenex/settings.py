@@ -443,10 +443,21 @@ QENEX_PAYMENTS_FEES = env.str("QENEX_PAYMENTS_FEES", default="")
 # Cut-off per rail, local time of its calendar (TARGET2: Berlin; Federal Reserve: New York); later -> next business
 # day. SCT Inst has none. apps/payments/business_days.py.
 QENEX_PAYMENTS_CUTOFFS = env.str("QENEX_PAYMENTS_CUTOFFS", default="sepa=16:00,ach=16:45,fedwire=18:00,swift=17:00")
+# ACH: the file's originator fields, the operator's routing number (FedACH), and the ODFI cut-offs (US Eastern)
+# at which the queued ACH payments go out in one file ("*" = at every beat tick, for development and tests).
+QENEX_PAYMENTS_ACH_COMPANY_NAME = env.str("QENEX_PAYMENTS_ACH_COMPANY_NAME", default="QENEX BANK")
+QENEX_PAYMENTS_ACH_COMPANY_ID = env.str("QENEX_PAYMENTS_ACH_COMPANY_ID", default="1121000248")
+QENEX_PAYMENTS_ACH_OPERATOR_ROUTING = env.str("QENEX_PAYMENTS_ACH_OPERATOR_ROUTING", default="011000015")
+QENEX_PAYMENTS_ACH_CUTOFFS = env.str("QENEX_PAYMENTS_ACH_CUTOFFS", default="10:15,14:30,16:30")
+QENEX_PAYMENTS_ACH_SAME_DAY = env.bool("QENEX_PAYMENTS_ACH_SAME_DAY", default=True)
 # A payment's hold lives this long (s): longer than any rail takes to settle.
 QENEX_PAYMENTS_HOLD_SECONDS = env.int("QENEX_PAYMENTS_HOLD_SECONDS", default=30 * 24 * 3600)
 CELERY_BEAT_SCHEDULE["payments-poll-acks"] = {
     "task": "apps.payments.tasks.poll_acks",
+    "schedule": QENEX_PAYMENTS_POLL_SECONDS,
+}
+CELERY_BEAT_SCHEDULE["payments-ach-cutoff"] = {
+    "task": "apps.payments.tasks.ach_cutoff",
     "schedule": QENEX_PAYMENTS_POLL_SECONDS,
 }
 

@@ -44,6 +44,8 @@ VIEW_BUSINESS = [
     "ledger.view_hold",
     "ledger.view_fxrate",
     "approvals.view_approvalrequest",
+    "payments.view_paymentorder",
+    "payments.view_achfile",
 ]
 VIEW_ALL = VIEW_BUSINESS + [
     "access.view_loginstate",
@@ -74,6 +76,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "ledger.add_hold",
         "ledger.change_hold",
         "ledger.add_fxrate",
+        "payments.change_paymentorder",
     ],
     COMPLIANCE_OFFICER: VIEW_ALL
     + [
@@ -84,6 +87,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "compliance.view_sanctionsname",
         "accounts.freeze_account",
         "accounts.unfreeze_account",
+        "payments.change_paymentorder",
         "approvals.approve_compliance_request",
     ],
     AUDITOR: list(VIEW_ALL),

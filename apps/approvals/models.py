@@ -24,10 +24,12 @@ class ApprovalKind(models.TextChoices):
     MANUAL_ADJUSTMENT = "MANUAL_ADJUSTMENT", "Manual adjustment"
     ACCOUNT_UNFREEZE = "ACCOUNT_UNFREEZE", "Account unfreeze"
     OVERDRAFT_LIMIT = "OVERDRAFT_LIMIT", "Overdraft limit change"
+    PAYMENT_RELEASE = "PAYMENT_RELEASE", "Release of a held payment above the approval threshold"
 
 
-# Kinds a compliance officer (approvals.approve_compliance_request) may decide.
-COMPLIANCE_KINDS = frozenset({ApprovalKind.ACCOUNT_UNFREEZE})
+# Kinds a compliance officer (approvals.approve_compliance_request) may decide: unfreezes and the release of
+# payments a check held (sanctions and fraud holds are compliance decisions).
+COMPLIANCE_KINDS = frozenset({ApprovalKind.ACCOUNT_UNFREEZE, ApprovalKind.PAYMENT_RELEASE})
 
 
 class ApprovalStatus(models.TextChoices):

@@ -35,6 +35,9 @@ from apps.ledger import selectors as ledger_selectors
 from apps.ledger import services as ledger_services
 from apps.ledger.metrics import posting_observed
 from apps.ledger.rules import POSTING_ACCOUNT_FIELDS
+from apps.payments import selectors as payment_selectors
+from apps.payments import services as payment_services
+from apps.payments.states import PaymentStatus
 
 from .errors import ApprovalNotFound, ApprovalNotPending, ApprovalPermissionDenied, ReasonRequired, SelfApprovalRefused
 from .models import COMPLIANCE_KINDS, ApprovalKind, ApprovalRequest, ApprovalStatus
@@ -51,6 +54,7 @@ MAKER_PERMISSIONS = {
     ApprovalKind.MANUAL_ADJUSTMENT: "ledger.post_adjustment",
     ApprovalKind.ACCOUNT_UNFREEZE: "accounts.unfreeze_account",
     ApprovalKind.OVERDRAFT_LIMIT: "accounts.change_overdraft_limit",
+    ApprovalKind.PAYMENT_RELEASE: "payments.change_paymentorder",
 }
 POSTING_TYPES = {*POSTING_ACCOUNT_FIELDS, "REVERSAL"}
 MAX_REASON = 500
@@ -178,6 +182,11 @@ def _clean_payload(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
             _check_amount(payload["amount"])
         ledger_selectors.hold_get(public_id=payload["hold"])
         account_get(public_id=payload["to_account"], field="to_account")
+    elif kind == ApprovalKind.PAYMENT_RELEASE:
+        _require(payload, "payment")
+        payment = payment_selectors.payment_get(public_id=payload["payment"])
+        if payment.status != PaymentStatus.HELD:
+            raise InvalidInput(f"payment {payment.public_id} is {payment.status}, not HELD", field="payment")
     else:
         raise InvalidInput(f"unknown approval kind {kind!r}", field="kind", code="invalid_choice")
     return payload
@@ -323,23 +332,29 @@ def _actor(approval: ApprovalRequest) -> str:
 
 def _run_posting(approval: ApprovalRequest, p: dict[str, Any], key: str, actor: str) -> str:
     if p["type"] == "REVERSAL":
-        return posting_observed("REVERSAL", lambda: ledger_services.post_reversal(
-            transaction_id=p["original_transaction"],
+        return posting_observed(
+            "REVERSAL",
+            lambda: ledger_services.post_reversal(
+                transaction_id=p["original_transaction"],
+                description=p.get("description", ""),
+                idempotency_key=key,
+                actor=actor,
+            ),
+        ).entry.public_id
+    result = posting_observed(
+        p["type"],
+        lambda: ledger_services.post_by_type(
+            entry_type=p["type"],
+            from_account=p.get("from_account"),
+            to_account=p.get("to_account"),
+            amount=p["amount"],
+            currency=p["currency"],
             description=p.get("description", ""),
+            metadata={**(p.get("metadata") or {}), "approval": approval.public_id},
             idempotency_key=key,
             actor=actor,
-        )).entry.public_id
-    result = posting_observed(p["type"], lambda: ledger_services.post_by_type(
-        entry_type=p["type"],
-        from_account=p.get("from_account"),
-        to_account=p.get("to_account"),
-        amount=p["amount"],
-        currency=p["currency"],
-        description=p.get("description", ""),
-        metadata={**(p.get("metadata") or {}), "approval": approval.public_id},
-        idempotency_key=key,
-        actor=actor,
-    ))
+        ),
+    )
     return result.entry.public_id
 
 
@@ -412,6 +427,12 @@ def _run_capture(approval: ApprovalRequest, p: dict[str, Any], key: str, actor: 
     ).entry.public_id
 
 
+def _run_payment_release(approval: ApprovalRequest, p: dict[str, Any], key: str, actor: str) -> str:
+    return payment_services.payment_release(
+        payment_id=p["payment"], actor=actor, approval_id=approval.public_id
+    ).public_id
+
+
 # How each kind of approved request runs: through the owning app's service, returning what it produced.
 RUNNERS = {
     ApprovalKind.POSTING: _run_posting,
@@ -421,6 +442,7 @@ RUNNERS = {
     ApprovalKind.ACCOUNT_OPEN: _run_account_open,
     ApprovalKind.HOLD: _run_hold,
     ApprovalKind.HOLD_CAPTURE: _run_capture,
+    ApprovalKind.PAYMENT_RELEASE: _run_payment_release,
 }
 
 

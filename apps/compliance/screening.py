@@ -28,6 +28,7 @@ from .identifiers import IDENTIFIER_ADJUSTMENTS, BirthDate, QueryBirthDate, comp
 from .index import Candidate, IndexedEntry, ScreeningIndex
 from .lists import ParsedList
 from .matching import prepare
+from .metrics import SCREENING_SECONDS, SCREENINGS_TOTAL
 from .thresholds import Thresholds
 
 MAX_NAME_LENGTH = 300
@@ -247,7 +248,8 @@ def screen_name(
     max_hits: int = MAX_HITS,
 ) -> ScreeningResult:
     """Screen one name; hits at or above their threshold, best first. Raises ``InvalidInput`` on bad input."""
-    return screen_name_in(
+    started = time.perf_counter()
+    result = screen_name_in(
         current_index(),
         name=name,
         entity_type=entity_type,
@@ -255,6 +257,9 @@ def screen_name(
         date_of_birth=date_of_birth,
         max_hits=max_hits,
     )
+    SCREENING_SECONDS.observe(time.perf_counter() - started)
+    SCREENINGS_TOTAL.labels(result.decision).inc()
+    return result
 
 
 def screen_name_in(

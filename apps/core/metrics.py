@@ -124,7 +124,8 @@ class CeleryQueueCollector:
                 import redis
 
                 client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
-                queue.add_metric(["celery"], client.llen("celery"))
+                name = settings.CELERY_TASK_DEFAULT_QUEUE
+                queue.add_metric([name], client.llen(name))
             except Exception:  # noqa: BLE001 - a broker that is down leaves the gauge empty; status reports it
                 logger.debug("could not read the Celery queue length", exc_info=True)
         yield queue
@@ -133,6 +134,14 @@ class CeleryQueueCollector:
 _instance = InstanceCollector()
 _fraud_model = FraudModelCollector()
 _celery_queue = CeleryQueueCollector()
+# Collectors other apps add (in their AppConfig.ready()) for figures read when scraped, e.g. open payments.
+_scrape_collectors: list[Any] = []
+
+
+def register_scrape_collector(collector: Any) -> None:
+    """Add an object with ``collect() -> Iterable[Metric]`` to every scrape (once)."""
+    if collector not in _scrape_collectors:
+        _scrape_collectors.append(collector)
 
 
 class Exposition:
@@ -145,6 +154,8 @@ class Exposition:
         yield from _instance.collect()
         yield from _fraud_model.collect()
         yield from _celery_queue.collect()
+        for collector in _scrape_collectors:
+            yield from collector.collect()
 
 
 def exposition() -> bytes:

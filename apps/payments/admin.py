@@ -1,18 +1,21 @@
 """Officer-facing admin for payments: read-only orders with their history; actions go through the services.
 
 Held payments are released or rejected here (a check asked for review); dead letters (FAILED) are retried or
-cancelled. Four-eyes on these actions is not wired yet (see README, Payments).
+cancelled. A release above the approval threshold is four-eyes: one officer proposes it (a PAYMENT_RELEASE
+approval), another approves it in the approvals queue, and only then is the payment released.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
 
+from apps.approvals.models import ApprovalKind
+from apps.approvals.services import approval_request
 from apps.core.errors import DomainError
 from apps.core.money import format_amount
 
 from . import services
-from .models import PaymentEvent, PaymentOrder
+from .models import AchFile, Correspondent, PaymentEvent, PaymentOrder
 
 
 def _each(modeladmin, request, queryset, call, done_text: str) -> None:
@@ -30,6 +33,21 @@ def _each(modeladmin, request, queryset, call, done_text: str) -> None:
 @admin.action(description="Release selected held payments", permissions=["officer"])
 def release(modeladmin, request, queryset):
     _each(modeladmin, request, queryset, services.payment_release, "released")
+
+
+@admin.action(description="Propose the release of selected held payments to a second officer", permissions=["officer"])
+def propose_release(modeladmin, request, queryset):
+    proposed = 0
+    for payment in queryset:
+        try:
+            approval_request(
+                kind=ApprovalKind.PAYMENT_RELEASE, payload={"payment": payment.public_id}, maker=request.user
+            )
+            proposed += 1
+        except DomainError as exc:
+            modeladmin.message_user(request, f"{payment.public_id}: {exc.message}", messages.ERROR)
+    if proposed:
+        modeladmin.message_user(request, f"{proposed} release(s) proposed for approval.", messages.SUCCESS)
 
 
 @admin.action(description="Reject selected held payments", permissions=["officer"])
@@ -65,7 +83,7 @@ class PaymentOrderAdmin(admin.ModelAdmin):
     search_fields = ["public_id", "uetr", "reference", "network_reference"]
     readonly_fields = [f.name for f in PaymentOrder._meta.fields]
     inlines = [PaymentEventInline]
-    actions = [release, reject, retry, cancel]
+    actions = [release, propose_release, reject, retry, cancel]
 
     @admin.display(description="Amount")
     def amount(self, obj):
@@ -82,3 +100,44 @@ class PaymentOrderAdmin(admin.ModelAdmin):
 
     def has_officer_permission(self, request) -> bool:
         return request.user.has_perm("payments.change_paymentorder")
+
+
+@admin.register(AchFile)
+class AchFileAdmin(admin.ModelAdmin):
+    """The ACH files sent at each cut-off: read-only (files are written by the cut-off and the operator's answers)."""
+
+    list_display = ["network_key", "status", "entry_count", "total", "same_day", "attempts", "created_at"]
+    list_filter = ["status", "same_day"]
+    search_fields = ["public_id", "network_key", "network_reference"]
+    readonly_fields = [f.name for f in AchFile._meta.fields]
+
+    @admin.display(description="Total credit (USD)")
+    def total(self, obj):
+        return format_amount(obj.total_credit_minor, "USD")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Correspondent)
+class CorrespondentAdmin(admin.ModelAdmin):
+    """Read-only here: correspondents are recorded with ``manage.py register_correspondent`` (audited)."""
+
+    list_display = ["currency", "bic", "name", "is_default", "active", "nostro_account"]
+    list_filter = ["currency", "is_default", "active"]
+    readonly_fields = [f.name for f in Correspondent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -74,3 +74,16 @@ def value_date(*, rail: str, currency: str, now: datetime) -> date:
     if cutoff is not None and local.time() >= cutoff:
         day += timedelta(days=1)
     return next_business_day(day, calendar)
+
+
+def today(*, rail: str, currency: str, now: datetime) -> date:
+    """The current day on the rail's calendar (its local time zone)."""
+    return now.astimezone(ZONES.get(calendar_for(rail, currency), ZoneInfo("UTC"))).date()
+
+
+def is_future_dated(*, rail: str, currency: str, value_date: date | None, now: datetime) -> bool:
+    """A payment whose value date has not come yet on its rail waits (warehoused) until that day.
+
+    ACH is the exception: its file carries the effective entry date and the operator settles on that day.
+    """
+    return value_date is not None and rail != Rail.ACH and value_date > today(rail=rail, currency=currency, now=now)

@@ -50,6 +50,10 @@ def _alias_id() -> str:
     return new_public_id("palias")
 
 
+def _ach_file_id() -> str:
+    return new_public_id("achf")
+
+
 class PaymentOrder(models.Model):
     public_id = models.CharField(max_length=32, unique=True, default=_payment_id, editable=False)
     uetr = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
@@ -94,6 +98,15 @@ class PaymentOrder(models.Model):
     reason_code = models.CharField(max_length=16, blank=True)
     reason = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # ACH only: the file the entry travels in, and its trace number (ODFI id + sequence), unique per ODFI.
+    ach_file = models.ForeignKey("AchFile", on_delete=models.PROTECT, null=True, blank=True, related_name="payments")
+    trace_number = models.CharField(max_length=15, blank=True)
+    # SWIFT through a correspondent: the bank whose nostro settles it; with ``cover`` an MT202 COV goes to it too.
+    correspondent_bic = models.CharField(max_length=11, blank=True)
+    cover = models.BooleanField(default=False, help_text="cover method: MT103 to the beneficiary's bank + MT202 COV")
+    cover_network_key = models.CharField(
+        max_length=120, blank=True, help_text="the id the network de-duplicates the cover on"
+    )
 
     idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True, editable=False)
     request_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
@@ -109,7 +122,11 @@ class PaymentOrder(models.Model):
                 condition=Q(status__in=[s.value for s in PaymentStatus]), name="payment_status_valid"
             ),
         ]
-        indexes = [models.Index(fields=["status", "rail"]), models.Index(fields=["rail", "network_key"])]
+        indexes = [
+            models.Index(fields=["status", "rail"]),
+            models.Index(fields=["rail", "network_key"]),
+            models.Index(fields=["rail", "cover_network_key"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.public_id} ({self.rail} {self.status})"
@@ -190,3 +207,94 @@ class AccountAlias(models.Model):
 
     def __str__(self) -> str:
         return f"{self.public_id} -> {self.account_id}"
+
+
+class AchFileStatus(models.TextChoices):
+    BUILT = "BUILT"  # written and committed; not yet handed to the operator
+    SUBMITTING = "SUBMITTING"  # a worker is sending it (committed before the call)
+    SUBMITTED = "SUBMITTED"  # the operator has it (receipt)
+    ACCEPTED = "ACCEPTED"  # the operator acknowledged it: its entries settled
+    REJECTED = "REJECTED"  # the operator refused the file: every entry's hold was voided
+    FAILED = "FAILED"  # no receipt after every attempt: its entries are dead letters
+
+
+class AchFile(models.Model):
+    """One NACHA file sent to the ACH operator at a cut-off, holding the ACH payments queued until then.
+
+    ``network_key`` is the file id the operator de-duplicates on (immediate origin, creation date and time, file id
+    modifier): a resend after a timeout or a lost worker is the same file, answered once.
+    """
+
+    public_id = models.CharField(max_length=32, unique=True, default=_ach_file_id, editable=False)
+    network_key = models.CharField(max_length=40, unique=True)
+    status = models.CharField(max_length=16, choices=AchFileStatus.choices, default=AchFileStatus.BUILT)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    entry_count = models.PositiveIntegerField()
+    total_credit_minor = models.BigIntegerField()
+    same_day = models.BooleanField(help_text="at least one batch asks for same-day settlement")
+    body = EncryptedTextField(bind_to="public_id", help_text="the NACHA file (names and account numbers: PII)")
+    attempts = models.PositiveIntegerField(default=0)
+    network_reference = models.CharField(max_length=64, blank=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in AchFileStatus]), name="ach_file_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network_key} ({self.status}, {self.entry_count} entries)"
+
+
+class AchFileAnswer(models.Model):
+    """An answer of the ACH operator about a whole file (acknowledgement, return file), recorded once."""
+
+    ach_file = models.ForeignKey(AchFile, on_delete=models.PROTECT, related_name="answers")
+    reply_id = models.CharField(max_length=80, unique=True)
+    kind = models.CharField(max_length=16, blank=True)
+    status = models.CharField(max_length=16, blank=True)
+    reason = models.CharField(max_length=64, blank=True)
+    body = EncryptedTextField(bind_to="reply_id", blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.reply_id} {self.status}"
+
+
+class Correspondent(models.Model):
+    """A bank holding our nostro account in a currency: SWIFT payments in that currency settle through it.
+
+    A payment to a bank that is one of our correspondents in the currency goes to it directly (serial); to any other
+    bank it goes as an MT103 to that bank plus an MT202 COV to our default correspondent (the cover method), which
+    moves the funds. Without a correspondent for the currency, payments go straight to the beneficiary's bank and
+    settle to the currency's NOSTRO account.
+    """
+
+    currency = models.CharField(max_length=3)
+    bic = models.CharField(max_length=11)
+    name = models.CharField(max_length=140, blank=True)
+    nostro_account = models.ForeignKey(
+        "accounts.Account", on_delete=models.PROTECT, related_name="+", help_text="our account with this bank"
+    )
+    is_default = models.BooleanField(default=False, help_text="the one that carries covers in this currency")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["currency", "-is_default", "bic"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "bic"], name="correspondent_once_per_currency"),
+            models.UniqueConstraint(
+                fields=["currency"], condition=Q(is_default=True), name="correspondent_one_default_per_currency"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bic} ({self.currency})"

@@ -6,6 +6,7 @@ a timeout or a worker crash is the same message to the network, which answers it
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC
 
@@ -17,7 +18,9 @@ from apps.payments.formats.fedwire import FedwireMessage, FedwireParty, Imad, bu
 from apps.payments.formats.iso20022 import AppHdr, BusinessMessage, SEPAProtocol, build_business_message
 from apps.payments.formats.iso20022.common import Agent
 from apps.payments.formats.mapping import mt103_to_pacs008
-from apps.payments.formats.swift_mt import SWIFTProtocol
+from apps.payments.formats.swift_mt import MT103 as MT103Message
+from apps.payments.formats.swift_mt import MT202COV, Institution, SWIFTProtocol, build_message, make_envelope
+from apps.payments.formats.swift_mt import UnderlyingCustomerCreditTransfer as SwiftUnderlying
 
 from .errors import InvalidMessageField
 from .models import PaymentOrder, Rail
@@ -112,8 +115,55 @@ def _mt103(payment: PaymentOrder):
     )
 
 
-def _swift(payment: PaymentOrder) -> Outbound:
+def _cover_reference(payment: PaymentOrder) -> str:
+    return f"{payment.uetr.hex[:15].upper()}C"  # its own :20:, quoting the MT103's in :21:
+
+
+def _with_cover_route(mt103: MT103Message, payment: PaymentOrder) -> MT103Message:
+    """The MT103 of a cover payment names our correspondent in :53A:, where the beneficiary's bank gets the funds."""
+    if not payment.cover:
+        return mt103
+    message = dataclasses.replace(mt103, senders_correspondent=Institution("A", bic=payment.correspondent_bic))
+    build_message(message)  # re-validate with the field set
+    return message
+
+
+def build_cover(payment: PaymentOrder) -> Outbound | None:
+    """The MT202 COV to our correspondent that moves the funds of a cover payment; None for any other payment."""
+    if payment.rail != Rail.SWIFT or not payment.cover:
+        return None
     mt103 = _mt103(payment)
+    reference = _cover_reference(payment)
+    cover = MT202COV(
+        header=make_envelope(
+            "202",
+            sender_bic=mt103.sender_bic,
+            receiver_bic=payment.correspondent_bic,
+            uetr=str(payment.uetr),
+            validation_flag="COV",
+        ),
+        transaction_reference=reference,
+        related_reference=mt103.sender_reference,
+        value_date=mt103.value_date,
+        currency=mt103.currency,
+        amount=mt103.amount,
+        beneficiary_institution=Institution("A", bic=payment.creditor_bic),
+        underlying=SwiftUnderlying(
+            ordering_customer=mt103.ordering_customer,
+            beneficiary_customer=mt103.beneficiary_customer,
+            remittance_information=mt103.remittance_information,
+        ),
+    )
+    try:
+        body = cover.to_bytes()
+    except MessageValidationError as exc:
+        first = exc.errors[0]
+        raise InvalidMessageField(f"MT202COV: {first.field}: {first.reason}", field=first.field) from None
+    return Outbound("MT202COV", body, f"{reference}+{payment.uetr}")
+
+
+def _swift(payment: PaymentOrder) -> Outbound:
+    mt103 = _with_cover_route(_mt103(payment), payment)
     if payment.message_format == MT103:
         return Outbound("MT103", mt103.to_bytes(), f"{_reference_20(payment)}+{payment.uetr}")
     document = mt103_to_pacs008(

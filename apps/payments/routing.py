@@ -9,6 +9,7 @@ pacs.008 (``QENEX_PAYMENTS_SWIFT_FORMAT``). Each rail settles against the bank's
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -16,8 +17,11 @@ from django.core.exceptions import ImproperlyConfigured
 from apps.accounts.models import AccountType
 from apps.core.money import format_amount, to_minor_units
 
+from . import business_days
+from .formats.nacha.schedule import EASTERN, SAME_DAY_ENTRY_LIMIT_CENTS
 from .models import Rail, Speed
 from .request import PaymentRequest
+from .selectors import correspondents_for
 from .validation import iban
 
 MT103 = "MT103"
@@ -35,6 +39,23 @@ class Route:
     rail: str
     message_format: str
     reasons: tuple[str, ...]
+    correspondent_bic: str = ""  # SWIFT: the correspondent whose nostro settles the payment
+    cover: bool = False  # SWIFT: an MT202 COV to the correspondent moves the funds
+
+
+def _through_correspondent(currency: str, receiver_bic: str) -> tuple[str, bool, str] | None:
+    """(correspondent BIC, cover?, reason) for a SWIFT payment, or None when no correspondent is set up."""
+    correspondents = correspondents_for(currency=currency)
+    if not correspondents:
+        return None
+    direct = next((c for c in correspondents if c.bic[:8] == receiver_bic[:8]), None)
+    if direct is not None:
+        return direct.bic, False, f"{receiver_bic[:8]} holds our {currency} nostro: sent to it directly (serial)"
+    default = next((c for c in correspondents if c.is_default), None)
+    if default is None:
+        return None
+    reason = f"no {currency} relationship with {receiver_bic[:8]}: cover payment through {default.bic} (MT202 COV)"
+    return default.bic, True, reason
 
 
 def swift_format() -> str:
@@ -68,4 +89,39 @@ def choose(request: PaymentRequest, amount_minor: int) -> Route:
     reasons = [f"{currency} to {receiver.country or 'abroad'}: no domestic rail applies, SWIFT"]
     if speed == Speed.INSTANT:
         reasons.append("instant is not available on SWIFT: sent as urgent")
-    return Route(Rail.SWIFT, fmt, (*reasons, f"format {fmt} (QENEX_PAYMENTS_SWIFT_FORMAT)"))
+    reasons.append(f"format {fmt} (QENEX_PAYMENTS_SWIFT_FORMAT)")
+    through = _through_correspondent(currency, receiver.bic) if receiver.bic else None
+    if through is None:
+        return Route(Rail.SWIFT, fmt, tuple(reasons))
+    correspondent, cover, reason = through
+    if cover and fmt != MT103:
+        # A CBPR+ cover is a pacs.009 COV, which the networks here do not take yet: the MT pair carries it.
+        fmt, reason = MT103, f"{reason}; covers go as MT103 + MT202 COV"
+    return Route(Rail.SWIFT, fmt, (*reasons, reason), correspondent_bic=correspondent, cover=cover)
+
+
+@dataclass(frozen=True)
+class AchSchedule:
+    value_date: date
+    same_day: bool
+    reason: str
+
+
+def ach_schedule(amount_minor: int, earliest: date, now: datetime) -> AchSchedule:
+    """When an ACH credit settles: the same day before the ACH cut-off when same-day ACH is on and the entry is at
+    most the Nacha same-day limit ($1,000,000.00), else the next Federal Reserve business day (or the later date
+    asked for)."""
+    today = now.astimezone(EASTERN).date()
+    if earliest > today:
+        return AchSchedule(earliest, False, f"next-day ACH: effective {earliest}")
+    following = business_days.next_business_day(today + timedelta(days=1), business_days.FED)
+    if not settings.QENEX_PAYMENTS_ACH_SAME_DAY:
+        return AchSchedule(
+            following, False, f"same-day ACH is off (QENEX_PAYMENTS_ACH_SAME_DAY): effective {following}"
+        )
+    if amount_minor > SAME_DAY_ENTRY_LIMIT_CENTS:
+        limit = format_amount(SAME_DAY_ENTRY_LIMIT_CENTS, "USD")
+        return AchSchedule(
+            following, False, f"above the {limit} USD same-day limit: next-day ACH, effective {following}"
+        )
+    return AchSchedule(today, True, "same-day ACH: before the cut-off, within the same-day limit")

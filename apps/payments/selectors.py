@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from apps.security.selectors import blind_index_filter
 
 from .errors import PaymentNotFound
-from .models import AccountAlias, PaymentOrder
-from .states import PaymentStatus
+from .models import AccountAlias, AchFile, Correspondent, PaymentOrder
+from .states import FINAL, PaymentStatus
 
 
 def payment_get(*, public_id: str) -> PaymentOrder:
@@ -31,6 +31,8 @@ def payment_for_answer(*, rail: str, network_key: str, network_reference: str) -
     """The payment an answer is for: by the id the network de-duplicates on, else by the network's reference."""
     if network_key:
         found = PaymentOrder.objects.filter(rail=rail, network_key=network_key).first()
+        if found is None:  # the cover of a cover payment carries its own id
+            found = PaymentOrder.objects.filter(rail=rail, cover_network_key=network_key).first()
         if found is not None:
             return found
     if network_reference:
@@ -62,3 +64,38 @@ def account_alias_resolve(*, identifier: str) -> str | None:
         queryset=AccountAlias.objects.select_related("account"), field_name="identifier", value=identifier
     ).first()
     return alias.account.public_id if alias is not None else None
+
+
+def ach_file_for_answer(*, network_key: str, network_reference: str) -> AchFile | None:
+    """The ACH file an operator's answer is about: by file id, else by the operator's reference."""
+    if network_key:
+        found = AchFile.objects.filter(network_key=network_key).first()
+        if found is not None:
+            return found
+    if network_reference:
+        return AchFile.objects.filter(network_reference=network_reference).first()
+    return None
+
+
+def ach_file_list(*, status: str | None = None) -> QuerySet[AchFile]:
+    qs = AchFile.objects.all()
+    return qs.filter(status=status) if status else qs
+
+
+def correspondents_for(*, currency: str) -> list[Correspondent]:
+    return list(Correspondent.objects.filter(currency=currency, active=True).select_related("nostro_account"))
+
+
+def correspondent_get(*, currency: str, bic: str) -> Correspondent | None:
+    return Correspondent.objects.filter(currency=currency, bic=bic).select_related("nostro_account").first()
+
+
+def payment_counts_open() -> dict[tuple[str, str], int]:
+    """(rail, status) -> how many payments are in that status, for every status that is not final."""
+    rows = (
+        PaymentOrder.objects.exclude(status__in=FINAL)
+        .values_list("rail", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {(rail, status): n for rail, status, n in rows}

@@ -19,3 +19,8 @@ def submit_payment(*, payment_id: str) -> str:
 @shared_task
 def poll_acks() -> dict[str, int]:
     return services.network_tick()
+
+
+@shared_task
+def ach_cutoff() -> dict[str, int]:
+    return services.ach_cutoff_tick()

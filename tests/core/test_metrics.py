@@ -46,16 +46,32 @@ def samples(exposition: str) -> dict[str, float]:
 def activity(db):
     """One posting through the API, one refused, and one through the service directly (as a task would)."""
     api = make_client(["accounts:write", "transactions:write"], name="metrics")
-    a = api.post("/api/v1/accounts", {"owner_id": "m", "account_type": "CHECKING", "currency": "USD",
-                                      "initial_balance": "5"}, format="json").json()
-    b = api.post("/api/v1/accounts", {"owner_id": "n", "account_type": "CHECKING", "currency": "USD"},
-                 format="json").json()
-    refused = api.post("/api/v1/transactions", {"type": "TRANSFER", "from_account": a["id"], "to_account": b["id"],
-                                                "amount": "9", "currency": "USD"}, format="json",
-                       HTTP_IDEMPOTENCY_KEY="metrics-refused")
+    a = api.post(
+        "/api/v1/accounts",
+        {"owner_id": "m", "account_type": "CHECKING", "currency": "USD", "initial_balance": "5"},
+        format="json",
+    ).json()
+    b = api.post(
+        "/api/v1/accounts", {"owner_id": "n", "account_type": "CHECKING", "currency": "USD"}, format="json"
+    ).json()
+    refused = api.post(
+        "/api/v1/transactions",
+        {"type": "TRANSFER", "from_account": a["id"], "to_account": b["id"], "amount": "9", "currency": "USD"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="metrics-refused",
+    )
     assert refused.status_code == 422, refused.content
-    post_by_type(entry_type="DEPOSIT", from_account=None, to_account=funded_account("1").public_id, amount="2.50",
-                 currency="USD", description="", metadata={}, idempotency_key="metrics-direct", actor="test")
+    post_by_type(
+        entry_type="DEPOSIT",
+        from_account=None,
+        to_account=funded_account("1").public_id,
+        amount="2.50",
+        currency="USD",
+        description="",
+        metadata={},
+        idempotency_key="metrics-direct",
+        actor="test",
+    )
 
 
 def get(url: str, token: str | None = None) -> tuple[int, str]:
@@ -93,14 +109,31 @@ def test_postings_by_any_path_and_refusals_are_counted(client):
     refusals = 'qenex_transaction_errors_total{code="insufficient_funds",type="TRANSFER"}'
     # Counters live for the whole test session: compare what this test adds, not absolute values.
     api = make_client(["accounts:write", "transactions:write"], name="metrics")
-    a = api.post("/api/v1/accounts", {"owner_id": "m", "account_type": "CHECKING", "currency": "USD",
-                                      "initial_balance": "5"}, format="json").json()
-    b = api.post("/api/v1/accounts", {"owner_id": "n", "account_type": "CHECKING", "currency": "USD"},
-                 format="json").json()
-    api.post("/api/v1/transactions", {"type": "TRANSFER", "from_account": a["id"], "to_account": b["id"],
-                                      "amount": "9", "currency": "USD"}, format="json", HTTP_IDEMPOTENCY_KEY="k1")
-    post_by_type(entry_type="DEPOSIT", from_account=None, to_account=b["id"], amount="2.50", currency="USD",
-                 description="", metadata={}, idempotency_key="k2", actor="test")
+    a = api.post(
+        "/api/v1/accounts",
+        {"owner_id": "m", "account_type": "CHECKING", "currency": "USD", "initial_balance": "5"},
+        format="json",
+    ).json()
+    b = api.post(
+        "/api/v1/accounts", {"owner_id": "n", "account_type": "CHECKING", "currency": "USD"}, format="json"
+    ).json()
+    api.post(
+        "/api/v1/transactions",
+        {"type": "TRANSFER", "from_account": a["id"], "to_account": b["id"], "amount": "9", "currency": "USD"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k1",
+    )
+    post_by_type(
+        entry_type="DEPOSIT",
+        from_account=None,
+        to_account=b["id"],
+        amount="2.50",
+        currency="USD",
+        description="",
+        metadata={},
+        idempotency_key="k2",
+        actor="test",
+    )
     after = samples(client.get("/metrics").content.decode())
     assert after[key] - before.get(key, 0) == 2  # the opening deposit (API) and the direct service call
     assert after[volume] - before.get(volume, 0) == pytest.approx(7.5)
@@ -158,3 +191,33 @@ def test_the_celery_queue_length_is_read_from_the_broker(settings):
         broker.lrem("celery", 0, b"placeholder-2")
     settings.CELERY_TASK_ALWAYS_EAGER = True
     assert not re.search(r"^qenex_celery_queue_length\{", exposition().decode(), flags=re.M)  # no broker: no value
+
+
+@pytest.mark.django_db
+def test_open_payments_and_dead_letters_are_counted_when_scraped():
+    from apps.core.metrics import exposition
+    from apps.payments import services
+    from tests.payments.gateway.payments import request_from, sct_body
+
+    account = funded_account("500.00", "EUR")
+    queued = services.payment_send(request=request_from(sct_body(account.public_id)), debtor_account=account.public_id)
+    assert queued.payment.status == "QUEUED"
+    found = samples(exposition().decode())
+    assert found['qenex_payments_open{rail="sepa",status="QUEUED"}'] == 1
+    services.payment_cancel(payment_id=queued.payment.public_id, actor="test")
+    assert 'qenex_payments_open{rail="sepa",status="QUEUED"}' not in samples(exposition().decode())  # final: gone
+
+
+@pytest.mark.django_db
+def test_screenings_are_counted_by_decision_with_their_time():
+    from apps.compliance.screening import screen_name
+    from apps.core.metrics import exposition
+
+    before = samples(exposition().decode())
+    screen_name(name="Jane Q. Unlisted-Person")
+    after = samples(exposition().decode())
+    key = 'qenex_screenings_total{decision="clear"}'
+    assert after[key] == before.get(key, 0) + 1
+    assert (
+        after["qenex_screening_duration_seconds_count"] == before.get("qenex_screening_duration_seconds_count", 0) + 1
+    )

@@ -15,6 +15,7 @@ from .common import MAX_DESCRIPTION, PostingResult
 from .fx import fx_rate_set
 from .holds import (
     HoldResult,
+    accounts_lock_in_transaction,
     hold_capture,
     hold_capture_in_transaction,
     hold_place,
@@ -36,6 +37,7 @@ from .postings import (
 )
 
 __all__ = [
+    "accounts_lock_in_transaction",
     "MAX_DESCRIPTION",
     "POSTING_TYPES",
     "BatchItem",

@@ -292,3 +292,10 @@ def holds_expire(*, now: datetime | None = None) -> int:
                     after={"status": HoldStatus.EXPIRED, "closed_at": now},
                 )
         total += len(batch)
+
+
+def accounts_lock_in_transaction(*, public_ids: list[str]) -> None:
+    """Lock these accounts, in primary-key order, for a caller about to make several postings in one transaction
+    (an ACH file settling its entries): the postings then re-lock rows already held, so the order never breaks."""
+    in_transaction()
+    engine.lock(public_ids=public_ids)

@@ -1,5 +1,8 @@
 """Every write of the payments app: orders (send, release, reject, cancel) and their submission to the networks."""
 
+from .ach import ach_cutoff_tick, ach_file_answer_record, ach_file_create, ach_file_submit
+from .correspondents import correspondent_register
+from .feeds import acks_poll, answer_record, network_tick
 from .orders import (
     SendResult,
     account_alias_register,
@@ -11,14 +14,18 @@ from .orders import (
 from .submission import (
     SubmitOutcome,
     ack_record,
-    acks_poll,
-    network_tick,
     payment_retry_failed,
     payment_submit,
     payments_requeue_stale,
 )
 
 __all__ = [
+    "ach_cutoff_tick",
+    "ach_file_answer_record",
+    "ach_file_create",
+    "ach_file_submit",
+    "answer_record",
+    "correspondent_register",
     "SendResult",
     "SubmitOutcome",
     "account_alias_register",

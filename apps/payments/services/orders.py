@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -19,6 +19,8 @@ from django.utils import timezone
 from apps.accounts.errors import AccountNotActive
 from apps.accounts.models import Account, AccountStatus
 from apps.accounts.selectors import account_get
+from apps.approvals.errors import ApprovalRequired
+from apps.approvals.policy import posting_needs_approval
 from apps.core.db import retry_on_conflict
 from apps.core.errors import InvalidInput
 from apps.core.idempotency import check_key, ensure_same_request, fingerprint
@@ -28,7 +30,7 @@ from apps.ledger.errors import CurrencyMismatch
 from apps.ledger.services import hold_place_in_transaction as hold_place
 from apps.ledger.services import hold_void_in_transaction as hold_void
 
-from .. import business_days, checks, fees, outbound, routing, validation
+from .. import ach, business_days, checks, fees, outbound, routing, validation
 from ..errors import (
     AliasTaken,
     ExecutionDateInPast,
@@ -122,10 +124,18 @@ def _order_from(request: PaymentRequest, debtor: Account, *, actor: str) -> Paym
         raise MissingCounterparty("SWIFT needs the receiver's bank (receiver.bic)", field="receiver.bic")
     _check_debtor(debtor, request.currency)
     value_date = _value_date(route.rail, request.currency, request.requested_execution_date)
+    reasons, fee_speed = list(route.reasons), request.speed
+    if route.rail == Rail.ACH:
+        plan = routing.ach_schedule(minor, value_date, timezone.now())
+        value_date = plan.value_date
+        reasons.append(plan.reason)
+        fee_speed = "same_day" if plan.same_day else request.speed
     order = PaymentOrder(
         rail=route.rail,
         message_format=route.message_format,
-        routing_reasons=list(route.reasons),
+        correspondent_bic=route.correspondent_bic,
+        cover=route.cover,
+        routing_reasons=reasons,
         speed=request.speed,
         charges=request.charges,
         debtor_account=debtor,
@@ -146,10 +156,15 @@ def _order_from(request: PaymentRequest, debtor: Account, *, actor: str) -> Paym
         remittance_info=request.remittance_info,
         requested_execution_date=request.requested_execution_date,
         value_date=value_date,
-        fee_minor=fees.fee_minor(rail=route.rail, speed=request.speed, currency=request.currency),
+        fee_minor=fees.fee_minor(rail=route.rail, speed=fee_speed, currency=request.currency),
         created_by=actor,
     )
-    outbound.build(order)  # the rail's format checks lengths and character sets now, not at submission
+    # The rail's format checks lengths and character sets now, not at submission.
+    if route.rail == Rail.ACH:
+        ach.check_entry(order, now=timezone.now())
+    else:
+        outbound.build(order)
+        outbound.build_cover(order)
     return order
 
 
@@ -193,20 +208,33 @@ def _value_date(rail: str, currency: str, requested: date | None) -> date:
     return requested
 
 
+def _hold_expiry(payment: PaymentOrder) -> datetime:
+    """The hold outlives the payment's settlement: its lifetime counts from the value date when that is later."""
+    now = timezone.now()
+    start = now
+    if payment.value_date is not None:
+        start = max(now, datetime.combine(payment.value_date, time.min, tzinfo=UTC))
+    return start + timedelta(seconds=settings.QENEX_PAYMENTS_HOLD_SECONDS)
+
+
 def _reserve_and_queue(changes: Changes) -> None:
     payment = changes.payment
     hold = hold_place(
         account=payment.debtor_account.public_id,
         amount=format_amount(payment.amount_minor + payment.fee_minor, payment.currency),
         currency=payment.currency,
-        expires_at=timezone.now() + timedelta(seconds=settings.QENEX_PAYMENTS_HOLD_SECONDS),
+        expires_at=_hold_expiry(payment),
         description=f"payment {payment.public_id}",
         idempotency_key=f"payment:{payment.public_id}:hold",
         actor=changes.actor,
     ).hold
     payment.hold_id = hold.public_id
     changes.move(S.FUNDS_RESERVED, reason=f"hold {hold.public_id}")
-    changes.move(S.QUEUED)
+    now = timezone.now()
+    warehoused = business_days.is_future_dated(
+        rail=payment.rail, currency=payment.currency, value_date=payment.value_date, now=now
+    )
+    changes.move(S.QUEUED, reason=f"warehoused until its value date {payment.value_date}" if warehoused else "")
 
 
 def _apply_checks(changes: Changes) -> None:
@@ -228,6 +256,10 @@ def enqueue_submission(payment: PaymentOrder) -> None:
     """After COMMIT, hand a queued payment to a worker (never inside the transaction holding its lock)."""
     if payment.status != S.QUEUED or not outbound.has_transport(payment.rail):
         return
+    if business_days.is_future_dated(
+        rail=payment.rail, currency=payment.currency, value_date=payment.value_date, now=timezone.now()
+    ):
+        return  # warehoused: beat hands it to a worker on its value date
     from ..tasks import submit_payment
 
     public_id = payment.public_id
@@ -270,17 +302,30 @@ def payment_send(
 
 
 @retry_on_conflict()
-def payment_release(*, payment_id: str, actor: str) -> PaymentOrder:
-    """An officer releases a payment a check held: reserve the funds and queue it."""
+def payment_release(*, payment_id: str, actor: str, approval_id: str | None = None) -> PaymentOrder:
+    """An officer releases a payment a check held: reserve the funds and queue it.
+
+    Above the approval threshold (``QENEX_APPROVAL_THRESHOLD``, as for postings) one officer cannot release alone:
+    the release is proposed as a PAYMENT_RELEASE approval and runs when a second officer approves it (the
+    approvals service passes ``approval_id``).
+    """
     with transaction.atomic(durable=True):
         payment = lock_payment(public_id=payment_id)
         if payment.status != S.HELD:
             raise PaymentNotHeld(f"payment {payment_id} is {payment.status}, not HELD", field="payment")
+        if approval_id is None and posting_needs_approval(
+            amount=format_amount(payment.amount_minor, payment.currency), currency=payment.currency
+        ):
+            raise ApprovalRequired(
+                f"payment {payment_id} is above the approval threshold: propose its release as a PAYMENT_RELEASE "
+                "approval for a second officer",
+                field="payment",
+            )
         changes = Changes(payment, actor)
-        changes.move(S.CHECKED, reason=f"released by {actor}")
+        changes.move(S.CHECKED, reason=f"released by {actor}" + (f" (approval {approval_id})" if approval_id else ""))
         _reserve_and_queue(changes)
         payment.save()
-        changes.audit("payments.payment_released")
+        changes.audit("payments.payment_released", approval=approval_id)
         enqueue_submission(payment)
     return payment
 

@@ -6,7 +6,7 @@ overtaken us), and record the receipt — or, without a receipt, put it back in 
 FAILED after ``QENEX_PAYMENTS_SUBMIT_ATTEMPTS``. Every attempt sends the same message with the same id (UETR,
 :20:+UETR, IMAD), so the network de-duplicates a resend after a timeout or a lost worker: exactly once.
 
-``acks_poll`` reads a rail's answers feed from our cursor; ``ack_record`` matches each answer to its payment
+``ack_record`` matches each answer to its payment
 by the network's de-duplication id, records it once (the network may repeat an answer: one row per reply id),
 and moves the payment: accepted -> ACCEPTED; settled -> SETTLED with the hold captured to the rail's
 settlement account; rejected -> REJECTED with the hold voided. Answers may come in any order.
@@ -22,21 +22,22 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from apps.accounts.models import Account
 from apps.accounts.services import internal_account_get_or_create
 from apps.core.db import retry_on_conflict
-from apps.core.errors import DomainError
 from apps.core.money import format_amount
 from apps.ledger.services import hold_capture_in_transaction as hold_capture
 from apps.ledger.services import hold_void_in_transaction as hold_void
 from apps.ledger.services import post_fee_in_transaction as post_fee
 
-from .. import outbound, routing, transport
+from .. import business_days, outbound, routing, transport
 from ..locks import lock_payment
-from ..metrics import PAYMENT_ANSWERS_TOTAL, PAYMENT_SUBMISSION_SECONDS
-from ..models import AckCursor, Direction, PaymentMessage, PaymentOrder
-from ..selectors import payment_for_answer
+from ..metrics import PAYMENT_SUBMISSION_SECONDS
+from ..models import Direction, PaymentMessage, PaymentOrder
+from ..selectors import correspondent_get, payment_for_answer
 from ..states import FINAL, HOLDING, PaymentStatus
 from .history import Changes
 from .orders import enqueue_submission
@@ -73,31 +74,38 @@ def _text(body: bytes) -> str:
 
 
 @retry_on_conflict()
-def _mark_submitting(payment_id: str) -> tuple[PaymentOrder, outbound.Outbound] | None:
+def _mark_submitting(payment_id: str) -> tuple[PaymentOrder, outbound.Outbound, outbound.Outbound | None] | None:
     with transaction.atomic(durable=True):
         payment = lock_payment(public_id=payment_id)
         if payment.status != S.QUEUED:
             return None  # cancelled, already submitted by another task, or answered meanwhile
         if transport.url_for(payment.rail) is None:
             return None  # no network configured for the rail here: it waits (beat hands it over once there is one)
+        if business_days.is_future_dated(
+            rail=payment.rail, currency=payment.currency, value_date=payment.value_date, now=timezone.now()
+        ):
+            return None  # warehoused until its value date
         message = outbound.build(payment)
         if message is None:
             return None
+        cover = outbound.build_cover(payment)
         payment.attempts += 1
         payment.network_key = message.network_key
+        payment.cover_network_key = cover.network_key if cover else ""
         changes = Changes(payment, WORKER)
         changes.move(S.SUBMITTING, reason=f"attempt {payment.attempts}")
         if not payment.messages.filter(direction=Direction.OUT).exists():
-            PaymentMessage.objects.create(
-                payment=payment,
-                direction=Direction.OUT,
-                rail=payment.rail,
-                message_type=message.message_type,
-                body=_text(message.body),
-            )
+            for sent in filter(None, (message, cover)):
+                PaymentMessage.objects.create(
+                    payment=payment,
+                    direction=Direction.OUT,
+                    rail=payment.rail,
+                    message_type=sent.message_type,
+                    body=_text(sent.body),
+                )
         payment.save()
         changes.audit("payments.payment_submitting", attempt=payment.attempts, network_key=payment.network_key)
-        return payment, message
+        return payment, message, cover
 
 
 def backoff_seconds(attempt: int) -> float:
@@ -137,10 +145,12 @@ def payment_submit(*, payment_id: str) -> SubmitOutcome:
     if marked is None:
         payment = PaymentOrder.objects.only("status").get(public_id=payment_id)
         return SubmitOutcome(payment.status)
-    payment, message = marked
+    payment, message, cover = marked
     started = time.perf_counter()
     try:
         receipt, error = transport.submit(payment.rail, message.body), ""
+        if cover is not None:  # the cover after the customer transfer; a resend repeats both (same ids)
+            transport.submit(payment.rail, cover.body)
     except transport.TransportError as exc:
         receipt, error = None, str(exc)
         logger.warning("payment %s: no receipt from %s: %s", payment_id, payment.rail, error)
@@ -149,11 +159,20 @@ def payment_submit(*, payment_id: str) -> SubmitOutcome:
     return _record_submission(payment_id, receipt, error)
 
 
-def _settle(changes: Changes, reply_id: str) -> None:
-    payment = changes.payment
-    account = internal_account_get_or_create(
+def _settlement_account(payment: PaymentOrder) -> Account:
+    """Where a payment's hold is captured: the correspondent's nostro, else the rail's account in the currency."""
+    if payment.correspondent_bic:
+        correspondent = correspondent_get(currency=payment.currency, bic=payment.correspondent_bic)
+        if correspondent is not None:
+            return correspondent.nostro_account
+    return internal_account_get_or_create(
         account_type=routing.SETTLEMENT_ACCOUNT_TYPE[payment.rail], currency=payment.currency
     )
+
+
+def settle_payment(changes: Changes, reply_id: str) -> None:
+    payment = changes.payment
+    account = _settlement_account(payment)
     result = hold_capture(
         hold_id=payment.hold_id,
         to_account=account.public_id,
@@ -192,7 +211,7 @@ def _apply(changes: Changes, effect: str | None, ack: dict[str, Any]) -> None:
     if payment.status != S.ACCEPTED:
         changes.move(S.ACCEPTED, reason=f"{reply_id}: {ack['message_type']} {ack['status']}")
     if effect == SETTLED:
-        _settle(changes, reply_id)
+        settle_payment(changes, reply_id)
 
 
 @retry_on_conflict()
@@ -228,32 +247,24 @@ def ack_record(*, rail: str, ack: dict[str, Any]) -> str:
         return effect or "recorded"
 
 
-def acks_poll(*, rail: str) -> int:
-    """Read ``rail``'s answers feed after our cursor and record each answer; return how many were read."""
-    cursor = AckCursor.objects.get_or_create(rail=rail)[0].cursor
-    acks, next_cursor = transport.acks(rail, cursor)
-    for ack in acks:
-        try:
-            result = ack_record(rail=rail, ack=ack)
-        except DomainError:
-            # One answer the ledger refuses (say, a hold that expired before settlement) must not stop the feed
-            # for every payment behind it: logged for operations, counted, and the feed moves on.
-            logger.exception("payments: %s answer %s could not be recorded", rail, ack.get("reply_id"))
-            result = "error"
-        PAYMENT_ANSWERS_TOTAL.labels(rail, result).inc()
-    AckCursor.objects.filter(rail=rail, cursor__lt=next_cursor).update(cursor=next_cursor, updated_at=timezone.now())
-    return len(acks)
-
-
 def payments_requeue_stale(*, now=None) -> int:
     """Hand payments a lost worker left behind to a worker again (SUBMITTING or QUEUED for too long)."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.QENEX_PAYMENTS_STALE_SECONDS)
     sendable = [rail for rail in routing.Rail if outbound.has_transport(rail) and transport.url_for(rail)]
+    # A warehoused payment (value date still to come on its rail) is not handed over until its day.
+    due = Q(value_date__isnull=True)
+    for rail in sendable:
+        for currency in (
+            PaymentOrder.objects.filter(rail=rail, status=S.QUEUED).values_list("currency", flat=True).distinct()
+        ):
+            due |= Q(
+                rail=rail, currency=currency, value_date__lte=business_days.today(rail=rail, currency=currency, now=now)
+            )
     stale = list(
-        PaymentOrder.objects.filter(
-            status__in=(S.SUBMITTING, S.QUEUED), rail__in=sendable, updated_at__lt=cutoff
-        ).values_list("public_id", flat=True)[:500]
+        PaymentOrder.objects.filter(status__in=(S.SUBMITTING, S.QUEUED), rail__in=sendable, updated_at__lt=cutoff)
+        .filter(due | Q(status=S.SUBMITTING))
+        .values_list("public_id", flat=True)[:500]
     )
     for public_id in stale:
         _requeue(public_id)
@@ -274,19 +285,6 @@ def _requeue(public_id: str) -> None:
         enqueue_submission(payment)
 
 
-def network_tick() -> dict[str, int]:
-    """Beat's job: read every configured rail's feed, then requeue what lost workers left behind."""
-    read = {}
-    for rail in routing.Rail:
-        if outbound.has_transport(rail) and transport.url_for(rail):
-            try:
-                read[rail.value] = acks_poll(rail=rail)
-            except transport.TransportError as exc:
-                logger.warning("payments: cannot read the %s feed: %s", rail, exc)
-    read["requeued"] = payments_requeue_stale()
-    return read
-
-
 @retry_on_conflict()
 def payment_retry_failed(*, payment_id: str, actor: str) -> PaymentOrder:
     """An operator sends a FAILED payment again (same message, same id: the network answers it once)."""
@@ -297,6 +295,7 @@ def payment_retry_failed(*, payment_id: str, actor: str) -> PaymentOrder:
         if payment.status != S.FAILED:
             raise InvalidPaymentTransition(f"payment {payment_id} is {payment.status}, not FAILED", field="payment")
         payment.attempts = 1  # the count restarts; never 0, since the network may have it (no cancel then)
+        payment.ach_file = None  # an ACH entry goes in the next file, with the same trace number
         changes = Changes(payment, actor)
         changes.move(S.QUEUED, reason=f"retried by {actor}")
         payment.save()

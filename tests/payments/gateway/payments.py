@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import date
 from typing import Any
 
 from apps.payments.request import Party, PaymentRequest
@@ -79,4 +80,7 @@ def request_from(body: dict[str, Any]) -> PaymentRequest:
         speed=body.get("speed", "standard"),
         charges=body.get("charges", "SHA"),
         remittance_info=body.get("remittance_info", ""),
+        requested_execution_date=(
+            date.fromisoformat(body["requested_execution_date"]) if body.get("requested_execution_date") else None
+        ),
     )

@@ -317,3 +317,46 @@ def test_a_sender_named_by_a_registered_iban_pays_by_sepa_from_that_iban():
     body["sender"].pop("iban")
     payment = send(body, account).payment
     assert (payment.rail, payment.debtor_identifier) == ("sepa", "DE89370400440532013000")
+
+
+def test_releasing_a_held_payment_above_the_threshold_takes_two_officers(registered_check, settings):
+    from apps.approvals.errors import ApprovalRequired, SelfApprovalRefused
+    from apps.approvals.models import ApprovalKind, ApprovalStatus
+    from apps.approvals.services import approval_approve, approval_request
+    from tests.staff import make_staff
+
+    settings.QENEX_APPROVAL_THRESHOLD = "100"
+    registered_check("test.review", lambda p: checks.CheckResult.hold("review", "sanctions_hit"))
+    account = funded_account("500.00", "EUR")
+    payment = send(sct_body(account.public_id), account).payment  # 150.00 EUR: above the threshold
+    with pytest.raises(ApprovalRequired):
+        services.payment_release(payment_id=payment.public_id, actor="alice")
+    payment.refresh_from_db()
+    assert payment.status == S.HELD and balance_get(account=account).held_minor == 0
+    alice, bob = make_staff("alice", "compliance_officer"), make_staff("bob", "compliance_officer")
+    approval = approval_request(kind=ApprovalKind.PAYMENT_RELEASE, payload={"payment": payment.public_id}, maker=alice)
+    with pytest.raises(SelfApprovalRefused):
+        approval_approve(public_id=approval.public_id, checker=alice)
+    approval_approve(public_id=approval.public_id, checker=bob)  # executes the release once approved
+    approval.refresh_from_db()
+    assert (approval.status, approval.result_ref) == (ApprovalStatus.EXECUTED, payment.public_id)
+    payment.refresh_from_db()
+    assert payment.status == S.QUEUED and balance_get(account=account).held_minor == 15000
+    released = payment.events.get(to_status=S.CHECKED)
+    assert approval.public_id in released.reason
+
+
+def test_below_the_threshold_one_officer_releases_and_only_held_payments_can_be_proposed(registered_check):
+    from apps.approvals.models import ApprovalKind
+    from apps.approvals.services import approval_request
+    from apps.core.errors import InvalidInput
+    from tests.staff import make_staff
+
+    account = funded_account("500.00", "EUR")
+    payment = send(sct_body(account.public_id), account).payment  # no check: queued at once
+    with pytest.raises(InvalidInput):
+        approval_request(
+            kind=ApprovalKind.PAYMENT_RELEASE,
+            payload={"payment": payment.public_id},
+            maker=make_staff("carol", "operations"),
+        )

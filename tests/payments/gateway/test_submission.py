@@ -149,3 +149,42 @@ def test_ach_payments_wait_for_the_batch_file():
     account = funded_account("500.00", "USD")
     payment = send(ach_body(account.public_id), account)
     assert services.payment_submit(payment_id=payment.public_id).status == S.QUEUED
+
+
+def test_a_future_dated_payment_waits_for_its_value_date_then_goes(network):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.payments import business_days
+
+    account = funded_account("500.00", "EUR")
+    today = business_days.today(rail="sepa", currency="EUR", now=timezone.now())
+    later = business_days.next_business_day(today + timedelta(days=10), business_days.TARGET)
+    payment = send(sct_body(account.public_id, requested_execution_date=later.isoformat()), account)
+    assert (payment.status, payment.value_date) == (S.QUEUED, later)
+    assert payment.events.get(to_status=S.QUEUED).reason == f"warehoused until its value date {later}"
+    assert Hold.objects.get(public_id=payment.hold_id).expires_at.date() > later  # the hold outlives the wait
+    assert services.payment_submit(payment_id=payment.public_id).status == S.QUEUED
+    assert not payment.messages.exists()  # nothing sent before its day
+    assert services.payments_requeue_stale(now=timezone.now() + timedelta(hours=1)) == 0
+    # its day comes (the value date moved to today stands in for the calendar turning)
+    PaymentOrder.objects.filter(pk=payment.pk).update(value_date=today)
+    assert services.payments_requeue_stale(now=timezone.now() + timedelta(hours=1)) == 1  # handed to a worker
+    assert services.payment_submit(payment_id=payment.public_id).status == S.SUBMITTED  # (the worker's call)
+    assert answered(payment).status == S.SETTLED
+
+
+def test_a_warehoused_payment_can_still_be_cancelled(network):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.payments import business_days
+
+    account = funded_account("500.00", "EUR")
+    today = business_days.today(rail="sepa", currency="EUR", now=timezone.now())
+    later = business_days.next_business_day(today + timedelta(days=3), business_days.TARGET)
+    payment = send(sct_body(account.public_id, requested_execution_date=later.isoformat()), account)
+    assert services.payment_cancel(payment_id=payment.public_id, actor="customer").status == S.CANCELLED
+    assert balance_get(account=account).held_minor == 0

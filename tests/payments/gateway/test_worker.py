@@ -26,7 +26,7 @@ from qenex.celery import app
 from tests.factories import funded_account
 
 from .conftest import STALL_SECONDS
-from .payments import request_from, sct_body, seed_body
+from .payments import ach_body, request_from, sct_body, seed_body
 
 ROOT = Path(__file__).resolve().parents[3]
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -67,6 +67,7 @@ def _env(queue: str, network_url: str, **overrides: str) -> dict[str, str]:
         "QENEX_PAYMENTS_HTTP_TIMEOUT": str(STALL_SECONDS / 3),
         "QENEX_PAYMENTS_RETRY_SECONDS": "0.5",
         "QENEX_PAYMENTS_POLL_SECONDS": "0.3",
+        "QENEX_PAYMENTS_ACH_CUTOFFS": "*",  # a file at every beat tick
         **overrides,
     }
 
@@ -133,6 +134,18 @@ def test_sct_and_mt103_settle_through_worker_beat_and_sandbox(processes):
         balance = balance_get(account=account)
         assert (balance.held_minor, balance.ledger_minor) == (0, {"EUR": 50000, "USD": 6_000_000}[currency] - paid)
     assert nostro_minor("EUR") == 15000 and nostro_minor("USD") == 5_000_000
+
+
+def test_ach_payments_go_out_in_a_file_at_the_cutoff_and_settle_through_beat(processes):
+    accounts = [funded_account("1000.00", "USD") for _ in range(3)]
+    before = nostro_minor("USD")
+    payments = [send(ach_body(a.public_id, amount=f"{10 * (i + 1)}.00"), a) for i, a in enumerate(accounts)]
+    payments = [finished(p, processes) for p in payments]
+    assert {p.status for p in payments} == {S.SETTLED}, [p.reason for p in payments]
+    assert all(p.ach_file_id and p.trace_number for p in payments)
+    assert nostro_minor("USD") - before == 6000
+    for payment, account in zip(payments, accounts, strict=True):
+        assert balance_get(account=account).ledger_minor == 100000 - payment.amount_minor
 
 
 def test_a_forced_rejection_releases_the_hold(processes, session_link):
