@@ -13,12 +13,15 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from apps.access.websocket import StaffAuthMiddlewareStack  # noqa: E402  (Django must be set up first)
 from apps.core.metrics import count_connections  # noqa: E402
 from apps.ledger.routing import websocket_urlpatterns  # noqa: E402
+from apps.portal.routing import websocket_urlpatterns as portal_urlpatterns  # noqa: E402
 
 # qenex_active_connections counts every HTTP request in progress and every open WebSocket.
 application = count_connections(ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         # Every socket: an allowed Origin, and a session that passed the second factor (else AnonymousUser).
-        "websocket": AllowedHostsOriginValidator(StaffAuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": AllowedHostsOriginValidator(
+            StaffAuthMiddlewareStack(URLRouter(websocket_urlpatterns + portal_urlpatterns))
+        ),
     }
 ))

@@ -25,7 +25,7 @@ def test_portal_requires_login(client):
 
 def test_portal_dashboard_and_account_page(staff_client):
     acc = funded_account("123.45", owner_id="portal-user")
-    page = staff_client.get("/?owner_id=portal-user").content.decode()
+    page = staff_client.get("/accounts/?q=portal-user").content.decode()
     assert acc.public_id in page and "123.45" in page
     detail = staff_client.get(f"/accounts/{acc.public_id}/").content.decode()
     assert "Opening balance" in detail and "123.45" in detail

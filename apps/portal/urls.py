@@ -4,11 +4,29 @@ from django.urls import include, path
 from apps.access.views import StaffLoginView
 from apps.approvals import portal as approvals
 
-from . import views
+from . import payments, views
 
 urlpatterns = [
     path("", views.dashboard, name="portal-dashboard"),
+    path("accounts/", views.account_list, name="portal-accounts"),
     path("accounts/<str:account_id>/", views.account_detail, name="portal-account"),
+    path("accounts/<str:account_id>/live/", views.account_live, name="portal-account-live"),
+    path("accounts/<str:account_id>/statement.csv", views.account_statement_csv, name="portal-account-csv"),
+    path("accounts/<str:account_id>/transfer/", views.account_transfer, name="portal-account-transfer"),
+    path("accounts/<str:account_id>/deposit/", views.account_deposit, name="portal-account-deposit"),
+    path("accounts/<str:account_id>/hold/", views.account_hold, name="portal-account-hold"),
+    path(
+        "accounts/<str:account_id>/holds/<str:hold_id>/release/", views.hold_release, name="portal-hold-release"
+    ),
+    path("accounts/<str:account_id>/freeze/", views.account_freeze, name="portal-account-freeze"),
+    path("accounts/<str:account_id>/unfreeze/", views.account_unfreeze, name="portal-account-unfreeze"),
+    path("payments/", payments.payment_list, name="portal-payments"),
+    path("payments/held/", payments.payments_held, name="portal-payments-held"),
+    path("payments/failed/", payments.payments_failed, name="portal-payments-failed"),
+    path("payments/<str:payment_id>/", payments.payment_detail, name="portal-payment"),
+    path("payments/<str:payment_id>/release/", payments.payment_release, name="portal-payment-release"),
+    path("payments/<str:payment_id>/reject/", payments.payment_reject, name="portal-payment-reject"),
+    path("payments/<str:payment_id>/retry/", payments.payment_retry, name="portal-payment-retry"),
     path("approvals/", approvals.approval_queue, name="portal-approvals"),
     path("approvals/<str:approval_id>/", approvals.approval_detail, name="portal-approval"),
     path(

@@ -12,6 +12,7 @@ import time
 import pyotp
 import pytest
 
+from tests.browser.problems import aborted_favicon
 from tests.factories import funded_account
 from tests.staff import PASSWORD, make_staff
 
@@ -39,13 +40,13 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1200, "height": 800})
+def page(browser, asgi_server):
+    context = browser.new_context(base_url=asgi_server, viewport={"width": 1200, "height": 800})
     page = context.new_page()
     page.problems = []
     page.on("console", lambda m: m.type == "error" and page.problems.append(f"console: {m.text}"))
     page.on("pageerror", lambda e: page.problems.append(f"page error: {e}"))
-    page.on("requestfailed", lambda r: page.problems.append(f"request failed: {r.url}"))
+    page.on("requestfailed", lambda r: aborted_favicon(r) or page.problems.append(f"request failed: {r.url}"))
     page.on("response", lambda r: r.status >= 400 and page.problems.append(f"HTTP {r.status}: {r.url}"))
     yield page
     context.close()
@@ -81,16 +82,17 @@ def test_new_staff_user_enrols_mfa_and_reads_an_account(page):
     page.fill("#id_token", pyotp.TOTP(secret).now())
     submit(page, "#id_token")
     assert page.locator("h1").inner_text() == "Your backup codes"
-    assert page.locator("li").count() >= 10
+    assert page.locator(".codes li").count() >= 10
 
     page.goto(f"/?owner_id={account.owner_id}")
     assert page.locator("h1").inner_text() == "Accounts"
     row = page.locator("table").first.locator("tbody tr", has_text=account.public_id)
-    assert "1234.56" in row.inner_text()
+    assert "1,234.56 USD" in row.inner_text()
     row.locator("a").click()
     page.wait_for_load_state()
     assert page.locator("h1").inner_text() == account.public_id
-    assert "Opening balance" in page.locator("table").inner_text()
+    assert "Opening balance" in page.locator("#statement").inner_text()
+    page.wait_for_selector("#account[data-synced]:not([data-busy])")  # live socket open, its catch-up done
 
     page.click("form[action='/logout/'] button")
     page.wait_for_load_state()

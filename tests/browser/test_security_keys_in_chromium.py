@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -41,12 +40,9 @@ def browser():
 
 
 @pytest.fixture
-def origin(live_server, settings) -> str:
-    """The live server as http://localhost:<port>, configured as the WebAuthn relying party's only origin."""
-    url = f"http://localhost:{urlsplit(live_server.url).port}"
-    settings.OTP_WEBAUTHN_RP_ID = "localhost"
-    settings.OTP_WEBAUTHN_ALLOWED_ORIGINS = [url]
-    return url
+def origin(asgi_server) -> str:
+    """The ASGI server as http://localhost:<port>, the WebAuthn relying party's only origin (tests/browser/conftest)."""
+    return asgi_server
 
 
 @pytest.fixture
@@ -95,7 +91,7 @@ def test_staff_user_registers_a_security_key_and_signs_in_with_it(page):
     assert page.locator("text=Use security key").count() == 0  # no key yet: codes only
     page.fill("#id_token", totp.now())
     submit(page, "#id_token")
-    assert page.locator("h1").inner_text() == "Accounts"
+    assert page.locator("h1").inner_text() == "Dashboard"
 
     page.goto("/mfa/keys/")
     assert "no security key yet" in page.content()
@@ -116,7 +112,7 @@ def test_staff_user_registers_a_security_key_and_signs_in_with_it(page):
     with page.expect_navigation():
         page.click("form[data-security-key='authenticate'] button")
     page.wait_for_load_state()
-    assert page.locator("h1").inner_text() == "Accounts"
+    assert page.locator("h1").inner_text() == "Dashboard"
 
     event = AccessEvent.objects.filter(user=user).latest("id")
     assert event.kind == AccessEventKind.OTP_VERIFIED and event.detail["device_type"] == "security_key"
@@ -131,7 +127,7 @@ def test_new_staff_user_enrols_with_a_security_key_instead_of_an_app(page):
     with page.expect_navigation():
         page.click("form[data-security-key='register'] button")
     page.wait_for_load_state()
-    assert page.locator("h1").inner_text() == "Accounts"  # the new key verified the session
+    assert page.locator("h1").inner_text() == "Dashboard"  # the new key verified the session
 
     event = AccessEvent.objects.filter(user=user, kind=AccessEventKind.MFA_ENROLLED).latest("id")
     assert event.detail["first_authenticator"] is True

@@ -1,0 +1,22 @@
+"""The portal's own menu entries (other apps register theirs the same way: see ``navigation``)."""
+
+from .navigation import MenuItem, register
+
+
+def register_portal_menu() -> None:
+    register(MenuItem("Dashboard", "portal-dashboard", ("accounts.view_account",), order=10))
+    register(MenuItem("Accounts", "portal-accounts", ("accounts.view_account",), order=20))
+    register(MenuItem("Payments", "portal-payments", ("payments.view_paymentorder",), order=30))
+    register(MenuItem("Held payments", "portal-payments-held", ("payments.view_paymentorder",), order=31))
+    register(MenuItem("Dead letters", "portal-payments-failed", ("payments.view_paymentorder",), order=32))
+    register(
+        MenuItem(
+            "Approvals",
+            "portal-approvals",
+            ("approvals.approve_request", "approvals.approve_compliance_request"),
+            order=40,
+        )
+    )
+    register(MenuItem("Admin", "admin:index", order=90))
+    register(MenuItem("API docs", "swagger-ui", order=91))
+    register(MenuItem("Security keys", "mfa-keys", order=95))
