@@ -137,6 +137,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str, str]] = {
     "QENEX_ENABLE_FRAUD_DETECTION": ("features", "fraud_detection", "bool"),
     "QENEX_ENABLE_RISK_ASSESSMENT": ("features", "risk_assessment", "bool"),
     "QENEX_AML_THRESHOLD": ("compliance", "aml_threshold", "int"),
+    "QENEX_KYC_REQUIRED": ("compliance", "kyc_required", "bool"),
     "QENEX_SESSION_TIMEOUT_MINUTES": ("security", "session_timeout_minutes", "int"),
     "QENEX_MAX_LOGIN_ATTEMPTS": ("security", "max_login_attempts", "int"),
     "QENEX_KEY_ROTATION_DAYS": ("security", "key_rotation_days", "int"),

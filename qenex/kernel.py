@@ -18,6 +18,7 @@ touched from the event loop.
 from __future__ import annotations
 
 import enum
+import logging
 import os
 import uuid
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from typing import Any
 from asgiref.sync import sync_to_async
 
 from qenex import config as qenex_config
+
+logger = logging.getLogger(__name__)
 
 # config.json database keys -> environment variables read by qenex.settings
 _DB_ENV = {
@@ -74,6 +77,13 @@ class FinancialKernel:
             if key in _DB_ENV:
                 os.environ.setdefault(_DB_ENV[key], str(value))
         os.environ.setdefault("QENEX_ENV", "embedded")
+        # The seed's quickstart opens accounts for owners no customer record names. An embedded kernel is the bank's
+        # own code on its own database: it follows compliance.kyc_required when its config gives it, and otherwise
+        # runs without the KYC gate (said in the log); a deployed server keeps the default (on).
+        kyc = self.config.get("compliance", {}).get("kyc_required")
+        os.environ.setdefault("QENEX_KYC_REQUIRED", "true" if kyc else "false")
+        if kyc is None:
+            logger.warning("FinancialKernel: compliance.kyc_required not in the config: the KYC gate is off here")
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qenex.settings")
         import django
 

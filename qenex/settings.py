@@ -324,6 +324,7 @@ SPECTACULAR_SETTINGS = {
         "CustomerKindEnum": "apps.customers.models.CustomerKind",
         "FraudAlertKindEnum": "apps.fraud.models.AlertKind",
         "BreakKindEnum": "apps.reconciliation.models.BreakKind",
+        "RailEnum": "apps.payments.models.Rail",
     },
 }
 

@@ -44,8 +44,6 @@ VIEW_BUSINESS = [
     "ledger.view_hold",
     "ledger.view_fxrate",
     "approvals.view_approvalrequest",
-    "payments.view_paymentorder",
-    "payments.view_achfile",
     "customers.view_customer",
     "customers.view_customerdocument",
 ]
@@ -80,6 +78,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "ledger.add_hold",
         "ledger.change_hold",
         "ledger.add_fxrate",
+        "payments.view_paymentorder",
+        "payments.view_achfile",
         "payments.change_paymentorder",
     ],
     COMPLIANCE_OFFICER: VIEW_ALL
@@ -105,6 +105,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.add_riskrule",
         "accounts.freeze_account",
         "accounts.unfreeze_account",
+        "payments.view_paymentorder",
+        "payments.view_achfile",
         "payments.change_paymentorder",
         "approvals.approve_compliance_request",
         "fraud.view_fraudalert",
@@ -132,6 +134,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     AUDITOR: VIEW_ALL
     + [
+        "payments.view_paymentorder",
+        "payments.view_achfile",
         "compliance.view_monitoringrule",
         "compliance.view_monitoringruleversion",
         "compliance.view_amlalert",
