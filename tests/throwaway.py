@@ -167,6 +167,7 @@ def app_env(database_url: str, var_dir: Path, **extra: str) -> dict[str, str]:
         DATABASE_URL=database_url,
         QENEX_VAR_DIR=str(var_dir),
         QENEX_CELERY_EAGER="true",
+        QENEX_KYC_REQUIRED="false",  # as in the suite (qenex/settings_test.py): these tests open accounts for any owner
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)
