@@ -86,7 +86,7 @@ def worker(on_postgresql):
         proc.kill()
 
 
-def wait_for(read, *, timeout: float = 30.0):
+def wait_for(read, *, timeout: float = 90.0):
     """Poll ``read()`` until it returns something truthy (the worker commits on its own connection)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
