@@ -119,6 +119,13 @@ def alerts(owner_id: str, kind: str) -> list[AmlAlert]:
 
 
 def test_three_branch_deposits_over_the_threshold_make_an_alert_a_ctr_and_a_filing(worker):
+    # A transactional test database is emptied with TRUNCATE after each such test, data migrations' rows included:
+    # write the default rule set (migration compliance.0003) again, as a fresh database has it.
+    from django.apps import apps as django_apps
+
+    from apps.compliance.monitoring.defaults import create_default_rules
+
+    create_default_rules(django_apps, None)
     branches = [make_client(["transactions:write"], f"branch-{n}") for n in range(1, 7)]
     officer_1, officer_2 = (
         make_client(["compliance:read", "compliance:write"], "aml-officer-1"),
