@@ -24,18 +24,25 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.services import internal_account_get_or_create
 from apps.audit.services import audit_record
 from apps.core.db import retry_on_conflict
 from apps.ledger.services import accounts_lock_in_transaction
 from apps.ledger.services import hold_void_in_transaction as hold_void
 
-from .. import ach, routing, transport
+from .. import ach, transport
 from ..metrics import PAYMENT_SUBMISSION_SECONDS
 from ..models import AchFile, AchFileAnswer, AchFileStatus, Direction, PaymentMessage, PaymentOrder, Rail
 from ..states import FINAL, HOLDING, PaymentStatus
 from .history import Changes
-from .submission import EFFECT_OF_STATUS, REJECTED, SETTLED, WORKER, backoff_seconds, settle_payment
+from .submission import (
+    EFFECT_OF_STATUS,
+    REJECTED,
+    SETTLED,
+    WORKER,
+    backoff_seconds,
+    settle_payment,
+    settlement_account_for,
+)
 
 logger = logging.getLogger(__name__)
 S = PaymentStatus
@@ -209,8 +216,10 @@ def ach_file_submit(*, file_id: str) -> str:
 
 
 def _settle_entries(ach_file: AchFile, payments: list[PaymentOrder], reply_id: str) -> int:
-    settlement = internal_account_get_or_create(account_type=routing.SETTLEMENT_ACCOUNT_TYPE[Rail.ACH], currency="USD")
     open_payments = [p for p in payments if p.status not in FINAL]
+    if not open_payments:
+        return 0
+    settlement = settlement_account_for(open_payments[0])  # the account settle_payment captures each entry to
     accounts_lock_in_transaction(
         public_ids=sorted({p.debtor_account.public_id for p in open_payments} | {settlement.public_id})
     )

@@ -159,7 +159,7 @@ def payment_submit(*, payment_id: str) -> SubmitOutcome:
     return _record_submission(payment_id, receipt, error)
 
 
-def _settlement_account(payment: PaymentOrder) -> Account:
+def settlement_account_for(payment: PaymentOrder) -> Account:
     """Where a payment's hold is captured: the correspondent's nostro, else the rail's account in the currency."""
     if payment.correspondent_bic:
         correspondent = correspondent_get(currency=payment.currency, bic=payment.correspondent_bic)
@@ -172,7 +172,7 @@ def _settlement_account(payment: PaymentOrder) -> Account:
 
 def settle_payment(changes: Changes, reply_id: str) -> None:
     payment = changes.payment
-    account = _settlement_account(payment)
+    account = settlement_account_for(payment)
     result = hold_capture(
         hold_id=payment.hold_id,
         to_account=account.public_id,
