@@ -462,6 +462,10 @@ QENEX_PAYMENTS_DUPLICATE_WINDOW_SECONDS = env.int("QENEX_PAYMENTS_DUPLICATE_WIND
 QENEX_PAYMENTS_FEES = env.str("QENEX_PAYMENTS_FEES", default="")
 # Cut-off per rail, local time of its calendar (TARGET2: Berlin; Federal Reserve: New York); later -> next business
 # day. SCT Inst has none. apps/payments/business_days.py.
+# false: every rail is open every day with no cut-off (sandboxes, the test suite); never in production.
+QENEX_PAYMENTS_CALENDARS = env.bool("QENEX_PAYMENTS_CALENDARS", default=True)
+if PRODUCTION and not QENEX_PAYMENTS_CALENDARS:
+    raise ImproperlyConfigured("QENEX_PAYMENTS_CALENDARS=false is refused in production mode")
 QENEX_PAYMENTS_CUTOFFS = env.str("QENEX_PAYMENTS_CUTOFFS", default="sepa=16:00,ach=16:45,fedwire=18:00,swift=17:00")
 # ACH: the file's originator fields, the operator's routing number (FedACH), and the ODFI cut-offs (US Eastern)
 # at which the queued ACH payments go out in one file ("*" = at every beat tick, for development and tests).

@@ -14,3 +14,7 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
 
 # The suite opens accounts for arbitrary owner ids; the KYC gate's own tests turn it on (tests/customers).
 QENEX["compliance"]["kyc_required"] = False  # noqa: F405
+
+# Every rail open every day with no cut-off, so payments never wait for tomorrow because of when the suite runs;
+# the calendar tests turn calendars on (tests/payments/gateway/test_business_days.py).
+QENEX_PAYMENTS_CALENDARS = False

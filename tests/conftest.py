@@ -7,6 +7,8 @@ import pytest
 # The suite runs with the KYC gate off (qenex/settings_test.py; the gate's tests turn it on): the servers, workers
 # and sandboxes tests start as processes read it from the environment, so they get the same.
 os.environ.setdefault("QENEX_KYC_REQUIRED", "false")
+# Payments go out whatever the time of day or week the suite runs (the calendar tests turn calendars on).
+os.environ.setdefault("QENEX_PAYMENTS_CALENDARS", "false")
 from django.db import connection
 from rest_framework.test import APIClient
 

@@ -168,6 +168,7 @@ def app_env(database_url: str, var_dir: Path, **extra: str) -> dict[str, str]:
         QENEX_VAR_DIR=str(var_dir),
         QENEX_CELERY_EAGER="true",
         QENEX_KYC_REQUIRED="false",  # as in the suite (qenex/settings_test.py): these tests open accounts for any owner
+        QENEX_PAYMENTS_CALENDARS="false",  # as in the suite: payments go out whenever the test runs
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)

@@ -5,6 +5,9 @@ Monday, 1 May, 25 and 26 December); USD rails the Federal Reserve's: the US fede
 closing the Monday after and a Saturday holiday closing nothing (unlike the federal "observed" Friday). Other
 currencies (SWIFT) count weekends only. After the rail's cut-off (``QENEX_PAYMENTS_CUTOFFS``, local time of the
 rail's calendar) or on a closed day, the value date is the next business day. SCT Inst runs every day.
+
+``QENEX_PAYMENTS_CALENDARS=false`` opens every rail every day without cut-offs: for sandboxes and the test suite,
+whose payments would otherwise wait for the next business day whenever they run after a cut-off or at a weekend.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ _CURRENCY_CALENDAR = {"EUR": TARGET, "USD": FED}
 
 
 def calendar_for(rail: str, currency: str) -> str:
+    if not settings.QENEX_PAYMENTS_CALENDARS:
+        return ALWAYS
     return _RAIL_CALENDAR.get(rail) or _CURRENCY_CALENDAR.get(currency, WEEKENDS)
 
 

@@ -13,6 +13,19 @@ from tests.factories import funded_account
 from .payments import ach_body, request_from, sct_body
 
 
+@pytest.fixture(autouse=True)
+def calendars_on(settings):
+    """The suite runs with every rail open every day (qenex/settings_test.py); these tests are about the calendars."""
+    settings.QENEX_PAYMENTS_CALENDARS = True
+
+
+def test_the_suite_setting_opens_every_rail_every_day_with_no_cut_off(settings):
+    settings.QENEX_PAYMENTS_CALENDARS = False
+    settings.QENEX_PAYMENTS_CUTOFFS = "sepa=16:00"
+    saturday_evening = datetime(2026, 12, 26, 20, 0, tzinfo=UTC)  # a TARGET2 holiday, after the cut-off
+    assert value_date(rail="sepa", currency="EUR", now=saturday_evening) == date(2026, 12, 26)
+
+
 def test_target2_closes_on_easter_monday_and_26_december_but_not_on_us_holidays():
     assert not is_business_day(date(2026, 4, 6), TARGET) and not is_business_day(date(2026, 12, 26), TARGET)
     assert is_business_day(date(2026, 7, 3), TARGET) and is_business_day(date(2026, 11, 26), TARGET)
