@@ -1,8 +1,9 @@
 """Scenario 7, "A worker dies", as a worked example through real processes.
 
-A customer sends a SEPA instant payment through the API (SCT Inst runs every day, so no value date waits). A real Celery worker marks it SUBMITTING, commits, and sends the
-pacs.008 to the network, which takes it and holds the HTTP request open (the sandbox's ``stall`` outcome, through
-a relay that forces it for this one submission). While the request is open the worker is killed with SIGKILL: no
+A customer sends a SEPA instant payment through the API (SCT Inst runs every day: no value date to wait for).
+A real Celery worker marks it SUBMITTING, commits, and sends the pacs.008 to the network, which takes it and
+holds the HTTP request open (the sandbox's ``stall`` outcome, through a relay that forces it for this one
+submission). While the request is open the worker is killed with SIGKILL: no
 clean-up, the task neither finished nor acknowledged, the payment left in SUBMITTING. A new worker is started;
 beat finds the payment stale (``QENEX_PAYMENTS_STALE_SECONDS``) and hands it to the new worker, which sends the
 same message under the same UETR. The network sees one payment (the second submission is a duplicate of the
@@ -56,9 +57,8 @@ def test_a_worker_killed_mid_submission_sends_the_payment_once_and_posts_it_once
 
         # 1. The payment is sent; the network will take it and hold our request open.
         link.force_next("accept,stall")
-        response = payer.post(
-            "/api/v1/payments/send", sct_body(customer.public_id, speed="instant"), format="json", HTTP_IDEMPOTENCY_KEY="wd-1"
-        )
+        body = sct_body(customer.public_id, speed="instant")
+        response = payer.post("/api/v1/payments/send", body, format="json", HTTP_IDEMPOTENCY_KEY="wd-1")
         assert response.status_code == 201, response.json()
         payment = payment_get(public_id=response.json()["id"])
 
