@@ -17,6 +17,7 @@ from apps.core.errors import InvalidInput
 from apps.customers.models import Customer, KycStatus, SanctionsStatus
 from apps.customers.services import customer_update
 from apps.ledger.checks import RefusedByCheck
+from apps.ledger.selectors import balance_get
 from apps.ledger.services import account_open, post_deposit
 from apps.payments import services
 from apps.payments.states import PaymentStatus
@@ -112,10 +113,13 @@ def test_a_blocked_party_is_held_though_no_list_names_it(un_list, django_capture
     assert other.status == PaymentStatus.QUEUED
 
 
-def _listed_customer_with_accounts(*kinds: str):
+def _listed_customer_with_accounts(*kinds: str, initial_balance: str | None = None):
     """A customer with accounts, then renamed to a listed name (screened on change): an open hit."""
     customer = person()
-    accounts = [account_open(owner_id=customer.public_id, account_type=k, currency="EUR") for k in kinds]
+    accounts = [
+        account_open(owner_id=customer.public_id, account_type=k, currency="EUR", initial_balance=initial_balance)
+        for k in kinds
+    ]
     customer = customer_update(
         public_id=customer.public_id, fields={"name": LISTED_NAME, "nationality": LISTED_COUNTRY}, actor="clerk"
     )
@@ -151,9 +155,10 @@ def test_a_confirmed_customer_is_marked_and_all_its_accounts_frozen(un_list):
 
 
 def test_a_payment_of_a_customer_with_an_open_hit_is_held(un_list, django_capture_on_commit_callbacks):
-    _, (account,) = _listed_customer_with_accounts("CHECKING")
+    _, (account,) = _listed_customer_with_accounts("CHECKING", initial_balance="500.00")
     payment = _send(account, "Jean Martin", "FR")
     assert (payment.status, payment.reason_code) == (PaymentStatus.HELD, "sanctions_hit")
+    assert balance_get(account=account).held_minor == 15000  # its funds blocked while an officer decides
 
 
 class Inbound:
