@@ -48,7 +48,12 @@ from ..errors import (
 from ..locks import lock_payment
 from ..models import AccountAlias, PaymentOrder, Rail
 from ..request import Party, PaymentRequest
-from ..selectors import account_alias_resolve, payment_by_idempotency_key, payment_possible_duplicate
+from ..selectors import (
+    account_alias_resolve,
+    counterparty_correction_find,
+    payment_by_idempotency_key,
+    payment_possible_duplicate,
+)
 from ..states import CANCELLABLE, HOLDING, PaymentStatus
 from .history import Changes
 
@@ -166,11 +171,35 @@ def _order_from(request: PaymentRequest, debtor: Account, *, actor: str) -> Paym
     )
     # The rail's format checks lengths and character sets now, not at submission.
     if route.rail == Rail.ACH:
+        _apply_change_notices(order)
         ach.check_entry(order, now=timezone.now())
     else:
         outbound.build(order)
         outbound.build_cover(order)
     return order
+
+
+MAX_CORRECTIONS = 5  # a counterparty corrected again after a correction: follow it, a few times at most
+
+
+def _apply_change_notices(order: PaymentOrder) -> None:
+    """An ACH entry to a counterparty a NOC corrected goes to the corrected routing number, account and name."""
+    seen: set[str] = set()
+    for _ in range(MAX_CORRECTIONS):
+        correction = counterparty_correction_find(
+            creditor_aba=order.creditor_aba, creditor_identifier=order.creditor_identifier
+        )
+        if correction is None or correction.public_id in seen:
+            return
+        seen.add(correction.public_id)
+        order.creditor_aba = correction.corrected_aba or order.creditor_aba
+        order.creditor_identifier = correction.corrected_identifier or order.creditor_identifier
+        order.creditor_name = correction.corrected_name or order.creditor_name
+        order.routing_reasons = [
+            *order.routing_reasons,
+            f"counterparty corrected by NOC {correction.change_code} ({correction.public_id}, "
+            f"{correction.created_at:%Y-%m-%d})",
+        ]
 
 
 def _refuse_duplicate(order: PaymentOrder) -> None:
