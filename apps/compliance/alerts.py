@@ -7,9 +7,10 @@ the money runs after that commit, through the owning app's services, each in its
 - clear (false positive): the party goes on the allow list for that entry (who, when, why; valid while the
   entry's content digest is unchanged); a held payment without other open alerts is released; the customer's
   sanctions status is recomputed by the customers app.
-- confirm (true match): a held payment is rejected (its hold, if any, released by the gateway) and the account
+- confirm (true match): a held payment is rejected (its reserved funds released by the gateway) and the account
   it debits frozen; a customer's accounts are all frozen and the customer marked. Unfreezing is the existing
-  four-eyes ``ACCOUNT_UNFREEZE`` approval.
+  four-eyes ``ACCOUNT_UNFREEZE`` approval. The match becomes an AML alert (rule ``sanctions-match``) in the
+  customer's case, opened if none is open, where an officer decides on a SAR.
 """
 
 from __future__ import annotations
@@ -265,7 +266,34 @@ def _after_decision(alert: ScreeningAlert, actor: str) -> None:
             accounts |= set(account_list(owner_id=alert.owner_id).values_list("public_id", flat=True))
         for account in account_list().filter(public_id__in=accounts, status=AccountStatus.ACTIVE).order_by("pk"):
             account_change_status(public_id=account.public_id, status=AccountStatus.FROZEN, actor=actor)
+        _open_case(alert)
     _notify(alert.subject_type, alert.subject_id)
+
+
+def _open_case(alert: ScreeningAlert) -> None:
+    """A confirmed match goes into the customer's AML case (opened if none is open), where the SAR is decided."""
+    from .monitoring.services import sanctions_match_alert_raise
+
+    if not alert.owner_id:
+        return  # an inbound payment for nobody of ours: no customer, no case
+    sanctions_match_alert_raise(
+        screening_alert_id=alert.public_id,
+        owner_id=alert.owner_id,
+        account=alert.account,
+        subject=alert.subject_id,
+        summary=(
+            f"confirmed sanctions match of the {alert.party_role} of {alert.subject_type} {alert.subject_id}: "
+            f"{alert.list_code} entry {alert.entry_id} (score {alert.score:.2f}), screening alert {alert.public_id}"
+        ),
+        figures={
+            "screening_alert": alert.public_id,
+            "list": alert.list_code,
+            "entry_id": alert.entry_id,
+            "score": alert.score,
+            "party_role": alert.party_role,
+            "decided_by": alert.decided_by,
+        },
+    )
 
 
 def _notify(subject_type: str, subject_id: str) -> None:

@@ -54,6 +54,8 @@ class RuleKind(models.TextChoices):
     ROUND_AMOUNTS = "round_amounts", "Repeated round amounts"
     EXPECTED_ACTIVITY = "expected_activity", "Activity large against the customer's expected activity"
     NEW_COUNTERPARTY_LARGE = "new_counterparty_large", "Large amount to a new counterparty"
+    # Not evaluated over postings: raised when an officer confirms a sanctions screening alert (apps.compliance.alerts).
+    SANCTIONS_MATCH = "sanctions_match", "Confirmed sanctions match (a screening alert an officer confirmed)"
 
 
 class RuleSchedule(models.TextChoices):

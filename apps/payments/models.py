@@ -54,6 +54,10 @@ def _ach_file_id() -> str:
     return new_public_id("achf")
 
 
+def _correction_id() -> str:
+    return new_public_id("pcor")
+
+
 class PaymentOrder(models.Model):
     public_id = models.CharField(max_length=32, unique=True, default=_payment_id, editable=False)
     uetr = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
@@ -210,6 +214,28 @@ class AccountAlias(models.Model):
 
     def __str__(self) -> str:
         return f"{self.public_id} -> {self.account_id}"
+
+
+class CounterpartyCorrection(models.Model):
+    """What an ACH notification of change (NOC) said about a counterparty: the next payment to the routing number
+    and account it names goes to the corrected details instead (``apps.payments.services.orders``)."""
+
+    public_id = models.CharField(max_length=32, unique=True, default=_correction_id, editable=False)
+    creditor_aba = models.CharField(max_length=9, help_text="the routing number the payment was sent to")
+    creditor_identifier = EncryptedTextField(bind_to="public_id", help_text="the account number it was sent to")
+    creditor_identifier_bidx = BlindIndexField(source="creditor_identifier")
+    corrected_aba = models.CharField(max_length=9, blank=True)
+    corrected_identifier = EncryptedTextField(bind_to="public_id", blank=True)
+    corrected_name = EncryptedTextField(bind_to="public_id", blank=True)
+    change_code = models.CharField(max_length=3)
+    payment = models.ForeignKey(PaymentOrder, on_delete=models.PROTECT, related_name="+", help_text="its NOC's")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["creditor_aba", "creditor_identifier_bidx"], name="payments_corr_counterparty")]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} {self.change_code}"
 
 
 class AchFileStatus(models.TextChoices):

@@ -148,3 +148,11 @@ def _is_uuid(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def counterparty_correction_find(*, creditor_aba: str, creditor_identifier: str):
+    """The latest NOC correction of the ACH counterparty (routing number, account number), or None."""
+    from .models import CounterpartyCorrection
+
+    qs = CounterpartyCorrection.objects.filter(creditor_aba=creditor_aba).order_by("-created_at", "-id")
+    return blind_index_filter(queryset=qs, field_name="creditor_identifier", value=creditor_identifier).first()

@@ -13,7 +13,7 @@ class PaymentStatus(models.TextChoices):
     RECEIVED = "RECEIVED"
     VALIDATED = "VALIDATED"
     CHECKED = "CHECKED"  # compliance and fraud checks passed (or an officer released a held payment)
-    HELD = "HELD"  # a check asked for review: waits for an officer
+    HELD = "HELD"  # a check asked for review: waits for an officer, its funds reserved
     FUNDS_RESERVED = "FUNDS_RESERVED"  # ledger hold on the debtor's account
     QUEUED = "QUEUED"  # waiting for a worker to submit it
     SUBMITTING = "SUBMITTING"  # a worker is talking to the network (committed before the call)
@@ -50,7 +50,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 
 FINAL = frozenset(status for status, targets in TRANSITIONS.items() if not targets) | {S.SETTLED}
 # Statuses in which the payment's ledger hold is open.
-HOLDING = frozenset({S.FUNDS_RESERVED, S.QUEUED, S.SUBMITTING, S.SUBMITTED, S.ACCEPTED, S.FAILED})
+HOLDING = frozenset({S.HELD, S.FUNDS_RESERVED, S.QUEUED, S.SUBMITTING, S.SUBMITTED, S.ACCEPTED, S.FAILED})
 CANCELLABLE = frozenset(status for status, targets in TRANSITIONS.items() if S.CANCELLED in targets)
 
 

@@ -30,12 +30,12 @@ def _send(account, **receiver):
     return services.payment_send(request=request_from(body), debtor_account=account.public_id).payment
 
 
-def test_a_payment_to_a_listed_person_waits_for_an_officer_with_nothing_reserved(un_list):
+def test_a_payment_to_a_listed_person_waits_for_an_officer_with_its_funds_reserved(un_list):
     account = funded_account("500.00", "EUR")
     payment = _send(account, name="Eric Badege", country="CD")
     assert (payment.status, payment.reason_code) == (PaymentStatus.HELD, "sanctions_hit")
     assert "un CDi.001" in payment.reason and "Badege" not in payment.reason  # the entry, not the PII
-    assert balance_get(account=account).held_minor == 0
+    assert balance_get(account=account).held_minor == 15000  # blocked while an officer decides
 
 
 def test_a_payment_to_an_unlisted_name_goes_ahead(un_list):

@@ -10,6 +10,7 @@ from apps.audit.models import AuditRecord
 from apps.compliance import alerts
 from apps.compliance.alert_models import AlertStatus, AllowListEntry, ScreeningAlert
 from apps.compliance.alerts import AlertNotOpen
+from apps.compliance.aml_models import AmlAlert, MonitoringRule
 from apps.compliance.models import SanctionsEntry
 from apps.compliance.payment_checks import inbound_sanctions_check
 from apps.core.checks import Verdict
@@ -17,6 +18,8 @@ from apps.core.errors import InvalidInput
 from apps.customers.models import Customer, KycStatus, SanctionsStatus
 from apps.customers.services import customer_update
 from apps.ledger.checks import RefusedByCheck
+from apps.ledger.models import Hold, HoldStatus
+from apps.ledger.selectors import balance_get
 from apps.ledger.services import account_open, post_deposit
 from apps.payments import services
 from apps.payments.states import PaymentStatus
@@ -97,6 +100,34 @@ def test_a_confirmed_match_rejects_the_payment_and_freezes_the_account(un_list, 
     assert Account.objects.get(pk=account.pk).status == AccountStatus.FROZEN
     assert AuditRecord.objects.filter(action="screening.alert_confirmed", object_id=payment.public_id).exists()
     assert not AllowListEntry.objects.exists()
+    assert Hold.objects.get(public_id=payment.hold_id).status == HoldStatus.VOIDED  # the reserved funds released
+    assert balance_get(account=account).held_minor == 0
+
+
+def test_a_confirmed_match_opens_an_aml_case_on_the_customer_once(un_list, django_capture_on_commit_callbacks):
+    account, payment = _held_payment(django_capture_on_commit_callbacks)
+    alert = ScreeningAlert.objects.get(subject_id=payment.public_id)
+    alerts.alert_confirm(alert_id=alert.public_id, reason="same person: passport matches", actor="officer")
+    [aml_alert] = AmlAlert.objects.filter(owner_id=account.owner_id)
+    assert (aml_alert.kind, aml_alert.rule.code, aml_alert.severity) == ("sanctions_match", "sanctions-match", 4)
+    assert aml_alert.transactions == [payment.public_id] and aml_alert.figures["entry_id"] == "CDi.001"
+    assert aml_alert.case.status == "OPEN" and aml_alert.case.owner_id == account.owner_id
+    # A second confirmed match of the same customer joins that case; the rule is written once.
+    _, second = _held_payment(django_capture_on_commit_callbacks, account=account_reopened(account))
+    alerts.alert_confirm(
+        alert_id=ScreeningAlert.objects.get(subject_id=second.public_id).public_id, reason="same", actor="officer"
+    )
+    assert set(AmlAlert.objects.filter(owner_id=account.owner_id).values_list("case", flat=True)) == {
+        aml_alert.case_id
+    }
+    assert MonitoringRule.objects.filter(code="sanctions-match").count() == 1
+
+
+def account_reopened(account):
+    """The frozen account active again (as the four-eyes unfreeze would), for a second payment."""
+    from apps.ledger.services import account_change_status
+
+    return account_change_status(public_id=account.public_id, status=AccountStatus.ACTIVE, actor="test")
 
 
 def test_a_blocked_party_is_held_though_no_list_names_it(un_list, django_capture_on_commit_callbacks):
@@ -112,10 +143,13 @@ def test_a_blocked_party_is_held_though_no_list_names_it(un_list, django_capture
     assert other.status == PaymentStatus.QUEUED
 
 
-def _listed_customer_with_accounts(*kinds: str):
+def _listed_customer_with_accounts(*kinds: str, initial_balance: str | None = None):
     """A customer with accounts, then renamed to a listed name (screened on change): an open hit."""
     customer = person()
-    accounts = [account_open(owner_id=customer.public_id, account_type=k, currency="EUR") for k in kinds]
+    accounts = [
+        account_open(owner_id=customer.public_id, account_type=k, currency="EUR", initial_balance=initial_balance)
+        for k in kinds
+    ]
     customer = customer_update(
         public_id=customer.public_id, fields={"name": LISTED_NAME, "nationality": LISTED_COUNTRY}, actor="clerk"
     )
@@ -151,9 +185,10 @@ def test_a_confirmed_customer_is_marked_and_all_its_accounts_frozen(un_list):
 
 
 def test_a_payment_of_a_customer_with_an_open_hit_is_held(un_list, django_capture_on_commit_callbacks):
-    _, (account,) = _listed_customer_with_accounts("CHECKING")
+    _, (account,) = _listed_customer_with_accounts("CHECKING", initial_balance="500.00")
     payment = _send(account, "Jean Martin", "FR")
     assert (payment.status, payment.reason_code) == (PaymentStatus.HELD, "sanctions_hit")
+    assert balance_get(account=account).held_minor == 15000  # its funds blocked while an officer decides
 
 
 class Inbound:

@@ -1,9 +1,9 @@
 """Scenario 3, a false positive, once, as a worked example on PostgreSQL through the API.
 
 A customer sends a payment to a beneficiary whose name is a listed person's (UN CDi.001). The payment waits in
-HELD with nothing reserved; an alert names the list entry and explains the match. The compliance officer clears it
+HELD with its funds reserved; an alert names the list entry and explains the match. The compliance officer clears it
 as a false positive, with a reason: the party goes on the allow list (who, when, why) and the payment goes ahead
-(funds reserved, queued for the network). A second payment to the same counterparty does not alert again, until
+(the same hold goes on, queued for the network). A second payment to the same counterparty does not alert again, until
 the list entry changes.
 """
 
@@ -50,10 +50,10 @@ def test_a_false_positive_is_cleared_once_and_does_not_alert_again(on_postgresql
     account = funded_account("1000.00", "EUR")
     payer = make_client(["payments:read", "payments:write"], owners=["customer"])
 
-    # 1. The payment stops in HELD; nothing is reserved; the alert names the entry and explains the match.
+    # 1. The payment stops in HELD, its funds reserved; the alert names the entry and explains the match.
     first = _pay(payer, account, "pay-1")
     assert (first["status"], first["reason_code"]) == ("HELD", "sanctions_hit")
-    assert balance_get(account=account).held_minor == 0
+    assert balance_get(account=account).held_minor == 15000 + released_fee(first)
     officer = otp_login(Client(), make_staff("officer", "compliance_officer"))
     alerts = officer.get(f"/api/v1/screening/alerts?subject_id={first['id']}").json()["results"]
     assert len(alerts) == 1
@@ -79,9 +79,9 @@ def test_a_false_positive_is_cleared_once_and_does_not_alert_again(on_postgresql
     allow = AllowListEntry.objects.get()
     assert (allow.created_by, allow.entry_id) == ("officer", "CDi.001") and allow.reason.startswith("beneficiary")
 
-    # 3. The payment goes ahead: funds reserved, queued for the network.
+    # 3. The payment goes ahead with the funds reserved when it was held, queued for the network.
     released = payer.get(f"/api/v1/payments/{first['id']}").json()
-    assert released["status"] == "QUEUED"
+    assert released["status"] == "QUEUED" and released["hold"] == first["hold"]
     assert balance_get(account=account).held_minor == 15000 + released_fee(released)
 
     # 4. A second payment to the same counterparty: no alert, no hold.

@@ -50,6 +50,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     RuleKind.ROUND_AMOUNTS: {"multiple": "1000", "min_amount": "3000", "min_count": 3, "window_days": 7},
     RuleKind.EXPECTED_ACTIVITY: {"window_days": 30, "multiple_of_expected": 3},
     RuleKind.NEW_COUNTERPARTY_LARGE: {"min_amount": "10000", "lookback_days": 365},
+    RuleKind.SANCTIONS_MATCH: {},
 }
 
 
@@ -372,6 +373,7 @@ EVALUATORS: dict[str, Evaluator] = {
     RuleKind.ROUND_AMOUNTS: round_amounts,
     RuleKind.EXPECTED_ACTIVITY: expected_activity,
     RuleKind.NEW_COUNTERPARTY_LARGE: new_counterparty_large,
+    RuleKind.SANCTIONS_MATCH: lambda parameters, trigger: [],  # its alerts come from officers' decisions
 }
 # Kinds that look at payments (the others look at posted transactions).
 PAYMENT_KINDS = frozenset({RuleKind.HIGH_RISK_COUNTRY, RuleKind.NEW_COUNTERPARTY_LARGE})

@@ -22,7 +22,15 @@ from django.utils import timezone
 from apps.audit.services import audit_record
 from apps.core.errors import InvalidInput
 
-from ..aml_models import AmlAlert, MonitoringRule, MonitoringRuleVersion, MonitoringSweep, RuleKind, RuleSchedule
+from ..aml_models import (
+    AmlAlert,
+    MonitoringRule,
+    MonitoringRuleVersion,
+    MonitoringSweep,
+    RuleKind,
+    RuleSchedule,
+    Severity,
+)
 from . import movements as mv
 from .rules import EVALUATORS, PAYMENT_KINDS, Finding, merged, validate_parameters
 
@@ -276,3 +284,42 @@ def monitoring_sweep(*, until: datetime | None = None) -> SweepResult | None:
     with transaction.atomic(durable=True):
         MonitoringSweep.objects.create(since=since, until=until, movements=len(found), alerts=len(alerts))
     return SweepResult(since, until, len(found), alerts)
+
+
+SANCTIONS_MATCH_RULE = "sanctions-match"
+
+
+def sanctions_match_alert_raise(
+    *, screening_alert_id: str, owner_id: str, account: str, subject: str, summary: str, figures: dict[str, Any]
+) -> AmlAlert | None:
+    """A confirmed sanctions match becomes an AML alert in the customer's case (opening one): the case is where the
+    officer documents it and decides on a SAR. Once per screening alert; None when it was raised already.
+
+    The ``sanctions-match`` rule (kind ``sanctions_match``, critical) is written the first time: a rule row is what
+    an alert and its version refer to, though nothing evaluates it over postings.
+    """
+    rule = MonitoringRule.objects.filter(code=SANCTIONS_MATCH_RULE).first()
+    if rule is None:
+        try:
+            rule = rule_save(  # its own durable transaction and audit record
+                code=SANCTIONS_MATCH_RULE,
+                name="Confirmed sanctions match",
+                kind=RuleKind.SANCTIONS_MATCH,
+                schedule=RuleSchedule.WINDOWED,
+                severity=Severity.CRITICAL,
+                actor="system",
+            )
+        except IntegrityError:  # written by a concurrent confirmation
+            rule = MonitoringRule.objects.get(code=SANCTIONS_MATCH_RULE)
+    version = MonitoringRuleVersion.objects.get(rule=rule, version=rule.version)
+    return alert_raise(  # its own durable transaction: the alert, the case, the audit record
+        version=version,
+        finding=Finding(
+            owner_id=owner_id,
+            summary=summary,
+            dedupe_key=f"screening:{screening_alert_id}",
+            transactions=[subject],
+            figures=figures,
+            account=account,
+        ),
+    )

@@ -365,6 +365,7 @@ SAR_CLASSIFICATION: dict[str, tuple[str, str]] = {
     "dormant_activity": ("9", "917"),
     "high_risk_country": ("9", "904"),  # Money laundering: funds transfers to/from high-risk jurisdictions
     "new_counterparty_large": ("9", "917"),
+    "sanctions_match": ("9", "904"),  # a listed party's funds transfer: the high-risk-jurisdiction code is closest
 }
 
 

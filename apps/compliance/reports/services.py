@@ -252,11 +252,17 @@ def _narrative(case: AmlCase) -> str:
 
 def _sar_amount(case: AmlCase) -> tuple[Decimal, date, date]:
     from apps.ledger.models import JournalEntry
+    from apps.payments.selectors import payment_list
 
     ids = {t for alert in case.alerts.all() for t in alert.transactions}
     entries = list(JournalEntry.objects.filter(public_id__in=ids, currency=CTR_CURRENCY))
     total = sum((from_minor_units(e.amount_minor, e.currency) for e in entries), Decimal(0))
-    days = [timezone.localdate(e.posted_at) for e in entries] or [timezone.localdate(case.created_at)]
+    days = [timezone.localdate(e.posted_at) for e in entries]
+    # Payments the alerts name: a SAR reports attempted transactions too (a payment a sanctions match stopped).
+    payments = list(payment_list().filter(public_id__in=ids, currency=CTR_CURRENCY))
+    total += sum((from_minor_units(p.amount_minor, p.currency) for p in payments), Decimal(0))
+    days += [timezone.localdate(p.created_at) for p in payments]
+    days = days or [timezone.localdate(case.created_at)]
     return total, min(days), max(days)
 
 

@@ -1,5 +1,8 @@
 """Payment orders: send (validate, route, check, reserve funds, queue), release or reject a held one, cancel.
 
+A payment a check holds (HELD) has its funds reserved already: released, the hold goes on with it; rejected or
+cancelled, the hold is voided.
+
 ``payment_send`` checks everything that needs no network before it writes anything, then runs in one
 transaction: a refusal (bad IBAN, unknown currency, insufficient funds, ...) leaves no payment, no hold and
 no audit record. Lock order: the payment row, then the ledger's account locks (inside ``hold_*``), then the
@@ -27,6 +30,8 @@ from apps.core.idempotency import check_key, ensure_same_request, fingerprint
 from apps.core.limits import posting_minor
 from apps.core.money import format_amount
 from apps.ledger.errors import CurrencyMismatch
+from apps.ledger.models import HoldStatus
+from apps.ledger.selectors import hold_get
 from apps.ledger.services import hold_place_in_transaction as hold_place
 from apps.ledger.services import hold_void_in_transaction as hold_void
 
@@ -43,7 +48,12 @@ from ..errors import (
 from ..locks import lock_payment
 from ..models import AccountAlias, PaymentOrder, Rail
 from ..request import Party, PaymentRequest
-from ..selectors import account_alias_resolve, payment_by_idempotency_key, payment_possible_duplicate
+from ..selectors import (
+    account_alias_resolve,
+    counterparty_correction_find,
+    payment_by_idempotency_key,
+    payment_possible_duplicate,
+)
 from ..states import CANCELLABLE, HOLDING, PaymentStatus
 from .history import Changes
 
@@ -161,11 +171,35 @@ def _order_from(request: PaymentRequest, debtor: Account, *, actor: str) -> Paym
     )
     # The rail's format checks lengths and character sets now, not at submission.
     if route.rail == Rail.ACH:
+        _apply_change_notices(order)
         ach.check_entry(order, now=timezone.now())
     else:
         outbound.build(order)
         outbound.build_cover(order)
     return order
+
+
+MAX_CORRECTIONS = 5  # a counterparty corrected again after a correction: follow it, a few times at most
+
+
+def _apply_change_notices(order: PaymentOrder) -> None:
+    """An ACH entry to a counterparty a NOC corrected goes to the corrected routing number, account and name."""
+    seen: set[str] = set()
+    for _ in range(MAX_CORRECTIONS):
+        correction = counterparty_correction_find(
+            creditor_aba=order.creditor_aba, creditor_identifier=order.creditor_identifier
+        )
+        if correction is None or correction.public_id in seen:
+            return
+        seen.add(correction.public_id)
+        order.creditor_aba = correction.corrected_aba or order.creditor_aba
+        order.creditor_identifier = correction.corrected_identifier or order.creditor_identifier
+        order.creditor_name = correction.corrected_name or order.creditor_name
+        order.routing_reasons = [
+            *order.routing_reasons,
+            f"counterparty corrected by NOC {correction.change_code} ({correction.public_id}, "
+            f"{correction.created_at:%Y-%m-%d})",
+        ]
 
 
 def _refuse_duplicate(order: PaymentOrder) -> None:
@@ -217,19 +251,34 @@ def _hold_expiry(payment: PaymentOrder) -> datetime:
     return start + timedelta(seconds=settings.QENEX_PAYMENTS_HOLD_SECONDS)
 
 
-def _reserve_and_queue(changes: Changes) -> None:
-    payment = changes.payment
+def _reserve(payment: PaymentOrder, actor: str, *, key_suffix: str = "") -> str:
+    """Hold the amount and the fee on the debtor's account; return the hold's public id."""
     hold = hold_place(
         account=payment.debtor_account.public_id,
         amount=format_amount(payment.amount_minor + payment.fee_minor, payment.currency),
         currency=payment.currency,
         expires_at=_hold_expiry(payment),
         description=f"payment {payment.public_id}",
-        idempotency_key=f"payment:{payment.public_id}:hold",
-        actor=changes.actor,
+        idempotency_key=f"payment:{payment.public_id}:hold{key_suffix}",
+        actor=actor,
     ).hold
     payment.hold_id = hold.public_id
-    changes.move(S.FUNDS_RESERVED, reason=f"hold {hold.public_id}")
+    return hold.public_id
+
+
+def _held_funds_open(payment: PaymentOrder) -> bool:
+    """True when the hold placed while the payment was HELD still reserves its funds (it may have expired)."""
+    return bool(payment.hold_id) and hold_get(public_id=payment.hold_id).status == HoldStatus.AUTHORIZED
+
+
+def _reserve_and_queue(changes: Changes) -> None:
+    payment = changes.payment
+    if _held_funds_open(payment):
+        # Reserved when a check held it: the same hold goes on with the payment.
+        changes.move(S.FUNDS_RESERVED, reason=f"hold {payment.hold_id} (placed while HELD)")
+    else:
+        suffix = ":released" if payment.hold_id else ""  # the first hold lapsed while HELD: a new one
+        changes.move(S.FUNDS_RESERVED, reason=f"hold {_reserve(payment, changes.actor, key_suffix=suffix)}")
     now = timezone.now()
     warehoused = business_days.is_future_dated(
         rail=payment.rail, currency=payment.currency, value_date=payment.value_date, now=now
@@ -248,8 +297,13 @@ def _apply_checks(changes: Changes) -> None:
     name, result = deciding
     payment = changes.payment
     payment.reason_code, payment.reason = result.code[:16], f"{name}: {result.reason}"
-    target = S.HELD if outcome.verdict == checks.Verdict.HOLD else S.REJECTED
-    changes.move(target, reason_code=result.code, reason=payment.reason)
+    if outcome.verdict == checks.Verdict.HOLD:
+        # A held payment keeps its funds reserved while an officer decides (for a sanctions hit, the funds are
+        # blocked): released, the same hold goes on; rejected or cancelled, it is voided. Not enough funds: refused.
+        hold_id = _reserve(payment, changes.actor)
+        changes.move(S.HELD, reason_code=result.code, reason=f"{payment.reason} (funds reserved: hold {hold_id})")
+        return
+    changes.move(S.REJECTED, reason_code=result.code, reason=payment.reason)
 
 
 def enqueue_submission(payment: PaymentOrder) -> None:
@@ -303,7 +357,7 @@ def payment_send(
 
 @retry_on_conflict()
 def payment_release(*, payment_id: str, actor: str, approval_id: str | None = None) -> PaymentOrder:
-    """An officer releases a payment a check held: reserve the funds and queue it.
+    """An officer releases a payment a check held: its reserved funds go on with it, and it is queued.
 
     Above the approval threshold (``QENEX_APPROVAL_THRESHOLD``, as for postings) one officer cannot release alone:
     the release is proposed as a PAYMENT_RELEASE approval and runs when a second officer approves it (the
@@ -336,11 +390,13 @@ def payment_reject_held(*, payment_id: str, actor: str, reason: str = "") -> Pay
         payment = lock_payment(public_id=payment_id)
         if payment.status != S.HELD:
             raise PaymentNotHeld(f"payment {payment_id} is {payment.status}, not HELD", field="payment")
+        if _held_funds_open(payment):
+            hold_void(hold_id=payment.hold_id, actor=actor)  # the reserved funds are released
         changes = Changes(payment, actor)
         payment.reason_code, payment.reason = "officer", reason or f"rejected by {actor}"
         changes.move(S.REJECTED, reason_code="officer", reason=payment.reason)
         payment.save()
-        changes.audit("payments.payment_rejected")
+        changes.audit("payments.payment_rejected", hold=payment.hold_id)
     return payment
 
 
@@ -356,7 +412,7 @@ def payment_cancel(*, payment_id: str, actor: str) -> PaymentOrder:
                 + ": only a payment not yet submitted can be cancelled",
                 field="payment",
             )
-        if payment.hold_id and payment.status in HOLDING:
+        if payment.hold_id and payment.status in HOLDING and _held_funds_open(payment):
             hold_void(hold_id=payment.hold_id, actor=actor)
         changes = Changes(payment, actor)
         changes.move(S.CANCELLED, reason=f"cancelled by {actor}")

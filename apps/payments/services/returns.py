@@ -25,7 +25,7 @@ from apps.ledger.services import post_reversal_in_transaction as post_reversal
 
 from ..errors import PaymentNotReturnable
 from ..locks import lock_payment
-from ..models import Direction, PaymentMessage, PaymentOrder
+from ..models import CounterpartyCorrection, Direction, PaymentMessage, PaymentOrder, Rail
 from ..states import HOLDING, PaymentStatus
 from .history import Changes
 
@@ -148,6 +148,19 @@ def payment_apply_change_notice(
         payment = lock_payment(public_id=payment_id)
         if not _record_notice(payment, notice, kind="noc", status="CORRECTED", reason=change_code):
             return ReturnOutcome(payment, False)
+        correction = None
+        if payment.rail == Rail.ACH and {ACCOUNT, ROUTING, NAME} & set(corrections):
+            # Remembered for the next payment to the same routing and account number (NACHA: the originator
+            # makes the change before its next entry to the receiver).
+            correction = CounterpartyCorrection.objects.create(
+                creditor_aba=payment.creditor_aba,
+                creditor_identifier=payment.creditor_identifier,
+                corrected_aba=corrections.get(ROUTING, ""),
+                corrected_identifier=corrections.get(ACCOUNT, ""),
+                corrected_name=corrections.get(NAME, ""),
+                change_code=change_code,
+                payment=payment,
+            )
         if ACCOUNT in corrections:
             payment.creditor_identifier = corrections[ACCOUNT]
         if ROUTING in corrections:
@@ -162,5 +175,6 @@ def payment_apply_change_notice(
             change_code=change_code,
             corrected=sorted(corrections),
             reply_id=notice.reply_id,
+            correction=correction.public_id if correction else None,
         )
         return ReturnOutcome(payment, True)

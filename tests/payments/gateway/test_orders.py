@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 
 from apps.audit.models import AuditRecord
+from apps.ledger.errors import InsufficientFunds
 from apps.ledger.models import Hold, HoldStatus
 from apps.ledger.selectors import balance_get
 from apps.ledger.services import account_change_status
@@ -166,15 +167,38 @@ def registered_check():
         checks.unregister(name)
 
 
-def test_a_check_that_holds_parks_the_payment_until_an_officer_releases_it(registered_check):
+def test_a_check_that_holds_parks_the_payment_with_its_funds_reserved_until_an_officer_releases_it(registered_check):
     registered_check("test.review-large", lambda p: checks.CheckResult.hold("large", "large_amount"))
     account = funded_account("500.00", "EUR")
     payment = send(sct_body(account.public_id), account).payment
-    assert payment.status == S.HELD and payment.hold_id == "" and payment.reason_code == "large_amount"
-    assert balance_get(account=account).held_minor == 0
+    assert payment.status == S.HELD and payment.hold_id and payment.reason_code == "large_amount"
+    assert balance_get(account=account).held_minor == 15000  # reserved while an officer decides
     released = services.payment_release(payment_id=payment.public_id, actor="officer")
-    assert released.status == S.QUEUED and balance_get(account=account).held_minor == 15000
+    assert released.status == S.QUEUED and released.hold_id == payment.hold_id  # the same hold goes on
+    assert balance_get(account=account).held_minor == 15000
     assert history(payment) == [S.RECEIVED, S.VALIDATED, S.HELD, S.CHECKED, S.FUNDS_RESERVED, S.QUEUED]
+
+
+def test_a_held_payment_rejected_or_cancelled_releases_its_reserved_funds(registered_check):
+    registered_check("test.review", lambda p: checks.CheckResult.hold("review", "sanctions_hit"))
+    account = funded_account("500.00", "EUR")
+    rejected = send(sct_body(account.public_id), account).payment
+    cancelled = send(sct_body(account.public_id, amount="20.00"), account).payment
+    assert balance_get(account=account).held_minor == 17000
+    rejected = services.payment_reject_held(payment_id=rejected.public_id, actor="officer", reason="true match")
+    assert rejected.status == S.REJECTED and Hold.objects.get(public_id=rejected.hold_id).status == HoldStatus.VOIDED
+    cancelled = services.payment_cancel(payment_id=cancelled.public_id, actor="customer")
+    assert cancelled.status == S.CANCELLED and Hold.objects.get(public_id=cancelled.hold_id).status == HoldStatus.VOIDED
+    assert balance_get(account=account).held_minor == 0
+
+
+def test_a_payment_a_check_would_hold_without_the_funds_is_refused_and_leaves_nothing(registered_check):
+    registered_check("test.review", lambda p: checks.CheckResult.hold("review", "sanctions_hit"))
+    account = funded_account("100.00", "EUR")
+    with pytest.raises(InsufficientFunds):
+        send(sct_body(account.public_id), account)  # 150.00 of 100.00
+    assert not PaymentOrder.objects.filter(debtor_account=account).exists()
+    assert balance_get(account=account).held_minor == 0
 
 
 def test_a_check_that_rejects_ends_the_payment_with_its_reason_and_no_hold(registered_check):
@@ -333,7 +357,7 @@ def test_releasing_a_held_payment_above_the_threshold_takes_two_officers(registe
     with pytest.raises(ApprovalRequired):
         services.payment_release(payment_id=payment.public_id, actor="alice")
     payment.refresh_from_db()
-    assert payment.status == S.HELD and balance_get(account=account).held_minor == 0
+    assert payment.status == S.HELD and balance_get(account=account).held_minor == 15000  # reserved, not released
     alice, bob = make_staff("alice", "compliance_officer"), make_staff("bob", "compliance_officer")
     approval = approval_request(kind=ApprovalKind.PAYMENT_RELEASE, payload={"payment": payment.public_id}, maker=alice)
     with pytest.raises(SelfApprovalRefused):
