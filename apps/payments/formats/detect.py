@@ -31,7 +31,11 @@ UNKNOWN_MESSAGE_TYPE = "UNKNOWN"
 
 @dataclass(frozen=True)
 class ValidationReport:
-    """The outcome of validating one file: which format and message it is, and every problem found."""
+    """The outcome of validating one file: which format and message it is, and every problem found.
+
+    ``errors`` holds every problem, errors and network-rule warnings alike (``FieldError.severity``);
+    :attr:`valid` is the strict verdict (no problem at all), :attr:`usable` the lenient one (warnings only).
+    """
 
     format_name: str
     message_type: str
@@ -40,6 +44,24 @@ class ValidationReport:
     @property
     def valid(self) -> bool:
         return not self.errors
+
+    @property
+    def fatal_errors(self) -> list[FieldError]:
+        """What makes the file unusable: structure, totals, check digits, XSD."""
+        return [error for error in self.errors if not error.is_warning]
+
+    @property
+    def warnings(self) -> list[FieldError]:
+        """Network rules the file breaks (NACHA SEC rules, FAIM business rules, SWIFT network rules, EPC rules)."""
+        return [error for error in self.errors if error.is_warning]
+
+    @property
+    def usable(self) -> bool:
+        return not self.fatal_errors
+
+    def passes(self, *, strict: bool) -> bool:
+        """The verdict of ``validate_message``: ``--strict`` counts warnings as errors."""
+        return self.valid if strict else self.usable
 
     @property
     def known_format(self) -> bool:

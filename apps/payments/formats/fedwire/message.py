@@ -25,7 +25,7 @@ from typing import Any
 
 from anyascii import anyascii
 
-from ..errors import FieldError, MessageValidationError
+from ..errors import FieldError, MessageValidationError, network_rule
 from ..nacha.routing import aba_problem
 
 MAX_AMOUNT_CENTS = 999_999_999_999  # 12 digits
@@ -532,7 +532,7 @@ def _check_business_rules(
     type_subtype = values.get("type_code", "") + values.get("subtype_code", "")
     if "{1510}" in contents and type_subtype not in BUSINESS_FUNCTIONS[code]:
         errors.append(
-            FieldError(
+            network_rule(
                 "{1510}",
                 f"type/subtype {type_subtype} is not allowed for business function {code}",
                 contents["{1510}"][1],
@@ -540,22 +540,23 @@ def _check_business_rules(
         )
     for tag in REQUIRED_TAGS.get(code, ()):
         if tag not in contents:
-            errors.append(FieldError(tag, f"mandatory for business function {code}", line))
+            errors.append(network_rule(tag, f"mandatory for business function {code}", line))
     if code == "CTR" and "{5000}" not in contents and "{5100}" not in contents:
-        errors.append(FieldError("{5000}", "a CTR needs the originator {5000} or the originator FI {5100}", line))
+        errors.append(network_rule("{5000}", "a CTR needs the originator {5000} or the originator FI {5100}", line))
     if code not in ("DRB", "DRC"):
         for tag in DRAWDOWN_ONLY_TAGS:
             if tag in contents:
-                errors.append(FieldError(tag, f"only allowed in drawdown requests, not {code}", contents[tag][1]))
+                errors.append(network_rule(tag, f"only allowed in drawdown requests, not {code}", contents[tag][1]))
     if values.get("subtype_code") in ("02", "08") and "{3500}" not in contents:
-        errors.append(FieldError("{3500}", "a reversal (subtype 02/08) must quote the previous message IMAD", line))
+        errors.append(network_rule("{3500}", "a reversal (subtype 02/08) must quote the previous message IMAD", line))
     transaction_type = values.get("transaction_type_code", "")
     if transaction_type and (code != "CTR" or transaction_type == "COV"):
         errors.append(
-            FieldError("{3600}.transaction_type_code", f"{transaction_type!r} is not allowed for {code}", line)
+            network_rule("{3600}.transaction_type_code", f"{transaction_type!r} is not allowed for {code}", line)
         )
-    if values.get("amount") == 0 and code != "SVC" and "{2000}" in contents:
-        errors.append(FieldError("{2000}", "amount must be greater than zero", contents["{2000}"][1]))
+    amount_text = contents.get("{2000}", ("", 0))[0]
+    if amount_text.isdigit() and int(amount_text) == 0 and code != "SVC":  # a malformed amount is already an error
+        errors.append(network_rule("{2000}", "amount must be greater than zero", contents["{2000}"][1]))
 
 
 def parse_fedwire_message(raw: bytes | str) -> FedwireMessage:

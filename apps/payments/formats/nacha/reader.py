@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..amounts import is_known_currency
-from ..errors import FieldError, MessageValidationError
+from ..errors import ERROR, WARNING, FieldError, MessageValidationError
 from .codes import (
     CHANGE_CODES,
     DATE_OF_DEATH_REASONS,
@@ -266,7 +266,8 @@ def read_ach_file(raw: bytes | str) -> tuple[AchFile | None, list[FieldError], s
         _check_file_header(header, header_line, errors)
 
     message_type = describe_file_type(b.sec for b, _, _ in batches)
-    field_errors = [FieldError(field=name, reason=reason, line=line) for name, reason, line in errors]
+    # (field, reason, line) is a structural error; a fourth item WARNING marks a SEC-code rule of the Operating Rules
+    field_errors = [FieldError(*problem[:3], severity=problem[3] if len(problem) > 3 else ERROR) for problem in errors]
     field_errors.sort(key=lambda e: e.line or 0)
     if field_errors or not header:
         return None, field_errors, message_type
@@ -332,6 +333,7 @@ def _check_batch(batch: _BatchRead, control: dict[str, Any] | None, control_line
                     f"{hname}.company_entry_description",
                     f"must be {rule.company_entry_description!r} in a {sec} batch",
                     batch.line,
+                    WARNING,
                 )
             )
 
@@ -496,7 +498,12 @@ def _check_entry(entry: _EntryRead, sec: str, service_class: int, odfi: str, err
     discretionary = values.get("discretionary_data", "")
     if sec == "WEB" and kind != "return" and discretionary not in ("R", "S"):
         errors.append(
-            (f"{name}.discretionary_data", f"WEB payment type code must be 'R' or 'S', got {discretionary!r}", line)
+            (
+                f"{name}.discretionary_data",
+                f"WEB payment type code must be 'R' or 'S', got {discretionary!r}",
+                line,
+                WARNING,
+            )
         )
     if sec == "TEL":
         if discretionary not in ("R", "S", ""):
@@ -505,10 +512,11 @@ def _check_entry(entry: _EntryRead, sec: str, service_class: int, odfi: str, err
                     f"{name}.discretionary_data",
                     f"TEL payment type code must be 'R', 'S' or blank, got {discretionary!r}",
                     line,
+                    WARNING,
                 )
             )
         if is_credit(code) and kind != "return":
-            errors.append((f"{name}.transaction_code", "TEL batches carry debit entries only", line))
+            errors.append((f"{name}.transaction_code", "TEL batches carry debit entries only", line, WARNING))
 
     _check_addenda(addenda, trace, errors)
 
@@ -521,14 +529,20 @@ def _check_sec_rule(
     direction = "C" if is_credit(code) else "D" if is_debit(code) else ""
     if rule.direction and direction and direction != rule.direction:
         only = "debit" if rule.direction == "D" else "credit"
-        errors.append((f"{name}.transaction_code", f"{sec} batches carry {only} entries only, got {code}", line))
+        errors.append(
+            (f"{name}.transaction_code", f"{sec} batches carry {only} entries only, got {code}", line, WARNING)
+        )
     if rule.codes is not None and code not in rule.codes:
         allowed = ", ".join(str(c) for c in sorted(rule.codes))
-        errors.append((f"{name}.transaction_code", f"a {sec} entry uses transaction code {allowed}, got {code}", line))
+        errors.append(
+            (f"{name}.transaction_code", f"a {sec} entry uses transaction code {allowed}, got {code}", line, WARNING)
+        )
     if rule.zero_dollar and amount != 0:
-        errors.append((f"{name}.amount", f"must be zero in a {sec} entry", line))
+        errors.append((f"{name}.amount", f"must be zero in a {sec} entry", line, WARNING))
     if rule.max_amount is not None and amount > rule.max_amount:
-        errors.append((f"{name}.amount", f"is {amount} cents; a {sec} entry is at most {rule.max_amount}", line))
+        errors.append(
+            (f"{name}.amount", f"is {amount} cents; a {sec} entry is at most {rule.max_amount}", line, WARNING)
+        )
     for type_code, _, addenda_line in entry.addenda:
         if type_code not in ("05", "02") or (type_code == "02") != rule.addenda_02:
             errors.append(
@@ -536,20 +550,25 @@ def _check_sec_rule(
                     f"addenda_{type_code}.addenda_type_code",
                     f"addenda type {type_code} is not allowed in a {sec} batch",
                     addenda_line,
+                    WARNING,
                 )
             )
     count_05 = types.count("05")
     if rule.addenda_02 and types.count("02") != 1:
-        errors.append((f"{name}.addenda", f"a {sec} entry carries exactly one addenda 02 (terminal information)", line))
+        errors.append(
+            (f"{name}.addenda", f"a {sec} entry carries exactly one addenda 02 (terminal information)", line, WARNING)
+        )
     if count_05 > rule.max_addenda_05:
         limit = {0: "no addenda 05", 1: "at most one addenda 05"}.get(
             rule.max_addenda_05, f"at most {rule.max_addenda_05} addenda 05"
         )
-        errors.append((f"{name}.addenda", f"a {sec} entry carries {limit}, got {count_05}", line))
+        errors.append((f"{name}.addenda", f"a {sec} entry carries {limit}, got {count_05}", line, WARNING))
     if sec == "DNE" and count_05 != 1:
-        errors.append((f"{name}.addenda", "a DNE entry carries exactly one addenda 05", line))
+        errors.append((f"{name}.addenda", "a DNE entry carries exactly one addenda 05", line, WARNING))
     if rule.check_serial and not values.get("identification_number", "").strip():
-        errors.append((f"{name}.identification_number", f"the check serial number of a {sec} entry is required", line))
+        errors.append(
+            (f"{name}.identification_number", f"the check serial number of a {sec} entry is required", line, WARNING)
+        )
     if rule.research_fields:
         research = values.get("receiver_name", "")
         if not research[:6].strip() or not research[6:22].strip():
@@ -558,6 +577,7 @@ def _check_sec_rule(
                     f"{name}.receiver_name",
                     f"a {sec} entry needs the process control field (55-60) and item research number (61-76)",
                     line,
+                    WARNING,
                 )
             )
     if rule.card_transaction_type and values.get("discretionary_data", "") not in CARD_TRANSACTION_TYPES:
@@ -567,6 +587,7 @@ def _check_sec_rule(
                 f"card transaction type must be one of {', '.join(sorted(CARD_TRANSACTION_TYPES))}, "
                 f"got {values.get('discretionary_data', '')!r}",
                 line,
+                WARNING,
             )
         )
     if rule.card_expiration:
@@ -577,6 +598,7 @@ def _check_sec_rule(
                     f"{name}.identification_number",
                     f"must start with the card's expiration date MMYY, got {expiry!r}",
                     line,
+                    WARNING,
                 )
             )
 
