@@ -8,7 +8,8 @@ least distinctive signature, so a file is claimed by the format whose header it 
    export (first field ``:20:``, then ``:25:`` and ``:28C:``), one or many messages per file;
 3. Fedwire   - a ``{1500}`` / ``{1510}`` / ``{1520}`` FAIM tag at the start;
 4. NACHA ACH - a 94-character file header record with record size ``094`` and blocking factor ``10``;
-5. ISO 8583  - an MTI (0100/0110/0400/0410) followed by a bitmap: the weakest signature, tried last.
+5. ISO 8583  - a supported MTI (1987 or 1993: authorisation, financial, reversal, network management) followed by a
+   bitmap: the weakest signature, tried last.
 
 :func:`validate_file` never raises: empty input, garbage and files of no supported format come back
 as a :class:`ValidationReport` whose format is :data:`UNKNOWN_FORMAT` and whose single error says why.
