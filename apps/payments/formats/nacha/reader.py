@@ -14,6 +14,7 @@ from typing import Any
 
 from ..amounts import is_known_currency
 from ..errors import ERROR, WARNING, FieldError, MessageValidationError
+from .adv import AdvFile, is_adv_file, read_adv_records
 from .codes import (
     CHANGE_CODES,
     DATE_OF_DEATH_REASONS,
@@ -125,6 +126,8 @@ def read_ach_file(raw: bytes | str) -> tuple[AchFile | None, list[FieldError], s
     """Read ``raw`` and return (domain object or None, every problem found, message type). Never raises."""
     errors: list = []
     records, physical_count = split_ach_records(raw, errors)
+    if is_adv_file(records):
+        return _read_adv_file(records, physical_count, errors)  # type: ignore[return-value]
     header: dict[str, Any] | None = None
     header_line = 0
     batches: list[tuple[_BatchRead, dict[str, Any] | None, int]] = []
@@ -273,6 +276,31 @@ def read_ach_file(raw: bytes | str) -> tuple[AchFile | None, list[FieldError], s
         return None, field_errors, message_type
     ach_file = AchFile(header=_make(FileHeader, header), batches=tuple(built_batches))
     return ach_file, field_errors, message_type
+
+
+def _read_adv_file(
+    records: list[tuple[int, str]], physical_count: int, errors: list
+) -> tuple[AdvFile | None, list[FieldError], str]:
+    """An ADV file (service class 280): its own entry and control layouts (``adv.py``), the same file header."""
+    header, header_line, batches = read_adv_records(records, physical_count, BATCH_HEADER_LAYOUT, errors)
+    if physical_count % BLOCKING_FACTOR:
+        errors.append(
+            (
+                "file.padding",
+                f"file has {physical_count} records; it must be padded with 9-filled records to a multiple of "
+                f"{BLOCKING_FACTOR}",
+                physical_count,
+            )
+        )
+    if header:
+        _check_file_header(header, header_line, errors)
+    else:
+        errors.append(("file_header", "file has no file header record (type 1)", 1))
+    field_errors = [FieldError(*problem[:3]) for problem in errors]
+    field_errors.sort(key=lambda e: e.line or 0)
+    if field_errors or not header:
+        return None, field_errors, "ACH ADV file"
+    return AdvFile(header=_make(FileHeader, header), batches=tuple(batches)), field_errors, "ACH ADV file"
 
 
 def _check_file_header(header: dict[str, Any], line: int, errors: list) -> None:
