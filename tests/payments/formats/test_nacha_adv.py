@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from apps.payments.formats import nacha
 from apps.payments.formats.detect import validate_file
 from apps.payments.formats.nacha.adv import AdvFile
@@ -27,8 +29,14 @@ def test_moov_adv_file_is_read_with_its_own_layouts() -> None:
     assert nacha.validate_raw(ADV.read_bytes()) == ("ACH ADV file", [])
     report = validate_file(ADV.read_bytes())
     assert (report.format_name, report.message_type, report.valid) == ("NACHA ACH", "ACH ADV file", True)
-    parsed = nacha.parse(ADV.read_bytes())
+    parsed = nacha.parse_adv_file(ADV.read_bytes())
     assert isinstance(parsed, AdvFile)
+    # parse()/parse_ach_file() return payment files, whose entries their callers post: an advice is refused there
+    with pytest.raises(nacha.MessageValidationError) as caught:
+        nacha.parse(ADV.read_bytes())
+    assert "parse_adv_file" in caught.value.errors[0].reason
+    with pytest.raises(nacha.MessageValidationError):
+        nacha.parse_adv_file((Path(__file__).parent / "golden" / "nacha" / "ppd.ach").read_bytes())
     [batch] = parsed.batches
     assert batch.header["service_class_code"] == 280
     first, second = batch.entries

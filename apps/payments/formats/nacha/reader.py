@@ -669,4 +669,19 @@ def parse_ach_file(raw: bytes | str) -> AchFile:
     ach_file, errors, message_type = read_ach_file(raw)
     if errors or ach_file is None:
         raise MessageValidationError(message_type, errors or [FieldError("file", "is empty")])
+    if isinstance(ach_file, AdvFile):
+        # callers of parse_ach_file (inbound, the network sandbox) handle entries; an advice is no payment file
+        raise MessageValidationError.single(
+            message_type, "batch_header.service_class_code", "an ADV advice file (280): read it with parse_adv_file", 2
+        )
     return ach_file
+
+
+def parse_adv_file(raw: bytes | str) -> AdvFile:
+    """Parse an ADV (automated accounting advice) file; raise MessageValidationError listing every problem."""
+    adv_file, errors, message_type = read_ach_file(raw)
+    if errors or adv_file is None:
+        raise MessageValidationError(message_type, errors or [FieldError("file", "is empty")])
+    if not isinstance(adv_file, AdvFile):
+        raise MessageValidationError.single(message_type, "batch_header.service_class_code", "not an ADV file (280)", 2)
+    return adv_file
