@@ -68,10 +68,13 @@ def test_broken_file_prints_one_line_per_error_and_exits_1(format_name: str, bro
     path = broken_files[format_name]
     output, code = run(str(path))
     assert code == 1
-    *error_lines, summary = output.splitlines()
-    assert error_lines and all(line.startswith(f"{path}: ") for line in error_lines)
+    *problem_lines, summary = output.splitlines()
+    assert problem_lines and all(line.startswith(f"{path}: ") for line in problem_lines)
+    warnings = [line for line in problem_lines if line.startswith(f"{path}: warning: ")]
+    errors = len(problem_lines) - len(warnings)
+    assert errors, "a broken file has at least one error, not only network-rule warnings"
     assert summary.startswith(f"{path}: {format_name} ")
-    assert summary.endswith(f": {len(error_lines)} error(s)")
+    assert summary.endswith(f": {errors} error(s)" + (f", {len(warnings)} warning(s)" if warnings else ""))
 
 
 def test_error_lines_carry_line_number_field_and_reason() -> None:
@@ -125,6 +128,7 @@ def test_json_output_lists_every_file(broken_files: dict[str, Path]) -> None:
         "line": 7,
         "field": "GrpHdr/NbOfTxs",
         "reason": "NbOfTxs is 2 but the message carries 1 transaction(s)",
+        "severity": "error",
     }
 
 

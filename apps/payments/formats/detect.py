@@ -8,7 +8,8 @@ least distinctive signature, so a file is claimed by the format whose header it 
    export (first field ``:20:``, then ``:25:`` and ``:28C:``), one or many messages per file;
 3. Fedwire   - a ``{1500}`` / ``{1510}`` / ``{1520}`` FAIM tag at the start;
 4. NACHA ACH - a 94-character file header record with record size ``094`` and blocking factor ``10``;
-5. ISO 8583  - an MTI (0100/0110/0400/0410) followed by a bitmap: the weakest signature, tried last.
+5. ISO 8583  - a supported MTI (1987 or 1993: authorisation, financial, reversal, network management) followed by a
+   bitmap: the weakest signature, tried last.
 
 :func:`validate_file` never raises: empty input, garbage and files of no supported format come back
 as a :class:`ValidationReport` whose format is :data:`UNKNOWN_FORMAT` and whose single error says why.
@@ -31,7 +32,11 @@ UNKNOWN_MESSAGE_TYPE = "UNKNOWN"
 
 @dataclass(frozen=True)
 class ValidationReport:
-    """The outcome of validating one file: which format and message it is, and every problem found."""
+    """The outcome of validating one file: which format and message it is, and every problem found.
+
+    ``errors`` holds every problem, errors and network-rule warnings alike (``FieldError.severity``);
+    :attr:`valid` is the strict verdict (no problem at all), :attr:`usable` the lenient one (warnings only).
+    """
 
     format_name: str
     message_type: str
@@ -40,6 +45,24 @@ class ValidationReport:
     @property
     def valid(self) -> bool:
         return not self.errors
+
+    @property
+    def fatal_errors(self) -> list[FieldError]:
+        """What makes the file unusable: structure, totals, check digits, XSD."""
+        return [error for error in self.errors if not error.is_warning]
+
+    @property
+    def warnings(self) -> list[FieldError]:
+        """Network rules the file breaks (NACHA SEC rules, FAIM business rules, SWIFT network rules, EPC rules)."""
+        return [error for error in self.errors if error.is_warning]
+
+    @property
+    def usable(self) -> bool:
+        return not self.fatal_errors
+
+    def passes(self, *, strict: bool) -> bool:
+        """The verdict of ``validate_message``: ``--strict`` counts warnings as errors."""
+        return self.valid if strict else self.usable
 
     @property
     def known_format(self) -> bool:

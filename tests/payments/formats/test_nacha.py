@@ -202,8 +202,11 @@ def test_unsupported_sec_code() -> None:
 
 
 def test_bad_service_class_code() -> None:
-    errors = errors_of(patch(golden_lines(), 2, 2, "280"))
+    errors = errors_of(patch(golden_lines(), 2, 2, "290"))
     assert has_error(errors, "batch_header.service_class_code", "must be 200, 220 or 225", line=2)
+    # 280 is ADV's service class: the file is read as an ADV file, whose batch must then be ADV (test_nacha_adv.py)
+    errors = errors_of(patch(golden_lines(), 2, 2, "280"))
+    assert has_error(errors, "batch_header.standard_entry_class", "a 280 batch is an ADV batch", line=2)
 
 
 def test_debit_in_credits_only_batch() -> None:

@@ -1,12 +1,17 @@
 """Fedwire Funds Service messages in the FAIM tag format: domain objects, builder and reader.
 
 A message is a run of tags ``{NNNN}`` each followed by its elements. Fixed-length elements are
-written as they are; each variable-length element ends with the delimiter ``*``. Tags appear in
-ascending order, each at most once. Amounts are integer cents in 12 digits.
+written as they are; each variable-length element ends with the delimiter ``*`` (or is padded, below). Each
+tag appears at most once. Amounts are integer cents in 12 digits.
+
+Layouts: the "*"-delimited one (each variable-length element ends with ``*``) and the fixed-width one (each
+element padded with spaces to its maximum length, no delimiter); a tag's content without any ``*`` is read as
+fixed-width. Tag order: ascending, or the mandatory tags first and then the optional ones ascending
+(:func:`tag_order_problems`).
 
 Rules enforced (FAIM 3.0.x): the seven tags every message needs ({1500} {1510} {1520} {2000}
 {3100} {3400} {3600}); the type/subtype combinations each business function code allows; the
-tags a business function needs (CTR: {4200} and {5000} or {5100}; DRW: {4200} {5000};
+tags a business function needs (CTR: {4200} and {5000} or {5100}; CTP: {4200} and {5000} or {5010}; DRW: {4200} {5000};
 DRB: {4400} {5400}; DRC: {4200} {4400} {5400}; reversals (subtype 02/08): {3500}); drawdown-only
 tags ({4400} {5400}) outside drawdowns; maximum element lengths; ABA check digits.
 
@@ -25,7 +30,7 @@ from typing import Any
 
 from anyascii import anyascii
 
-from ..errors import FieldError, MessageValidationError
+from ..errors import FieldError, MessageValidationError, network_rule
 from ..nacha.routing import aba_problem
 
 MAX_AMOUNT_CENTS = 999_999_999_999  # 12 digits
@@ -39,6 +44,7 @@ _SETTLEMENT = {"1600", "1602", "1608"}
 BUSINESS_FUNCTIONS: dict[str, frozenset[str]] = {
     "BTR": frozenset(_TRANSFERS),
     "CTR": frozenset(_TRANSFERS),
+    "CTP": frozenset(_TRANSFERS),  # customer transfer plus: remittance ({8200}-{8750}) and cover (COV) data
     "CKS": frozenset(_SETTLEMENT),
     "DEP": frozenset(_SETTLEMENT),
     "FFR": frozenset(_SETTLEMENT),
@@ -51,11 +57,16 @@ BUSINESS_FUNCTIONS: dict[str, frozenset[str]] = {
 #: Tags a business function code needs beyond the seven every message has.
 REQUIRED_TAGS: dict[str, tuple[str, ...]] = {
     "CTR": ("{4200}",),
+    "CTP": ("{4200}",),
     "DRW": ("{4200}", "{5000}"),
     "DRB": ("{4400}", "{5400}"),
     "DRC": ("{4200}", "{4400}", "{5400}"),
 }
 DRAWDOWN_ONLY_TAGS = ("{4400}", "{5400}")
+#: Fixed-width layout of a party tag after its ID code: identifier, name, three address lines.
+PARTY_WIDTHS = (34, 35, 35, 35, 35)
+#: The two layouts a message's variable-length elements can be written in.
+LAYOUTS = ("delimited", "fixed")
 FI_ID_CODES = frozenset({"B", "C", "D", "F", "U"})
 PARTY_ID_CODES = frozenset({"B", "C", "D", "F", "U", "1", "2", "3", "4", "5", "9"})
 
@@ -177,6 +188,8 @@ TAG_SPECS: dict[str, tuple[str, str, tuple]] = {
     "{6500}": ("additional_fi_to_fi", "lines", (6, 35, 35)),
 }
 MANDATORY_TAGS = ("{1500}", "{1510}", "{1520}", "{2000}", "{3100}", "{3400}", "{3600}")
+#: The three tags that open every message, in this order.
+OPENING_TAGS = MANDATORY_TAGS[:3]
 _TAG_RE = re.compile(r"\{(\d{4})\}")
 
 
@@ -197,7 +210,9 @@ def _text(value: Any, max_length: int, where: str, problems: list[FieldError]) -
     return text
 
 
-def _render_party(tag: str, party: Any, id_codes: frozenset[str], problems: list[FieldError]) -> str:
+def _render_party(
+    tag: str, party: Any, id_codes: frozenset[str], problems: list[FieldError], layout: str = "delimited"
+) -> str:
     if not isinstance(party, FedwireParty):
         problems.append(FieldError(tag, f"must be a FedwireParty, not {type(party).__name__}"))
         return ""
@@ -210,10 +225,18 @@ def _render_party(tag: str, party: Any, id_codes: frozenset[str], problems: list
     elements += [_text(line, 35, f"{tag}.address", problems) for line in party.address]
     while elements and elements[-1] == "":
         elements.pop()
+    if layout == "fixed":
+        return party.id_code + "".join(e.ljust(w) for e, w in zip(elements, PARTY_WIDTHS, strict=False)).rstrip(" ")
     return party.id_code + "".join(element + "*" for element in elements)
 
 
-def _render_lines(tag: str, lines: tuple[str, ...], limits: tuple[int, int, int], problems: list[FieldError]) -> str:
+def _render_lines(
+    tag: str,
+    lines: tuple[str, ...],
+    limits: tuple[int, int, int],
+    problems: list[FieldError],
+    layout: str = "delimited",
+) -> str:
     max_lines, first_length, other_length = limits
     if len(lines) > max_lines:
         problems.append(FieldError(tag, f"at most {max_lines} lines, got {len(lines)}"))
@@ -221,12 +244,26 @@ def _render_lines(tag: str, lines: tuple[str, ...], limits: tuple[int, int, int]
         _text(line, first_length if i == 0 else other_length, f"{tag}.line{i + 1}", problems)
         for i, line in enumerate(lines)
     ]
+    if layout == "fixed":
+        widths = [first_length] + [other_length] * (len(rendered) - 1)
+        return "".join(line.ljust(width) for line, width in zip(rendered, widths, strict=True)).rstrip(" ")
     return "".join(line + "*" for line in rendered)
 
 
-def render_fedwire_tags(message: FedwireMessage) -> tuple[list[tuple[str, str]], list[FieldError]]:
-    """Return the (tag, content) pairs of ``message`` in tag order, and any rendering problem."""
+def render_fedwire_tags(
+    message: FedwireMessage, *, layout: str = "delimited"
+) -> tuple[list[tuple[str, str]], list[FieldError]]:
+    """Return the (tag, content) pairs of ``message`` in tag order, and any rendering problem.
+
+    ``layout="delimited"`` ends each variable-length element with ``*``; ``"fixed"`` pads each element to its
+    maximum length instead (the fixed-width layout), dropping only the trailing padding of a tag.
+    """
     problems: list[FieldError] = []
+    fixed = layout == "fixed"
+
+    def ended(text: str, width: int) -> str:
+        return text.ljust(width) if fixed else text + "*"
+
     tags: list[tuple[str, str]] = []
     m = message
     correlation = _text(m.user_request_correlation, 8, "{1500}.user_request_correlation", problems)
@@ -242,25 +279,23 @@ def render_fedwire_tags(message: FedwireMessage) -> tuple[list[tuple[str, str]],
         problems.append(FieldError("{2000}", f"amount must be integer cents in 12 digits, got {m.amount!r}"))
     else:
         tags.append(("{2000}", f"{m.amount:012d}"))
-    tags.append(
-        ("{3100}", str(m.sender_aba) + _optional(_text(m.sender_short_name, 18, "{3100}.short_name", problems)))
-    )
+    sender_name = _text(m.sender_short_name, 18, "{3100}.short_name", problems)
+    tags.append(("{3100}", str(m.sender_aba) + (ended(sender_name, 18) if sender_name else "")))
     if m.sender_reference:
-        tags.append(("{3320}", _text(m.sender_reference, 16, "{3320}", problems) + "*"))
-    tags.append(
-        ("{3400}", str(m.receiver_aba) + _optional(_text(m.receiver_short_name, 18, "{3400}.short_name", problems)))
-    )
+        tags.append(("{3320}", ended(_text(m.sender_reference, 16, "{3320}", problems), 16)))
+    receiver_name = _text(m.receiver_short_name, 18, "{3400}.short_name", problems)
+    tags.append(("{3400}", str(m.receiver_aba) + (ended(receiver_name, 18) if receiver_name else "")))
     if m.previous_imad:
         tags.append(("{3500}", str(m.previous_imad)))
     tags.append(("{3600}", f"{m.business_function_code}{m.transaction_type_code}"))
     for tag, (attribute, kind, parameters) in TAG_SPECS.items():
         value = getattr(m, attribute, None) if attribute else None
         if kind == "party" and value is not None:
-            tags.append((tag, _render_party(tag, value, parameters[0], problems)))
+            tags.append((tag, _render_party(tag, value, parameters[0], problems, layout)))
         elif kind == "lines" and value:
-            tags.append((tag, _render_lines(tag, value, parameters, problems)))
+            tags.append((tag, _render_lines(tag, value, parameters, problems, layout)))
         elif tag == "{4320}" and value:
-            tags.append((tag, _text(value, 16, tag, problems) + "*"))
+            tags.append((tag, ended(_text(value, 16, tag, problems), 16)))
         elif tag == "{5400}" and value:
             tags.append((tag, str(value)))
     for tag, content in m.other_tags:
@@ -276,19 +311,19 @@ def render_fedwire_tags(message: FedwireMessage) -> tuple[list[tuple[str, str]],
     return tags, problems
 
 
-def _optional(name: str) -> str:
-    return f"{name}*" if name else ""
-
-
-def build_fedwire_message(message: FedwireMessage, *, separator: str = "\n") -> bytes:
+def build_fedwire_message(message: FedwireMessage, *, separator: str = "\n", layout: str = "delimited") -> bytes:
     """Render ``message`` as FAIM tag text, one tag per line by default (``separator=""`` for none).
+
+    ``layout`` is ``"delimited"`` (elements end with ``*``) or ``"fixed"`` (elements padded to their length).
 
     The output is read back through the reader so every FAIM rule is enforced; problems raise
     MessageValidationError.
     """
     if separator not in ("\n", "\r\n", ""):
         raise MessageValidationError.single("Fedwire message", "separator", "must be '\\n', '\\r\\n' or ''")
-    tags, problems = render_fedwire_tags(message)
+    if layout not in LAYOUTS:
+        raise MessageValidationError.single("Fedwire message", "layout", "must be 'delimited' or 'fixed'")
+    tags, problems = render_fedwire_tags(message, layout=layout)
     if problems:
         raise MessageValidationError(_message_type(message.business_function_code), problems)
     text = separator.join(tag + content for tag, content in tags) + separator
@@ -317,8 +352,25 @@ def _check_text(where: str, value: str, max_length: int, line: int, errors: list
         errors.append(FieldError(where, f"is {len(value)} characters, at most {max_length} allowed", line))
 
 
+def _fixed_slots(text: str, widths: tuple[int, ...]) -> list[str]:
+    """Cut a fixed-width tag's content into its elements (right padding removed); trailing empty ones dropped."""
+    elements, start = [], 0
+    for width in widths:
+        elements.append(text[start : start + width].rstrip(" "))
+        start += width
+    if text[start:].strip():
+        elements.append(text[start:])  # more than the layout holds: reported by the caller as one element too many
+    while elements and elements[-1] == "":
+        elements.pop()
+    return elements
+
+
 def _read_party(tag: str, content: str, id_codes: frozenset[str], line: int, errors: list[FieldError]) -> FedwireParty:
-    id_code, elements = content[:1], _split_elements(content[1:])
+    id_code = content[:1]
+    if "*" in content:
+        elements = _split_elements(content[1:])
+    else:  # fixed-width layout: identifier 34, name 35, three address lines of 35, each padded with spaces
+        elements = _fixed_slots(content[1:], PARTY_WIDTHS)
     if id_code not in id_codes:
         errors.append(
             FieldError(f"{tag}.id_code", f"must be one of {', '.join(sorted(id_codes))}, got {id_code!r}", line)
@@ -346,7 +398,10 @@ def _read_party(tag: str, content: str, id_codes: frozenset[str], line: int, err
 
 def _read_lines(tag: str, content: str, limits: tuple[int, int, int], line: int, errors: list[FieldError]) -> tuple:
     max_lines, first_length, other_length = limits
-    lines = _trim_lines(_split_elements(content))
+    if "*" in content:
+        lines = _trim_lines(_split_elements(content))
+    else:  # fixed-width layout: the first line padded to its length, the others to theirs
+        lines = _trim_lines(_fixed_slots(content, (first_length,) + (other_length,) * (max_lines - 1)))
     if not lines:
         errors.append(FieldError(tag, "is present but empty", line))
     if len(lines) > max_lines:
@@ -354,6 +409,59 @@ def _read_lines(tag: str, content: str, limits: tuple[int, int, int], line: int,
     for i, text in enumerate(lines[:max_lines]):
         _check_text(f"{tag}.line{i + 1}", text, first_length if i == 0 else other_length, line, errors)
     return lines
+
+
+def tag_order_problems(order: list[tuple[str, int]]) -> list[FieldError]:
+    """The tag order rules: what a message's tags, in the order written, break (``[]`` when none).
+
+    FAIM lets a message be written in either of two orders, and both are what other software writes:
+
+    - every tag in ascending tag number (the order of the FAIM format tables; QENEX's builder, moov-io/wire);
+    - the mandatory tags first, in their own order ({1500} {1510} {1520} {2000} {3100} {3400} {3600}), then the
+      optional tags in ascending order (front ends that fill the mandatory block and then append the rest).
+
+    Either way {1500} {1510} {1520} open the message, the mandatory tags keep their relative order and the optional
+    tags ascend among themselves. Any other order is refused: the tag that breaks it is named, with its line.
+    """
+    tags = [tag for tag, _ in order]
+    lines = dict(order)
+    if tags == sorted(tags):
+        return []
+    mandatory = [tag for tag in tags if tag in MANDATORY_TAGS]
+    optional = [tag for tag in tags if tag not in MANDATORY_TAGS]
+    mandatory_first = tags[: len(mandatory)] == mandatory and mandatory == sorted(mandatory)
+    if mandatory_first and optional == sorted(optional):
+        return []
+    problems: list[FieldError] = []
+    opening = [tag for tag in tags if tag in OPENING_TAGS]
+    if tags[: len(opening)] != sorted(opening):
+        head = tags[: len(opening)]
+        inverted = [tag for previous, tag in zip(head, head[1:], strict=False) if tag < previous]
+        wrong = inverted[0] if inverted else next(tag for tag in opening if tag not in head)
+        problems.append(
+            FieldError(wrong, f"is out of order: {', '.join(OPENING_TAGS)} open a message, in that order", lines[wrong])
+        )
+        return problems
+    for sequence, what in ((mandatory, "mandatory tags"), (optional, "optional tags")):
+        for previous, tag in zip(sequence, sequence[1:], strict=False):
+            if tag < previous:
+                problems.append(
+                    FieldError(tag, f"is out of order: {what} must ascend, it follows {previous}", lines[tag])
+                )
+    if not problems:
+        # both runs ascend, but they are interleaved in neither allowed way: name the first tag out of place
+        for previous, tag in zip(tags, tags[1:], strict=False):
+            if tag < previous:
+                problems.append(
+                    FieldError(
+                        tag,
+                        f"is out of order: it follows {previous}; write the tags ascending, or the mandatory tags "
+                        "first and then the optional tags ascending",
+                        lines[tag],
+                    )
+                )
+                break
+    return problems
 
 
 def read_fedwire_message(raw: bytes | str) -> tuple[FedwireMessage | None, list[FieldError], str]:
@@ -369,7 +477,6 @@ def read_fedwire_message(raw: bytes | str) -> tuple[FedwireMessage | None, list[
         errors.append(FieldError("message", f"text before the first tag: {leading.strip()[:20]!r}", 1))
 
     contents: dict[str, tuple[str, int]] = {}
-    previous = ""
     for i, match in enumerate(matches):
         tag = match.group(0)
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
@@ -386,10 +493,8 @@ def read_fedwire_message(raw: bytes | str) -> tuple[FedwireMessage | None, list[
         if tag in contents:
             errors.append(FieldError(tag, "appears more than once", line))
             continue
-        if tag < previous:
-            errors.append(FieldError(tag, f"is out of order: tags must ascend, it follows {previous}", line))
-        previous = max(previous, tag)
         contents[tag] = (content, line)
+    errors.extend(tag_order_problems([(tag, line) for tag, (_, line) in contents.items()]))
 
     for tag in MANDATORY_TAGS:
         if tag not in contents:
@@ -462,7 +567,8 @@ def _read_tag(tag: str, spec: tuple, content: str, line: int, values: dict[str, 
             values["amount"] = int(content)
     elif kind == "depository":
         aba_attribute, name_attribute = parameters
-        aba, elements = content[:9], _split_elements(content[9:])
+        aba = content[:9]
+        elements = _split_elements(content[9:]) if "*" in content else _fixed_slots(content[9:], (18,))
         problem = aba_problem(aba)
         if problem:
             errors.append(FieldError(f"{tag}.aba", problem, line))
@@ -472,7 +578,7 @@ def _read_tag(tag: str, spec: tuple, content: str, line: int, values: dict[str, 
         _check_text(f"{tag}.short_name", name, 18, line, errors)
         values.update({aba_attribute: aba, name_attribute: name})
     elif kind == "text":
-        elements = _split_elements(content)
+        elements = _split_elements(content) if "*" in content else _fixed_slots(content, (parameters[0],))
         if len(elements) != 1 or not elements[0]:
             errors.append(FieldError(tag, f"must hold one element, got {len(elements)}", line))
         value = elements[0] if elements else ""
@@ -532,7 +638,7 @@ def _check_business_rules(
     type_subtype = values.get("type_code", "") + values.get("subtype_code", "")
     if "{1510}" in contents and type_subtype not in BUSINESS_FUNCTIONS[code]:
         errors.append(
-            FieldError(
+            network_rule(
                 "{1510}",
                 f"type/subtype {type_subtype} is not allowed for business function {code}",
                 contents["{1510}"][1],
@@ -540,22 +646,30 @@ def _check_business_rules(
         )
     for tag in REQUIRED_TAGS.get(code, ()):
         if tag not in contents:
-            errors.append(FieldError(tag, f"mandatory for business function {code}", line))
+            errors.append(network_rule(tag, f"mandatory for business function {code}", line))
     if code == "CTR" and "{5000}" not in contents and "{5100}" not in contents:
-        errors.append(FieldError("{5000}", "a CTR needs the originator {5000} or the originator FI {5100}", line))
+        errors.append(network_rule("{5000}", "a CTR needs the originator {5000} or the originator FI {5100}", line))
+    if code == "CTP" and "{5000}" not in contents and "{5010}" not in contents:
+        errors.append(network_rule("{5000}", "a CTP needs the originator {5000} or originator option F {5010}", line))
     if code not in ("DRB", "DRC"):
         for tag in DRAWDOWN_ONLY_TAGS:
             if tag in contents:
-                errors.append(FieldError(tag, f"only allowed in drawdown requests, not {code}", contents[tag][1]))
+                errors.append(network_rule(tag, f"only allowed in drawdown requests, not {code}", contents[tag][1]))
     if values.get("subtype_code") in ("02", "08") and "{3500}" not in contents:
-        errors.append(FieldError("{3500}", "a reversal (subtype 02/08) must quote the previous message IMAD", line))
+        errors.append(network_rule("{3500}", "a reversal (subtype 02/08) must quote the previous message IMAD", line))
     transaction_type = values.get("transaction_type_code", "")
-    if transaction_type and (code != "CTR" or transaction_type == "COV"):
+    # CTR may carry a transaction type code but not COV; CTP carries COV for a cover payment; other codes none
+    if (
+        transaction_type
+        and not (code == "CTR" and transaction_type != "COV")
+        and not (code == "CTP" and transaction_type == "COV")
+    ):
         errors.append(
-            FieldError("{3600}.transaction_type_code", f"{transaction_type!r} is not allowed for {code}", line)
+            network_rule("{3600}.transaction_type_code", f"{transaction_type!r} is not allowed for {code}", line)
         )
-    if values.get("amount") == 0 and code != "SVC" and "{2000}" in contents:
-        errors.append(FieldError("{2000}", "amount must be greater than zero", contents["{2000}"][1]))
+    amount_text = contents.get("{2000}", ("", 0))[0]
+    if amount_text.isdigit() and int(amount_text) == 0 and code != "SVC":  # a malformed amount is already an error
+        errors.append(network_rule("{2000}", "amount must be greater than zero", contents["{2000}"][1]))
 
 
 def parse_fedwire_message(raw: bytes | str) -> FedwireMessage:

@@ -33,6 +33,7 @@ outside the set becomes a space, runs of spaces are collapsed.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import string
 from decimal import Decimal
@@ -40,7 +41,7 @@ from decimal import Decimal
 from anyascii import anyascii
 from lxml import etree
 
-from ..errors import FieldError
+from ..errors import ERROR, WARNING, FieldError
 from .common import find, find_all, read_decimal, text
 from .schemas import element_path
 
@@ -110,7 +111,8 @@ def _parent_name(node: etree._Element) -> str:
 
 
 def _error(element: etree._Element, rule: str, reason: str, field: str | None = None) -> FieldError:
-    return FieldError(field or element_path(element), f"SEPA {rule}: {reason}", element.sourceline)
+    """An EPC rule broken: a network-rule warning (``errors.WARNING``); check digits stay errors (see callers)."""
+    return FieldError(field or element_path(element), f"SEPA {rule}: {reason}", element.sourceline, WARNING)
 
 
 def sepa_errors(document: etree._Element, message_type: str) -> list[FieldError]:
@@ -320,7 +322,8 @@ def _direct_debit_errors(document: etree._Element) -> list[FieldError]:
             errors.append(_error(scheme_id, "sdd-creditor-id", "creditor scheme id SchmeNm/Prtry must be SEPA"))
         problem = creditor_identifier_problem((identifier.text or "").strip())
         if problem:
-            errors.append(_error(identifier, "sdd-creditor-id", problem))
+            # the identifier's ISO 7064 check digits: a broken identifier is unusable, not a network-rule matter
+            errors.append(dataclasses.replace(_error(identifier, "sdd-creditor-id", problem), severity=ERROR))
     return _dedupe(errors)
 
 

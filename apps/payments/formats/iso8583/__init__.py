@@ -1,4 +1,4 @@
-"""ISO 8583:1987 card authorisation (0100/0110), advice (0220/0230) and reversal (0400/0410, 0420/0430) messages."""
+"""ISO 8583 (1987 and the common 1993 layout): authorisation, financial, reversal and network management messages."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from .framing import FramingError, frame, read_frame
 from .message import (
     ELEMENTS,
     MANDATORY_ELEMENTS,
+    MTIS_1987,
+    MTIS_1993,
     SUPPORTED_MTIS,
     CardMessage,
     ElementSpec,
@@ -15,6 +17,7 @@ from .message import (
     read_iso8583_message,
 )
 from .simulator import authorise, decide_response_code
+from .spec import ELEMENTS_1987, ELEMENTS_1993, elements_for
 
 FORMAT_NAME = "ISO 8583"
 _HEX = frozenset(b"0123456789ABCDEFabcdef")
@@ -45,7 +48,12 @@ def parse(raw: bytes | str) -> CardMessage:
 
 __all__ = [
     "ELEMENTS",
+    "ELEMENTS_1987",
+    "ELEMENTS_1993",
     "FORMAT_NAME",
+    "MTIS_1987",
+    "MTIS_1993",
+    "elements_for",
     "MANDATORY_ELEMENTS",
     "SUPPORTED_MTIS",
     "CardMessage",

@@ -8,6 +8,7 @@ and the optional 17 (up to 2) and 18 (up to 5) are built and parsed; IAT returns
 from __future__ import annotations
 
 from ..errors import FieldError, MessageValidationError
+from .adv import AdvBatch, AdvEntry, AdvFile
 from .builder import (
     build_ach_file,
     compute_batch_totals,
@@ -16,7 +17,7 @@ from .builder import (
     render_ach_records,
     return_entry_for,
 )
-from .reader import parse_ach_file, read_ach_file
+from .reader import parse_ach_file, parse_adv_file, read_ach_file
 from .records import (
     AchFile,
     Addenda05,
@@ -101,6 +102,10 @@ __all__ = [
     "make_trace_number",
     "notification_of_change_for",
     "parse_ach_file",
+    "parse_adv_file",
+    "AdvBatch",
+    "AdvEntry",
+    "AdvFile",
     "plan_settlement",
     "read_ach_file",
     "render_ach_records",

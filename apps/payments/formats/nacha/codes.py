@@ -10,7 +10,8 @@ SERVICE_CLASS_DEBITS_ONLY = 225
 SERVICE_CLASS_CODES = frozenset({SERVICE_CLASS_MIXED, SERVICE_CLASS_CREDITS_ONLY, SERVICE_CLASS_DEBITS_ONLY})
 
 #: Standard Entry Class codes this library reads and writes (their rules: ``sec.SEC_RULES``). COR carries
-#: notifications of change; IAT international entries. ADV (automated accounting advices) is not supported.
+#: notifications of change; IAT international entries. ADV (automated accounting advices, service class 280) has
+#: its own record layouts and reader (``adv.py``).
 SEC_CODES = frozenset({*SEC_RULES, "IAT", "COR"})
 
 #: Transaction code -> (account type, "C"redit or "D"ebit, kind). Kind is "live", "prenote", "zero"

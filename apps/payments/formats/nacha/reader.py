@@ -13,7 +13,8 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..amounts import is_known_currency
-from ..errors import FieldError, MessageValidationError
+from ..errors import ERROR, WARNING, FieldError, MessageValidationError
+from .adv import AdvFile, is_adv_file, read_adv_records
 from .codes import (
     CHANGE_CODES,
     DATE_OF_DEATH_REASONS,
@@ -125,6 +126,8 @@ def read_ach_file(raw: bytes | str) -> tuple[AchFile | None, list[FieldError], s
     """Read ``raw`` and return (domain object or None, every problem found, message type). Never raises."""
     errors: list = []
     records, physical_count = split_ach_records(raw, errors)
+    if is_adv_file(records):
+        return _read_adv_file(records, physical_count, errors)  # type: ignore[return-value]
     header: dict[str, Any] | None = None
     header_line = 0
     batches: list[tuple[_BatchRead, dict[str, Any] | None, int]] = []
@@ -266,12 +269,38 @@ def read_ach_file(raw: bytes | str) -> tuple[AchFile | None, list[FieldError], s
         _check_file_header(header, header_line, errors)
 
     message_type = describe_file_type(b.sec for b, _, _ in batches)
-    field_errors = [FieldError(field=name, reason=reason, line=line) for name, reason, line in errors]
+    # (field, reason, line) is a structural error; a fourth item WARNING marks a SEC-code rule of the Operating Rules
+    field_errors = [FieldError(*problem[:3], severity=problem[3] if len(problem) > 3 else ERROR) for problem in errors]
     field_errors.sort(key=lambda e: e.line or 0)
     if field_errors or not header:
         return None, field_errors, message_type
     ach_file = AchFile(header=_make(FileHeader, header), batches=tuple(built_batches))
     return ach_file, field_errors, message_type
+
+
+def _read_adv_file(
+    records: list[tuple[int, str]], physical_count: int, errors: list
+) -> tuple[AdvFile | None, list[FieldError], str]:
+    """An ADV file (service class 280): its own entry and control layouts (``adv.py``), the same file header."""
+    header, header_line, batches = read_adv_records(records, physical_count, BATCH_HEADER_LAYOUT, errors)
+    if physical_count % BLOCKING_FACTOR:
+        errors.append(
+            (
+                "file.padding",
+                f"file has {physical_count} records; it must be padded with 9-filled records to a multiple of "
+                f"{BLOCKING_FACTOR}",
+                physical_count,
+            )
+        )
+    if header:
+        _check_file_header(header, header_line, errors)
+    else:
+        errors.append(("file_header", "file has no file header record (type 1)", 1))
+    field_errors = [FieldError(*problem[:3]) for problem in errors]
+    field_errors.sort(key=lambda e: e.line or 0)
+    if field_errors or not header:
+        return None, field_errors, "ACH ADV file"
+    return AdvFile(header=_make(FileHeader, header), batches=tuple(batches)), field_errors, "ACH ADV file"
 
 
 def _check_file_header(header: dict[str, Any], line: int, errors: list) -> None:
@@ -332,6 +361,7 @@ def _check_batch(batch: _BatchRead, control: dict[str, Any] | None, control_line
                     f"{hname}.company_entry_description",
                     f"must be {rule.company_entry_description!r} in a {sec} batch",
                     batch.line,
+                    WARNING,
                 )
             )
 
@@ -496,7 +526,12 @@ def _check_entry(entry: _EntryRead, sec: str, service_class: int, odfi: str, err
     discretionary = values.get("discretionary_data", "")
     if sec == "WEB" and kind != "return" and discretionary not in ("R", "S"):
         errors.append(
-            (f"{name}.discretionary_data", f"WEB payment type code must be 'R' or 'S', got {discretionary!r}", line)
+            (
+                f"{name}.discretionary_data",
+                f"WEB payment type code must be 'R' or 'S', got {discretionary!r}",
+                line,
+                WARNING,
+            )
         )
     if sec == "TEL":
         if discretionary not in ("R", "S", ""):
@@ -505,10 +540,11 @@ def _check_entry(entry: _EntryRead, sec: str, service_class: int, odfi: str, err
                     f"{name}.discretionary_data",
                     f"TEL payment type code must be 'R', 'S' or blank, got {discretionary!r}",
                     line,
+                    WARNING,
                 )
             )
         if is_credit(code) and kind != "return":
-            errors.append((f"{name}.transaction_code", "TEL batches carry debit entries only", line))
+            errors.append((f"{name}.transaction_code", "TEL batches carry debit entries only", line, WARNING))
 
     _check_addenda(addenda, trace, errors)
 
@@ -521,14 +557,20 @@ def _check_sec_rule(
     direction = "C" if is_credit(code) else "D" if is_debit(code) else ""
     if rule.direction and direction and direction != rule.direction:
         only = "debit" if rule.direction == "D" else "credit"
-        errors.append((f"{name}.transaction_code", f"{sec} batches carry {only} entries only, got {code}", line))
+        errors.append(
+            (f"{name}.transaction_code", f"{sec} batches carry {only} entries only, got {code}", line, WARNING)
+        )
     if rule.codes is not None and code not in rule.codes:
         allowed = ", ".join(str(c) for c in sorted(rule.codes))
-        errors.append((f"{name}.transaction_code", f"a {sec} entry uses transaction code {allowed}, got {code}", line))
+        errors.append(
+            (f"{name}.transaction_code", f"a {sec} entry uses transaction code {allowed}, got {code}", line, WARNING)
+        )
     if rule.zero_dollar and amount != 0:
-        errors.append((f"{name}.amount", f"must be zero in a {sec} entry", line))
+        errors.append((f"{name}.amount", f"must be zero in a {sec} entry", line, WARNING))
     if rule.max_amount is not None and amount > rule.max_amount:
-        errors.append((f"{name}.amount", f"is {amount} cents; a {sec} entry is at most {rule.max_amount}", line))
+        errors.append(
+            (f"{name}.amount", f"is {amount} cents; a {sec} entry is at most {rule.max_amount}", line, WARNING)
+        )
     for type_code, _, addenda_line in entry.addenda:
         if type_code not in ("05", "02") or (type_code == "02") != rule.addenda_02:
             errors.append(
@@ -536,20 +578,25 @@ def _check_sec_rule(
                     f"addenda_{type_code}.addenda_type_code",
                     f"addenda type {type_code} is not allowed in a {sec} batch",
                     addenda_line,
+                    WARNING,
                 )
             )
     count_05 = types.count("05")
     if rule.addenda_02 and types.count("02") != 1:
-        errors.append((f"{name}.addenda", f"a {sec} entry carries exactly one addenda 02 (terminal information)", line))
+        errors.append(
+            (f"{name}.addenda", f"a {sec} entry carries exactly one addenda 02 (terminal information)", line, WARNING)
+        )
     if count_05 > rule.max_addenda_05:
         limit = {0: "no addenda 05", 1: "at most one addenda 05"}.get(
             rule.max_addenda_05, f"at most {rule.max_addenda_05} addenda 05"
         )
-        errors.append((f"{name}.addenda", f"a {sec} entry carries {limit}, got {count_05}", line))
+        errors.append((f"{name}.addenda", f"a {sec} entry carries {limit}, got {count_05}", line, WARNING))
     if sec == "DNE" and count_05 != 1:
-        errors.append((f"{name}.addenda", "a DNE entry carries exactly one addenda 05", line))
+        errors.append((f"{name}.addenda", "a DNE entry carries exactly one addenda 05", line, WARNING))
     if rule.check_serial and not values.get("identification_number", "").strip():
-        errors.append((f"{name}.identification_number", f"the check serial number of a {sec} entry is required", line))
+        errors.append(
+            (f"{name}.identification_number", f"the check serial number of a {sec} entry is required", line, WARNING)
+        )
     if rule.research_fields:
         research = values.get("receiver_name", "")
         if not research[:6].strip() or not research[6:22].strip():
@@ -558,6 +605,7 @@ def _check_sec_rule(
                     f"{name}.receiver_name",
                     f"a {sec} entry needs the process control field (55-60) and item research number (61-76)",
                     line,
+                    WARNING,
                 )
             )
     if rule.card_transaction_type and values.get("discretionary_data", "") not in CARD_TRANSACTION_TYPES:
@@ -567,6 +615,7 @@ def _check_sec_rule(
                 f"card transaction type must be one of {', '.join(sorted(CARD_TRANSACTION_TYPES))}, "
                 f"got {values.get('discretionary_data', '')!r}",
                 line,
+                WARNING,
             )
         )
     if rule.card_expiration:
@@ -577,6 +626,7 @@ def _check_sec_rule(
                     f"{name}.identification_number",
                     f"must start with the card's expiration date MMYY, got {expiry!r}",
                     line,
+                    WARNING,
                 )
             )
 
@@ -619,4 +669,19 @@ def parse_ach_file(raw: bytes | str) -> AchFile:
     ach_file, errors, message_type = read_ach_file(raw)
     if errors or ach_file is None:
         raise MessageValidationError(message_type, errors or [FieldError("file", "is empty")])
+    if isinstance(ach_file, AdvFile):
+        # callers of parse_ach_file (inbound, the network sandbox) handle entries; an advice is no payment file
+        raise MessageValidationError.single(
+            message_type, "batch_header.service_class_code", "an ADV advice file (280): read it with parse_adv_file", 2
+        )
     return ach_file
+
+
+def parse_adv_file(raw: bytes | str) -> AdvFile:
+    """Parse an ADV (automated accounting advice) file; raise MessageValidationError listing every problem."""
+    adv_file, errors, message_type = read_ach_file(raw)
+    if errors or adv_file is None:
+        raise MessageValidationError(message_type, errors or [FieldError("file", "is empty")])
+    if not isinstance(adv_file, AdvFile):
+        raise MessageValidationError.single(message_type, "batch_header.service_class_code", "not an ADV file (280)", 2)
+    return adv_file

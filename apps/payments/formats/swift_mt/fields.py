@@ -20,7 +20,7 @@ import schwifty
 from schwifty.exceptions import SchwiftyException
 
 from ..amounts import currency_exponent, is_known_currency
-from ..errors import FieldError, MessageValidationError
+from ..errors import WARNING, FieldError, MessageValidationError
 
 
 class Problems:
@@ -32,6 +32,10 @@ class Problems:
 
     def add(self, field_name: str, reason: str, line: int | None = None) -> None:
         self.errors.append(FieldError(field=field_name, reason=reason, line=line))
+
+    def rule(self, field_name: str, reason: str, line: int | None = None) -> None:
+        """A network validated rule (SWIFT's C-rules, MT103 STP usage rules): a warning, see ``errors.WARNING``."""
+        self.errors.append(FieldError(field=field_name, reason=reason, line=line, severity=WARNING))
 
     def raise_if_any(self) -> None:
         if self.errors:

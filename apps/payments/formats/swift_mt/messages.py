@@ -507,30 +507,30 @@ def _rules_mt103(m: MT103, r: FieldReader, p: Problems) -> None:
         if m.instructed_amount is not None and m.currency is not None:
             differs = m.instructed_amount.currency != m.currency
             if differs and not r.present("36"):
-                p.add(":36:", "exchange rate is mandatory when the :33B: currency differs from :32A:", r.line("33B"))
+                p.rule(":36:", "exchange rate is mandatory when the :33B: currency differs from :32A:", r.line("33B"))
             if not differs and r.present("36"):
-                p.add(":36:", "exchange rate is not allowed when :33B: and :32A: have the same currency", r.line("36"))
+                p.rule(":36:", "exchange rate is not allowed when :33B: and :32A: have the same currency", r.line("36"))
     elif r.present("36"):
-        p.add(":36:", "exchange rate is not allowed without :33B:", r.line("36"))
+        p.rule(":36:", "exchange rate is not allowed without :33B:", r.line("36"))
     charges = m.details_of_charges
     if charges == "OUR" and r.present("71F"):
-        p.add(":71F:", "sender's charges are not allowed when :71A: is OUR", r.line("71F"))
+        p.rule(":71F:", "sender's charges are not allowed when :71A: is OUR", r.line("71F"))
     if charges in ("SHA", "BEN") and r.present("71G"):
-        p.add(":71G:", f"receiver's charges are not allowed when :71A: is {charges}", r.line("71G"))
+        p.rule(":71G:", f"receiver's charges are not allowed when :71A: is {charges}", r.line("71G"))
     if charges == "BEN" and not r.present("71F"):
-        p.add(":71F:", "at least one :71F: is mandatory when :71A: is BEN", r.line("71A"))
+        p.rule(":71F:", "at least one :71F: is mandatory when :71A: is BEN", r.line("71A"))
     if (r.present("71F") or r.present("71G")) and not r.present("33B"):
-        p.add(":33B:", "instructed amount is mandatory when :71F: or :71G: is present", r.line("71F") or r.line("71G"))
+        p.rule(":33B:", "instructed amount is mandatory when :71F: or :71G: is present", r.line("71F") or r.line("71G"))
     codes = [c.code for c in m.instruction_codes]
     if m.bank_operation_code in ("SPAY", "SSTD") and r.present("23E"):
-        p.add(":23E:", f"instruction codes are not allowed when :23B: is {m.bank_operation_code}", r.line("23E"))
+        p.rule(":23E:", f"instruction codes are not allowed when :23B: is {m.bank_operation_code}", r.line("23E"))
     if m.bank_operation_code == "SPRI" and any(c not in SPRI_INSTRUCTION_CODES for c in codes):
-        p.add(":23E:", "with :23B: SPRI only SDVA, TELB, PHOB and INTC are allowed", r.line("23E"))
+        p.rule(":23E:", "with :23B: SPRI only SDVA, TELB, PHOB and INTC are allowed", r.line("23E"))
     _require_57_with_56(r, p, "56", "57")
     if r.present("55"):
         for base in ("53", "54"):
             if not r.present(base):
-                p.add(f":{base}a:", "mandatory when :55a: third reimbursement institution is present", r.line("55"))
+                p.rule(f":{base}a:", "mandatory when :55a: third reimbursement institution is present", r.line("55"))
     if m.header is not None and m.header.validation_flag == "STP":
         _rules_mt103_stp(m, r, p, codes)
 
@@ -539,28 +539,30 @@ def _rules_mt103_stp(m: MT103, r: FieldReader, p: Problems, codes: list[str]) ->
     for base, options in STP_INSTITUTION_OPTIONS.items():
         for item in r.items(base):
             if item.option not in options:
-                p.add(
+                p.rule(
                     item.field.label,
                     f"option {item.option} is not allowed in MT103 STP (allowed: {', '.join(options)})",
                     item.field.line,
                 )
     if r.present("51"):
-        p.add(":51A:", "sending institution is not allowed in MT103 STP", r.line("51"))
+        p.rule(":51A:", "sending institution is not allowed in MT103 STP", r.line("51"))
     bad = [c for c in codes if c not in STP_INSTRUCTION_CODES]
     if bad:
-        p.add(":23E:", f"MT103 STP allows only CORT, INTC, SDVA, REPA, got {', '.join(bad)}", r.line("23E"))
+        p.rule(":23E:", f"MT103 STP allows only CORT, INTC, SDVA, REPA, got {', '.join(bad)}", r.line("23E"))
     for item in r.items("53"):
         if item.option == "B" and not item.field.value.startswith("/"):
-            p.add(item.field.label, "in MT103 STP option B needs the party identifier (/account)", item.field.line)
+            p.rule(item.field.label, "in MT103 STP option B needs the party identifier (/account)", item.field.line)
     if any(line.startswith(("/REJT/", "/RETN/")) for line in m.sender_to_receiver_information):
-        p.add(":72:", "codes REJT and RETN are not allowed in MT103 STP", r.line("72"))
+        p.rule(":72:", "codes REJT and RETN are not allowed in MT103 STP", r.line("72"))
     if m.beneficiary_customer is not None and m.beneficiary_customer.account is None:
-        p.add(":59a:", "MT103 STP requires the beneficiary customer's account", r.line("59"))
+        p.rule(":59a:", "MT103 STP requires the beneficiary customer's account", r.line("59"))
 
 
 def _require_57_with_56(r: FieldReader, p: Problems, intermediary: str, account_with: str) -> None:
     if r.present(intermediary) and not r.present(account_with):
-        p.add(":57a:", "account with institution is mandatory when :56a: intermediary is present", r.line(intermediary))
+        p.rule(
+            ":57a:", "account with institution is mandatory when :56a: intermediary is present", r.line(intermediary)
+        )
 
 
 # --------------------------------------------------------------------------- MT202 / MT202 COV
@@ -740,7 +742,7 @@ def _rules_mt900(m: MT900, r: FieldReader, p: Problems) -> None:
 
 def _rules_mt910(m: MT910, r: FieldReader, p: Problems) -> None:
     if not r.present("50") and not r.present("52"):
-        p.add(":50a:", "either :50a: ordering customer or :52a: ordering institution must be present", r.line("32A"))
+        p.rule(":50a:", "either :50a: ordering customer or :52a: ordering institution must be present", r.line("32A"))
 
 
 # --------------------------------------------------------------------------- MT199
