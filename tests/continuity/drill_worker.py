@@ -7,7 +7,7 @@ against the database in DATABASE_URL (settings from ``tests.throwaway.app_env``)
         Post COUNT deposits and transfers among the accounts (keys PREFIX-i); print the entries' public ids.
     python tests/continuity/drill_worker.py statement ACCOUNT
         The statement selector's alias and lines as the app reads them (the replica when configured), then the
-        same after a write in the same unit of work (``primary_pinning``, what the request middleware does).
+        same inside a request (``ReadYourWritesMiddleware``) after it wrote.
 """
 
 from __future__ import annotations
@@ -60,12 +60,14 @@ def _post(prefix: str, count: int, accounts: list[str]) -> None:
 
 def _statement(account_id: str) -> None:
     from django.db import connections
+    from django.http import HttpResponse
+    from django.test import RequestFactory
     from django.test.utils import CaptureQueriesContext
 
     from apps.accounts.models import Account
     from apps.ledger import selectors
     from apps.ledger.services import post_deposit
-    from qenex.db_routers import primary_pinning, read_alias
+    from qenex.db_routers import ReadYourWritesMiddleware, read_alias
 
     account = Account.objects.get(public_id=account_id)
 
@@ -83,13 +85,18 @@ def _statement(account_id: str) -> None:
         }
 
     before = read()
-    with primary_pinning():
-        unpinned = read()["alias"]
-        written = post_deposit(
-            to_account=account_id, amount="1.00", currency=account.currency, idempotency_key=f"statement-{account_id}"
+    outcome: dict = {}
+
+    def request_that_writes(request):  # a view: a read, a write, a read, under the real middleware
+        outcome["unpinned"] = read()["alias"]
+        outcome["written"] = post_deposit(
+            to_account=account_id, amount="1.00", currency=account.currency, idempotency_key=f"stmt-{account_id}"
         ).entry.public_id
-        after_write = read()
-    print(json.dumps({"before": before, "unpinned": unpinned, "written": written, "after_write": after_write}))
+        outcome["after_write"] = read()
+        return HttpResponse()
+
+    ReadYourWritesMiddleware(request_that_writes)(RequestFactory().get("/"))
+    print(json.dumps({"before": before, "next_request": read()["alias"], **outcome}))
 
 
 def main(argv: list[str]) -> None:
