@@ -42,13 +42,22 @@ def configure(cluster: PostgresCluster, **settings: str) -> None:
             conf.write(f"{name} = '{value}'\n")
 
 
+def server_script(cluster: PostgresCluster, name: str) -> Path:
+    """A copy of ``scripts/<name>`` the server user can run (the checkout may sit where it cannot reach)."""
+    copy = cluster.base / name
+    if not copy.exists():
+        shutil.copy2(SCRIPTS / name, copy)
+        copy.chmod(0o755)
+    return copy
+
+
 def archiving(cluster: PostgresCluster, archive: Path, key: Path) -> None:
     """The documented WAL archiving configuration (README "Backups, restore and replicas")."""
     configure(
         cluster,
         wal_level="replica",
         archive_mode="on",
-        archive_command=f"{SCRIPTS / 'wal_archive.sh'} %p %f {archive} {key}",
+        archive_command=f"{server_script(cluster, 'wal_archive.sh')} %p %f {archive} {key}",
     )
 
 

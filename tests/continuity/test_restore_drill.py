@@ -19,12 +19,12 @@ import time
 import pytest
 
 from tests.continuity.clusters import (
-    SCRIPTS,
     Clusters,
     archiving,
     backup_key_file,
     chown_to_server,
     configure,
+    server_script,
     wait_archived,
     worker,
 )
@@ -87,7 +87,7 @@ def test_point_in_time_restore_of_an_encrypted_backup_is_a_consistent_ledger_up_
     (restored.data / "recovery.signal").touch()
     configure(
         restored,
-        restore_command=f"{SCRIPTS / 'wal_restore.sh'} %f %p {archive} {key}",
+        restore_command=f"{server_script(restored, 'wal_restore.sh')} %f %p {archive} {key}",
         recovery_target_time=target,
         recovery_target_action="promote",
         archive_mode="off",  # a drill must not write into the production archive
