@@ -59,3 +59,23 @@ def test_without_a_replica_every_read_and_write_uses_the_primary():
     assert read_alias() == PRIMARY
     assert router.db_for_write(object) == PRIMARY
     assert router.allow_migrate("replica", "ledger") is False and router.allow_migrate(PRIMARY, "ledger") is True
+
+
+@pytest.mark.django_db(transaction=True)  # outside a test transaction, as a request runs
+def test_read_alias_pins_to_the_primary_inside_a_transaction_and_after_a_write(on_postgresql, monkeypatch):
+    """The routing rule alone (the replica itself: test_replica.py): a replica is declared, nothing reads it."""
+    from django.db import transaction
+
+    from qenex import db_routers
+
+    monkeypatch.setattr(db_routers, "replica_configured", lambda: True)
+    with db_routers.primary_pinning():
+        assert read_alias() == "replica"
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        assert read_alias() == "replica"  # a read does not pin
+        with transaction.atomic():
+            assert read_alias() == PRIMARY  # a read inside a transaction belongs to it
+        funded_account("1.00", owner_id="pin")  # a write through the services
+        assert read_alias() == PRIMARY and db_routers.pinned_to_primary()
+    assert read_alias() == "replica"  # the next unit of work starts unpinned
