@@ -16,6 +16,7 @@ relations between the two aliases (they hold the same rows) and migrates only th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -67,9 +68,13 @@ def primary_pinning() -> Iterator[None]:
         _pinned.reset(token)
 
 
+_WRITE_WORDS = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE|FOR\s+(NO\s+KEY\s+)?UPDATE|FOR\s+(KEY\s+)?SHARE)\b", re.I)
+
+
 def _read_only(sql: str) -> bool:
+    """A plain read: SELECT/SHOW, or a WITH that modifies nothing; a locking read counts as a write."""
     head = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
-    return head in {"SELECT", "SHOW", "WITH"} and "FOR UPDATE" not in sql.upper() and "FOR SHARE" not in sql.upper()
+    return head in {"SELECT", "SHOW", "WITH"} and not _WRITE_WORDS.search(sql)
 
 
 class ReadYourWritesMiddleware:
