@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "apps.reconciliation",
     "apps.customers",
     "apps.inbound",
+    "apps.continuity",
 ]
 
 MIDDLEWARE = [
@@ -107,6 +108,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "apps.core.middleware.RequestIdMiddleware",
     "apps.core.middleware.RefuseHostileRequestMiddleware",  # NUL in URL, body too large: JSON 4xx
+    "qenex.db_routers.ReadYourWritesMiddleware",  # after a write, this request reads the primary only
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -180,6 +182,18 @@ def _database() -> dict:
 
 
 DATABASES = {"default": _database()}
+# A streaming read replica (docs/runbooks/failover.md): only selectors marked in qenex/db_routers.py read from it.
+if os.environ.get("QENEX_DATABASE_REPLICA_URL") and DATABASES["default"]["ENGINE"] == "apps.core.backends.postgresql":
+    _replica = env.db_url("QENEX_DATABASE_REPLICA_URL")
+    _replica.update(
+        ENGINE=DATABASES["default"]["ENGINE"],
+        OPTIONS={**DATABASES["default"]["OPTIONS"], "pool": dict(DATABASES["default"]["OPTIONS"]["pool"])},
+        CONN_MAX_AGE=0,
+        CONN_HEALTH_CHECKS=True,
+        TEST={"MIRROR": "default"},  # tests: the replica alias reads the test database
+    )
+    DATABASES["replica"] = _replica
+DATABASE_ROUTERS = ["qenex.db_routers.PrimaryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

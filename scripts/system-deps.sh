@@ -6,6 +6,7 @@ missing=""
 command -v softhsm2-util >/dev/null 2>&1 || missing="$missing softhsm2"
 [ -x /usr/bin/chromium ] || missing="$missing chromium"
 command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
+command -v gpg >/dev/null 2>&1 || missing="$missing gnupg"  # encrypted backups and WAL archive (apps/continuity)
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing from Debian:$missing"

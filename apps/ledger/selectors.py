@@ -9,6 +9,7 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from apps.accounts.models import Account
+from qenex.db_routers import read_alias
 
 from .errors import FxRateNotFound, HoldNotFound, TransactionNotFound
 from .models import AccountBalance, BalanceSlot, FxRate, Hold, HoldStatus, JournalEntry, Posting
@@ -123,7 +124,13 @@ def statement_lines(
     Page it by keyset on (posted_at, id) (``apps.ledger.api.views.StatementPagination``): each page is one range
     scan of the (account, posted_at) index, however deep into a long history it starts.
     """
-    qs = Posting.objects.filter(account_id=account.pk).select_related("entry").order_by("posted_at", "id")
+    # Read-only and lag-tolerant: served by the read replica when one is configured (qenex/db_routers.py).
+    qs = (
+        Posting.objects.using(read_alias())
+        .filter(account_id=account.pk)
+        .select_related("entry")
+        .order_by("posted_at", "id")
+    )
     if start:
         qs = qs.filter(posted_at__gte=start)
     if end:

@@ -22,6 +22,7 @@ from apps.ledger.models import Hold, HoldStatus
 from apps.payments import selectors as payment_selectors
 from apps.payments.models import Rail
 from apps.payments.states import PaymentStatus
+from qenex.db_routers import read_alias
 
 from .formatting import amount_text, time_text, today_start
 
@@ -72,6 +73,7 @@ def dashboard_summary(*, now: datetime | None = None) -> dict[str, Any]:
     """Today's postings by type and currency, payments by rail and status, open holds, work waiting."""
     now = now or timezone.now()
     since = today_start(now)
+    db = read_alias()  # read-only figures, lag-tolerant: the read replica when configured (qenex/db_routers.py)
     volumes = [
         {
             "type": row["entry_type"],
@@ -80,6 +82,7 @@ def dashboard_summary(*, now: datetime | None = None) -> dict[str, Any]:
             "amount": amount_text(row["total"] or 0, row["currency"]),
         }
         for row in ledger_selectors.transaction_list()
+        .using(db)
         .filter(posted_at__gte=since)
         .values("entry_type", "currency")
         .annotate(count=Count("id"), total=Sum("amount_minor"))
@@ -88,6 +91,7 @@ def dashboard_summary(*, now: datetime | None = None) -> dict[str, Any]:
     by_rail: dict[str, dict[str, int]] = defaultdict(dict)
     for row in (
         payment_selectors.payment_list()
+        .using(db)
         .filter(Q(created_at__gte=since) | ~Q(status__in=(PaymentStatus.SETTLED, PaymentStatus.REJECTED,
                                                            PaymentStatus.CANCELLED)))
         .values("rail", "status")
@@ -97,7 +101,8 @@ def dashboard_summary(*, now: datetime | None = None) -> dict[str, Any]:
         by_rail[row["rail"]][row["status"]] = row["count"]
     holds = [
         {"currency": row["currency"], "count": row["count"], "amount": amount_text(row["total"] or 0, row["currency"])}
-        for row in Hold.objects.filter(status=HoldStatus.AUTHORIZED, expires_at__gt=now)
+        for row in Hold.objects.using(db)
+        .filter(status=HoldStatus.AUTHORIZED, expires_at__gt=now)
         .values("currency")
         .annotate(count=Count("id"), total=Sum("amount_minor"))
         .order_by("currency")
@@ -110,8 +115,8 @@ def dashboard_summary(*, now: datetime | None = None) -> dict[str, Any]:
         ],
         "holds": holds,
         "waiting": {
-            "approvals": approval_selectors.approval_list(status=ApprovalStatus.PENDING).count(),
-            "payments_held": payment_selectors.payment_list(status=PaymentStatus.HELD).count(),
-            "payments_failed": payment_selectors.payment_list(status=PaymentStatus.FAILED).count(),
+            "approvals": approval_selectors.approval_list(status=ApprovalStatus.PENDING).using(db).count(),
+            "payments_held": payment_selectors.payment_list(status=PaymentStatus.HELD).using(db).count(),
+            "payments_failed": payment_selectors.payment_list(status=PaymentStatus.FAILED).using(db).count(),
         },
     }
