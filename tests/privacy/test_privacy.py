@@ -22,6 +22,7 @@ from apps.security.errors import SubjectErased
 from apps.security.models import SubjectKey
 from apps.security.selectors import blind_index_filter
 from apps.security.subject_keys import ERASED_TEXT
+from tests.conftest import make_client
 from tests.staff import make_staff
 
 from .helpers import IBAN, assert_ledger_intact, rich_customer
@@ -130,6 +131,9 @@ def test_an_erasure_without_retention_runs_on_approval_and_leaves_ledger_and_aud
     assert_ledger_intact()
     trail = json.dumps([[r.before, r.after] for r in AuditRecord.objects.all()])
     assert "Quast" not in trail and "QX-771" not in trail
+    shown = make_client(["customers:read"], name="crm").get(f"/api/v1/customers/{alice.public_id}")
+    assert shown.status_code == 200 and shown.json()["name"] == ERASED_TEXT, shown.content
+    assert shown.json()["addresses"] == [ERASED_TEXT]
 
 
 def test_a_retention_held_erasure_is_executed_by_the_beat_task_when_retention_ends():
