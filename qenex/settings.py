@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "apps.customers",
     "apps.inbound",
     "apps.continuity",
+    "apps.privacy",
 ]
 
 MIDDLEWARE = [
@@ -245,6 +246,8 @@ CELERY_BEAT_SCHEDULE = {
     "expire-holds": {"task": "apps.ledger.tasks.expire_holds", "schedule": 60.0},
     "audit-checkpoint": {"task": "apps.audit.tasks.audit_checkpoint", "schedule": 300.0},
     "rotate-keys": {"task": "apps.security.tasks.rotate_keys_if_due", "schedule": 3600.0},
+    # Data-subject erasures whose retention has ended (apps.privacy): daily is enough, a day's delay is allowed.
+    "privacy-execute-due-erasures": {"task": "apps.privacy.tasks.execute_due_erasures", "schedule": 86400.0},
 }
 
 # An open WebSocket re-checks its session and permission before an update, at most this often (seconds).

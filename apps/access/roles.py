@@ -131,6 +131,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "compliance.view_customreport",
         "compliance.add_customreport",
         "compliance.change_customreport",
+        # Data-subject rights (apps.privacy): erasure requests are four-eyes (a second officer approves).
+        "privacy.export_subject",
+        "privacy.request_erasure",
+        "privacy.view_erasurerequest",
+        "privacy.view_subjectexport",
+        "privacy.view_consent",
+        "privacy.add_consent",
+        "privacy.view_privacyflags",
+        "privacy.change_privacyflags",
     ],
     AUDITOR: VIEW_ALL
     + [

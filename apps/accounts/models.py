@@ -56,7 +56,7 @@ class Account(models.Model):
     status = models.CharField(max_length=8, choices=AccountStatus.choices, default=AccountStatus.PENDING)
     # The customer's name is PII: encrypted at rest (bound to this row by public_id), searchable by exact match
     # through its blind index (apps.security.selectors.blind_index_filter).
-    name = EncryptedTextField(max_length=140, blank=True, bind_to="public_id")
+    name = EncryptedTextField(max_length=140, blank=True, bind_to="public_id", subject="owner_id")
     name_bidx = BlindIndexField(source="name")
     overdraft_limit_minor = models.BigIntegerField(
         default=0, help_text="How far below zero the balance may go, in minor units"

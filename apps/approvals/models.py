@@ -26,11 +26,20 @@ class ApprovalKind(models.TextChoices):
     OVERDRAFT_LIMIT = "OVERDRAFT_LIMIT", "Overdraft limit change"
     PAYMENT_RELEASE = "PAYMENT_RELEASE", "Release of a held payment above the approval threshold"
     AML_CASE_CLOSE = "AML_CASE_CLOSE", "Close of a high-risk AML case (apps.compliance)"
+    PRIVACY_ERASURE = "PRIVACY_ERASURE", "Erasure of a data subject (apps.privacy)"
 
 
 # Kinds a compliance officer (approvals.approve_compliance_request) may decide: unfreezes, the release of
-# payments a check held (sanctions and fraud holds are compliance decisions) and the close of high-risk AML cases.
-COMPLIANCE_KINDS = frozenset({ApprovalKind.ACCOUNT_UNFREEZE, ApprovalKind.PAYMENT_RELEASE, ApprovalKind.AML_CASE_CLOSE})
+# payments a check held (sanctions and fraud holds are compliance decisions) the close of high-risk AML cases
+# and data-subject erasures.
+COMPLIANCE_KINDS = frozenset(
+    {
+        ApprovalKind.ACCOUNT_UNFREEZE,
+        ApprovalKind.PAYMENT_RELEASE,
+        ApprovalKind.AML_CASE_CLOSE,
+        ApprovalKind.PRIVACY_ERASURE,
+    }
+)
 
 
 class ApprovalStatus(models.TextChoices):

@@ -72,6 +72,38 @@ def rescreen(modeladmin, request, queryset):
     )
 
 
+@admin.action(description="Export everything held (subject access, HTML)", permissions=["export_subject"])
+def export_subject(modeladmin, request, queryset):
+    from django.http import HttpResponse
+
+    from apps.privacy.services import render_html, subject_export
+
+    if queryset.count() != 1:
+        modeladmin.message_user(request, "select exactly one customer to export", messages.ERROR)
+        return None
+    try:
+        data, export = subject_export(customer_id=queryset.get().public_id, actor=str(request.user))
+    except DomainError as exc:
+        modeladmin.message_user(request, f"{exc.message} ({exc.code})", messages.ERROR)
+        return None
+    response = HttpResponse(render_html(data), content_type="text/html; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{export.public_id}.html"'
+    return response
+
+
+@admin.action(description="Request erasure (a second officer approves)", permissions=["request_erasure"])
+def request_erasure(modeladmin, request, queryset):
+    from apps.privacy.services import erasure_request
+
+    _each(
+        modeladmin,
+        request,
+        queryset,
+        lambda c: erasure_request(customer_id=c.public_id, maker=request.user, reason="admin request"),
+        "recorded for erasure (pending approval)",
+    )
+
+
 @admin.register(Customer)
 class CustomerAdmin(ReadOnlyAdmin):
     list_display = [
@@ -132,11 +164,17 @@ class CustomerAdmin(ReadOnlyAdmin):
     ]
     readonly_fields = fields
     inlines = [DocumentInline]
-    actions = [verify_kyc, rescreen]
+    actions = [verify_kyc, rescreen, export_subject, request_erasure]
 
     def has_change_permission(self, request, obj=None):
         # The change page is a read-only view; the actions need the change permission to show.
         return obj is None and request.user.has_perm("customers.change_customer")
+
+    def has_export_subject_permission(self, request):
+        return request.user.has_perm("privacy.export_subject")
+
+    def has_request_erasure_permission(self, request):
+        return request.user.has_perm("privacy.request_erasure")
 
     def has_verify_permission(self, request):
         return request.user.has_perm("customers.verify_customer")

@@ -58,12 +58,26 @@ def _document_id() -> str:
 class Customer(models.Model):
     public_id = models.CharField(max_length=32, unique=True, default=_customer_id, editable=False)
     kind = models.CharField(max_length=16, choices=CustomerKind.choices)
-    name = EncryptedTextField(bind_to="public_id", help_text="full legal name")
+    name = EncryptedTextField(
+        bind_to="public_id", subject="public_id", subject_record=True, help_text="full legal name"
+    )
     name_bidx = BlindIndexField(source="name")
-    date_of_birth = EncryptedTextField(bind_to="public_id", blank=True, help_text="YYYY-MM-DD; founding date")
-    nationality = EncryptedTextField(bind_to="public_id", blank=True, help_text="ISO 3166 alpha-2")
-    addresses = EncryptedTextField(bind_to="public_id", blank=True, help_text="JSON list of addresses")
-    national_id = EncryptedTextField(bind_to="public_id", blank=True, help_text="national id / registration no.")
+    date_of_birth = EncryptedTextField(
+        bind_to="public_id", subject="public_id", subject_record=True, blank=True, help_text="YYYY-MM-DD; founding date"
+    )
+    nationality = EncryptedTextField(
+        bind_to="public_id", subject="public_id", subject_record=True, blank=True, help_text="ISO 3166 alpha-2"
+    )
+    addresses = EncryptedTextField(
+        bind_to="public_id", subject="public_id", subject_record=True, blank=True, help_text="JSON list of addresses"
+    )
+    national_id = EncryptedTextField(
+        bind_to="public_id",
+        subject="public_id",
+        subject_record=True,
+        blank=True,
+        help_text="national id / registration no.",
+    )
     national_id_bidx = BlindIndexField(source="national_id")
     residence_country = models.CharField(max_length=2, help_text="ISO 3166 alpha-2 country of residence/seat")
     pep = models.BooleanField(default=False, help_text="politically exposed person (or owned by one)")
@@ -86,7 +100,13 @@ class Customer(models.Model):
     risk_rated_at = models.DateTimeField(null=True, blank=True)
     next_review_on = models.DateField(null=True, blank=True)
     edd_required = models.BooleanField(default=False, help_text="enhanced due diligence: high risk")
-    edd_notes = EncryptedTextField(bind_to="public_id", blank=True, help_text="the EDD performed (source of funds...)")
+    edd_notes = EncryptedTextField(
+        bind_to="public_id",
+        subject="public_id",
+        subject_record=True,
+        blank=True,
+        help_text="the EDD performed (source of funds...)",
+    )
 
     sanctions_status = models.CharField(
         max_length=16, choices=SanctionsStatus.choices, default=SanctionsStatus.NOT_SCREENED
@@ -143,14 +163,16 @@ class CustomerDocument(models.Model):
     public_id = models.CharField(max_length=32, unique=True, default=_document_id, editable=False)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="documents")
     doc_type = models.CharField(max_length=32, choices=DocumentType.choices)
-    number = EncryptedTextField(bind_to="public_id", blank=True)
+    number = EncryptedTextField(bind_to="public_id", subject="customer.public_id", blank=True)
     issuing_country = models.CharField(max_length=2, blank=True)
     expires_on = models.DateField(null=True, blank=True)
-    file_name = EncryptedTextField(bind_to="public_id", blank=True)
+    file_name = EncryptedTextField(bind_to="public_id", subject="customer.public_id", blank=True)
     content_type = models.CharField(max_length=100, blank=True)
     size = models.PositiveIntegerField(default=0)
     sha256 = models.CharField(max_length=64, blank=True)
-    content = EncryptedTextField(bind_to="public_id", blank=True, help_text="the file, base64")
+    content = EncryptedTextField(
+        bind_to="public_id", subject="customer.public_id", blank=True, help_text="the file, base64"
+    )
     status = models.CharField(max_length=16, choices=DocumentStatus.choices, default=DocumentStatus.PENDING)
     decided_by = models.CharField(max_length=150, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)

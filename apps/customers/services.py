@@ -333,6 +333,31 @@ def customer_sanctions_refresh(*, public_id: str, screened: bool = False, actor:
     return customer
 
 
+@transaction.atomic
+def customer_pseudonymise(*, public_id: str, actor: str = "system") -> Customer:
+    """Erasure (apps.privacy): clear the customer's plain-text identifiers once their data key is destroyed.
+
+    The encrypted identity fields are unreadable by then (crypto-shredded); this clears the free text and
+    document digests that are stored in clear and could single the person out. Codes, ratings and dates stay
+    (AML statistics, the audit trail). Runs inside the caller's erasure transaction.
+    """
+    customer = _lock(public_id)
+    customer.occupation = ""
+    customer.kyc_note = ""
+    customer.save(update_fields=["occupation", "kyc_note", "updated_at"])
+    documents = CustomerDocument.objects.filter(customer=customer)
+    cleared = documents.count()
+    documents.update(sha256="", decision_reason="", size=0)
+    audit_record(
+        action="customer.pseudonymised",
+        object_type="customer",
+        object_id=public_id,
+        after={"documents": cleared},
+        actor=actor,
+    )
+    return customer
+
+
 def _lock(public_id: str) -> Customer:
     customer = Customer.objects.select_for_update(no_key=True).filter(public_id=public_id).first()
     if customer is None:

@@ -69,13 +69,15 @@ class PaymentOrder(models.Model):
     charges = models.CharField(max_length=3, choices=Charges.choices, default=Charges.SHA)
 
     debtor_account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="+")
-    debtor_name = EncryptedTextField(bind_to="public_id")
+    debtor_name = EncryptedTextField(bind_to="public_id", subject="debtor_account.owner_id")
     debtor_name_bidx = BlindIndexField(source="debtor_name")
-    debtor_identifier = EncryptedTextField(bind_to="public_id", help_text="IBAN or account number")
+    debtor_identifier = EncryptedTextField(
+        bind_to="public_id", subject="debtor_account.owner_id", help_text="IBAN or account number"
+    )
     debtor_identifier_bidx = BlindIndexField(source="debtor_identifier")
     debtor_bic = models.CharField(max_length=11, blank=True)
     debtor_country = models.CharField(max_length=2, blank=True)
-    debtor_address = EncryptedTextField(bind_to="public_id", blank=True)
+    debtor_address = EncryptedTextField(bind_to="public_id", subject="debtor_account.owner_id", blank=True)
 
     creditor_name = EncryptedTextField(bind_to="public_id")
     creditor_name_bidx = BlindIndexField(source="creditor_name")

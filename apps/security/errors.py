@@ -42,3 +42,10 @@ class SealedBlobInvalid(DataProtectionError):
 
     code = "sealed_blob_invalid"
     http_status = 400
+
+
+class SubjectErased(DataProtectionError):
+    """The data subject's key was destroyed (erasure): nothing can be encrypted for them any more."""
+
+    code = "subject_erased"
+    http_status = 409

@@ -17,7 +17,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models.query_utils import DeferredAttribute
 
-from . import envelope
+from . import envelope, subject_keys
 from .blind_index import blind_index
 from .errors import EncryptedFieldMisuse
 
@@ -59,14 +59,39 @@ class EncryptedTextField(models.TextField):
     descriptor_class = EncryptedAttribute
     description = "Text encrypted at rest (envelope encryption)"
 
-    def __init__(self, *args, bind_to: str = "public_id", **kwargs):
+    def __init__(
+        self, *args, bind_to: str = "public_id", subject: str | None = None, subject_record: bool = False, **kwargs
+    ):
         self.bind_to = bind_to
+        # ``subject``: dotted attribute path to the data subject's id (e.g. "customer.public_id"). When set and
+        # non-empty, values are encrypted under that subject's key (``subject_keys``) so that erasing the
+        # subject erases them. Not part of ``deconstruct``: it changes no schema, so no migration; values
+        # written before (per-value envelopes) still decrypt and are moved by ``subject_keys_migrate``.
+        # ``subject_record``: this row is the subject's own record (the customer), whose first write creates the
+        # subject's key. Rows that only refer to a subject (accounts, payments, documents) use the key when the
+        # subject has one, and per-value envelopes otherwise (an owner id that is no customer).
+        self.subject = subject
+        self.subject_record = subject_record
         super().__init__(*args, **kwargs)
 
     def deconstruct(self):
         name, path, args, kwargs = super().deconstruct()
         kwargs["bind_to"] = self.bind_to
         return name, path, args, kwargs
+
+    def subject_of(self, instance) -> str:
+        if not self.subject:
+            return ""
+        value = instance
+        for part in self.subject.split("."):
+            value = getattr(value, part, None)
+            if value is None:
+                return ""
+        return str(value)
+
+    @property
+    def subject_lookup(self) -> str:
+        return (self.subject or "").replace(".", "__")
 
     def contribute_to_class(self, cls, name, *args, **kwargs):
         super().contribute_to_class(cls, name, *args, **kwargs)
@@ -88,9 +113,16 @@ class EncryptedTextField(models.TextField):
         return {"table": instance._meta.db_table, "column": self.column, "row": self.row_key(instance)}
 
     def encrypt_for(self, instance, plaintext: str) -> Ciphertext:
+        subject_id = self.subject_of(instance)
+        if subject_id and (self.subject_record or subject_keys.has_key(subject_id)):
+            return Ciphertext(
+                subject_keys.encrypt_text(plaintext=plaintext, subject_id=subject_id, **self.context(instance))
+            )
         return Ciphertext(envelope.encrypt_text(plaintext=plaintext, **self.context(instance)))
 
     def decrypt_for(self, instance, stored: str) -> str:
+        if subject_keys.is_subject_text(stored):
+            return subject_keys.decrypt_text(stored=stored, **self.context(instance))
         return envelope.decrypt_text(stored=stored, **self.context(instance))
 
     # --- database round trip -------------------------------------------------------------------------
@@ -98,6 +130,10 @@ class EncryptedTextField(models.TextField):
         value = model_instance.__dict__.get(self.attname)
         if value is None or value == "":
             return value
+        if isinstance(value, subject_keys.ErasedText):
+            return Ciphertext(value.stored)  # an erased subject's value: keep what is stored, unreadable
+        if isinstance(value, Ciphertext) and subject_keys.is_subject_text(value):
+            return value  # under the subject's key, which KEK rotation re-wraps in its own row
         if isinstance(value, Ciphertext):
             # Loaded and never read: keep the ciphertext, re-wrapping its DEK if the KEK has moved on.
             env = envelope.Envelope.from_text(value)
@@ -177,6 +213,9 @@ class BlindIndexField(models.CharField):
         if source_field.attname not in model_instance.__dict__:
             return getattr(model_instance, self.attname)  # source deferred, so not saved: keep its index
         raw = model_instance.__dict__[source_field.attname]
+        if isinstance(raw, subject_keys.ErasedText):
+            setattr(model_instance, self.attname, "")
+            return ""  # erased: no searchable trace of the value either
         if isinstance(raw, Ciphertext):
             return getattr(model_instance, self.attname)  # source unchanged since load: so is its index
         value = self.index_value(raw, model=type(model_instance))

@@ -111,12 +111,14 @@ def get_keyring() -> Keyring:
 def reset_keyring() -> None:
     """Drop the process keyring (and cached keys); the next use rebuilds it from the configuration."""
     global _keyring
+    from . import subject_keys
     from .blind_index import reset_index_key
 
     with _keyring_lock:
         old, _keyring = _keyring, None
     if old is not None:
         old.close()
+    subject_keys.forget()  # unwrapped subject keys came from the old keyring
     reset_index_key()
 
 

@@ -35,3 +35,22 @@ class KekVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kek_id}.v{self.version} ({self.state})"
+
+
+class SubjectKey(models.Model):
+    """One data subject's (a customer's) data key, wrapped by the KEK: destroying it erases their data.
+
+    Encrypted fields declared with ``subject=`` encrypt under this key instead of a per-value DEK (see
+    ``subject_keys``). ``wrapped_key`` is emptied when the key is destroyed (crypto-shredding); the row stays,
+    so a later write for the subject is refused rather than silently creating a new key.
+    """
+
+    subject_id = models.CharField(max_length=64, unique=True, help_text="the customer's public id")
+    kek_id = models.CharField(max_length=48)
+    kek_version = models.PositiveIntegerField()
+    wrapped_key = models.BinaryField(blank=True, default=b"")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    destroyed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.subject_id} ({'destroyed' if self.destroyed_at else 'active'})"

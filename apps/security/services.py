@@ -14,6 +14,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.apps import apps
 from django.db import transaction
@@ -22,11 +23,11 @@ from django.utils import timezone
 
 from apps.core.errors import Conflict
 
-from . import conf, envelope
+from . import conf, envelope, subject_keys
 from .errors import DataProtectionError, KekUnavailable
 from .fields import ENCRYPTED_FIELDS, Ciphertext
 from .keyring import Keyring, get_keyring
-from .models import KekState, KekVersion
+from .models import KekState, KekVersion, SubjectKey
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +120,9 @@ def _encrypted_fields() -> list[tuple[type, str]]:
 def _stale_q(*, field_name: str, prefix: str) -> Q:
     """Rows whose value is set and not wrapped under the version ``prefix`` names."""
     return (
-        ~Q(**{f"{field_name}__startswith": Ciphertext(prefix)})
+        # Values under a subject key are re-wrapped in their key's row (``_rewrap_subject_keys``), not here.
+        ~Q(**{f"{field_name}__startswith": Ciphertext(subject_keys.TEXT_PREFIX + ":")})
+        & ~Q(**{f"{field_name}__startswith": Ciphertext(prefix)})
         & ~Q(**{field_name: ""})
         & Q(**{f"{field_name}__isnull": False})
     )
@@ -166,8 +169,24 @@ def keys_rewrap(*, batch_size: int = DEFAULT_BATCH_SIZE, max_passes: int = 3) ->
         report.remaining = keys_count_stale(version=version)
         if report.remaining <= report.failed or report.rewrapped == before:
             break
+    report.rewrapped += _rewrap_subject_keys(version=version)
+    report.remaining += SubjectKey.objects.filter(destroyed_at__isnull=True).exclude(kek_version=version).count()
     report.retired_versions = kek_retire_unused()
     return report
+
+
+def _rewrap_subject_keys(*, version: int) -> int:
+    """Re-wrap every live subject key not under ``version`` (compare-and-swap on the wrapped bytes)."""
+    keyring = get_keyring()
+    done = 0
+    rows = SubjectKey.objects.filter(destroyed_at__isnull=True).exclude(kek_version=version)
+    for row in rows.order_by("pk").iterator():
+        key = keyring.unwrap(kek_id=row.kek_id, version=row.kek_version, wrapped=bytes(row.wrapped_key))
+        new_version, wrapped = keyring.wrap(dek=key, version=version)
+        done += SubjectKey.objects.filter(pk=row.pk, kek_version=row.kek_version, destroyed_at__isnull=True).update(
+            kek_id=keyring.kek_id, kek_version=new_version, wrapped_key=wrapped
+        )
+    return done
 
 
 def keys_count_stale(*, version: int | None = None) -> int:
@@ -187,9 +206,12 @@ def kek_retire_unused() -> list[int]:
     retired = []
     for row in KekVersion.objects.filter(kek_id=keyring.kek_id, state=KekState.DECRYPT_ONLY).order_by("version"):
         prefix = envelope.version_prefix(kek_id=row.kek_id, version=row.version)
-        in_use = any(
-            model._default_manager.filter(**{f"{name}__startswith": Ciphertext(prefix)}).exists()
-            for model, name in _encrypted_fields()
+        in_use = (
+            any(
+                model._default_manager.filter(**{f"{name}__startswith": Ciphertext(prefix)}).exists()
+                for model, name in _encrypted_fields()
+            )
+            or SubjectKey.objects.filter(kek_id=row.kek_id, kek_version=row.version, destroyed_at__isnull=True).exists()
         )
         if not in_use:
             KekVersion.objects.filter(pk=row.pk, state=KekState.DECRYPT_ONLY).update(
@@ -223,3 +245,72 @@ def kek_rotate_if_due(
     if keys_count_stale():
         return keys_rewrap(batch_size=batch_size)
     return None
+
+
+# --- per-subject keys: migration to them and crypto-shredding ---------------------------------------------------
+def subject_fields() -> list[tuple[type, Any]]:
+    """(model, field) of every encrypted field that names its data subject."""
+    found = []
+    for model, name in _encrypted_fields():
+        field_obj = model._meta.get_field(name)
+        if getattr(field_obj, "subject", None):
+            found.append((model, field_obj))
+    return found
+
+
+def subject_keys_migrate(*, subject_id: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE) -> int:
+    """Re-encrypt values of subject fields still in per-value envelopes under their subject's key.
+
+    For one subject (before an erasure) or all (``manage.py migrate_subject_keys``). One short transaction per
+    batch, compare-and-swap per row; returns how many values moved.
+    """
+    moved = 0
+    legacy_prefix = Ciphertext(envelope.TEXT_PREFIX + ":")
+    # The subjects' own records first: their first write creates the key the referring rows then use.
+    for model, field_obj in sorted(subject_fields(), key=lambda mf: not mf[1].subject_record):
+        manager = model._default_manager
+        base = manager.filter(**{f"{field_obj.name}__startswith": legacy_prefix})
+        if subject_id is not None:
+            base = base.filter(**{field_obj.subject_lookup: subject_id})
+        last_pk = None
+        while True:
+            batch = base.order_by("pk")
+            if last_pk is not None:
+                batch = batch.filter(pk__gt=last_pk)
+            rows = list(batch[:batch_size])
+            if not rows:
+                break
+            with transaction.atomic():
+                for row in rows:
+                    stored = row.__dict__[field_obj.attname]
+                    if not field_obj.subject_of(row):
+                        continue
+                    plaintext = getattr(row, field_obj.name)
+                    new = field_obj.encrypt_for(row, plaintext)
+                    if not subject_keys.is_subject_text(new):
+                        continue  # the subject has no key (an owner id that is no customer): stays as it is
+                    moved += manager.filter(pk=row.pk, **{field_obj.name: stored}).update(**{field_obj.name: new})
+            last_pk = rows[-1].pk
+    return moved
+
+
+def subject_shred(*, subject_id: str) -> dict[str, int]:
+    """Crypto-shred one subject (in the caller's transaction): empty the blind indexes of their values and destroy
+    their key, so every subject field of theirs reads as ``[erased]``. Returns values made unreadable per model.
+
+    Call ``subject_keys_migrate(subject_id=...)`` first (it commits per batch), so no value of theirs is left in a
+    per-value envelope that the key's destruction would not reach.
+    """
+    from .fields import BlindIndexField
+
+    counts: dict[str, int] = {}
+    for model, field_obj in subject_fields():
+        rows = model._default_manager.filter(**{field_obj.subject_lookup: subject_id})
+        indexes = [
+            f.attname for f in model._meta.fields if isinstance(f, BlindIndexField) and f.source == field_obj.name
+        ]
+        if indexes:
+            rows.update(**{name: "" for name in indexes})
+        counts[model._meta.label] = max(counts.get(model._meta.label, 0), rows.count())
+    subject_keys.destroy(subject_id=subject_id)
+    return counts

@@ -124,7 +124,10 @@ class CustomerSerializer(serializers.ModelSerializer):
         ]
 
     def get_addresses(self, customer: Customer) -> list:
-        return json.loads(customer.addresses) if customer.addresses else []
+        try:
+            return json.loads(customer.addresses) if customer.addresses else []
+        except ValueError:  # "[erased]" (apps.privacy crypto-shredded the customer): shown as it reads
+            return [customer.addresses]
 
     def get_expected_monthly_amount(self, customer: Customer) -> str:
         return format_amount(customer.expected_monthly_amount_minor, customer.expected_currency)
