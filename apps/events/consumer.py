@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -34,11 +35,15 @@ def consume(
     )
     kafka.subscribe([topic])
     handled = skipped = 0
+    last_message = time.monotonic()  # joining the group takes a moment: the idle clock starts now
     try:
         while max_messages is None or handled + skipped < max_messages:
-            message = kafka.poll(idle_timeout)
+            message = kafka.poll(0.5)
             if message is None:
-                break
+                if time.monotonic() - last_message > idle_timeout:
+                    break
+                continue
+            last_message = time.monotonic()
             if message.error():
                 continue
             event = json.loads(message.value())
