@@ -10,6 +10,7 @@ from apps.compliance.api import aml_views as aml
 from apps.compliance.api import views as compliance
 from apps.core.api.views import SystemStatusView
 from apps.customers.api import views as customers
+from apps.events.api import views as events
 from apps.fraud.api import views as fraud
 from apps.inbound.api import views as inbound
 from apps.ledger.api import views as ledger
@@ -120,4 +121,7 @@ urlpatterns = [
     path("inbound/exceptions/<str:exception_id>/apply", inbound.ExceptionApplyView.as_view(), name="inbound-apply"),
     path("inbound/exceptions/<str:exception_id>/return", inbound.ExceptionReturnView.as_view(), name="inbound-return"),
     path("inbound/notices", inbound.NoticeListView.as_view(), name="inbound-notices"),
+    # The event stream (apps.events): the outbox by cursor, and webhook subscriptions.
+    path("events", events.EventListView.as_view(), name="events"),
+    path("events/webhooks", events.WebhookSubscriptionListCreateView.as_view(), name="events-webhooks"),
 ]

@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "apps.inbound",
     "apps.continuity",
     "apps.privacy",
+    "apps.events",
 ]
 
 MIDDLEWARE = [
@@ -572,3 +573,14 @@ LOGGING = {
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
+
+# Event stream (apps.events): the outbox relay publishes to Kafka when a bootstrap is set; the API reads it always.
+QENEX_KAFKA_BOOTSTRAP = env.str("QENEX_KAFKA_BOOTSTRAP", default="")
+QENEX_KAFKA_TOPIC = env.str("QENEX_KAFKA_TOPIC", default="qenex.events")
+QENEX_KAFKA_PARTITIONS = env.int("QENEX_KAFKA_PARTITIONS", default=3)
+QENEX_WEBHOOK_RETRY_BASE_SECONDS = env.int("QENEX_WEBHOOK_RETRY_BASE_SECONDS", default=10)
+QENEX_WEBHOOK_RETRY_MAX_SECONDS = env.int("QENEX_WEBHOOK_RETRY_MAX_SECONDS", default=3600)
+QENEX_WEBHOOK_MAX_ATTEMPTS = env.int("QENEX_WEBHOOK_MAX_ATTEMPTS", default=8)
+QENEX_WEBHOOK_TIMEOUT_SECONDS = env.int("QENEX_WEBHOOK_TIMEOUT_SECONDS", default=10)
+QENEX_WEBHOOK_ALLOW_HTTP = env.bool("QENEX_WEBHOOK_ALLOW_HTTP", default=not PRODUCTION)
+CELERY_BEAT_SCHEDULE["events-webhooks-tick"] = {"task": "apps.events.tasks.webhooks_tick", "schedule": 5.0}

@@ -55,6 +55,9 @@ VIEW_ALL = VIEW_BUSINESS + [
     "auth.view_permission",
     "iam.view_apiclient",
     "iam.view_apikey",
+    "events.view_outboxevent",
+    "events.view_webhooksubscription",
+    "events.view_webhookdelivery",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -67,6 +70,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     OPERATIONS: VIEW_BUSINESS
     + [
+        # the event stream (apps.events): read it, manage webhook subscriptions, replay deliveries
+        "events.view_outboxevent",
+        "events.view_webhooksubscription",
+        "events.add_webhooksubscription",
+        "events.view_webhookdelivery",
         "accounts.add_account",
         "accounts.change_account",
         "accounts.freeze_account",

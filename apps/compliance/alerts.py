@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from apps.audit.services import audit_record
 from apps.core.errors import Conflict, InvalidInput
+from apps.events.services import emit_event
 
 from . import subjects
 from .alert_models import (
@@ -66,6 +67,21 @@ def _alert_summary(alert: ScreeningAlert) -> dict:
     }
 
 
+def _alert_event(alert: ScreeningAlert) -> dict:
+    # As the audit summary: never the party's name.
+    return {
+        "alert": alert.public_id,
+        "subject_type": alert.subject_type,
+        "subject_id": alert.subject_id,
+        "party_role": alert.party_role,
+        "list": alert.list_code,
+        "entry_id": alert.entry_id,
+        "score": alert.score,
+        "status": alert.status,
+        "source": alert.source,
+    }
+
+
 def _write_alerts(
     *,
     subject_type: str,
@@ -106,6 +122,7 @@ def _write_alerts(
         try:
             with transaction.atomic():  # a concurrent screening of the same subject raised it first
                 alert.save()
+                emit_event("screening.alert_raised", alert.public_id, _alert_event(alert))
         except IntegrityError:
             continue
         created.append(alert)
@@ -182,6 +199,7 @@ def _decide(alert: ScreeningAlert, status: str, reason: str, actor: str) -> None
     alert.status, alert.decision_reason = status, reason
     alert.decided_by, alert.decided_at = actor[:150], timezone.now()
     alert.save(update_fields=["status", "decision_reason", "decided_by", "decided_at"])
+    emit_event("screening.alert_decided", alert.public_id, _alert_event(alert) | {"decided_by": alert.decided_by})
 
 
 def alert_clear(*, alert_id: str, reason: str, actor: str) -> ScreeningAlert:

@@ -30,6 +30,8 @@ SCOPES = {
     "customers:read": "Read customers, their documents and KYC state",
     "customers:write": "Create and change customers, upload and verify documents, verify KYC",
     "payments:inbound": "Upload inbound payment messages, read inbound payments, resolve exception items",
+    "events:read": "Read the business event stream (GET /api/v1/events)",
+    "events:webhooks": "List and create webhook subscriptions",
 }
 
 

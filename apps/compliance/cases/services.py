@@ -72,6 +72,23 @@ def _audit(case: AmlCase, action: str, actor: str, before: dict | None = None, *
     )
 
 
+def _emit_decided(case: AmlCase, report: str | None) -> None:
+    from apps.events.services import emit_event
+
+    emit_event(
+        "aml_case.decided",
+        case.public_id,
+        {
+            "case": case.public_id,
+            "decision": case.decision,
+            "status": case.status,
+            "owner_id": case.owner_id,
+            "decided_by": case.decided_by,
+            "report": report,
+        },
+    )
+
+
 def _lock(public_id: str) -> AmlCase:
     case = AmlCase.objects.select_for_update(no_key=True).filter(public_id=public_id).first()
     if case is None:
@@ -271,6 +288,7 @@ def case_decide(*, case_id: str, decision: str, reason: str, actor: str, maker=N
         case.status = CaseStatus.CLOSED
     case.save(update_fields=["decision", "decision_reason", "decided_by", "status", "updated_at", "closed_at"])
     _close_alerts(case)
+    _emit_decided(case, report.public_id if report else None)
     _event(case, "decided", actor, decision=decision, reason=reason, report=report.public_id if report else None)
     _audit(
         case,
@@ -304,6 +322,7 @@ def case_close_approved(*, case_id: str, approval_id: str, actor: str) -> AmlCas
     case.updated_at = case.closed_at = timezone.now()
     case.save(update_fields=["status", "decision", "decision_reason", "approval", "updated_at", "closed_at"])
     _close_alerts(case)
+    _emit_decided(case, None)
     _event(case, "closed", actor, approval=approval_id, reason=case.decision_reason)
     _audit(case, "aml.case_closed", actor, before=before, approval=approval_id, decision=CaseDecision.CLOSE)
     return case

@@ -16,6 +16,7 @@ from apps.core.db import retry_on_conflict
 from apps.core.errors import IdempotencyConflict, InvalidInput
 from apps.core.idempotency import check_key, ensure_same_request, fingerprint
 from apps.core.limits import posting_minor
+from apps.events.services import emit_event, emit_events
 
 from ..errors import HoldNotActive, InsufficientFunds, SameAccount
 from ..models import EntryType, Hold, HoldStatus, JournalEntry
@@ -106,6 +107,7 @@ def _hold_place(
             after=_hold_state(hold),
             actor=actor,
         )
+        emit_event("hold.placed", hold.public_id, _hold_event(hold))
         return HoldResult(hold, False)
 
 
@@ -118,6 +120,18 @@ def _hold_state(hold: Hold) -> dict[str, Any]:
         "status": hold.status,
         "expires_at": hold.expires_at,
         "description": hold.description,
+    }
+
+
+def _hold_event(hold: Hold, **extra: Any) -> dict[str, Any]:
+    return {
+        "hold": hold.public_id,
+        "account": hold.account.public_id,
+        "amount_minor": hold.amount_minor,
+        "currency": hold.currency,
+        "status": hold.status,
+        "expires_at": hold.expires_at.isoformat(),
+        **extra,
     }
 
 
@@ -191,6 +205,10 @@ def _hold_capture(
             now,
         )
         hold.save(update_fields=["status", "captured_minor", "capture_entry", "closed_at"])
+        hold.account = source
+        emit_event(
+            "hold.captured", hold.public_id, _hold_event(hold, captured_minor=minor, transaction=planned.public_id)
+        )
         return record(planned, locked, now=now, extra={"hold": hold.public_id, "hold_status": hold.status})
 
 
@@ -216,6 +234,7 @@ def _hold_void(*, hold_id: str, actor: str = "system", durable: bool) -> Hold:
             after={"status": hold.status, "closed_at": hold.closed_at},
             actor=actor,
         )
+        emit_event("hold.voided", hold.public_id, _hold_event(hold))
         return hold
 
 
@@ -278,12 +297,29 @@ def holds_expire(*, now: datetime | None = None) -> int:
                 Hold.objects.select_for_update(no_key=True, skip_locked=True)
                 .filter(status=HoldStatus.AUTHORIZED, expires_at__lte=now)
                 .order_by("pk")
-                .values_list("pk", "public_id")[:EXPIRE_BATCH]
+                .values_list("pk", "public_id", "account__public_id", "amount_minor", "currency", "expires_at")[
+                    :EXPIRE_BATCH
+                ]
             )
             if not batch:
                 return total
-            Hold.objects.filter(pk__in=[pk for pk, _ in batch]).update(status=HoldStatus.EXPIRED, closed_at=now)
-            for _, public_id in batch:
+            Hold.objects.filter(pk__in=[row[0] for row in batch]).update(status=HoldStatus.EXPIRED, closed_at=now)
+            emit_events(
+                (
+                    "hold.expired",
+                    public_id,
+                    {
+                        "hold": public_id,
+                        "account": account,
+                        "amount_minor": amount,
+                        "currency": currency,
+                        "status": HoldStatus.EXPIRED,
+                        "expires_at": expires_at.isoformat(),
+                    },
+                )
+                for _, public_id, account, amount, currency, expires_at in batch
+            )
+            for _, public_id, *_rest in batch:
                 audit_record(
                     action="ledger.hold_expired",
                     object_type="hold",

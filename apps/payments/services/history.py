@@ -14,11 +14,29 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import audit_record
+from apps.events.services import emit_event
 
 from ..errors import InvalidPaymentTransition
 from ..metrics import PAYMENT_TRANSITIONS_TOTAL
 from ..models import PaymentEvent, PaymentOrder
 from ..states import allowed
+
+
+def _emit_status_changed(payment: PaymentOrder, from_status: str, reason_code: str) -> None:
+    # No names or account identifiers (PII): the payment's id, rail, money and the move.
+    emit_event(
+        "payment.status_changed",
+        payment.public_id,
+        {
+            "payment": payment.public_id,
+            "rail": payment.rail,
+            "amount_minor": payment.amount_minor,
+            "currency": payment.currency,
+            "from_status": from_status,
+            "to_status": payment.status,
+            "reason_code": reason_code[:16],
+        },
+    )
 
 
 @dataclass
@@ -36,6 +54,7 @@ class Changes:
         PaymentEvent.objects.create(payment=self.payment, to_status=self.payment.status, actor=self.actor)
         self.steps.append({"from": "", "to": self.payment.status, "reason_code": "", "reason": ""})
         self.first_status = ""
+        _emit_status_changed(self.payment, "", "")
 
     def move(self, target: str, *, reason_code: str = "", reason: str = "") -> None:
         payment = self.payment
@@ -53,7 +72,8 @@ class Changes:
             occurred_at=timezone.now(),
         )
         self.steps.append({"from": payment.status, "to": target, "reason_code": reason_code, "reason": reason})
-        payment.status = target
+        from_status, payment.status = payment.status, target
+        _emit_status_changed(payment, from_status, reason_code)
         counter = PAYMENT_TRANSITIONS_TOTAL.labels(payment.rail, target)
         transaction.on_commit(counter.inc)
 

@@ -1,0 +1,9 @@
+from apps.core.errors import InvalidInput
+
+
+class UnknownEventType(InvalidInput):
+    code = "unknown_event_type"
+
+
+class InvalidCursor(InvalidInput):
+    code = "invalid_cursor"
