@@ -28,13 +28,14 @@ class LpProcess:
             cwd=ROOT, env={**os.environ, "QENEX_ENV": os.environ.get("QENEX_ENV", "development")},
             stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a loaded two-core machine starts Django slowly
         while time.monotonic() < deadline:
             try:
                 with socket.create_connection(("127.0.0.1", self.control_port), timeout=1):
                     return
             except OSError:
                 time.sleep(0.2)
+        self.stop()
         raise RuntimeError("the LP simulator did not start")
 
     def command(self, line: str) -> str:
