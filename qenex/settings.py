@@ -312,6 +312,9 @@ SPECTACULAR_SETTINGS = {
         "apps.core.api.schema.add_error_responses",  # the {"error": …} body of every 4xx
     ],
     "ENUM_NAME_OVERRIDES": {
+        "FxSideEnum": "apps.treasury.models.FxSide",
+        "FxQuoteStatusEnum": "apps.treasury.models.FxQuoteStatus",
+        "FxDealStatusEnum": "apps.treasury.models.FxDealStatus",
         "AccountStatusEnum": "apps.accounts.models.AccountStatus",
         "HoldStatusEnum": "apps.ledger.models.HoldStatus",
         "PaymentStatusEnum": "apps.payments.states.PaymentStatus",

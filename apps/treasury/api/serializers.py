@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from apps.treasury.models import FxDeal, FxQuote
+from apps.treasury.models import FxDeal, FxQuote, FxSide
 
 
 class FxQuoteCreateSerializer(serializers.Serializer):
     pair = serializers.CharField(max_length=7, help_text="e.g. EURUSD (or EUR/USD)")
-    side = serializers.ChoiceField(choices=["BUY", "SELL"], help_text="the customer buys or sells the base currency")
+    side = serializers.ChoiceField(choices=FxSide.choices, help_text="the customer buys or sells the base currency")
     amount = serializers.CharField(max_length=40)
     amount_currency = serializers.CharField(max_length=3, help_text="the base or the quote currency")
     from_account = serializers.CharField(max_length=32, help_text="the customer's account debited")
