@@ -31,7 +31,7 @@ def _deal(side: str, base_minor: int, rate: str, status: str, hedge_price: str |
 def test_realised_on_hedged_deals_and_unrealised_marked_to_mid():
     # The customer sold 1,000 EUR at 1.0800; we hedged (sold to the LP) at 1.0830: 1,000 x 0.0030 = +3.00 USD realised.
     _deal("SELL", 100000, "1.0800", FxDealStatus.HEDGED, "1.0830")
-    # The customer bought 500 EUR at 1.0900, not hedged yet; mid 1.0850: 500 x 0.0050 = +2.50 USD unrealised, short 500 EUR.
+    # The customer bought 500 EUR at 1.0900, not hedged yet; mid 1.0850: 500 x 0.0050 = +2.50 USD unrealised.
     _deal("BUY", 50000, "1.0900", FxDealStatus.HEDGE_PENDING)
     book = positions_and_pnl(prices={"EURUSD": (Decimal("1.0849"), Decimal("1.0851"), None)})
     assert book["pnl"]["EURUSD"] == {"currency": "USD", "realised": "3.00", "unrealised": "2.50"}
