@@ -16,6 +16,7 @@ from apps.inbound.api import views as inbound
 from apps.ledger.api import views as ledger
 from apps.payments.api import views as payments
 from apps.reconciliation.api import views as reconciliation
+from apps.treasury.api import views as treasury
 
 urlpatterns = [
     path("system/status", SystemStatusView.as_view(), name="system-status"),
@@ -37,6 +38,9 @@ urlpatterns = [
     path("holds/<str:hold_id>/capture", ledger.HoldCaptureView.as_view(), name="hold-capture"),
     path("holds/<str:hold_id>/void", ledger.HoldVoidView.as_view(), name="hold-void"),
     path("fx-rates", ledger.FxRateListCreateView.as_view(), name="fx-rates"),
+    path("fx/quotes", treasury.FxQuoteCreateView.as_view(), name="fx-quotes"),
+    path("fx/quotes/<str:quote_id>/accept", treasury.FxQuoteAcceptView.as_view(), name="fx-quote-accept"),
+    path("fx/positions", treasury.FxPositionsView.as_view(), name="fx-positions"),
     path("payments", payments.PaymentListView.as_view(), name="payments"),
     path("payments/send", payments.PaymentSendView.as_view(), name="payment-send"),
     # Before payments/<payment_id>, which would take the path otherwise (apps.inbound).

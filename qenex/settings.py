@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "apps.cards",
     "apps.fraud",
     "apps.reconciliation",
+    "apps.treasury",
     "apps.customers",
     "apps.inbound",
     "apps.continuity",
@@ -329,6 +330,9 @@ SPECTACULAR_SETTINGS = {
         "apps.core.api.schema.add_error_responses",  # the {"error": …} body of every 4xx
     ],
     "ENUM_NAME_OVERRIDES": {
+        "FxSideEnum": "apps.treasury.models.FxSide",
+        "FxQuoteStatusEnum": "apps.treasury.models.FxQuoteStatus",
+        "FxDealStatusEnum": "apps.treasury.models.FxDealStatus",
         "AccountStatusEnum": "apps.accounts.models.AccountStatus",
         "HoldStatusEnum": "apps.ledger.models.HoldStatus",
         "PaymentStatusEnum": "apps.payments.states.PaymentStatus",
@@ -570,6 +574,21 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("QENEX_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+# FX dealing desk (apps.treasury): the liquidity provider QENEX connects to over FIX 4.4 as the initiator.
+QENEX_FX_LP_HOST = env.str("QENEX_FX_LP_HOST", default="127.0.0.1")
+QENEX_FX_LP_PORT = env.int("QENEX_FX_LP_PORT", default=9878)
+QENEX_FX_FIX_STORE_DIR = env.str("QENEX_FX_FIX_STORE_DIR", default=str(BASE_DIR / "var" / "fix-qenex"))
+QENEX_FX_PAIRS = env.list("QENEX_FX_PAIRS", default=["EURUSD", "GBPUSD", "USDJPY", "EURGBP", "USDCHF"])
+# Our markup over the LP's price, in basis points, and how long a customer quote is firm (seconds).
+QENEX_FX_MARKUP_BP = env.int("QENEX_FX_MARKUP_BP", default=20)
+QENEX_FX_QUOTE_TTL_SECONDS = env.int("QENEX_FX_QUOTE_TTL_SECONDS", default=10)
+# End-of-day position report (UTC hour:minute).
+QENEX_FX_EOD_AT = env.str("QENEX_FX_EOD_AT", default="22:00")
+CELERY_BEAT_SCHEDULE["treasury-eod-position-report"] = {
+    "task": "apps.treasury.tasks.eod_position_report",
+    "schedule": crontab(hour=int(QENEX_FX_EOD_AT.split(":")[0]), minute=int(QENEX_FX_EOD_AT.split(":")[1])),
+}
+
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"

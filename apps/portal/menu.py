@@ -9,6 +9,7 @@ def register_portal_menu() -> None:
     register(MenuItem("Payments", "portal-payments", ("payments.view_paymentorder",), order=30))
     register(MenuItem("Held payments", "portal-payments-held", ("payments.view_paymentorder",), order=31))
     register(MenuItem("Dead letters", "portal-payments-failed", ("payments.view_paymentorder",), order=32))
+    register(MenuItem("FX dealing", "portal-dealing", ("treasury.view_fxdeal",), order=35))
     register(
         MenuItem(
             "Approvals",

@@ -4,7 +4,7 @@ from django.urls import include, path
 from apps.access.views import StaffLoginView
 from apps.approvals import portal as approvals
 
-from . import payments, views
+from . import dealing, payments, views
 
 urlpatterns = [
     path("", views.dashboard, name="portal-dashboard"),
@@ -27,6 +27,8 @@ urlpatterns = [
     path("payments/<str:payment_id>/release/", payments.payment_release, name="portal-payment-release"),
     path("payments/<str:payment_id>/reject/", payments.payment_reject, name="portal-payment-reject"),
     path("payments/<str:payment_id>/retry/", payments.payment_retry, name="portal-payment-retry"),
+    path("dealing/", dealing.dealing, name="portal-dealing"),
+    path("dealing/live/", dealing.dealing_live, name="portal-dealing-live"),
     path("approvals/", approvals.approval_queue, name="portal-approvals"),
     path("approvals/<str:approval_id>/", approvals.approval_detail, name="portal-approval"),
     path(

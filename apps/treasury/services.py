@@ -1,0 +1,362 @@
+"""FX dealing desk writes: quote a customer, book an accepted quote in the ledger, hedge it with the LP.
+
+Calls to the LP (FIX) happen between short transactions: mark pending, commit, call, re-lock, re-check, finish.
+The customer's legs post through the bank's FX_POSITION account in each currency (the ledger's FX legs) at the
+quoted rate, as one atomic ledger batch of two same-currency transfers whose idempotency keys derive from the deal
+id: booking the same deal again replays, never posts twice. The hedge's ClOrdID is the deal id, so a resend after
+a disconnect is the same order to the LP, which never fills a ClOrdID twice.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.models import AccountType
+from apps.accounts.selectors import account_get
+from apps.audit.services import audit_record
+from apps.core.errors import DomainError, InvalidInput
+from apps.core.money import currency_exponent, to_decimal
+from apps.ledger.services import post_batch
+from apps.ledger.services.gl import gl_account
+
+from . import selectors
+from .errors import (
+    FxLimitExceeded,
+    LiquidityUnavailable,
+    QuoteAlreadyAccepted,
+    QuoteExpired,
+    QuoteMoved,
+    UnsupportedPair,
+)
+from .fix.client import LpUnavailable, lp_client
+from .models import FxDeal, FxDealStatus, FxLimit, FxLimitKind, FxPositionReport, FxQuote, FxQuoteStatus, FxSide
+from .pricing import customer_rate, deal_amounts, major
+
+
+def _lp_price(pair: str):
+    try:
+        return lp_client().quote(pair)
+    except LpUnavailable as exc:
+        raise LiquidityUnavailable(f"the liquidity provider is unavailable: {exc}") from None
+
+
+def _quote_audit(quote: FxQuote) -> dict:
+    return {
+        "pair": quote.pair,
+        "side": quote.side,
+        "rate": format(quote.rate, "f"),
+        "lp_rate": format(quote.lp_rate, "f"),
+        "base_amount_minor": quote.base_amount_minor,
+        "quote_amount_minor": quote.quote_amount_minor,
+        "from_account": quote.from_account,
+        "to_account": quote.to_account,
+        "expires_at": quote.expires_at,
+        "status": quote.status,
+    }
+
+
+def quote_create(
+    *,
+    pair: str,
+    side: str,
+    amount: object,
+    amount_currency: str,
+    from_account: str,
+    to_account: str,
+    actor: str = "system",
+) -> FxQuote:
+    """A firm quote: the LP's current price plus our markup, valid QENEX_FX_QUOTE_TTL_SECONDS."""
+    pair = (pair or "").upper().replace("/", "")
+    if pair not in settings.QENEX_FX_PAIRS:
+        raise UnsupportedPair(f"pair must be one of {', '.join(settings.QENEX_FX_PAIRS)}", field="pair")
+    if side not in FxSide.values:
+        raise InvalidInput("side must be BUY or SELL (the customer buys or sells the base currency)", field="side")
+    base, quote_ccy = pair[:3], pair[3:]
+    if amount_currency not in (base, quote_ccy):
+        raise InvalidInput(f"amount_currency must be {base} or {quote_ccy}", field="amount_currency")
+    value = to_decimal(amount, field="amount")
+    exponent = currency_exponent(amount_currency)
+    if value <= 0 or value != value.quantize(Decimal(1).scaleb(-exponent)):
+        raise InvalidInput(f"amount must be positive with at most {exponent} decimals", field="amount")
+    amount_minor = int(value.scaleb(exponent))
+    pays, receives = (quote_ccy, base) if side == FxSide.BUY else (base, quote_ccy)
+    source = account_get(public_id=from_account, field="from_account")
+    target = account_get(public_id=to_account, field="to_account")
+    if source.currency != pays:
+        raise InvalidInput(f"from_account must hold {pays} (the customer pays it)", field="from_account")
+    if target.currency != receives:
+        raise InvalidInput(f"to_account must hold {receives} (the customer receives it)", field="to_account")
+    if source.owner_id != target.owner_id:
+        raise InvalidInput("both accounts must belong to one customer", field="to_account")
+    lp = _lp_price(pair)  # outside any transaction
+    markup = settings.QENEX_FX_MARKUP_BP
+    rate = customer_rate(side=side, lp_bid=lp.bid, lp_offer=lp.offer, markup_bp=markup)
+    base_minor, quote_minor = deal_amounts(
+        pair=pair, side=side, rate=rate, amount_minor=amount_minor, amount_currency=amount_currency
+    )
+    if base_minor <= 0 or quote_minor <= 0:
+        raise InvalidInput("amount is too small to convert", field="amount", code="amount_below_minimum")
+    ttl = timedelta(seconds=settings.QENEX_FX_QUOTE_TTL_SECONDS)
+    expires = min(timezone.now() + ttl, lp.valid_until)
+    with transaction.atomic(durable=True):
+        quote = FxQuote.objects.create(
+            owner_id=source.owner_id,
+            pair=pair,
+            side=side,
+            from_account=from_account,
+            to_account=to_account,
+            base_amount_minor=base_minor,
+            quote_amount_minor=quote_minor,
+            rate=rate,
+            lp_rate=lp.offer if side == FxSide.BUY else lp.bid,
+            lp_quote_id=lp.quote_id,
+            markup_bp=markup,
+            expires_at=expires,
+        )
+        audit_record(
+            action="treasury.fx_quote_created",
+            object_type="fx_quote",
+            object_id=quote.public_id,
+            after=_quote_audit(quote),
+            actor=actor,
+        )
+    return quote
+
+
+def _check_limits(quote: FxQuote) -> None:
+    flows = {
+        quote.base_currency: (-1 if quote.side == FxSide.BUY else 1) * quote.base_amount_minor,
+        quote.quote_currency: (1 if quote.side == FxSide.BUY else -1) * quote.quote_amount_minor,
+    }
+    positions = selectors.open_positions()
+    for currency, flow in flows.items():
+        limit = selectors.limit_for(kind=FxLimitKind.COUNTERPARTY, currency=currency, counterparty=quote.owner_id)
+        if limit is not None:
+            used = selectors.counterparty_exposure(owner_id=quote.owner_id, currency=currency)
+            if used + abs(flow) > limit.limit_minor:
+                raise FxLimitExceeded(
+                    f"the counterparty limit of {quote.owner_id} in {currency} would be exceeded", field="amount"
+                )
+        limit = selectors.limit_for(kind=FxLimitKind.CURRENCY, currency=currency)
+        if limit is not None and abs(positions.get(currency, 0) + flow) > limit.limit_minor:
+            raise FxLimitExceeded(f"the desk's {currency} position limit would be exceeded", field="amount")
+
+
+def quote_accept(*, quote_id: str, actor: str = "system") -> FxDeal:
+    """Book an open, unexpired quote (refused with a code when expired, moved or over a limit), then hedge it."""
+    quote = selectors.quote_get(public_id=quote_id)
+    existing = FxDeal.objects.filter(quote=quote).first()
+    if existing is not None:  # a retried accept: finish what the first one started
+        return _book_and_hedge(existing.pk, actor)
+    if quote.expires_at <= timezone.now():
+        raise QuoteExpired(f"quote {quote_id} expired at {quote.expires_at.isoformat()}", field="quote_id")
+    lp = _lp_price(quote.pair)  # has the market moved past our markup?
+    lp_now = lp.offer if quote.side == FxSide.BUY else lp.bid
+    if (quote.side == FxSide.BUY and lp_now > quote.rate) or (quote.side == FxSide.SELL and lp_now < quote.rate):
+        raise QuoteMoved(f"the market moved: LP {lp_now} against quoted {quote.rate}", field="quote_id")
+    with transaction.atomic(durable=True):
+        quote = FxQuote.objects.select_for_update().get(pk=quote.pk)
+        if quote.status != FxQuoteStatus.OPEN:
+            raise QuoteAlreadyAccepted(f"quote {quote_id} was already accepted", field="quote_id")
+        if quote.expires_at <= timezone.now():
+            raise QuoteExpired(f"quote {quote_id} expired at {quote.expires_at.isoformat()}", field="quote_id")
+        FxLimit.objects.select_for_update().all().exists()  # one booking at a time checks the limits
+        _check_limits(quote)
+        quote.status = FxQuoteStatus.ACCEPTED
+        quote.save(update_fields=["status"])
+        deal = FxDeal.objects.create(
+            quote=quote,
+            owner_id=quote.owner_id,
+            pair=quote.pair,
+            side=quote.side,
+            base_amount_minor=quote.base_amount_minor,
+            quote_amount_minor=quote.quote_amount_minor,
+            rate=quote.rate,
+        )
+        audit_record(
+            action="treasury.fx_quote_accepted",
+            object_type="fx_quote",
+            object_id=quote.public_id,
+            after={"deal": deal.public_id},
+            actor=actor,
+        )
+        audit_record(
+            action="treasury.fx_deal_created",
+            object_type="fx_deal",
+            object_id=deal.public_id,
+            after={"status": deal.status, "rate": format(deal.rate, "f"), "pair": deal.pair},
+            actor=actor,
+        )
+    return _book_and_hedge(deal.pk, actor)
+
+
+def _ledger_entries(deal: FxDeal, quote: FxQuote) -> list[dict]:
+    pays, receives = (
+        (quote.quote_currency, quote.base_currency)
+        if deal.side == FxSide.BUY
+        else (quote.base_currency, quote.quote_currency)
+    )
+    paid_minor, received_minor = (
+        (deal.quote_amount_minor, deal.base_amount_minor)
+        if deal.side == FxSide.BUY
+        else (deal.base_amount_minor, deal.quote_amount_minor)
+    )
+    fx_in = gl_account(account_type=AccountType.FX_POSITION, currency=pays).public_id
+    fx_out = gl_account(account_type=AccountType.FX_POSITION, currency=receives).public_id
+    metadata = {"fx": {"deal": deal.public_id, "pair": deal.pair, "side": deal.side, "rate": format(deal.rate, "f")}}
+    return [
+        {
+            "type": "TRANSFER",
+            "from_account": quote.from_account,
+            "to_account": fx_in,
+            "currency": pays,
+            "amount": str(major(paid_minor, pays)),
+            "description": f"FX deal {deal.public_id}",
+            "metadata": metadata,
+            "idempotency_key": f"fxdeal:{deal.public_id}:pay",
+        },
+        {
+            "type": "TRANSFER",
+            "from_account": fx_out,
+            "to_account": quote.to_account,
+            "currency": receives,
+            "amount": str(major(received_minor, receives)),
+            "description": f"FX deal {deal.public_id}",
+            "metadata": metadata,
+            "idempotency_key": f"fxdeal:{deal.public_id}:receive",
+        },
+    ]
+
+
+def _set_status(deal_pk: int, expected: tuple[str, ...], actor: str, **changes) -> FxDeal:
+    with transaction.atomic(durable=True):
+        deal = FxDeal.objects.select_for_update().get(pk=deal_pk)
+        if deal.status not in expected:
+            return deal  # someone else finished it meanwhile
+        before = {k: str(getattr(deal, k)) for k in changes}
+        for name, value in changes.items():
+            setattr(deal, name, value)
+        deal.save()
+        audit_record(
+            action="treasury.fx_deal_updated",
+            object_type="fx_deal",
+            object_id=deal.public_id,
+            before=before,
+            after={k: str(v) for k, v in changes.items()},
+            actor=actor,
+        )
+        return deal
+
+
+def _book_and_hedge(deal_pk: int, actor: str) -> FxDeal:
+    deal = FxDeal.objects.select_related("quote").get(pk=deal_pk)
+    if deal.status == FxDealStatus.BOOKING:
+        try:
+            result = post_batch(entries=_ledger_entries(deal, deal.quote), mode="atomic", actor=actor)
+        except DomainError as exc:
+            _set_status(deal_pk, (FxDealStatus.BOOKING,), actor, status=FxDealStatus.FAILED, failure=exc.message[:200])
+            raise
+        deal = _set_status(
+            deal_pk,
+            (FxDealStatus.BOOKING,),
+            actor,
+            status=FxDealStatus.HEDGE_PENDING,
+            ledger_transactions=[item.transaction for item in result.items],
+        )
+    if deal.status == FxDealStatus.HEDGE_PENDING:
+        deal = hedge(deal_pk=deal_pk, actor=actor)
+    return deal
+
+
+def hedge(*, deal_pk: int, actor: str = "system") -> FxDeal:
+    """Send (or resend: same ClOrdID) the deal's offsetting order to the LP and record the execution."""
+    deal = FxDeal.objects.get(pk=deal_pk)
+    if deal.status != FxDealStatus.HEDGE_PENDING:
+        return deal
+    try:
+        execution = lp_client().order(
+            cl_ord_id=deal.cl_ord_id,
+            symbol=deal.pair,
+            buy=deal.side == FxSide.BUY,
+            quantity=major(deal.base_amount_minor, deal.pair[:3]),
+        )
+    except LpUnavailable:
+        return deal  # stays HEDGE_PENDING: `manage.py fx_hedge_pending` (or the next accept retry) resends
+    if execution.filled:
+        return _set_status(
+            deal_pk,
+            (FxDealStatus.HEDGE_PENDING,),
+            actor,
+            status=FxDealStatus.HEDGED,
+            hedge_exec_id=execution.exec_id,
+            hedge_order_id=execution.order_id,
+            hedge_price=execution.price,
+            hedged_at=timezone.now(),
+        )
+    return _set_status(
+        deal_pk,
+        (FxDealStatus.HEDGE_PENDING,),
+        actor,
+        status=FxDealStatus.HEDGE_REJECTED,
+        hedge_exec_id=execution.exec_id,
+        failure=execution.text[:200],
+    )
+
+
+def hedge_pending(*, actor: str = "system") -> int:
+    """Resend every deal still waiting for its hedge (same ClOrdIDs); answer how many are hedged now."""
+    done = 0
+    for pk in FxDeal.objects.filter(status=FxDealStatus.HEDGE_PENDING).values_list("pk", flat=True):
+        done += hedge(deal_pk=pk, actor=actor).status == FxDealStatus.HEDGED
+    return done
+
+
+def limit_set(*, kind: str, currency: str, limit: object, counterparty: str = "", actor: str = "system") -> FxLimit:
+    if kind not in FxLimitKind.values:
+        raise InvalidInput("kind must be COUNTERPARTY or CURRENCY", field="kind")
+    exponent = currency_exponent(currency, field="currency")
+    value = to_decimal(limit, field="limit")
+    if value < 0:
+        raise InvalidInput("limit must not be negative", field="limit")
+    with transaction.atomic(durable=True):
+        row, _ = FxLimit.objects.update_or_create(
+            kind=kind,
+            currency=currency,
+            counterparty=counterparty,
+            defaults={"limit_minor": int(value.scaleb(exponent))},
+        )
+        audit_record(
+            action="treasury.fx_limit_set",
+            object_type="fx_limit",
+            object_id=str(row.pk),
+            after={"kind": kind, "currency": currency, "counterparty": counterparty, "limit_minor": row.limit_minor},
+            actor=actor,
+        )
+        return row
+
+
+def eod_position_report(*, actor: str = "system") -> FxPositionReport:
+    """Record today's positions and P&L marked to the LP's latest prices (once per business day)."""
+    try:
+        prices = {pair: (q.bid, q.offer, None) for pair in settings.QENEX_FX_PAIRS if (q := lp_client().quote(pair))}
+    except LpUnavailable:
+        prices = lp_client().prices()
+    report = selectors.positions_and_pnl(prices=prices)
+    report["prices"] = {pair: [format(b, "f"), format(o, "f")] for pair, (b, o, _) in prices.items()}
+    with transaction.atomic(durable=True):
+        row, _ = FxPositionReport.objects.update_or_create(
+            business_date=timezone.now().date(), defaults={"report": report}
+        )
+        audit_record(
+            action="treasury.fx_eod_report",
+            object_type="fx_position_report",
+            object_id=str(row.pk),
+            after=report,
+            actor=actor,
+        )
+        return row
