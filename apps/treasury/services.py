@@ -21,6 +21,7 @@ from apps.accounts.selectors import account_get
 from apps.audit.services import audit_record
 from apps.core.errors import DomainError, InvalidInput
 from apps.core.money import currency_exponent, to_decimal
+from apps.events.services import fx_deal_booked_emit
 from apps.ledger.services import post_batch
 from apps.ledger.services.gl import gl_account
 
@@ -233,7 +234,27 @@ def _ledger_entries(deal: FxDeal, quote: FxQuote) -> list[dict]:
     ]
 
 
-def _set_status(deal_pk: int, expected: tuple[str, ...], actor: str, **changes) -> FxDeal:
+def _deal_booked_event(deal: FxDeal) -> None:
+    """The stream's ``fx.deal_booked``, in the transaction that records the booking (apps.events outbox)."""
+    quote = deal.quote
+    buy = deal.side == FxSide.BUY
+    base, counter = (deal.base_amount_minor, quote.base_currency), (deal.quote_amount_minor, quote.quote_currency)
+    (sold_minor, sold_currency), (bought_minor, bought_currency) = (counter, base) if buy else (base, counter)
+    fx_deal_booked_emit(
+        deal_id=deal.public_id,
+        customer_account=quote.from_account,
+        pair=deal.pair,
+        side=deal.side,
+        sold_currency=sold_currency,
+        sold_minor=sold_minor,
+        bought_currency=bought_currency,
+        bought_minor=bought_minor,
+        rate=format(deal.rate, "f"),
+        transactions=list(deal.ledger_transactions),
+    )
+
+
+def _set_status(deal_pk: int, expected: tuple[str, ...], actor: str, *, booked: bool = False, **changes) -> FxDeal:
     with transaction.atomic(durable=True):
         deal = FxDeal.objects.select_for_update().get(pk=deal_pk)
         if deal.status not in expected:
@@ -250,6 +271,8 @@ def _set_status(deal_pk: int, expected: tuple[str, ...], actor: str, **changes) 
             after={k: str(v) for k, v in changes.items()},
             actor=actor,
         )
+        if booked:
+            _deal_booked_event(deal)
         return deal
 
 
@@ -265,6 +288,7 @@ def _book_and_hedge(deal_pk: int, actor: str) -> FxDeal:
             deal_pk,
             (FxDealStatus.BOOKING,),
             actor,
+            booked=True,
             status=FxDealStatus.HEDGE_PENDING,
             ledger_transactions=[item.transaction for item in result.items],
         )

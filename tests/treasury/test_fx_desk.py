@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from apps.accounts.models import AccountType
+from apps.events.models import OutboxEvent
 from apps.ledger.selectors import balance_get
 from apps.ledger.services.gl import gl_account
 from apps.treasury import services
@@ -60,6 +61,9 @@ def test_quote_accept_posts_through_fx_position_and_hedges_once(fix_lp):
     again = api.post(f"/api/v1/fx/quotes/{quote['id']}/accept")  # a retried accept books and hedges nothing more
     assert again.status_code == 409 or again.json()["id"] == deal["id"]
     assert balance_of(eur) == 900000 and fix_lp.fills() == 1
+    booked = OutboxEvent.objects.get(event_type="fx.deal_booked", aggregate_id=deal["id"])  # one event, however retried
+    assert booked.payload["sold"] == {"currency": "EUR", "amount_minor": 100000}
+    assert booked.payload["transactions"] == deal["ledger_transactions"]
 
 
 def test_disconnect_mid_order_reconnects_with_exactly_one_fill(fix_lp):
