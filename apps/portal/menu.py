@@ -17,6 +17,9 @@ def register_portal_menu() -> None:
             order=40,
         )
     )
+    register(
+        MenuItem("Screening alerts", "portal-screening-alerts", ("compliance.view_screeningalert",), order=60)
+    )
     register(MenuItem("Admin", "admin:index", order=90))
     register(MenuItem("API docs", "swagger-ui", order=91))
     register(MenuItem("Security keys", "mfa-keys", order=95))

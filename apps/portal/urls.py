@@ -4,7 +4,7 @@ from django.urls import include, path
 from apps.access.views import StaffLoginView
 from apps.approvals import portal as approvals
 
-from . import payments, views
+from . import compliance, payments, views
 
 urlpatterns = [
     path("", views.dashboard, name="portal-dashboard"),
@@ -27,6 +27,13 @@ urlpatterns = [
     path("payments/<str:payment_id>/release/", payments.payment_release, name="portal-payment-release"),
     path("payments/<str:payment_id>/reject/", payments.payment_reject, name="portal-payment-reject"),
     path("payments/<str:payment_id>/retry/", payments.payment_retry, name="portal-payment-retry"),
+    path("compliance/screening/", compliance.screening_alert_list, name="portal-screening-alerts"),
+    path("compliance/screening/<str:alert_id>/", compliance.screening_alert_detail, name="portal-screening-alert"),
+    path(
+        "compliance/screening/<str:alert_id>/decide/",
+        compliance.screening_alert_decide,
+        name="portal-screening-alert-decide",
+    ),
     path("approvals/", approvals.approval_queue, name="portal-approvals"),
     path("approvals/<str:approval_id>/", approvals.approval_detail, name="portal-approval"),
     path(
