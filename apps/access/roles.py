@@ -81,6 +81,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "payments.view_paymentorder",
         "payments.view_achfile",
         "payments.change_paymentorder",
+        # Card authorisations, read-only in the portal (masked PANs).
+        "cards.view_card",
+        "cards.view_authorisation",
     ],
     COMPLIANCE_OFFICER: VIEW_ALL
     + [
@@ -142,6 +145,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "compliance.view_amlcase",
         "compliance.view_caseevent",
         "compliance.view_amlreport",
+        "cards.view_card",
+        "cards.view_authorisation",
     ],
     ADMINISTRATOR: VIEW_ALL
     + [

@@ -4,7 +4,7 @@ from django.urls import include, path
 from apps.access.views import StaffLoginView
 from apps.approvals import portal as approvals
 
-from . import compliance, payments, views
+from . import cards, compliance, payments, views
 
 urlpatterns = [
     path("", views.dashboard, name="portal-dashboard"),
@@ -34,6 +34,7 @@ urlpatterns = [
         compliance.screening_alert_decide,
         name="portal-screening-alert-decide",
     ),
+    path("cards/authorisations/", cards.authorisation_list, name="portal-card-authorisations"),
     path("approvals/", approvals.approval_queue, name="portal-approvals"),
     path("approvals/<str:approval_id>/", approvals.approval_detail, name="portal-approval"),
     path(
