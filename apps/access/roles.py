@@ -81,6 +81,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "payments.view_paymentorder",
         "payments.view_achfile",
         "payments.change_paymentorder",
+        # Inbound exceptions (suspense): apply to an account or return to the sender.
+        "inbound.view_inboundpayment",
+        "inbound.view_exceptionitem",
+        "inbound.change_exceptionitem",
         # Card authorisations, read-only in the portal (masked PANs).
         "cards.view_card",
         "cards.view_authorisation",
@@ -145,6 +149,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "compliance.view_amlcase",
         "compliance.view_caseevent",
         "compliance.view_amlreport",
+        "inbound.view_inboundpayment",
+        "inbound.view_exceptionitem",
         "cards.view_card",
         "cards.view_authorisation",
     ],

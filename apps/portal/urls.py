@@ -4,7 +4,7 @@ from django.urls import include, path
 from apps.access.views import StaffLoginView
 from apps.approvals import portal as approvals
 
-from . import cards, compliance, payments, views
+from . import cards, compliance, inbound, payments, views
 
 urlpatterns = [
     path("", views.dashboard, name="portal-dashboard"),
@@ -33,6 +33,16 @@ urlpatterns = [
         "compliance/screening/<str:alert_id>/decide/",
         compliance.screening_alert_decide,
         name="portal-screening-alert-decide",
+    ),
+    path("inbound/exceptions/", inbound.exception_list, name="portal-inbound-exceptions"),
+    path("inbound/exceptions/<str:exception_id>/", inbound.exception_detail, name="portal-inbound-exception"),
+    path(
+        "inbound/exceptions/<str:exception_id>/apply/", inbound.exception_apply, name="portal-inbound-exception-apply"
+    ),
+    path(
+        "inbound/exceptions/<str:exception_id>/return/",
+        inbound.exception_return,
+        name="portal-inbound-exception-return",
     ),
     path("cards/authorisations/", cards.authorisation_list, name="portal-card-authorisations"),
     path("approvals/", approvals.approval_queue, name="portal-approvals"),
