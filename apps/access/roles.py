@@ -85,6 +85,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "inbound.view_inboundpayment",
         "inbound.view_exceptionitem",
         "inbound.change_exceptionitem",
+        # Reconciliation results, read-only in the portal.
+        "reconciliation.view_bankstatement",
+        "reconciliation.view_reconciliationrun",
+        "reconciliation.view_reconciliationbreak",
         # Card authorisations, read-only in the portal (masked PANs).
         "cards.view_card",
         "cards.view_authorisation",
@@ -151,6 +155,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "compliance.view_amlreport",
         "inbound.view_inboundpayment",
         "inbound.view_exceptionitem",
+        "reconciliation.view_bankstatement",
+        "reconciliation.view_reconciliationrun",
+        "reconciliation.view_reconciliationbreak",
         "cards.view_card",
         "cards.view_authorisation",
     ],

@@ -4,7 +4,7 @@ from django.urls import include, path
 from apps.access.views import StaffLoginView
 from apps.approvals import portal as approvals
 
-from . import cards, compliance, inbound, payments, views
+from . import cards, compliance, inbound, payments, reconciliation, views
 
 urlpatterns = [
     path("", views.dashboard, name="portal-dashboard"),
@@ -44,6 +44,9 @@ urlpatterns = [
         inbound.exception_return,
         name="portal-inbound-exception-return",
     ),
+    path("reconciliation/", reconciliation.reconciliation_overview, name="portal-reconciliation"),
+    path("reconciliation/breaks/", reconciliation.reconciliation_breaks, name="portal-reconciliation-breaks"),
+    path("reconciliation/runs/<str:run_id>/", reconciliation.reconciliation_run, name="portal-reconciliation-run"),
     path("cards/authorisations/", cards.authorisation_list, name="portal-card-authorisations"),
     path("approvals/", approvals.approval_queue, name="portal-approvals"),
     path("approvals/<str:approval_id>/", approvals.approval_detail, name="portal-approval"),
