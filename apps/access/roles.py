@@ -89,6 +89,17 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "payments.view_paymentorder",
         "payments.view_achfile",
         "payments.change_paymentorder",
+        # Inbound exceptions (suspense): apply to an account or return to the sender.
+        "inbound.view_inboundpayment",
+        "inbound.view_exceptionitem",
+        "inbound.change_exceptionitem",
+        # Reconciliation results, read-only in the portal.
+        "reconciliation.view_bankstatement",
+        "reconciliation.view_reconciliationrun",
+        "reconciliation.view_reconciliationbreak",
+        # Card authorisations, read-only in the portal (masked PANs).
+        "cards.view_card",
+        "cards.view_authorisation",
     ],
     COMPLIANCE_OFFICER: VIEW_ALL
     + [
@@ -159,6 +170,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "compliance.view_amlcase",
         "compliance.view_caseevent",
         "compliance.view_amlreport",
+        "inbound.view_inboundpayment",
+        "inbound.view_exceptionitem",
+        "reconciliation.view_bankstatement",
+        "reconciliation.view_reconciliationrun",
+        "reconciliation.view_reconciliationbreak",
+        "cards.view_card",
+        "cards.view_authorisation",
     ],
     ADMINISTRATOR: VIEW_ALL
     + [

@@ -4,8 +4,8 @@ The supervisor starts the processes it is asked for, as children: the web server
 and, when a broker (Redis) is configured, a Celery worker and beat. It serves the Prometheus metrics of them
 all on ``metrics.port`` (prometheus_client multiprocess mode: each child writes to ``var/metrics/``).
 
-SIGTERM or SIGINT stops it: each child gets SIGTERM (daphne stops listening and cancels the requests still
-running, so put it out of the load balancer first; the Celery worker's warm shutdown finishes its running
+SIGTERM or SIGINT stops it: each child gets SIGTERM (the web server stops listening and drains the requests
+still running, ``apps.core.draining``; the Celery worker's warm shutdown finishes its running
 tasks), then ``STOP_TIMEOUT_SECONDS`` (``QENEX_STOP_TIMEOUT``) later anything left gets SIGKILL. If a child
 exits on its own, the supervisor stops the others and exits 1, so systemd, Docker or Kubernetes can restart the
 whole instance rather than run half of it.

@@ -18,6 +18,14 @@ def register_portal_menu() -> None:
             order=40,
         )
     )
+    register(
+        MenuItem("Screening alerts", "portal-screening-alerts", ("compliance.view_screeningalert",), order=60)
+    )
+    register(MenuItem("Inbound exceptions", "portal-inbound-exceptions", ("inbound.view_exceptionitem",), order=50))
+    register(
+        MenuItem("Reconciliation", "portal-reconciliation", ("reconciliation.view_reconciliationrun",), order=55)
+    )
+    register(MenuItem("Card authorisations", "portal-card-authorisations", ("cards.view_authorisation",), order=70))
     register(MenuItem("Admin", "admin:index", order=90))
     register(MenuItem("API docs", "swagger-ui", order=91))
     register(MenuItem("Security keys", "mfa-keys", order=95))

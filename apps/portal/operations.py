@@ -23,14 +23,18 @@ from apps.accounts.models import AccountStatus
 from apps.approvals import policy
 from apps.approvals import selectors as approval_selectors
 from apps.approvals import services as approval_services
+from apps.approvals.errors import ApprovalRequired
 from apps.approvals.locks import maker_serialized
-from apps.approvals.models import ApprovalKind, ApprovalRequest
+from apps.approvals.models import ApprovalKind, ApprovalRequest, ApprovalStatus
 from apps.core.idempotency import check_key
-from apps.core.money import to_minor_units
+from apps.core.money import format_amount, to_minor_units
 from apps.ledger import movements
 from apps.ledger import selectors as ledger_selectors
 from apps.ledger import services as ledger_services
 from apps.ledger.models import JournalEntry
+from apps.payments import selectors as payment_selectors
+from apps.payments.services import orders as payment_orders
+from apps.payments.states import PaymentStatus
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class Outcome:
     entry: JournalEntry | None = None
     hold: object | None = None
     approval: ApprovalRequest | None = None
+    payment: object | None = None
     replayed: bool = False
 
 
@@ -154,3 +159,40 @@ def account_status_submit(*, user: AbstractBaseUser, account: str, status: str) 
         )
     ledger_services.account_change_status(public_id=account, status=status, actor=str(user))
     return Outcome()
+
+
+def payment_release_needs_approval(payment) -> bool:
+    """A held payment above the approval threshold: one officer proposes its release, a second approves it."""
+    return payment.status == PaymentStatus.HELD and policy.posting_needs_approval(
+        amount=format_amount(payment.amount_minor, payment.currency), currency=payment.currency
+    )
+
+
+def _release_proposal(*, user: AbstractBaseUser, payment_id: str) -> Outcome:
+    pending = (
+        approval_selectors.approval_list(status=ApprovalStatus.PENDING, kind=ApprovalKind.PAYMENT_RELEASE)
+        .filter(payload__payment=payment_id)
+        .first()
+    )
+    if pending is not None:  # a second click, or a colleague proposed it already: one request per payment
+        return Outcome(approval=pending, replayed=True)
+    return Outcome(
+        approval=approval_services.approval_request(
+            kind=ApprovalKind.PAYMENT_RELEASE, payload={"payment": payment_id}, maker=user
+        )
+    )
+
+
+def payment_release_submit(*, user: AbstractBaseUser, payment_id: str) -> Outcome:
+    """Release a held payment now, or (above the four-eyes threshold) propose a PAYMENT_RELEASE approval.
+
+    The payments service refuses a lone release above the threshold itself (``ApprovalRequired``); asking the
+    policy first only spares the officer that refusal, and a threshold lowered in between still ends in a proposal.
+    """
+    payment = payment_selectors.payment_get(public_id=payment_id)
+    if payment_release_needs_approval(payment):
+        return _release_proposal(user=user, payment_id=payment_id)
+    try:
+        return Outcome(payment=payment_orders.payment_release(payment_id=payment_id, actor=str(user)))
+    except ApprovalRequired:
+        return _release_proposal(user=user, payment_id=payment_id)

@@ -16,6 +16,7 @@ from apps.payments.services import orders as payment_orders
 from apps.payments.services import submission as payment_submission
 from apps.payments.states import PaymentStatus
 
+from . import operations
 from .forms import PaymentFilterForm, ReasonForm
 from .pagination import page_of
 from .views import staff_permission
@@ -87,6 +88,10 @@ def _act(request, payment_id: str, run, done: str):
         messages.error(request, f"Refused ({exc.code}): {exc.message}")
     else:
         messages.success(request, f"Payment {payment.public_id} {done}: now {payment.status}.")
+    return _back(request, payment_id)
+
+
+def _back(request, payment_id: str):
     target = request.POST.get("next", "")
     if target in ("held", "failed"):
         return redirect(f"portal-payments-{target}")
@@ -96,9 +101,21 @@ def _act(request, payment_id: str, run, done: str):
 @require_POST
 @staff_permission(CHANGE)
 def payment_release(request, payment_id: str):
-    actor = str(request.user)
-    return _act(request, payment_id, lambda: payment_orders.payment_release(payment_id=payment_id, actor=actor),
-                "released")
+    """Release now, or above the four-eyes threshold propose the release (PAYMENT_RELEASE) to a second officer."""
+    try:
+        outcome = operations.payment_release_submit(user=request.user, payment_id=payment_id)
+    except DomainError as exc:
+        messages.error(request, f"Refused ({exc.code}): {exc.message}")
+    else:
+        if outcome.approval is not None:
+            messages.info(
+                request,
+                f"Payment {payment_id} is above the four-eyes threshold: its release needs a second officer's "
+                f"approval (request {outcome.approval.public_id} is waiting).",
+            )
+        else:
+            messages.success(request, f"Payment {payment_id} released: now {outcome.payment.status}.")
+    return _back(request, payment_id)
 
 
 @require_POST

@@ -120,3 +120,20 @@ def dashboard_summary(*, now: datetime | None = None) -> dict[str, Any]:
             "payments_failed": payment_selectors.payment_list(status=PaymentStatus.FAILED).using(db).count(),
         },
     }
+
+
+def card_authorisations(*, status: str = "", response_code: str = "", card: str = "") -> QuerySet:
+    """Card authorisations, newest first; ``card`` is a card public id or its last four digits.
+
+    Only the card fields a page may show are loaded (never the encrypted PAN column).
+    """
+    from apps.cards.models import Authorisation
+
+    qs = Authorisation.objects.select_related("card", "card__account").defer("card__pan", "card__pan_bidx")
+    if status:
+        qs = qs.filter(status=status)
+    if response_code:
+        qs = qs.filter(response_code=response_code)
+    if card:
+        qs = qs.filter(Q(card__public_id=card) | Q(card__last_four=card))
+    return qs.order_by("-created_at", "-id")

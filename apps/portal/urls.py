@@ -4,7 +4,7 @@ from django.urls import include, path
 from apps.access.views import StaffLoginView
 from apps.approvals import portal as approvals
 
-from . import dealing, payments, views
+from . import cards, compliance, dealing, inbound, payments, reconciliation, views
 
 urlpatterns = [
     path("", views.dashboard, name="portal-dashboard"),
@@ -29,6 +29,27 @@ urlpatterns = [
     path("payments/<str:payment_id>/retry/", payments.payment_retry, name="portal-payment-retry"),
     path("dealing/", dealing.dealing, name="portal-dealing"),
     path("dealing/live/", dealing.dealing_live, name="portal-dealing-live"),
+    path("compliance/screening/", compliance.screening_alert_list, name="portal-screening-alerts"),
+    path("compliance/screening/<str:alert_id>/", compliance.screening_alert_detail, name="portal-screening-alert"),
+    path(
+        "compliance/screening/<str:alert_id>/decide/",
+        compliance.screening_alert_decide,
+        name="portal-screening-alert-decide",
+    ),
+    path("inbound/exceptions/", inbound.exception_list, name="portal-inbound-exceptions"),
+    path("inbound/exceptions/<str:exception_id>/", inbound.exception_detail, name="portal-inbound-exception"),
+    path(
+        "inbound/exceptions/<str:exception_id>/apply/", inbound.exception_apply, name="portal-inbound-exception-apply"
+    ),
+    path(
+        "inbound/exceptions/<str:exception_id>/return/",
+        inbound.exception_return,
+        name="portal-inbound-exception-return",
+    ),
+    path("reconciliation/", reconciliation.reconciliation_overview, name="portal-reconciliation"),
+    path("reconciliation/breaks/", reconciliation.reconciliation_breaks, name="portal-reconciliation-breaks"),
+    path("reconciliation/runs/<str:run_id>/", reconciliation.reconciliation_run, name="portal-reconciliation-run"),
+    path("cards/authorisations/", cards.authorisation_list, name="portal-card-authorisations"),
     path("approvals/", approvals.approval_queue, name="portal-approvals"),
     path("approvals/<str:approval_id>/", approvals.approval_detail, name="portal-approval"),
     path(

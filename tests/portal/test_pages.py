@@ -69,7 +69,8 @@ def test_pages_keep_the_strict_csp_and_carry_no_inline_script_or_style():
     client = signed_in("root", superuser=True)
     account = funded_account("10.00")
     for path in ["/", "/accounts/", f"/accounts/{account.public_id}/", "/payments/", "/payments/held/",
-                 "/payments/failed/", "/approvals/"]:
+                 "/payments/failed/", "/approvals/", "/compliance/screening/", "/inbound/exceptions/",
+                 "/reconciliation/", "/reconciliation/breaks/", "/cards/authorisations/"]:
         response = client.get(path)
         assert response.status_code == 200, path
         policy = response["Content-Security-Policy"]
@@ -85,7 +86,8 @@ def test_pages_keep_the_strict_csp_and_carry_no_inline_script_or_style():
 def test_every_form_control_has_a_label():
     client = signed_in("root", superuser=True)
     account = funded_account("10.00")
-    for path in ["/accounts/", f"/accounts/{account.public_id}/", "/payments/"]:
+    for path in ["/accounts/", f"/accounts/{account.public_id}/", "/payments/", "/compliance/screening/",
+                 "/inbound/exceptions/", "/reconciliation/breaks/", "/cards/authorisations/"]:
         html = client.get(path).content.decode()
         labelled = set(re.findall(r'<label for="([^"]+)"', html))
         for control in re.findall(r"<(?:input|select)\b[^>]*>", html):

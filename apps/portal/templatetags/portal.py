@@ -29,3 +29,11 @@ def when(value):
 def signed_class(minor):
     """CSS class of an amount: debits and credits read apart (not by colour alone: the sign stays)."""
     return "debit" if minor is not None and minor < 0 else "credit"
+
+
+@register.filter
+def release_needs_approval(payment) -> bool:
+    """A held payment above the four-eyes threshold: its Release button proposes a PAYMENT_RELEASE approval."""
+    from apps.portal.operations import payment_release_needs_approval
+
+    return payment_release_needs_approval(payment)

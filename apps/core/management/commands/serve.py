@@ -42,4 +42,8 @@ class Command(BaseCommand):
             return
         from daphne.cli import CommandLineInterface
 
-        CommandLineInterface().run(arguments)
+        from apps.core.draining import DrainingServer
+
+        cli = CommandLineInterface()
+        cli.server_class = DrainingServer  # SIGTERM drains the requests in flight instead of cancelling them
+        cli.run(arguments)
