@@ -25,6 +25,7 @@ OPERATIONS = "operations"
 COMPLIANCE_OFFICER = "compliance_officer"
 AUDITOR = "auditor"
 ADMINISTRATOR = "administrator"
+DEALER = "dealer"
 
 # (app_label, model, codename, name) for permissions no model's Meta declares.
 CUSTOM_PERMISSIONS = [
@@ -177,6 +178,21 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "reconciliation.view_reconciliationbreak",
         "cards.view_card",
         "cards.view_authorisation",
+        "treasury.view_fxquote",
+        "treasury.view_fxdeal",
+        "treasury.view_fxlimit",
+        "treasury.view_fxpositionreport",
+    ],
+    # The FX desk: prices and books customers' conversions (the dealing page, the FX API as staff); limits are
+    # the administrator's to set in the admin, so a dealer cannot raise the limit they trade against.
+    DEALER: VIEW_BUSINESS
+    + [
+        "treasury.view_fxquote",
+        "treasury.add_fxquote",
+        "treasury.view_fxdeal",
+        "treasury.add_fxdeal",
+        "treasury.view_fxlimit",
+        "treasury.view_fxpositionreport",
     ],
     ADMINISTRATOR: VIEW_ALL
     + [
@@ -195,6 +211,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "iam.change_apiclient",
         "fraud.view_modelversion",
         "fraud.promote_modelversion",
+        "treasury.view_fxlimit",
+        "treasury.add_fxlimit",
+        "treasury.change_fxlimit",
     ],
 }
 

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 
+from apps.core.admin import ServiceSavedAdmin
 from apps.core.errors import DomainError
 from apps.ledger.admin import ReadOnlyAdmin
 
@@ -172,7 +173,7 @@ def revoke_block(modeladmin, request, queryset):
 
 
 @admin.register(BlockListEntry)
-class BlockListEntryAdmin(admin.ModelAdmin):
+class BlockListEntryAdmin(ServiceSavedAdmin):
     form = BlockListForm
     list_display = ["public_id", "reason", "created_by", "created_at", "revoked_at"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter)]

@@ -15,6 +15,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from apps.core.admin import ServiceSavedAdmin
 from apps.core.errors import DomainError
 
 from .aml_models import (
@@ -53,21 +54,6 @@ def _run(request, call, done: str) -> bool:
         messages.success(request, done)
     return True
 
-
-class ServiceSavedAdmin(admin.ModelAdmin):
-    """Django wraps a change form in one transaction; here each submitted action is its own durable service call."""
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        return self._changeform_view(request, object_id, form_url, extra_context)
-
-    def construct_change_message(self, request, form, formsets, add=False):
-        return []  # the service wrote the change to the audit trail; inlines are read-only
-
-    def log_change(self, request, obj, message):
-        return None  # Django's admin log would be a second, weaker record of what the audit trail holds
-
-    def log_addition(self, request, obj, message):
-        return None
 
 
 class _ReadOnlyInline(admin.TabularInline):

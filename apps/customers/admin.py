@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
+from apps.core.admin import ServiceSavedAdmin
 from apps.core.errors import DomainError
 from apps.ledger.admin import ReadOnlyAdmin
 from apps.security.selectors import blind_index_filter
@@ -190,7 +191,7 @@ class CustomerAdmin(ReadOnlyAdmin):
 
 
 @admin.register(RiskRule)
-class RiskRuleAdmin(admin.ModelAdmin):
+class RiskRuleAdmin(ServiceSavedAdmin):
     list_display = ["factor", "value", "points", "reason", "active", "updated_at"]
     list_filter = ["factor", "active"]
     search_fields = ["value", "reason"]

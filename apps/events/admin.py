@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 
+from apps.core.admin import ServiceSavedAdmin
 from apps.core.errors import DomainError
 from apps.ledger.admin import ReadOnlyAdmin
 
@@ -17,7 +18,7 @@ class OutboxEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(WebhookSubscription)
-class WebhookSubscriptionAdmin(admin.ModelAdmin):
+class WebhookSubscriptionAdmin(ServiceSavedAdmin):
     list_display = ["public_id", "url", "event_types", "is_active", "created_by", "created_at"]
     fields = ["url", "event_types", "description"]
     actions = ["deactivate", "activate"]

@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 
+from apps.core.admin import ServiceSavedAdmin
 from apps.core.errors import DomainError
 from apps.ledger.admin import ReadOnlyAdmin
 
@@ -10,7 +11,7 @@ from .models import Consent, ErasureRequest, PrivacyFlags, SubjectExport
 
 
 @admin.register(Consent)
-class ConsentAdmin(admin.ModelAdmin):
+class ConsentAdmin(ServiceSavedAdmin):
     list_display = ["customer_id", "purpose", "granted", "source", "recorded_by", "recorded_at"]
     list_filter = ["purpose", "granted"]
     search_fields = ["customer_id"]
@@ -38,7 +39,7 @@ class ConsentAdmin(admin.ModelAdmin):
 
 
 @admin.register(PrivacyFlags)
-class PrivacyFlagsAdmin(admin.ModelAdmin):
+class PrivacyFlagsAdmin(ServiceSavedAdmin):
     list_display = ["customer_id", "do_not_sell_or_share", "processing_restricted", "updated_by", "updated_at"]
     list_filter = ["do_not_sell_or_share", "processing_restricted"]
     search_fields = ["customer_id"]
