@@ -66,6 +66,14 @@ def _setup_django(db_url: str) -> None:
     os.environ["QENEX_ENV"] = "test"
     os.environ.pop("REDIS_URL", None)
     os.environ.setdefault("QENEX_CELERY_EAGER", "true")
+    # The bench owners are no customers: the KYC gate on account opening (apps.customers) is not what is measured.
+    os.environ["QENEX_KYC_REQUIRED"] = "false"
+    # AML transaction monitoring runs in the Celery workers in production; with no broker here Celery is eager and
+    # would evaluate the rules inline in every posting process (about two thirds of a transfer's time when it was
+    # measured): that is the monitoring's cost, not the ledger's, so the benchmark turns it off (and says so).
+    config = ROOT / "var" / "bench_config.json"
+    config.write_text(json.dumps({"compliance": {"transaction_monitoring": False}}))
+    os.environ["QENEX_CONFIG"] = str(config)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qenex.settings")
     import django
 
@@ -185,7 +193,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def run_http(db_url: str, ids: list[str], *, clients: int, requests: int, warmup: int) -> dict[str, float]:
+def run_http(
+    db_url: str, ids: list[str], *, clients: int, requests: int, warmup: int, workers: int
+) -> dict[str, float]:
     from apps.iam.services import api_client_create
 
     token = api_client_create(
@@ -205,7 +215,9 @@ def run_http(db_url: str, ids: list[str], *, clients: int, requests: int, warmup
     }
     env.pop("REDIS_URL", None)
     log = open(ROOT / "var" / "bench_http_server.log", "w")  # noqa: SIM115 - closed below
-    server = subprocess.Popen([sys.executable, "manage.py", "serve"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--workers", str(workers)], cwd=ROOT, env=env, stdout=log, stderr=log
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -356,6 +368,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--http-requests", type=int, default=3200)
     parser.add_argument("--http-clients", type=int, default=16)
+    parser.add_argument("--http-workers", type=int, default=2, help="(d) server processes (manage.py serve --workers)")
     parser.add_argument("--warmup", type=int, default=400)
     parser.add_argument("--pgbench-seconds", type=int, default=20)
     parser.add_argument("--only", default="a,b,c,d", help="comma-separated subset of a,b,c,d")
@@ -383,7 +396,10 @@ def main() -> None:
         cursor.execute("SELECT version()")
         server = cursor.fetchone()[0].split(" on ")[0]
     print(f"machine: {_machine()}")
-    print(f"server: {server}; clients: {args.clients}; accounts: {args.accounts}")
+    print(
+        f"server: {server}; clients: {args.clients}; accounts: {args.accounts}; http: {args.http_clients} clients,"
+        f" {args.http_workers} server process(es); AML transaction monitoring off (a Celery worker's job)"
+    )
     ids = _open_accounts(args.accounts)
     clients = args.clients
     results: dict[str, dict[str, float]] = {}
@@ -418,6 +434,7 @@ def main() -> None:
             clients=args.http_clients,
             requests=args.http_requests,
             warmup=max(args.http_clients, args.warmup // 2),
+            workers=args.http_workers,
         )
     _check_conservation()
     connections.close_all()
@@ -460,10 +477,18 @@ def main() -> None:
         ratio = results["c"]["rate"] / pg["tps"]
         row("c", f"(c) batch of {args.batch_size}", "entries/s", ratio, ">= 1.5x pgbench", ratio >= TARGETS["c"])
     if "d" in results:
-        row("d", f"(d) HTTP, {args.http_clients} clients", "req/s", None, "p99 < 25 ms", results["d"]["p99_ms"] < 25)
+        row(
+            "d",
+            f"(d) HTTP, {args.http_clients} clients, {args.http_workers} proc",
+            "req/s",
+            None,
+            "p99 < 25 ms",
+            results["d"]["p99_ms"] < 25,
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)))
+    print(f"machine after the run: {_machine()}")
 
 
 if __name__ == "__main__":

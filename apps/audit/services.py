@@ -13,7 +13,8 @@ transactions each locking two heads in different orders would deadlock, and one 
 cannot. The price is that such a record may sit in another shard than its object's other records; the
 global ``sequence`` still orders an object's history (a later change of an object waited for the earlier
 one's commit, so it took a larger number).
-Cost per audited change: 3 queries (lock the shard head, insert the record, advance the head).
+Cost per audited change: 2 statements on PostgreSQL (lock the shard head; insert the record and advance the head
+in one CTE).
 
 Checkpoints: whatever process writes records also signs them, after COMMIT and best-effort
 (``audit_checkpoint_if_due``): when this process's idea of the newest checkpoint is at least
@@ -148,12 +149,20 @@ _APPEND_COLUMNS = (
     "chain_format", "shard", "shard_sequence", "occurred_at", "actor", "actor_user_id", "actor_api_client_id",
     "action", "object_type", "object_id", "before", "after", "request_id", "source_ip", "prev_hash", "hash",
 )  # fmt: skip
-_INSERT_RECORD_SQL = """
-INSERT INTO "audit_auditrecord" ("chain_format", "shard", "shard_sequence", "occurred_at", "actor", "actor_user_id",
-    "actor_api_client_id", "action", "object_type", "object_id", "before", "after", "request_id", "source_ip",
-    "prev_hash", "hash")
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s, %s, %s)
-RETURNING "sequence"
+# Insert the record and advance its shard's head in one statement (one round trip; the head row is already locked).
+_APPEND_SQL = """
+WITH record AS (
+    INSERT INTO "audit_auditrecord" ("chain_format", "shard", "shard_sequence", "occurred_at", "actor",
+        "actor_user_id", "actor_api_client_id", "action", "object_type", "object_id", "before", "after", "request_id",
+        "source_ip", "prev_hash", "hash")
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s, %s, %s)
+    RETURNING "sequence"
+), head AS (
+    UPDATE "audit_auditchainhead" SET "sequence" = %s, "hash" = %s,
+        "record_sequence" = (SELECT "sequence" FROM record), "updated_at" = %s
+    WHERE "id" = %s
+)
+SELECT "sequence" FROM record
 """
 _ADVANCE_HEAD_SQL = (
     'UPDATE "audit_auditchainhead" SET "sequence" = %s, "hash" = %s, "record_sequence" = %s, "updated_at" = %s '
@@ -164,7 +173,7 @@ _ADVANCE_HEAD_SQL = (
 def _append(fields: dict[str, Any], record_hash_hex: str) -> AuditRecord:
     """Insert the record and advance its shard's head (the head is locked by the caller).
 
-    On PostgreSQL two plain statements, without the ORM's per-call compilation: every posting appends one.
+    On PostgreSQL one plain statement (a CTE), without the ORM's per-call compilation: every posting appends one.
     """
     if connection.vendor != "postgresql":
         record = AuditRecord.objects.create(**fields, hash=record_hash_hex)
@@ -180,10 +189,12 @@ def _append(fields: dict[str, Any], record_hash_hex: str) -> AuditRecord:
             else fields[c]
             for c in _APPEND_COLUMNS
         ]
+        values += [record.shard_sequence, record_hash_hex, fields["occurred_at"], record.shard]
         with connection.cursor() as cursor:
-            cursor.execute(_INSERT_RECORD_SQL, values)
+            cursor.execute(_APPEND_SQL, values)
             record.sequence = cursor.fetchone()[0]
         record._state.adding, record._state.db = False, connection.alias
+        return record
     with connection.cursor() as cursor:
         cursor.execute(
             _ADVANCE_HEAD_SQL,

@@ -73,3 +73,18 @@ class DrainingServer(Server):
             self.stop()
             return
         reactor.callLater(0.05, self._check_drained)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m apps.core.draining <daphne arguments>``: daphne with this server (``serve --workers``'s children)."""
+    import sys
+
+    from daphne.cli import CommandLineInterface
+
+    cli = CommandLineInterface()
+    cli.server_class = DrainingServer
+    cli.run(sys.argv[1:] if argv is None else argv)
+
+
+if __name__ == "__main__":
+    main()
