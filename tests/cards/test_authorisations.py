@@ -236,7 +236,7 @@ def test_a_spent_time_budget_answers_91_and_writes_nothing():
     assert money(card.account) == ("100.00", "100.00")
 
 
-QUERIES_PER_AUTHORISATION = 20
+QUERIES_PER_AUTHORISATION = 19
 
 
 def test_an_authorisation_costs_a_fixed_number_of_queries():
@@ -248,5 +248,6 @@ def test_an_authorisation_costs_a_fixed_number_of_queries():
     with CaptureQueriesContext(connection) as queries:
         assert authorise(pan, 100).response_code == "00"
     # duplicate look-up, card, BEGIN/SAVEPOINT, time budget, card lock, daily limit, the ledger's hold (account,
-    # lock, state, insert, audit) and our answer with its audit record: a change that adds one shows here.
+    # lock, state, insert, audit, its outbox event) and our answer with its audit record: a change that adds one
+    # shows here.
     assert len(queries) == QUERIES_PER_AUTHORISATION, [q["sql"][:80] for q in queries]

@@ -23,7 +23,8 @@ def test_release_above_the_threshold_proposes_an_approval_that_a_second_officer_
     assert response.redirect_chain[-1][0] == "/payments/held/"
     assert "needs a second officer's approval" in flash(response)
     payment.refresh_from_db()
-    assert payment.status == PaymentStatus.HELD and not payment.hold_id  # nothing reserved, nothing queued
+    assert payment.status == PaymentStatus.HELD and payment.hold_id  # its funds reserved while held, nothing queued
+    reserved = payment.hold_id
     approval = ApprovalRequest.objects.get(kind=ApprovalKind.PAYMENT_RELEASE)
     assert approval.payload == {"payment": payment.public_id} and approval.maker.username == "ops1"
     maker.post(f"/payments/{payment.public_id}/release/")  # a double click: the same request, not a second one
@@ -36,7 +37,7 @@ def test_release_above_the_threshold_proposes_an_approval_that_a_second_officer_
     approval.refresh_from_db()
     payment.refresh_from_db()
     assert approval.status == ApprovalStatus.EXECUTED, (approval.error_code, approval.error_message)
-    assert payment.status == PaymentStatus.QUEUED and payment.hold_id
+    assert payment.status == PaymentStatus.QUEUED and payment.hold_id == reserved  # the same hold goes on
     assert approval.public_id in payment.events.filter(to_status=PaymentStatus.CHECKED).get().reason
 
 
