@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from django.test.utils import override_settings
 
+from apps.treasury.fix.client import lp_client_reset
 from tests.browser.problems import aborted_favicon
 from tests.browser.test_portal_in_chromium import browser  # noqa: F401  (the shared Chromium fixture)
 from tests.browser.test_portal_live_in_chromium import sign_in
@@ -21,6 +22,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 def lp_for_server(tmp_path_factory) -> Iterator[LpProcess]:
     """Started (and configured) before ``asgi_server`` forks, so the server process connects to it."""
     tmp = tmp_path_factory.mktemp("fx")
+    lp_client_reset()  # a session an earlier test left in this process (default port) must not reach the server
     lp = LpProcess(tmp)
     overrides = override_settings(QENEX_FX_LP_PORT=lp.port, QENEX_FX_FIX_STORE_DIR=str(tmp / "qenex-store"))
     overrides.enable()

@@ -11,6 +11,7 @@ and PossResend=Y: the LP answers a known ClOrdID with its first report, so a res
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import uuid
 from concurrent.futures import Future
@@ -203,19 +204,26 @@ class FixLpClient(Application):
 
 
 _client: FixLpClient | None = None
+_client_key: tuple | None = None  # (pid, host, port, store) the session was started for
 _client_lock = threading.Lock()
 
 
 def lp_client() -> FixLpClient:
-    """This process's session to the LP (started on first use)."""
-    global _client
+    """This process's session to the LP (started on first use).
+
+    A forked process (a server worker, a test's server) inherits the parent's client object but not its
+    session thread, so it starts its own; a changed configuration (host, port, store) starts a new session too.
+    """
+    global _client, _client_key
+    key = (os.getpid(), settings.QENEX_FX_LP_HOST, settings.QENEX_FX_LP_PORT, settings.QENEX_FX_FIX_STORE_DIR)
     with _client_lock:
+        if _client is not None and _client_key != key:
+            if _client_key is not None and _client_key[0] == key[0]:
+                _client.stop()  # same process, new configuration; a parent's session is the parent's to stop
+            _client = None
         if _client is None:
-            _client = FixLpClient(
-                host=settings.QENEX_FX_LP_HOST,
-                port=settings.QENEX_FX_LP_PORT,
-                store_dir=settings.QENEX_FX_FIX_STORE_DIR,
-            )
+            _client = FixLpClient(host=key[1], port=key[2], store_dir=key[3])
+            _client_key = key
         return _client
 
 
