@@ -196,17 +196,14 @@ def quote_accept(*, quote_id: str, actor: str = "system") -> FxDeal:
     return _book_and_hedge(deal.pk, actor)
 
 
+def _customer_legs(deal: FxDeal, quote: FxQuote) -> tuple[tuple[int, str], tuple[int, str]]:
+    """What the customer pays and receives, (minor units, currency) each: buying the base pays the quote currency."""
+    base, counter = (deal.base_amount_minor, quote.base_currency), (deal.quote_amount_minor, quote.quote_currency)
+    return (counter, base) if deal.side == FxSide.BUY else (base, counter)
+
+
 def _ledger_entries(deal: FxDeal, quote: FxQuote) -> list[dict]:
-    pays, receives = (
-        (quote.quote_currency, quote.base_currency)
-        if deal.side == FxSide.BUY
-        else (quote.base_currency, quote.quote_currency)
-    )
-    paid_minor, received_minor = (
-        (deal.quote_amount_minor, deal.base_amount_minor)
-        if deal.side == FxSide.BUY
-        else (deal.base_amount_minor, deal.quote_amount_minor)
-    )
+    (paid_minor, pays), (received_minor, receives) = _customer_legs(deal, quote)
     fx_in = gl_account(account_type=AccountType.FX_POSITION, currency=pays).public_id
     fx_out = gl_account(account_type=AccountType.FX_POSITION, currency=receives).public_id
     metadata = {"fx": {"deal": deal.public_id, "pair": deal.pair, "side": deal.side, "rate": format(deal.rate, "f")}}
@@ -237,9 +234,7 @@ def _ledger_entries(deal: FxDeal, quote: FxQuote) -> list[dict]:
 def _deal_booked_event(deal: FxDeal) -> None:
     """The stream's ``fx.deal_booked``, in the transaction that records the booking (apps.events outbox)."""
     quote = deal.quote
-    buy = deal.side == FxSide.BUY
-    base, counter = (deal.base_amount_minor, quote.base_currency), (deal.quote_amount_minor, quote.quote_currency)
-    (sold_minor, sold_currency), (bought_minor, bought_currency) = (counter, base) if buy else (base, counter)
+    (sold_minor, sold_currency), (bought_minor, bought_currency) = _customer_legs(deal, quote)
     fx_deal_booked_emit(
         deal_id=deal.public_id,
         customer_account=quote.from_account,
