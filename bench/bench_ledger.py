@@ -72,6 +72,7 @@ def _setup_django(db_url: str) -> None:
     # would evaluate the rules inline in every posting process (about two thirds of a transfer's time when it was
     # measured): that is the monitoring's cost, not the ledger's, so the benchmark turns it off (and says so).
     config = ROOT / "var" / "bench_config.json"
+    config.parent.mkdir(exist_ok=True)
     config.write_text(json.dumps({"compliance": {"transaction_monitoring": False}}))
     os.environ["QENEX_CONFIG"] = str(config)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qenex.settings")

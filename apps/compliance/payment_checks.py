@@ -5,7 +5,7 @@
   payment commits. A payment debiting a customer who has an unresolved or confirmed hit is held too.
 - ``inbound_payment``: the same screening of both parties; a hit holds the inbound payment.
 - ``posting``: a deposit, withdrawal or transfer of a customer with an open or confirmed hit is refused
-  (``sanctions_hit``). It costs one query (the accounts' owners as a subquery).
+  (``sanctions_hit``). It costs one query (the accounts' owners as a subquery); a batch of postings one for the batch.
 
 The hold reason names the list entries and scores, never the screened names (PII: the reason is stored in the
 payment's history in clear).
@@ -97,15 +97,27 @@ def inbound_sanctions_check(inbound) -> checks.CheckResult:
     return checks.CheckResult.passed()
 
 
-def sanctions_posting_check(subject) -> checks.CheckResult:
-    stopped = customers_of_accounts_with_stopping_hits(
-        accounts=[a for a in (getattr(subject, "debit_account", None), getattr(subject, "credit_account", None)) if a]
-    )
+def _posting_verdict(stopped: set[str]) -> checks.CheckResult:
     if stopped:
         return checks.CheckResult.reject(
             "the customer has an unresolved or confirmed sanctions screening hit", code=CODE, customers=sorted(stopped)
         )
     return checks.CheckResult.passed()
+
+
+def _posting_accounts(subject) -> list[str]:
+    return [a for a in (getattr(subject, "debit_account", None), getattr(subject, "credit_account", None)) if a]
+
+
+def sanctions_posting_check(subject) -> checks.CheckResult:
+    return _posting_verdict(customers_of_accounts_with_stopping_hits(accounts=_posting_accounts(subject)))
+
+
+def sanctions_posting_check_many(subjects_: list) -> list[checks.CheckResult]:
+    """The posting check for a batch: one query for every owner the batch touches (``owner_ids`` is known)."""
+    owners = [set(subject.owner_ids.values()) for subject in subjects_]
+    stopped = customers_with_stopping_hits(owner_ids=sorted(set().union(*owners)))
+    return [_posting_verdict(stopped & mine) for mine in owners]
 
 
 # --- held payments as screening subjects (a rescreen after a list load reaches them) --------------------------
@@ -137,7 +149,7 @@ def _payment_accounts(payment_id: str) -> list[str]:
 def register() -> None:
     checks.register("payment", NAME, sanctions_check)
     checks.register("inbound_payment", NAME, inbound_sanctions_check)
-    checks.register("posting", NAME, sanctions_posting_check)
+    checks.register("posting", NAME, sanctions_posting_check, many=sanctions_posting_check_many)
     subjects.register(
         SubjectType.PAYMENT,
         subjects.SubjectHandler(

@@ -19,13 +19,15 @@ Kinds (each domain runs its own and documents its subject):
 - ``account_opening``: a customer account about to open (``apps.accounts.services.OpeningSubject``), before its
   transaction; hold or reject refuses the opening with the check's code (KYC: ``kyc_not_verified``).
 
-With no check registered every subject passes. The strictest answer wins (reject over hold over pass); every
-answer is kept in the outcome, in registration order.
+A check may also register a ``many`` form that answers a list of subjects at once (a batch of postings asks one
+question of the database instead of one per entry); ``run_many`` uses it where there is one and answers exactly what
+``run`` would answer for each subject. With no check registered every subject passes. The strictest answer wins
+(reject over hold over pass); every answer is kept in the outcome, in registration order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
@@ -74,7 +76,9 @@ class Outcome:
 
 
 Check = Callable[[Any], CheckResult]
+ManyCheck = Callable[[Sequence[Any]], list[CheckResult]]  # one result per subject, in order
 _registry: dict[str, dict[str, Check]] = {kind: {} for kind in KINDS}
+_many: dict[str, dict[str, ManyCheck]] = {kind: {} for kind in KINDS}
 
 
 def _checks_of(kind: str) -> dict[str, Check]:
@@ -84,13 +88,18 @@ def _checks_of(kind: str) -> dict[str, Check]:
         raise ValueError(f"unknown check kind {kind!r}; one of {', '.join(KINDS)}") from None
 
 
-def register(kind: str, name: str, check: Check) -> None:
-    """Add (or replace) the check called ``name`` for subjects of ``kind``."""
+def register(kind: str, name: str, check: Check, *, many: ManyCheck | None = None) -> None:
+    """Add (or replace) the check called ``name`` for subjects of ``kind``; ``many`` is its form for a list."""
     _checks_of(kind)[name] = check
+    if many is None:
+        _many[kind].pop(name, None)
+    else:
+        _many[kind][name] = many
 
 
 def unregister(kind: str, name: str) -> None:
     _checks_of(kind).pop(name, None)
+    _many[kind].pop(name, None)
 
 
 def registered(kind: str) -> tuple[str, ...]:
@@ -100,5 +109,22 @@ def registered(kind: str) -> tuple[str, ...]:
 def run(kind: str, subject: Any) -> Outcome:
     """Run every check registered for ``kind`` in registration order; the strictest verdict and every answer."""
     results = tuple((name, check(subject)) for name, check in list(_checks_of(kind).items()))
+    return _outcome(results)
+
+
+def run_many(kind: str, subjects: Sequence[Any]) -> list[Outcome]:
+    """``run`` for each of ``subjects``, each check asked once for the whole list where it has a ``many`` form."""
+    answers: list[list[tuple[str, CheckResult]]] = [[] for _ in subjects]
+    for name, check in list(_checks_of(kind).items()):
+        many = _many[kind].get(name)
+        results = many(subjects) if many is not None else [check(subject) for subject in subjects]
+        if len(results) != len(subjects):
+            raise RuntimeError(f"check {name!r} answered {len(results)} results for {len(subjects)} subjects")
+        for answer, result in zip(answers, results, strict=True):
+            answer.append((name, result))
+    return [_outcome(tuple(answer)) for answer in answers]
+
+
+def _outcome(results: tuple[tuple[str, CheckResult], ...]) -> Outcome:
     verdict = max((result.verdict for _, result in results), default=Verdict.PASS)
     return Outcome(verdict, results)

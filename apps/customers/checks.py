@@ -48,17 +48,7 @@ def opening_check(subject) -> checks.CheckResult:
     return checks.CheckResult.passed()
 
 
-def posting_check(subject) -> checks.CheckResult:
-    if not kyc_required():
-        return checks.CheckResult.passed()
-    from .selectors import unverified_owners_of_accounts
-
-    limit = settings.QENEX_KYC_UNVERIFIED_POSTING_LIMIT_MINOR
-    if getattr(subject, "amount_minor", 0) <= limit:
-        return checks.CheckResult.passed()
-    unverified = unverified_owners_of_accounts(
-        accounts=[a for a in (subject.debit_account, subject.credit_account) if a]
-    )
+def _posting_verdict(unverified: list[str], limit: int) -> checks.CheckResult:
     if unverified:
         return checks.CheckResult.reject(
             f"KYC not verified for {', '.join(unverified)}: at most {limit} minor units per posting",
@@ -66,6 +56,35 @@ def posting_check(subject) -> checks.CheckResult:
             customers=unverified,
         )
     return checks.CheckResult.passed()
+
+
+def _over_limit(subject) -> bool:
+    return kyc_required() and getattr(subject, "amount_minor", 0) > settings.QENEX_KYC_UNVERIFIED_POSTING_LIMIT_MINOR
+
+
+def posting_check(subject) -> checks.CheckResult:
+    if not _over_limit(subject):
+        return checks.CheckResult.passed()
+    from .selectors import unverified_owners_of_accounts
+
+    unverified = unverified_owners_of_accounts(
+        accounts=[a for a in (subject.debit_account, subject.credit_account) if a]
+    )
+    return _posting_verdict(unverified, settings.QENEX_KYC_UNVERIFIED_POSTING_LIMIT_MINOR)
+
+
+def posting_check_many(subjects_: list) -> list[checks.CheckResult]:
+    """The posting check for a batch: one query for the owners of every entry over the limit."""
+    over = [_over_limit(subject) for subject in subjects_]
+    if not any(over):
+        return [checks.CheckResult.passed() for _ in subjects_]
+    from .selectors import kyc_states
+
+    owners = [set(subject.owner_ids.values()) if o else set() for subject, o in zip(subjects_, over, strict=True)]
+    states = kyc_states(public_ids=sorted(set().union(*owners)))
+    unverified = {owner for owner, (kyc, _sanctions) in states.items() if kyc != KycStatus.VERIFIED}
+    limit = settings.QENEX_KYC_UNVERIFIED_POSTING_LIMIT_MINOR
+    return [_posting_verdict(sorted(mine & unverified), limit) for mine in owners]
 
 
 def _screening_subjects() -> Iterator[subjects.ScreeningSubject]:
@@ -98,7 +117,7 @@ def _accounts(customer_id: str) -> list[str]:
 
 def register() -> None:
     checks.register("account_opening", NAME, opening_check)
-    checks.register("posting", NAME, posting_check)
+    checks.register("posting", NAME, posting_check, many=posting_check_many)
     subjects.register(
         SubjectType.CUSTOMER,
         subjects.SubjectHandler(

@@ -41,6 +41,8 @@ class PostingSubject:
     description: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
     actor: str = "system"
+    # Set by ``screen_many`` (one look-up for a whole batch); otherwise ``owner_ids`` reads it when a check asks.
+    known_owners: dict[str, str] | None = field(default=None, compare=False, repr=False)
 
     @property
     def moves_money_out(self) -> bool:
@@ -49,12 +51,15 @@ class PostingSubject:
     @cached_property
     def owner_ids(self) -> dict[str, str]:
         """Account public id → owner (customer) id of the accounts involved; read once, only if a check asks."""
+        accounts = [a for a in (self.debit_account, self.credit_account) if a]
+        if self.known_owners is not None:
+            return {a: self.known_owners[a] for a in accounts if a in self.known_owners}
         from .selectors import account_owner_ids
 
         return account_owner_ids(public_ids=[a for a in (self.debit_account, self.credit_account) if a])
 
 
-def subject_of(request: Any) -> PostingSubject | None:
+def subject_of(request: Any, known_owners: dict[str, str] | None = None) -> PostingSubject | None:
     """The subject of a ``SimplePosting`` or ``TransferRequest``; None for types that are not checked."""
     entry_type = getattr(request, "entry_type", EntryType.TRANSFER)
     if entry_type not in CHECKED_TYPES:
@@ -74,6 +79,7 @@ def subject_of(request: Any) -> PostingSubject | None:
         description=request.description,
         metadata=dict(request.metadata or {}),
         actor=request.actor,
+        known_owners=known_owners,
     )
 
 
@@ -84,14 +90,41 @@ def screen(request: Any) -> None:
     subject = subject_of(request)
     if subject is None:
         return
-    deciding = _checks.run(KIND, subject).deciding
-    if deciding is not None:
-        name, result = deciding
-        raise RefusedByCheck(f"{name}: {result.reason}", code=result.code or RefusedByCheck.code)
+    refusal = _refusal(_checks.run(KIND, subject))
+    if refusal is not None:
+        raise refusal
 
 
-def register(name: str, check: _checks.Check) -> None:
-    _checks.register(KIND, name, check)
+def screen_many(requests: dict[int, Any]) -> dict[int, RefusedByCheck]:
+    """``screen`` for each entry of a batch, answered by index; every check asked once for the whole batch and the
+    accounts' owners read in one statement."""
+    if not _checks.registered(KIND):
+        return {}
+    from .selectors import account_owner_ids
+
+    accounts = {
+        a
+        for r in requests.values()
+        for a in (getattr(r, "from_account", None), getattr(r, "to_account", None), getattr(r, "account", None))
+        if a
+    }
+    owners = account_owner_ids(public_ids=sorted(accounts))
+    subjects = {index: subject_of(request, owners) for index, request in requests.items()}
+    checked = [index for index, subject in subjects.items() if subject is not None]
+    outcomes = _checks.run_many(KIND, [subjects[index] for index in checked])
+    refusals = {index: _refusal(outcome) for index, outcome in zip(checked, outcomes, strict=True)}
+    return {index: refusal for index, refusal in refusals.items() if refusal is not None}
+
+
+def _refusal(outcome: _checks.Outcome) -> RefusedByCheck | None:
+    if outcome.deciding is None:
+        return None
+    name, result = outcome.deciding
+    return RefusedByCheck(f"{name}: {result.reason}", code=result.code or RefusedByCheck.code)
+
+
+def register(name: str, check: _checks.Check, *, many: _checks.ManyCheck | None = None) -> None:
+    _checks.register(KIND, name, check, many=many)
 
 
 def unregister(name: str) -> None:

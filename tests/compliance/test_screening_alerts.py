@@ -20,7 +20,7 @@ from apps.customers.services import customer_update
 from apps.ledger.checks import RefusedByCheck
 from apps.ledger.models import Hold, HoldStatus
 from apps.ledger.selectors import balance_get
-from apps.ledger.services import account_open, post_deposit
+from apps.ledger.services import account_open, post_batch, post_deposit
 from apps.payments import services
 from apps.payments.states import PaymentStatus
 from tests.customers.conftest import LISTED_COUNTRY, LISTED_NAME, person
@@ -117,9 +117,7 @@ def test_a_confirmed_match_opens_an_aml_case_on_the_customer_once(un_list, djang
     alerts.alert_confirm(
         alert_id=ScreeningAlert.objects.get(subject_id=second.public_id).public_id, reason="same", actor="officer"
     )
-    assert set(AmlAlert.objects.filter(owner_id=account.owner_id).values_list("case", flat=True)) == {
-        aml_alert.case_id
-    }
+    assert set(AmlAlert.objects.filter(owner_id=account.owner_id).values_list("case", flat=True)) == {aml_alert.case_id}
     assert MonitoringRule.objects.filter(code="sanctions-match").count() == 1
 
 
@@ -173,6 +171,38 @@ def test_a_customer_with_an_open_hit_cannot_move_money_until_it_is_cleared(un_li
     alerts.alert_clear(alert_id=alert.public_id, reason="different date of birth", actor="officer")
     assert Customer.objects.get(pk=customer.pk).sanctions_status == SanctionsStatus.CLEAR
     post_deposit(to_account=account.public_id, amount="10.00", currency="EUR")
+
+
+def test_a_batch_refuses_exactly_the_entries_of_a_customer_with_an_open_hit_asking_once(
+    un_list, django_assert_max_num_queries
+):
+    _customer, (listed,) = _listed_customer_with_accounts("CHECKING")
+    clean = funded_account("100.00", "EUR")
+
+    def deposit(account, key):
+        return {
+            "type": "DEPOSIT",
+            "to_account": account.public_id,
+            "amount": "1.00",
+            "currency": "EUR",
+            "idempotency_key": key,
+        }
+
+    def batch(size: int, prefix: str):
+        entries = [deposit(listed if i % 3 == 1 else clean, f"{prefix}-{i}") for i in range(size)]
+        return post_batch(entries=entries, mode="independent")
+
+    result = batch(6, "small")
+    assert [(item.status, item.code) for item in result.items] == [
+        ("posted", None),
+        ("refused", "sanctions_hit"),
+        ("posted", None),
+    ] * 2
+    assert balance_get(account=listed).ledger_minor == 0
+    with django_assert_max_num_queries(30) as captured:  # every check asks once per batch, not once per entry
+        assert batch(60, "large").count("refused") == 20
+    alert_queries = [q for q in captured.captured_queries if "compliance_screeningalert" in q["sql"]]
+    assert len(alert_queries) == 1
 
 
 def test_a_confirmed_customer_is_marked_and_all_its_accounts_frozen(un_list):

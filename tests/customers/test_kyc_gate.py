@@ -10,7 +10,7 @@ from apps.accounts.models import Account
 from apps.accounts.services import OpeningRefused
 from apps.customers.models import Customer
 from apps.ledger.checks import RefusedByCheck
-from apps.ledger.services import account_open, post_deposit, post_withdrawal
+from apps.ledger.services import account_open, post_batch, post_deposit, post_withdrawal
 from tests.conftest import make_client
 
 from .conftest import person, verified
@@ -88,3 +88,34 @@ def test_accounts_of_owners_that_are_no_customer_are_not_refused(kyc_on):
     account = _open("legacy-owner", initial_balance="100.00")
     kyc_on.QENEX = {**kyc_on.QENEX, "compliance": {**kyc_on.QENEX["compliance"], "kyc_required": True}}
     post_withdrawal(from_account=account.public_id, amount="60.00", currency="EUR")
+
+
+def test_a_batch_refuses_the_entries_of_an_unverified_customer_beyond_the_limit(kyc_on, django_assert_max_num_queries):
+    good = _open(verified().public_id, initial_balance="100.00")
+    lapsed_customer = verified()
+    lapsed = _open(lapsed_customer.public_id, initial_balance="100.00")
+    Customer.objects.filter(pk=lapsed_customer.pk).update(kyc_expires_on=dt.date.today() - dt.timedelta(days=1))
+    kyc_on.QENEX_KYC_UNVERIFIED_POSTING_LIMIT_MINOR = 500
+    entries = [
+        {"type": "WITHDRAWAL", "from_account": good.public_id, "amount": "10.00", "currency": "EUR"},
+        {"type": "WITHDRAWAL", "from_account": lapsed.public_id, "amount": "10.00", "currency": "EUR"},
+        {"type": "WITHDRAWAL", "from_account": lapsed.public_id, "amount": "5.00", "currency": "EUR"},  # within
+        {
+            "type": "TRANSFER",
+            "from_account": good.public_id,
+            "to_account": lapsed.public_id,
+            "amount": "6.00",
+            "currency": "EUR",
+        },  # the unverified customer is on the receiving side: refused too
+    ]
+    for i, entry in enumerate(entries):
+        entry["idempotency_key"] = f"kyc-batch-{i}"
+    with django_assert_max_num_queries(20) as captured:
+        result = post_batch(entries=entries, mode="independent")
+    assert [(item.status, item.code) for item in result.items] == [
+        ("posted", None),
+        ("refused", "kyc_not_verified"),
+        ("posted", None),
+        ("refused", "kyc_not_verified"),
+    ]
+    assert sum("customers_customer" in q["sql"] for q in captured.captured_queries) == 1

@@ -103,3 +103,36 @@ def test_without_checks_every_posting_passes_and_an_unknown_kind_is_an_error():
     assert checks.run("posting", object()).verdict == checks.Verdict.PASS
     with pytest.raises(ValueError):
         checks.register("postings", "typo", lambda s: checks.CheckResult.passed())
+
+
+def test_run_many_answers_what_run_answers_asking_a_many_form_once():
+    calls: list[int] = []
+
+    def single(subject: posting_checks.PostingSubject) -> checks.CheckResult:
+        odd = subject.amount_minor % 2
+        return checks.CheckResult.reject("odd", code="odd") if odd else checks.CheckResult.passed()
+
+    def many(subjects: list[posting_checks.PostingSubject]) -> list[checks.CheckResult]:
+        calls.append(len(subjects))
+        return [single(s) for s in subjects]
+
+    checks.register("posting", "test.odd", single, many=many)
+    checks.register(
+        "posting",
+        "test.big",
+        lambda s: checks.CheckResult.hold("big", code="big") if s.amount_minor > 2 else checks.CheckResult.passed(),
+    )
+    try:
+        subjects = [
+            posting_checks.PostingSubject("DEPOSIT", amount, "EUR", None, "acc", known_owners={}) for amount in range(4)
+        ]
+        outcomes = checks.run_many("posting", subjects)
+        assert calls == [4]
+        assert [o.verdict for o in outcomes] == [checks.run("posting", s).verdict for s in subjects]
+        assert [o.deciding[1].code if o.deciding else None for o in outcomes] == [None, "odd", None, "odd"]
+        checks.register("posting", "test.odd", single, many=lambda subjects: [])
+        with pytest.raises(RuntimeError):
+            checks.run_many("posting", subjects)
+    finally:
+        checks.unregister("posting", "test.odd")
+        checks.unregister("posting", "test.big")

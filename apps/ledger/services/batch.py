@@ -166,14 +166,12 @@ def post_batch(
             raise _in_batch(index, exc)
         items[index] = _refusal(index, exc)
         del requests[index]
-    for index in sorted(requests):  # the posting checks, entry by entry, before the transaction opens
-        try:
-            posting_checks.screen(requests[index])
-        except DomainError as exc:
-            if atomic:
-                raise _in_batch(index, exc) from None
-            items[index] = _refusal(index, exc)
-            del requests[index]
+    # The posting checks, each asked once for the whole batch, before the transaction opens.
+    for index, exc in sorted(posting_checks.screen_many(requests).items()):
+        if atomic:
+            raise _in_batch(index, exc)
+        items[index] = _refusal(index, exc)
+        del requests[index]
     public_ids: set[str] = set()
     gl_needed: set[tuple[str, str]] = set()
     for request in requests.values():
