@@ -154,6 +154,15 @@ class NetworkSandbox:
         assert status == 200, body
         return body["count"]
 
+    def answer(self, *answers: dict[str, Any], expect: int = 201) -> list[dict[str, Any]]:
+        """Tell the ACH network what the receiving banks answer about entries (``POST /_sandbox/ach/answer``):
+        ``answer({"trace_number": X, "return": "R01"}, {"trace_number": Y, "noc": "C01", "corrected_data": "123"})``.
+        """
+        body = json.dumps({"answers": list(answers)}).encode()
+        status, reply = self.request("POST", "/_sandbox/ach/answer", body, {"Content-Type": "application/json"})
+        assert status == expect, (status, reply)
+        return reply["answers"] if status == 201 else reply
+
     def wait_for_replies(self, rail: str, ident: str, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
         """Poll the status until ``count`` answers are published; return them in publication order."""
         deadline = time.monotonic() + timeout

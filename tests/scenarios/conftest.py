@@ -37,11 +37,13 @@ def running_bank(workdir: Path, *, network_url: str | None = None, **env_overrid
 
     if not settings.REDIS_URL or connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL)")
+    from apps.inbound.models import InboundCursor
     from apps.payments.models import AckCursor
 
     # Feed cursors left by an earlier test's network (a process of its own that is gone, and whose beat may have
     # written them after that test's database was emptied): this network's feeds start at zero.
     AckCursor.objects.all().delete()
+    InboundCursor.objects.all().delete()
     with ExitStack() as stack:
         sandbox = None
         if network_url is None:

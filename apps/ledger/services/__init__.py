@@ -3,7 +3,7 @@
 - ``engine``: lock, replay check, balance check, write - the one posting path (see its docstring);
 - ``postings``: deposits, withdrawals, fees, transfers (with FX), reversals;
 - ``holds``: place, capture, void, expire;
-- ``batch``: many entries in one transaction;
+- ``batch``: many entries in one transaction (and ``holds.hold_captures_batch_in_transaction``: many captures);
 - ``fx``: recording rates;
 - ``accounts``: the opening deposit and closing of an account;
 - ``hot``: high-volume GL accounts.
@@ -14,10 +14,13 @@ from .batch import BatchItem, BatchResult, post_batch
 from .common import MAX_DESCRIPTION, PostingResult
 from .fx import fx_rate_set
 from .holds import (
+    BatchCapture,
+    BatchCaptured,
     HoldResult,
     accounts_lock_in_transaction,
     hold_capture,
     hold_capture_in_transaction,
+    hold_captures_batch_in_transaction,
     hold_place,
     hold_place_in_transaction,
     hold_void,
@@ -42,6 +45,8 @@ __all__ = [
     "accounts_lock_in_transaction",
     "MAX_DESCRIPTION",
     "POSTING_TYPES",
+    "BatchCapture",
+    "BatchCaptured",
     "BatchItem",
     "BatchResult",
     "HoldResult",
@@ -53,6 +58,7 @@ __all__ = [
     "fx_rate_set",
     "hold_capture",
     "hold_capture_in_transaction",
+    "hold_captures_batch_in_transaction",
     "hold_place_in_transaction",
     "hold_void_in_transaction",
     "post_fee_in_transaction",

@@ -19,12 +19,12 @@ from apps.core.limits import posting_minor
 from apps.events.services import emit_event, emit_events
 
 from ..errors import HoldNotActive, InsufficientFunds, SameAccount
-from ..models import EntryType, Hold, HoldStatus, JournalEntry
+from ..models import BANK_COUNTER_ACCOUNT, EntryType, Hold, HoldStatus, JournalEntry
 from ..rules import available_minor
 from ..selectors import hold_get
 from . import engine
-from .common import PostingResult, check_currency, check_description, check_usable
-from .postings import record, replayed_entry
+from .common import PostingResult, check_currency, check_description, check_usable, publish_posted
+from .postings import SimplePosting, lock_with_gl, record, replayed_entry
 
 
 @dataclass(frozen=True)
@@ -335,3 +335,190 @@ def accounts_lock_in_transaction(*, public_ids: list[str]) -> None:
     (an ACH file settling its entries): the postings then re-lock rows already held, so the order never breaks."""
     in_transaction()
     engine.lock(public_ids=public_ids)
+
+
+# ---------------------------------------------------------------- many captures, one batch
+
+
+@dataclass(frozen=True)
+class BatchCapture:
+    """One hold to capture in a batch, with the fee the held account pays out of what the capture releases."""
+
+    hold_id: str
+    to_account: str
+    amount_minor: int
+    description: str
+    idempotency_key: str
+    fee_minor: int = 0
+    fee_description: str = ""
+    fee_metadata: dict[str, Any] | None = None
+    fee_idempotency_key: str = ""
+
+
+@dataclass(frozen=True)
+class BatchCaptured:
+    hold_id: str
+    transaction: str  # the capture entry's public id
+    fee_transaction: str | None
+    replayed: bool  # True: captured earlier under the same key (nothing posted now)
+
+
+def _capture_fingerprint(item: BatchCapture) -> str:
+    # The one-by-one capture's fingerprint: a batch capture replays a single capture of the same request.
+    return fingerprint(
+        {
+            "type": "CAPTURE",
+            "hold": item.hold_id,
+            "to": item.to_account,
+            "amount": item.amount_minor,
+            "description": item.description,
+        }
+    )
+
+
+def hold_captures_batch_in_transaction(
+    *, captures: list[BatchCapture], reference: str, actor: str = "system"
+) -> list[BatchCaptured]:
+    """Capture many holds (and post their fees) as one batch inside the caller's transaction: every account locked
+    once, one state read, one write of all entries (``engine.write``), one audit record listing them
+    (``ledger.batch_posted``, mode ``captures``, ``reference`` naming what settled: an ACH file). All or nothing:
+    the first refused capture raises. A capture posted earlier under its key is answered, not posted again."""
+    in_transaction()
+    if not captures:
+        return []
+    for item in captures:
+        check_key(item.idempotency_key)
+        check_description(item.description)
+    by_id = {hold.public_id: hold for hold in Hold.objects.filter(public_id__in=[c.hold_id for c in captures])}
+    missing = [c.hold_id for c in captures if c.hold_id not in by_id]
+    if missing:
+        raise HoldNotActive(f"hold {missing[0]} does not exist", field="hold")
+    currencies = sorted({hold.currency for hold in by_id.values()})
+    fee_gl = (
+        [(BANK_COUNTER_ACCOUNT[EntryType.FEE], c) for c in currencies] if any(c.fee_minor for c in captures) else []
+    )
+    locked, gl_pks = lock_with_gl(
+        public_ids=sorted({c.to_account for c in captures}),
+        pks=sorted({hold.account_id for hold in by_id.values()}),
+        gl_accounts=fee_gl,
+    )
+    fee_gl_pk = {currency: pk for (_t, currency), pk in zip(fee_gl, gl_pks, strict=True)}
+    holds = {
+        hold.public_id: hold
+        for hold in Hold.objects.select_for_update(no_key=True)
+        .filter(pk__in=[h.pk for h in by_id.values()])
+        .order_by("pk")
+    }
+    now = timezone.now()
+    keys = [c.idempotency_key for c in captures] + [c.fee_idempotency_key for c in captures if c.fee_minor]
+    state = engine.read_state(locked, debited=sorted({h.account_id for h in holds.values()}), keys=keys, now=now)
+    replays = {c.hold_id for c in captures if c.idempotency_key in state.replays}
+    for hold in holds.values():
+        if hold.public_id not in replays and hold.status == HoldStatus.AUTHORIZED and hold.expires_at > now:
+            state.held[hold.account_id] -= hold.amount_minor  # what is being captured no longer reserves itself
+    planned: list[engine.PlannedEntry] = []
+    results: list[tuple[BatchCapture, engine.PlannedEntry | None, engine.PlannedEntry | None]] = []
+    answered: list[BatchCaptured] = []
+    for item in captures:
+        hold = holds[item.hold_id]
+        if item.hold_id in replays:
+            replay = replayed_entry(state, item.idempotency_key, _capture_fingerprint(item))
+            fee_pk = state.replays.get(item.fee_idempotency_key, (None,))[0] if item.fee_minor else None
+            fee = JournalEntry.objects.filter(pk=fee_pk).first() if fee_pk else None
+            answered.append(BatchCaptured(item.hold_id, replay.public_id, fee.public_id if fee else None, True))
+            continue
+        _check_hold_open(hold, now)
+        source = locked.accounts[hold.account_id]
+        target = locked.named(item.to_account, "to_account")
+        if target.pk == source.pk:
+            raise SameAccount("to_account must differ from the held account", field="to_account")
+        check_currency(target, hold.currency, "to_account")
+        check_usable(source, "hold")
+        check_usable(target, "to_account")
+        if item.amount_minor > hold.amount_minor:
+            raise InvalidInput("cannot capture more than the hold's amount", field="amount", code="invalid_amount")
+        capture = engine.plan(
+            engine.EntrySpec(
+                entry_type=EntryType.HOLD_CAPTURE,
+                legs=[(source.pk, -item.amount_minor), (target.pk, item.amount_minor)],
+                amount_minor=item.amount_minor,
+                currency=hold.currency,
+                from_account_id=source.pk,
+                to_account_id=target.pk,
+                description=item.description or hold.description,
+                metadata={"hold": hold.public_id},
+                idempotency_key=item.idempotency_key,
+                request_fp=_capture_fingerprint(item),
+                actor=actor,
+                field_by_account={source.pk: "hold"},
+            ),
+            locked,
+            state,
+        )
+        planned.append(capture)
+        fee = None
+        if item.fee_minor:
+            request = SimplePosting(
+                entry_type=EntryType.FEE,
+                account=source.public_id,
+                amount_minor=item.fee_minor,
+                currency=hold.currency,
+                description=item.fee_description,
+                metadata=item.fee_metadata or {},
+                idempotency_key=item.fee_idempotency_key,
+                actor=actor,
+            )
+            fee = engine.plan(request.spec(source.pk, fee_gl_pk[hold.currency]), locked, state)
+            planned.append(fee)
+        results.append((item, capture, fee))
+    engine.write(planned, locked, now=now)
+    captured_holds = []
+    for item, capture, fee in results:
+        hold = holds[item.hold_id]
+        hold.status, hold.captured_minor, hold.capture_entry_id, hold.closed_at = (
+            HoldStatus.CAPTURED,
+            item.amount_minor,
+            capture.pk,
+            now,
+        )
+        hold.account = locked.accounts[hold.account_id]
+        captured_holds.append(hold)
+        answered.append(BatchCaptured(item.hold_id, capture.public_id, fee.public_id if fee else None, False))
+    Hold.objects.bulk_update(captured_holds, ["status", "captured_minor", "capture_entry", "closed_at"])
+    emit_events(
+        (
+            "hold.captured",
+            hold.public_id,
+            _hold_event(hold, captured_minor=hold.captured_minor, transaction=capture.public_id),
+        )
+        for hold, (_item, capture, _fee) in zip(captured_holds, results, strict=True)
+    )
+    if planned:
+        audit_record(
+            action="ledger.batch_posted",
+            object_type="batch",
+            object_id=planned[0].public_id,
+            after={
+                "mode": "captures",
+                "reference": reference,
+                "entries": len(captures),
+                "posted": len(planned),
+                "replayed": len(replays),
+                "holds": [hold.public_id for hold in captured_holds],
+                "transactions": [
+                    [
+                        p.public_id,
+                        p.spec.entry_type,
+                        p.spec.amount_minor,
+                        p.spec.currency,
+                        [[locked.accounts[pk].public_id, amount] for pk, _c, amount, _a in p.postings],
+                        p.spec.idempotency_key,
+                    ]
+                    for p in planned
+                ],
+            },
+            actor=actor,
+        )
+        publish_posted(planned, locked)
+    order = {item.hold_id: index for index, item in enumerate(captures)}
+    return sorted(answered, key=lambda result: order[result.hold_id])

@@ -24,12 +24,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from apps.payments.formats import nacha
 from apps.payments.formats.detect import validate_file
 from apps.payments.formats.nacha.codes import CHANGE_CODES, RETURN_REASON_CODES
 
 from .config import SandboxConfig
 from .outcomes import ACCEPT, NOC, REJECT, RETURN, Outcome, draw_outcome, message_rng
 from .rails import RAILS, AnswerContext, Rail
+from .rails.ach import ENTRY_ANSWERS, EntryAnswer, entry_answer_replies
 from .statements import build_statement, settlement_records
 
 INBOUND_KINDS = ("return", "noc")
@@ -68,6 +70,9 @@ def _empty_state() -> dict[str, Any]:
         # messages other banks send it (injected with POST /<rail>/inbound). One counter for all rails.
         "inbound_cursor": 0,
         "inbound": [],  # [{"cursor", "rail", "inbound_id", "message_type", "body"}]
+        # ACH per-entry answers (POST /_sandbox/ach/answer): trace number -> EntryAnswer fields + "status"
+        # ("pending" until the entry settles, then "answered" with the network reference of its file).
+        "ach_answers": {},
     }
 
 
@@ -93,6 +98,7 @@ class Network:
             raise ValueError(f"{path}: state version {state.get('version')!r}, expected {STATE_VERSION}")
         state.setdefault("inbound_cursor", 0)  # a state file written before the inbound feed existed
         state.setdefault("inbound", [])
+        state.setdefault("ach_answers", {})
         return state
 
     def _save(self) -> None:
@@ -138,6 +144,7 @@ class Network:
             settled = {key.split(":", 1)[1] for key in self.state["settled"] if key.startswith(f"{rail_name}:")}
             self.state["sequence"] += 1
             sequence = self.state["sequence"]
+            answers = self._pending_answers() if rail_name == "ach" else {}
         received = rail.read(raw, settled)
         network_reference = f"{REFERENCE_PREFIX[rail_name]}{sequence:010d}"
         if forced is not None:
@@ -153,7 +160,7 @@ class Network:
             delay_seconds=self.config.delay_seconds,
             rng=message_rng(self.config.seed, f"{rail_name}:answer", received.key),
             return_rate=self.config.rates.return_,
-            extra={"raw": raw},
+            extra={"raw": raw, ENTRY_ANSWERS: answers},
         )
         if outcome.kind == REJECT and outcome.reason is None and rail_name in self.config.reject_reasons:
             outcome = replace(outcome, reason=self.config.reject_reasons[rail_name])
@@ -165,6 +172,11 @@ class Network:
                 body = self._record_duplicate(rail_name, existing, received.ids, received_at)
             else:
                 body = self._record_new(rail_name, network_reference, received, outcome, replies, received_at)
+                if rail_name == "ach" and received.valid:
+                    # Kept for answers about its entries given later (the file is ASCII: it read).
+                    self.state["submissions"][network_reference]["raw"] = raw.decode("ascii")
+                    self._mark_answered(answers, network_reference)
+            self._answer_settled_entries()  # answers given while this file was being read
             self._save()
         return SubmitResult(body=body, stall=outcome.stall)
 
@@ -221,6 +233,80 @@ class Network:
             if outcome.duplicate_ack:
                 self._schedule(reference, index, due + max(self.config.delay_seconds / 2, 0.05))
         return self._receipt(submission, duplicate=False)
+
+    # ------------------------------------------------------------------ ACH per-entry answers
+    def _pending_answers(self) -> dict[str, EntryAnswer]:
+        return {
+            trace: EntryAnswer.from_json(answer)
+            for trace, answer in self.state["ach_answers"].items()
+            if answer["status"] == "pending"
+        }
+
+    def _mark_answered(self, answers: dict[str, EntryAnswer], reference: str) -> None:
+        """The answers the file ``reference`` carried out (its entries settled with it) are given."""
+        for trace in answers:
+            if self.state["settled"].get(f"ach:{trace}") == reference:
+                self.state["ach_answers"][trace].update(status="answered", network_reference=reference)
+
+    def _answer_settled_entries(self) -> None:
+        """Pending answers about entries the network already settled: their return / NOC files, due from now."""
+        by_file: dict[str, dict[str, EntryAnswer]] = {}
+        for trace, answer in self._pending_answers().items():
+            reference = self.state["settled"].get(f"ach:{trace}")
+            if reference is not None and "raw" in self.state["submissions"][reference]:
+                by_file.setdefault(reference, {})[trace] = answer
+        now = self.clock()
+        for reference, answers in sorted(by_file.items()):
+            submission = self.state["submissions"][reference]
+            ach_file = nacha.parse(submission["raw"].encode("ascii"))
+            entries = [(b, e) for b in ach_file.batches for e in b.entries if e.trace_number in answers]
+            context = AnswerContext(
+                network_reference=reference,
+                sequence=self.state["sequence"],
+                now=datetime.fromtimestamp(now, tz=UTC),
+                delay_seconds=self.config.delay_seconds,
+                rng=message_rng(self.config.seed, "ach:late", reference),
+            )
+            replies = entry_answer_replies(ach_file, [(b, e, answers[e.trace_number]) for b, e in entries], context)
+            for reply in replies:
+                index = len(submission["replies"])
+                submission["replies"].append(
+                    {**asdict(reply), "reply_id": f"{reference}-{index + 1}", "published": False}
+                )
+                self._schedule(reference, index, now + reply.after_seconds)
+            for trace in answers:
+                self.state["ach_answers"][trace].update(status="answered", network_reference=reference)
+
+    def ach_answer(self, answers: list[EntryAnswer]) -> list[dict[str, Any]]:
+        """Record what the receiving banks answer about these entries (all or none); an entry the network already
+        settled gets its return / NOC file now, the others when their file arrives. Answering an entry again
+        replaces a pending answer; one already given is refused."""
+        with self.lock:
+            self._publish_due()
+            given = [
+                a.trace_number
+                for a in answers
+                if self.state["ach_answers"].get(a.trace_number, {}).get("status") == "answered"
+            ]
+            if given:
+                raise SubmissionRefused(
+                    "already_answered", f"the network already answered entry {given[0]}", "trace_number"
+                )
+            now = self.clock()
+            for answer in answers:
+                self.state["ach_answers"][answer.trace_number] = {
+                    **answer.to_json(),
+                    "status": "pending",
+                    "given_at": _iso(now),
+                    "network_reference": None,
+                }
+            self._answer_settled_entries()
+            self._save()
+            return [dict(self.state["ach_answers"][a.trace_number]) for a in answers]
+
+    def ach_answers(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [dict(answer) for answer in self.state["ach_answers"].values()]
 
     def _schedule(self, reference: str, index: int, due: float) -> None:
         self.state["order"] += 1

@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from .network import Network, SubmissionRefused
 from .outcomes import HEADER, OutcomeError, parse_outcome_header
+from .rails.ach import AnswerRefused, parse_entry_answer
 from .statements import StatementRequestError
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,8 @@ _SUBMIT_RE = re.compile(r"^/(?P<rail>[a-z_]+)/(?P<path>messages|files)/?$")
 _STATUS_RE = re.compile(r"^/(?P<rail>[a-z_]+)/(?P<path>messages|files)/(?P<id>[^/]+)/status/?$")
 _ACKS_RE = re.compile(r"^/(?P<rail>[a-z_]+)/acks/?$")
 _INBOUND_RE = re.compile(r"^/(?P<rail>[a-z_]+)/inbound/?$")
+ACH_ANSWER_PATH = "/_sandbox/ach/answer"
+MAX_ANSWERS = 1000
 
 
 class ApiError(Exception):
@@ -107,8 +110,32 @@ class SandboxHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         self._handle(self._get)
 
+    def _ach_answer(self) -> tuple[HTTPStatus, dict[str, Any]]:
+        """``POST /_sandbox/ach/answer``: one answer object, or ``{"answers": [...]}`` (all taken or none)."""
+        raw = self._read_body()
+        self._rail("ach")
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise ApiError(HTTPStatus.BAD_REQUEST, "invalid_json", "the body must be a JSON object", "body")
+        items = data.get("answers") if isinstance(data, dict) and set(data) == {"answers"} else [data]
+        if not isinstance(items, list) or not 1 <= len(items) <= MAX_ANSWERS:
+            raise ApiError(HTTPStatus.BAD_REQUEST, "invalid_answer", f"answers: 1 to {MAX_ANSWERS} objects", "answers")
+        try:
+            answers = [parse_entry_answer(item) for item in items]
+        except AnswerRefused as exc:
+            raise ApiError(HTTPStatus.BAD_REQUEST, exc.code, str(exc), exc.field)
+        if len({a.trace_number for a in answers}) != len(answers):
+            raise ApiError(HTTPStatus.BAD_REQUEST, "duplicate_trace_number", "one answer per entry", "trace_number")
+        try:
+            return HTTPStatus.CREATED, {"answers": self.server.network.ach_answer(answers)}
+        except SubmissionRefused as exc:
+            raise ApiError(HTTPStatus.CONFLICT, exc.code, str(exc), exc.field)
+
     def _post(self) -> tuple[HTTPStatus, dict[str, Any]]:
         url = urlsplit(self.path)
+        if url.path.rstrip("/") == ACH_ANSWER_PATH:
+            return self._ach_answer()
         inbound = _INBOUND_RE.match(url.path)
         if inbound is not None:
             raw = self._read_body()
@@ -189,6 +216,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
         network = self.server.network
         if url.path == "/_sandbox/health":
             return HTTPStatus.OK, {"status": "ok", "rails": list(network.config.rails), "time": time.time()}
+        if url.path.rstrip("/") == ACH_ANSWER_PATH + "s":
+            self._rail("ach")
+            return HTTPStatus.OK, {"answers": network.ach_answers()}
         if url.path == "/_sandbox/statement":
             return self._statement(query)
         if url.path == "/_sandbox/seen":

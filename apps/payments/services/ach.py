@@ -9,7 +9,8 @@ to BUILT for a resend (the same bytes, the same file id: the operator answers it
 next file with the same trace numbers).
 
 ``ach_file_answer_record``: the operator answers about the whole file. ACCEPTED settles every entry in one
-transaction (each hold captured to the settlement account, the fee posted); REJECTED voids every hold. Return
+transaction, as one ledger batch (every hold captured to the settlement account and every fee posted by one batch
+posting, one audit record listing the entries); REJECTED voids every hold. Return
 files are recorded on the file; their entries are matched by trace number where returns are handled.
 """
 
@@ -26,7 +27,7 @@ from django.utils import timezone
 
 from apps.audit.services import audit_record
 from apps.core.db import retry_on_conflict
-from apps.ledger.services import accounts_lock_in_transaction
+from apps.ledger.services import BatchCapture, hold_captures_batch_in_transaction
 from apps.ledger.services import hold_void_in_transaction as hold_void
 
 from .. import ach, transport
@@ -40,7 +41,7 @@ from .submission import (
     SETTLED,
     WORKER,
     backoff_seconds,
-    settle_payment,
+    record_settled,
     settlement_account_for,
 )
 
@@ -216,18 +217,36 @@ def ach_file_submit(*, file_id: str) -> str:
 
 
 def _settle_entries(ach_file: AchFile, payments: list[PaymentOrder], reply_id: str) -> int:
+    """Settle the file's open entries as one ledger batch: every hold captured to the settlement account and every
+    fee posted by one batch posting (``hold_captures_batch_in_transaction``), then each payment SETTLED."""
     open_payments = [p for p in payments if p.status not in FINAL]
     if not open_payments:
         return 0
     settlement = settlement_account_for(open_payments[0])  # the account settle_payment captures each entry to
-    accounts_lock_in_transaction(
-        public_ids=sorted({p.debtor_account.public_id for p in open_payments} | {settlement.public_id})
+    captured = hold_captures_batch_in_transaction(
+        captures=[
+            BatchCapture(
+                hold_id=payment.hold_id,
+                to_account=settlement.public_id,
+                amount_minor=payment.amount_minor,  # the rest of the hold (the fee) is released
+                description=f"payment {payment.public_id} settled on {payment.rail}",
+                idempotency_key=f"payment:{payment.public_id}:capture",
+                fee_minor=payment.fee_minor,
+                fee_description=f"{payment.rail} payment {payment.public_id}",
+                fee_metadata={"payment": payment.public_id},
+                fee_idempotency_key=f"payment:{payment.public_id}:fee",
+            )
+            for payment in open_payments
+        ],
+        reference=f"ach_file:{ach_file.public_id}",
+        actor=WORKER,
     )
-    for payment in open_payments:
+    for payment, result in zip(open_payments, captured, strict=True):
         changes = Changes(payment, WORKER)
         if payment.status != S.ACCEPTED:
             changes.move(S.ACCEPTED, reason=f"{reply_id}: ACH file {ach_file.network_key} accepted")
-        settle_payment(changes, reply_id)
+        payment.fee_transaction_id = result.fee_transaction or ""
+        record_settled(changes, reply_id, settlement, result.transaction)
         payment.save()
         changes.audit("payments.answer_recorded", reply_id=reply_id, answer="ACCEPTED")
     return len(open_payments)

@@ -194,7 +194,13 @@ def settle_payment(changes: Changes, reply_id: str) -> None:
             actor=changes.actor,
         )
         payment.fee_transaction_id = fee.entry.public_id
-    changes.move(S.SETTLED, reason=f"{reply_id}; captured to {account.public_id} ({result.entry.public_id})")
+    record_settled(changes, reply_id, account, result.entry.public_id)
+
+
+def record_settled(changes: Changes, reply_id: str, account: Account, capture_id: str) -> None:
+    """The payment's hold was captured to ``account`` (entry ``capture_id``): it is SETTLED."""
+    changes.payment.capture_transaction_id = capture_id
+    changes.move(S.SETTLED, reason=f"{reply_id}; captured to {account.public_id} ({capture_id})")
 
 
 def _apply(changes: Changes, effect: str | None, ack: dict[str, Any]) -> None:

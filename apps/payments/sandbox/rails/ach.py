@@ -10,6 +10,11 @@ file): file id, ACCEPTED or REJECTED, batch and entry counts, debit and credit t
 for a rejection the reason and the problems. Returns are NACHA files built with
 :func:`~apps.payments.formats.nacha.return_entry_for` (addenda 99 quoting the original trace
 number), one batch per original batch and returning bank, so they read with ``parse_ach_file``.
+
+Per-entry answers (:class:`EntryAnswer`, ``POST /_sandbox/ach/answer``): "trace number X comes back R01",
+"trace number Y gets a NOC C01 with this corrected data". An entry with an answer gets it whatever the file's
+outcome (as long as the file settles); the others follow the file's outcome. The answered entries of one file
+travel in one return file and one NOC file (per answer delay).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from apps.payments.formats.nacha import (
     notification_of_change_for,
     return_entry_for,
 )
-from apps.payments.formats.nacha.codes import RETURN_CODE_FOR
+from apps.payments.formats.nacha.codes import CHANGE_CODES, RETURN_CODE_FOR, RETURN_REASON_CODES
 
 from ..outcomes import ACCEPT, NOC, REJECT, RETURN, Outcome
 from .base import AnswerContext, Received, Reply
@@ -43,6 +48,86 @@ CORRECTED_ROUTING = "011000015"  # a valid ABA number (Federal Reserve Bank of B
 JSON = "application/json"
 NACHA = "text/plain; charset=us-ascii"
 INVALID_FILE = "invalid_file"
+ENTRY_ANSWERS = "entry_answers"  # AnswerContext.extra key: {trace number: EntryAnswer} not yet applied
+CORRECTED_DATA_LENGTH = 29  # addenda 98, positions 36-64
+MAX_ANSWER_SECONDS = 86_400.0
+
+
+class AnswerRefused(ValueError):
+    """A per-entry answer the sandbox cannot take (what is wrong, in ``code`` and ``field``)."""
+
+    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.field = field
+
+
+@dataclass(frozen=True)
+class EntryAnswer:
+    """What the receiving bank will answer about one entry: a return with an R code or a NOC with a C code.
+
+    ``corrected_data`` is the NOC's addenda 98 corrected data in NACHA's layout for the change code (for C01
+    simply the right account number); empty: :func:`corrected_data` makes one up. ``after_seconds`` is how long
+    after the settlement (or after the answer is given, for an entry already settled) the file comes: the
+    "next day" of a real network, compressed; None: twice the network's delay.
+    """
+
+    trace_number: str
+    kind: str  # RETURN or NOC
+    code: str
+    corrected_data: str = ""
+    after_seconds: float | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> EntryAnswer:
+        return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data})
+
+
+def parse_entry_answer(data: object) -> EntryAnswer:
+    """Read ``{"trace_number", "return": "R01"}`` or ``{"trace_number", "noc": "C01", "corrected_data"}``
+    (plus an optional ``after_seconds``); raise AnswerRefused naming the field."""
+    if not isinstance(data, dict):
+        raise AnswerRefused("invalid_answer", "each answer must be a JSON object", "answer")
+    unknown = sorted(set(data) - {"trace_number", RETURN, NOC, "corrected_data", "after_seconds"})
+    if unknown:
+        raise AnswerRefused("unknown_field", f"{unknown[0]} is not a field of an answer", unknown[0])
+    trace = data.get("trace_number")
+    if not (isinstance(trace, str) and len(trace) == 15 and trace.isascii() and trace.isdigit()):
+        raise AnswerRefused("invalid_trace_number", "trace_number must be the entry's 15 digits", "trace_number")
+    if (RETURN in data) == (NOC in data):
+        raise AnswerRefused("invalid_answer", "give either return (an R code) or noc (a C code)", RETURN)
+    kind = RETURN if RETURN in data else NOC
+    code = data[kind]
+    known = RETURN_REASON_CODES if kind == RETURN else CHANGE_CODES
+    if not isinstance(code, str) or code.upper() not in known:
+        what = "a NACHA return reason code (R01...)" if kind == RETURN else "a NACHA change code (C01...)"
+        raise AnswerRefused(f"unknown_{kind}_code", f"{kind} must be {what}, got {code!r}", kind)
+    corrected = data.get("corrected_data", "")
+    if corrected and kind != NOC:
+        raise AnswerRefused("unexpected_field", "corrected_data goes with a noc", "corrected_data")
+    if (
+        not isinstance(corrected, str)
+        or len(corrected) > CORRECTED_DATA_LENGTH
+        or not (corrected.isascii() and corrected.isprintable())
+    ):
+        raise AnswerRefused(
+            "invalid_corrected_data",
+            f"corrected_data must be at most {CORRECTED_DATA_LENGTH} printable ASCII characters",
+            "corrected_data",
+        )
+    after = data.get("after_seconds")
+    if after is not None and (
+        isinstance(after, bool) or not isinstance(after, int | float) or not 0 <= after <= MAX_ANSWER_SECONDS
+    ):
+        raise AnswerRefused(
+            "invalid_after_seconds",
+            f"after_seconds must be a number from 0 to {MAX_ANSWER_SECONDS:.0f}",
+            "after_seconds",
+        )
+    return EntryAnswer(trace, kind, code.upper(), corrected.upper(), None if after is None else float(after))
 
 
 def file_id(header: FileHeader) -> str:
@@ -91,9 +176,15 @@ class AchRail:
         returnable = [
             (b, e) for b, e in settled if isinstance(e, EntryDetail) and e.transaction_code in RETURN_CODE_FOR
         ]
+        answers: dict[str, EntryAnswer] = context.extra.get(ENTRY_ANSWERS, {})
+        answered = [(b, e, answers[e.trace_number]) for b, e in returnable if e.trace_number in answers]
+        replies += entry_answer_replies(ach_file, answered, context)
+        returnable = [(b, e) for b, e in returnable if e.trace_number not in answers]
         if outcome.kind == NOC:
             if returnable:
-                replies.append(_noc_file(ach_file, returnable, outcome.reason or "C01", context, 2 * delay))
+                code = outcome.reason or "C01"
+                corrections = [(b, e, code, corrected_data(e, code)) for b, e in returnable]
+                replies.append(_noc_file(ach_file, corrections, context, 2 * delay))
             return replies
         if outcome.kind == RETURN:
             returned = [(b, e, outcome.reason or context.default_return_reason) for b, e in returnable]
@@ -197,8 +288,28 @@ def corrected_data(entry: EntryDetail, change_code: str) -> str:
     return layouts.get(change_code, "CORRECTED")
 
 
+def entry_answer_replies(
+    ach_file: AchFile, answered: list[tuple[Batch, EntryDetail, EntryAnswer]], context: AnswerContext
+) -> list[Reply]:
+    """The return file and the NOC file carrying the per-entry answers (one of each per answer delay)."""
+    replies = []
+
+    def after_of(answer: EntryAnswer) -> float:
+        return 2 * context.delay_seconds if answer.after_seconds is None else answer.after_seconds
+
+    for after in sorted({after_of(a) for _, _, a in answered}):
+        due = [(b, e, a) for b, e, a in answered if after_of(a) == after]
+        returned = [(b, e, a.code) for b, e, a in due if a.kind == RETURN]
+        corrected = [(b, e, a.code, a.corrected_data or corrected_data(e, a.code)) for b, e, a in due if a.kind == NOC]
+        if returned:
+            replies.append(_return_file(ach_file, returned, context, after))
+        if corrected:
+            replies.append(_noc_file(ach_file, corrected, context, after))
+    return replies
+
+
 def _noc_file(
-    ach_file: AchFile, entries: list[tuple[Batch, EntryDetail]], change_code: str, context: AnswerContext, after: float
+    ach_file: AchFile, entries: list[tuple[Batch, EntryDetail, str, str]], context: AnswerContext, after: float
 ) -> Reply:
     """A COR batch (zero-amount entries with addenda 98) from the receiving bank, one per entry it corrects."""
     original = ach_file.header
@@ -214,7 +325,7 @@ def _noc_file(
         reference_code=context.network_reference[-8:],
     )
     batches = []
-    for number, (batch, entry) in enumerate(entries, start=1):
+    for number, (batch, entry, change_code, corrected) in enumerate(entries, start=1):
         rdfi = entry.rdfi_routing[:8]
         cor_header = dataclasses.replace(
             batch.header,
@@ -227,10 +338,11 @@ def _noc_file(
         cor = notification_of_change_for(
             entry,
             change_code=change_code,
-            corrected_data=corrected_data(entry, change_code),
+            corrected_data=corrected,
             returning_dfi_identification=rdfi,
             sequence=number,
         )
         batches.append(Batch(cor_header, (cor,)))
     body = build_ach_file(AchFile(header, tuple(batches))).decode("ascii")
-    return Reply("noc", "CORRECTED", NOC_TYPE, NACHA, body, after, change_code)
+    codes = ",".join(sorted({change_code for _, _, change_code, _ in entries}))
+    return Reply("noc", "CORRECTED", NOC_TYPE, NACHA, body, after, codes)
