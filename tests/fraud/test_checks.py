@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
@@ -10,6 +11,7 @@ import pytest
 
 from apps.audit.models import AuditRecord
 from apps.core import checks
+from apps.core.errors import InvalidInput
 from apps.core.metrics import exposition
 from apps.fraud import reporting, runtime
 from apps.fraud.detector import FraudDetector
@@ -225,3 +227,50 @@ def test_inline_features_read_the_ledger_and_only_labels_older_than_the_delay(pr
                                   occurred_at=now - timedelta(days=days), is_fraud=True, decided_by="analyst")
     card = scoring.from_card(card_subject(a, at=now))
     assert scoring.vector_of(loaded, card)[INDEX["cp_known_frauds_30d"]] == 1
+
+
+def test_a_payments_device_is_stored_and_new_device_and_new_payee_look_at_all_earlier_payments():
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from apps.fraud import scoring
+    from apps.fraud.features import INDEX
+    from apps.payments.models import PaymentOrder
+
+    account = funded_account("1000.00", "EUR", owner_id="paula")
+    long_ago = timezone.now() - timedelta(days=60)  # before the features' 30-day windows (and the label delay)
+    earlier = payments.payment_send(
+        request=replace(request_from(sct_body(account.public_id)), device_id="paula-phone", at=long_ago),
+        debtor_account=account.public_id,
+    ).payment
+    assert earlier.created_at == long_ago
+    client = make_client(["payments:write", "payments:read"], owners=["paula"])
+    sent = client.post("/api/v1/payments/send", {**sct_body(account.public_id), "device_id": "paula-phone"},
+                       format="json", HTTP_IDEMPOTENCY_KEY="dev-1")
+    assert sent.status_code == 201, sent.json()
+    known = PaymentOrder.objects.get(public_id=sent.json()["id"])
+    assert known.device_id == "paula-phone" and known.device_id_bidx == earlier.device_id_bidx != ""
+    with connection.cursor() as cursor:  # encrypted at rest, like the other identifiers of a payment
+        cursor.execute("SELECT device_id FROM payments_paymentorder WHERE id = %s", [known.pk])
+        assert "paula-phone" not in str(cursor.fetchone()[0])
+    vector = scoring.vector_of(None, scoring.from_payment(known))
+    assert (vector[INDEX["new_device"]], vector[INDEX["new_payee"]], vector[INDEX["new_counterparty"]]) == (0, 0, 1)
+
+    other = payments.payment_send(
+        request=replace(request_from(sct_body(account.public_id, receiver={
+            "iban": "DE89370400440532013000", "name": "Someone Else", "country": "DE"})), device_id="stranger"),
+        debtor_account=account.public_id,
+    ).payment
+    vector = scoring.vector_of(None, scoring.from_payment(other))
+    assert (vector[INDEX["new_device"]], vector[INDEX["new_payee"]]) == (1, 1)
+
+    too_long = client.post("/api/v1/payments/send", {**sct_body(account.public_id), "device_id": "x" * 129},
+                           format="json", HTTP_IDEMPOTENCY_KEY="dev-2")
+    assert too_long.status_code == 400 and too_long.json()["error"]["code"]
+    with pytest.raises(InvalidInput):
+        payments.payment_send(request=replace(request_from(sct_body(account.public_id)),
+                                              at=timezone.now() + timedelta(hours=1)),
+                              debtor_account=account.public_id)
+    assert PaymentOrder.objects.count() == 3
