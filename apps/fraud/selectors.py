@@ -4,9 +4,11 @@ The histories are what ``apps.fraud.features`` needs for one transaction, read f
 and the payments (orders), over the features' look-back (30 days, plus the model's label delay for the labels):
 
 - a customer's history: entries debiting any of their accounts (transfers, withdrawals), and their payment orders;
-- a counterparty's history: entries crediting that account (a transfer), or payment orders to the same
-  creditor account (by its blind index: ``bidx:<hash>``), from any customer; card merchants and terminals have no
-  table here yet, so their history holds only what analysts labelled.
+- a customer's history also holds their card authorisations (``apps.cards``, any but declined: a declined one
+  moved no money), with the terminal as counterparty;
+- a counterparty's history: entries crediting that account (a transfer), payment orders to the same creditor
+  account (by its blind index: ``bidx:<hash>``), or the authorisations at that card terminal, from any customer
+  (many cards at one terminal in a day is what a skimmed terminal looks like: ``cp_customers_1d``).
 
 Counterparty ids are the ones the scoring uses: an account public id, ``bidx:<hash>`` of a payment's creditor
 account, ``<merchant_id>-<terminal_id>`` for a card terminal. A history entry counts as fraud when an analyst's
@@ -22,6 +24,7 @@ from django.db.models import BigIntegerField, CharField, Count, Q, QuerySet, Val
 from django.db.models.functions import Coalesce, Concat
 
 from apps.accounts.models import BANK_OWNER_ID
+from apps.cards.models import Authorisation, AuthorisationStatus
 from apps.core.money import format_amount
 from apps.ledger.models import JournalEntry
 from apps.payments.models import PaymentOrder
@@ -99,6 +102,11 @@ def histories(*, owner_id: str, counterparty_id: str, at: datetime, label_delay_
         ).values_list(_text("lb"), "occurred_at", Value(0, output_field=BigIntegerField()),
                       "counterparty_id", "customer_id", empty),
     ]
+    parts.append(Authorisation.objects.filter(
+        card__account__owner_id=owner_id, created_at__gte=since, created_at__lt=at,
+    ).exclude(status=AuthorisationStatus.DECLINED).values_list(
+        _text("ca"), "created_at", "amount_minor", Concat("merchant_id", Value("-"), "terminal_id",
+                                                          output_field=CharField()), empty, empty))
     if device_id:
         parts.append(PaymentOrder.objects.filter(
             debtor_account__owner_id=owner_id, device_id_bidx=device_id, created_at__lt=since
@@ -126,6 +134,14 @@ def histories(*, owner_id: str, counterparty_id: str, at: datetime, label_delay_
             posted_at__lt=since,
         ).order_by("posted_at").values_list(_text("sp"), "posted_at", Value(0, output_field=BigIntegerField()),
                                             empty, empty, empty)[:1])
+    else:
+        terminal = _terminal(counterparty_id)
+        if terminal is not None:
+            parts.append(Authorisation.objects.filter(
+                merchant_id=terminal[0], terminal_id=terminal[1], created_at__gte=since, created_at__lt=at,
+            ).exclude(status=AuthorisationStatus.DECLINED).values_list(
+                _text("pa"), "created_at", "amount_minor",
+                Coalesce("card__account__owner_id", empty, output_field=CharField()), empty, empty))
     customer_rows, counterparty_rows = [], []
     customer_frauds: dict[str, list[float]] = {}
     counterparty_frauds: dict[str, list[float]] = {}
@@ -141,7 +157,7 @@ def histories(*, owner_id: str, counterparty_id: str, at: datetime, label_delay_
             seen_earlier.append((DEVICE + device, ts))
         elif tag == "sp":
             seen_earlier.append((PAYEE + counterparty_id, ts))
-        elif tag in ("ce", "cp"):
+        elif tag in ("ce", "cp", "ca"):
             customer_rows.append((ts, _major(amount, exponent), other, extra, other, device))
         else:
             counterparty_rows.append((ts, _major(amount, exponent), other, extra, counterparty_id, ""))
@@ -164,6 +180,14 @@ def label_counts(*, since: datetime) -> dict[str, int]:
     )
     counts["open_alerts"] = FraudAlert.objects.filter(status=AlertStatus.OPEN).count()
     return counts
+
+
+def _terminal(counterparty_id: str) -> tuple[str, str] | None:
+    """(merchant id, terminal id) of a card counterparty ``<merchant_id>-<terminal_id>``; None for other kinds."""
+    if counterparty_id == "cash" or "-" not in counterparty_id:
+        return None
+    merchant, terminal = counterparty_id.rsplit("-", 1)
+    return (merchant, terminal) if merchant and terminal else None
 
 
 def labelled_history(*, since: datetime, until: datetime) -> list[dict]:
