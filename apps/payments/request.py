@@ -33,7 +33,7 @@ class PaymentRequest:
     # The device the customer used (a banking app's device identifier): fraud's ``new_device`` compares it with the
     # customer's earlier payments. Not part of the fingerprint: a retry from another device is the same payment.
     device_id: str = ""
-    # When the customer made the payment, if a channel states it (the SDK, a batch of earlier instructions, tests);
+    # When the customer made the payment, if the caller states it (a batch of earlier instructions, tests);
     # None: now. The payment's ``created_at`` and the time fraud scoring uses. The HTTP API never sets it.
     at: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
