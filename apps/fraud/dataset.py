@@ -3,7 +3,8 @@
 Required columns: ``transaction_id,timestamp,customer_id,counterparty_id,amount,label`` (ISO 8601 timestamps, a
 naive one is taken as UTC; ``label`` 1/0, also true/false or fraud/legit). Optional: ``currency``,
 ``merchant_category``, ``country``, ``channel``, and ``account_opened`` (ISO 8601; without it the customer's
-first transaction in the file stands in for the account's opening) and ``home_country``.
+first transaction in the file stands in for the account's opening), ``home_country`` and ``device_id`` (the
+device the customer used, if any: ``new_device`` in ``apps.fraud.features``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from .features import Txn
 
 REQUIRED = ("transaction_id", "timestamp", "customer_id", "counterparty_id", "amount", "label")
-OPTIONAL = ("currency", "merchant_category", "country", "channel", "account_opened", "home_country")
+OPTIONAL = ("currency", "merchant_category", "country", "channel", "account_opened", "home_country", "device_id")
 _TRUE = {"1", "true", "yes", "fraud", "t", "y"}
 _FALSE = {"0", "false", "no", "legit", "genuine", "f", "n"}
 
@@ -50,6 +51,14 @@ def _label(value: str, line: int) -> int:
     raise DatasetError(f"line {line}: label {value!r} is not 1/0")
 
 
+def write_rows(path: str | Path, rows: list[dict]) -> None:
+    """Write labelled rows (dicts keyed by ``REQUIRED`` + ``OPTIONAL``) as a CSV ``read_rows`` reads back."""
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=(*REQUIRED, *OPTIONAL), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 def read_rows(path: str | Path) -> list[Row]:
     """Every row of the CSV, sorted by time (stable: equal times keep the file's order)."""
     rows: list[Row] = []
@@ -77,6 +86,7 @@ def read_rows(path: str | Path) -> list[Row]:
                 channel=record["channel"] if has["channel"] else "",
                 account_opened_ts=opened,
                 home_country=record["home_country"] if has["home_country"] else "",
+                device_id=record["device_id"] if has["device_id"] else "",
             )
             rows.append(
                 Row(record["transaction_id"], txn, _label(record["label"], line),

@@ -5,6 +5,16 @@ No Django here. A transaction (``Txn``) is scored against what was known just be
 - the customer's ``History`` (their earlier transactions: time, amount, counterparty, country, fraud label), and
 - the counterparty's ``History`` (earlier transactions of anyone to that merchant, terminal or beneficiary).
 
+Time is the transaction's own (``txn.ts``, UTC): nothing here reads the clock, so "a payment at 03:00" is scored
+as one whatever the time the code runs. Hour, night and weekend are UTC (the customer's local time would need
+their time zone, which nothing stores yet).
+
+Device signals: ``txn.device_id`` names the device the customer used (payments made through a banking app; empty
+for cards and postings). ``new_device`` is 1 when a device is named and this customer never used it before;
+``new_payee`` is 1 when this customer never paid this counterparty before. Both look at all the customer's known
+history (``History.first_seen``), not only the 30-day windows: inline scoring adds to the windows' entries whether
+the device and the counterparty appear earlier (``apps.fraud.selectors.histories``).
+
 ``features_of(txn, customer, counterparty, label_delay_seconds=...)`` reads only those histories' entries *before*
 ``txn.ts`` and a fraud label only of an entry at least ``label_delay_seconds`` older than ``txn.ts`` (what the bank
 would know then: labels arrive days after the transaction, from chargebacks and analysts). The evaluation builds
@@ -29,6 +39,7 @@ from datetime import UTC, datetime
 MINUTE, HOUR, DAY = 60.0, 3600.0, 86400.0
 LOOKBACK_SECONDS = 30 * DAY  # the longest window; a history needs no more than this (+ the label delay)
 NIGHT_HOURS = range(0, 6)
+PAYEE, DEVICE = "p:", "d:"  # History.first_seen keys
 
 # Categorical features are integer codes of a vocabulary learned at training (0: unknown or missing).
 CATEGORICAL = ("merchant_category_code", "country_code", "channel_code")
@@ -56,6 +67,8 @@ FEATURE_NAMES: tuple[str, ...] = (
     "cp_known_frauds_7d",
     "cp_fraud_rate_7d",
     "new_counterparty",
+    "new_device",
+    "new_payee",
     "new_country",
     "foreign_country",
     "account_age_days",
@@ -80,6 +93,7 @@ class Txn:
     channel: str = ""
     account_opened_ts: float | None = None  # when the customer's account was opened, if known
     home_country: str = ""  # the customer's own country, if known
+    device_id: str = ""  # the device the customer used, if any (a banking app's device identifier)
 
 
 @dataclass(slots=True)
@@ -97,8 +111,11 @@ class History:
     others: list[str] = field(default_factory=list)  # the other side: counterparty (of a customer) or customer
     countries: list[str] = field(default_factory=list)
     first_ts: float | None = None
+    # When each other side ("p:<id>") and device ("d:<id>") first appears: what "never before" is decided on.
+    first_seen: dict[str, float] = field(default_factory=dict)
 
-    def append(self, ts: float, amount: float, other: str, country: str = "", fraud: int = 0) -> None:
+    def append(self, ts: float, amount: float, other: str, country: str = "", fraud: int = 0,
+               device: str = "") -> None:
         if self.ts and ts < self.ts[-1]:
             raise ValueError("History.append needs transactions in time order")
         if self.first_ts is None:
@@ -109,6 +126,19 @@ class History:
         self.fraud_prefix.append(self.fraud_prefix[-1] + (1 if fraud else 0))
         self.others.append(other)
         self.countries.append(country)
+        self.first_seen.setdefault(PAYEE + other, ts)
+        if device:
+            self.first_seen.setdefault(DEVICE + device, ts)
+
+    def remember(self, key: str, ts: float) -> None:
+        """Record that ``key`` (``PAYEE``/``DEVICE`` + id) was seen at ``ts``, before the entries held here."""
+        first = self.first_seen.get(key)
+        if first is None or ts < first:
+            self.first_seen[key] = ts
+
+    def seen_before(self, key: str, t: float) -> bool:
+        first = self.first_seen.get(key)
+        return first is not None and first < t
 
     def __len__(self) -> int:
         return len(self.ts)
@@ -208,6 +238,8 @@ def features_of(
         float(cp_frauds_7d),
         cp_frauds_7d / cp_labelled_7d if cp_labelled_7d else 0.0,
         0.0 if txn.counterparty_id in recent_others else 1.0,
+        1.0 if txn.device_id and not customer.seen_before(DEVICE + txn.device_id, t) else 0.0,
+        0.0 if customer.seen_before(PAYEE + txn.counterparty_id, t) else 1.0,
         0.0 if not txn.country or txn.country in recent_countries else 1.0,
         1.0 if txn.country and home and txn.country != home else 0.0,
         min(account_age_days, 3650.0),
@@ -259,6 +291,6 @@ class FeatureStream:
         vector = features_of(
             txn, customer, counterparty, label_delay_seconds=self.label_delay_seconds, vocabulary=self.vocabulary
         )
-        customer.append(txn.ts, txn.amount, txn.counterparty_id, txn.country, label)
+        customer.append(txn.ts, txn.amount, txn.counterparty_id, txn.country, label, txn.device_id)
         counterparty.append(txn.ts, txn.amount, txn.customer_id, txn.country, label)
         return vector

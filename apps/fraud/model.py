@@ -39,11 +39,12 @@ CALIBRATION_SHARE = 0.25
 POSITIVE_SHARE = 0.10  # the frauds' total weight relative to the legitimate rows' in training
 BEHAVIOUR = (
     "amount_to_avg_30d", "amount_zscore_30d", "cust_count_1d", "cust_count_10m", "cust_count_1h",
-    "cust_amount_1h_log", "seconds_since_last_log", "new_counterparty", "new_country", "hour", "amount_log",
+    "cust_amount_1h_log", "seconds_since_last_log", "new_counterparty", "new_device", "new_payee", "new_country",
+    "hour", "amount_log",
 )
 ANOMALY = "anomaly_score"
 MODEL_COLUMNS = (*FEATURE_NAMES, ANOMALY)
-FORMAT = 1
+FORMAT = 2  # 2: the device features (new_device, new_payee)
 
 
 _limited: list[object] = []

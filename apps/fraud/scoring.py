@@ -8,6 +8,12 @@ The three kinds of subject (``apps.core.checks``) become the same ``features.Txn
   creditor's country, channel ``transfer``;
 - ``card_authorisation``: the card account's owner, ``<merchant_id>-<terminal_id>``, the merchant's MCC and
   country, channel ``card``.
+
+The time scored is the transaction's own: the payment order's ``created_at`` (set when the order is made, from
+``PaymentRequest.at`` when a channel states it), the card authorisation's ``at``, a posting subject's ``at`` if it
+has one; the clock is read only for a posting without one. So a test scores "a payment at 03:00" by making the
+payment at 03:00, not by waiting or patching the clock. A payment's device (``PaymentOrder.device_id``) is
+compared by its blind index, here and in the customer's history.
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ class Transaction:
     home_country: str = ""
     account_opened: datetime | None = None
     reference: str = ""
+    device_id: str = ""  # a payment's device, as its blind index
 
 
 @dataclass
@@ -71,15 +78,17 @@ def from_posting(subject) -> Transaction | None:
         return None
     counterparty = subject.credit_account or "cash"
     return Transaction("posting", account.owner_id, subject.debit_account, counterparty, subject.amount_minor,
-                       subject.currency, timezone.now(), "transfer", account_opened=account.created_at)
+                       subject.currency, getattr(subject, "at", None) or timezone.now(), "transfer",
+                       account_opened=account.created_at)
 
 
 def from_payment(payment) -> Transaction:
     account = payment.debtor_account
     return Transaction(
         "payment", account.owner_id, account.public_id, selectors.BIDX_PREFIX + payment.creditor_identifier_bidx,
-        payment.amount_minor, payment.currency, timezone.now(), "transfer", country=payment.creditor_country,
+        payment.amount_minor, payment.currency, payment.created_at, "transfer", country=payment.creditor_country,
         home_country=payment.debtor_country, account_opened=account.created_at, reference=payment.public_id,
+        device_id=payment.device_id_bidx,
     )
 
 
@@ -115,7 +124,7 @@ def vector_of(loaded: Loaded | None, transaction: Transaction, *, customer: Hist
     if customer is None or counterparty is None:
         read_customer, read_counterparty = selectors.histories(
             owner_id=transaction.customer_id, counterparty_id=transaction.counterparty_id, at=transaction.at,
-            label_delay_seconds=delay, exponent=exponent,
+            label_delay_seconds=delay, exponent=exponent, device_id=transaction.device_id,
         )
         customer = read_customer if customer is None else customer
         counterparty = read_counterparty if counterparty is None else counterparty
@@ -124,7 +133,7 @@ def vector_of(loaded: Loaded | None, transaction: Transaction, *, customer: Hist
         counterparty_id=transaction.counterparty_id, amount=transaction.amount_minor / 10**exponent,
         merchant_category=transaction.merchant_category, country=transaction.country, channel=transaction.channel,
         account_opened_ts=transaction.account_opened.timestamp() if transaction.account_opened else None,
-        home_country=transaction.home_country,
+        home_country=transaction.home_country, device_id=transaction.device_id,
     )
     return features_of(txn, customer, counterparty, label_delay_seconds=delay, vocabulary=vocabulary)
 

@@ -4,13 +4,16 @@ The histories are what ``apps.fraud.features`` needs for one transaction, read f
 and the payments (orders), over the features' look-back (30 days, plus the model's label delay for the labels):
 
 - a customer's history: entries debiting any of their accounts (transfers, withdrawals), and their payment orders;
-- a counterparty's history: entries crediting that account (a transfer), or payment orders to the same
-  creditor account (by its blind index: ``bidx:<hash>``), from any customer; card merchants and terminals have no
-  table here yet, so their history holds only what analysts labelled.
+- a customer's history also holds their card authorisations (``apps.cards``, any but declined: a declined one
+  moved no money), with the terminal as counterparty;
+- a counterparty's history: entries crediting that account (a transfer), payment orders to the same creditor
+  account (by its blind index: ``bidx:<hash>``), or the authorisations at that card terminal, from any customer
+  (many cards at one terminal in a day is what a skimmed terminal looks like: ``cp_customers_1d``).
 
 Counterparty ids are the ones the scoring uses: an account public id, ``bidx:<hash>`` of a payment's creditor
 account, ``<merchant_id>-<terminal_id>`` for a card terminal. A history entry counts as fraud when an analyst's
-fraud label names the same counterparty within ``LABEL_MATCH_SECONDS`` of it. Reads only; no locks.
+fraud label names the same counterparty within ``LABEL_MATCH_SECONDS`` of it. ``labelled_history`` gives the same
+transactions with their labels as rows of a training file (``manage.py fraud_export``). Reads only; no locks.
 """
 
 from __future__ import annotations
@@ -20,10 +23,13 @@ from datetime import datetime, timedelta
 from django.db.models import BigIntegerField, CharField, Count, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Concat
 
+from apps.accounts.models import BANK_OWNER_ID
+from apps.cards.models import Authorisation, AuthorisationStatus
+from apps.core.money import format_amount
 from apps.ledger.models import JournalEntry
 from apps.payments.models import PaymentOrder
 
-from .features import LOOKBACK_SECONDS, History
+from .features import DEVICE, LOOKBACK_SECONDS, PAYEE, History
 from .models import AlertStatus, FraudAlert, FraudLabel, ModelStatus, ModelVersion
 
 LABEL_MATCH_SECONDS = 120
@@ -56,69 +62,112 @@ def _major(amount_minor: int, exponent: int) -> float:
     return amount_minor / 10**exponent
 
 
-def _history(entries: list[tuple[float, float, str, str, str]], frauds: dict[str, list[float]]) -> History:
-    """Build a History from (ts, amount, other, country, counterparty) rows; an entry is fraud when a fraud label
-    names its counterparty within ``LABEL_MATCH_SECONDS`` of it."""
+def _history(entries: list[tuple[float, float, str, str, str, str]], frauds: dict[str, list[float]]) -> History:
+    """Build a History from (ts, amount, other, country, counterparty, device) rows; an entry is fraud when a fraud
+    label names its counterparty within ``LABEL_MATCH_SECONDS`` of it."""
     history = History()
-    for ts, amount, other, country, counterparty in sorted(entries, key=lambda e: e[0]):
+    for ts, amount, other, country, counterparty, device in sorted(entries, key=lambda e: e[0]):
         fraud = any(abs(ts - t) <= LABEL_MATCH_SECONDS for t in frauds.get(counterparty, ()))
-        history.append(ts, amount, other, country, int(fraud))
+        history.append(ts, amount, other, country, int(fraud), device)
     return history
 
 
+def _text(value: str = "") -> Value:
+    return Value(value, output_field=CharField())
+
+
 def histories(*, owner_id: str, counterparty_id: str, at: datetime, label_delay_seconds: float,
-              exponent: int = 2) -> tuple[History, History]:
+              exponent: int = 2, device_id: str = "") -> tuple[History, History]:
     """The customer's and the counterparty's histories before ``at`` over the look-back, in one statement.
 
     One UNION ALL of the customer's money-out entries and payment orders, the counterparty's incoming transfers or
-    payment orders, and the fraud labels naming either: inline scoring pays one round trip for all of it.
+    payment orders, the fraud labels naming either, and whether the customer paid this counterparty or used this
+    device (``device_id``: a payment's device blind index) before the look-back (``new_payee`` / ``new_device``
+    mean never, not "not in 30 days"): inline scoring pays one round trip for all of it.
     """
     since = at - timedelta(seconds=LOOKBACK_SECONDS + label_delay_seconds)
-    empty = Value("", output_field=CharField())
+    empty = _text()
     parts = [
         JournalEntry.objects.filter(
             from_account__owner_id=owner_id, entry_type__in=MONEY_OUT, posted_at__gte=since, posted_at__lt=at
-        ).values_list(Value("ce", output_field=CharField()), "posted_at", "amount_minor",
-                      Coalesce("to_account__public_id", Value("cash"), output_field=CharField()), empty),
+        ).values_list(_text("ce"), "posted_at", "amount_minor",
+                      Coalesce("to_account__public_id", Value("cash"), output_field=CharField()), empty, empty),
         PaymentOrder.objects.filter(
             debtor_account__owner_id=owner_id, created_at__gte=since, created_at__lt=at
-        ).values_list(Value("cp", output_field=CharField()), "created_at", "amount_minor",
+        ).values_list(_text("cp"), "created_at", "amount_minor",
                       Concat(Value(BIDX_PREFIX), "creditor_identifier_bidx", output_field=CharField()),
-                      Coalesce("creditor_country", empty, output_field=CharField())),
+                      Coalesce("creditor_country", empty, output_field=CharField()), "device_id_bidx"),
         FraudLabel.objects.filter(
             Q(customer_id=owner_id) | Q(counterparty_id=counterparty_id), is_fraud=True, occurred_at__gte=since
-        ).values_list(Value("lb", output_field=CharField()), "occurred_at", Value(0, output_field=BigIntegerField()),
-                      "counterparty_id", "customer_id"),
+        ).values_list(_text("lb"), "occurred_at", Value(0, output_field=BigIntegerField()),
+                      "counterparty_id", "customer_id", empty),
     ]
-    if counterparty_id.startswith(BIDX_PREFIX):
+    parts.append(Authorisation.objects.filter(
+        card__account__owner_id=owner_id, created_at__gte=since, created_at__lt=at,
+    ).exclude(status=AuthorisationStatus.DECLINED).values_list(
+        _text("ca"), "created_at", "amount_minor", Concat("merchant_id", Value("-"), "terminal_id",
+                                                          output_field=CharField()), empty, empty))
+    if device_id:
         parts.append(PaymentOrder.objects.filter(
-            creditor_identifier_bidx=counterparty_id[len(BIDX_PREFIX):], created_at__gte=since, created_at__lt=at
-        ).values_list(Value("pp", output_field=CharField()), "created_at", "amount_minor",
+            debtor_account__owner_id=owner_id, device_id_bidx=device_id, created_at__lt=since
+        ).order_by("created_at").values_list(_text("sd"), "created_at", Value(0, output_field=BigIntegerField()),
+                                             empty, empty, "device_id_bidx")[:1])
+    if counterparty_id.startswith(BIDX_PREFIX):
+        bidx = counterparty_id[len(BIDX_PREFIX):]
+        parts.append(PaymentOrder.objects.filter(
+            creditor_identifier_bidx=bidx, created_at__gte=since, created_at__lt=at
+        ).values_list(_text("pp"), "created_at", "amount_minor",
                       Coalesce("debtor_account__owner_id", empty, output_field=CharField()),
-                      Coalesce("creditor_country", empty, output_field=CharField())))
+                      Coalesce("creditor_country", empty, output_field=CharField()), empty))
+        earlier = PaymentOrder.objects.filter(
+            debtor_account__owner_id=owner_id, creditor_identifier_bidx=bidx, created_at__lt=since
+        ).order_by("created_at").values_list(_text("sp"), "created_at", Value(0, output_field=BigIntegerField()),
+                                             empty, empty, empty)
+        parts.append(earlier[:1])
     elif counterparty_id.startswith("acc_"):
         parts.append(JournalEntry.objects.filter(
             to_account__public_id=counterparty_id, entry_type="TRANSFER", posted_at__gte=since, posted_at__lt=at
-        ).values_list(Value("pe", output_field=CharField()), "posted_at", "amount_minor",
-                      Coalesce("from_account__owner_id", empty, output_field=CharField()), empty))
+        ).values_list(_text("pe"), "posted_at", "amount_minor",
+                      Coalesce("from_account__owner_id", empty, output_field=CharField()), empty, empty))
+        parts.append(JournalEntry.objects.filter(
+            from_account__owner_id=owner_id, to_account__public_id=counterparty_id, entry_type__in=MONEY_OUT,
+            posted_at__lt=since,
+        ).order_by("posted_at").values_list(_text("sp"), "posted_at", Value(0, output_field=BigIntegerField()),
+                                            empty, empty, empty)[:1])
+    else:
+        terminal = _terminal(counterparty_id)
+        if terminal is not None:
+            parts.append(Authorisation.objects.filter(
+                merchant_id=terminal[0], terminal_id=terminal[1], created_at__gte=since, created_at__lt=at,
+            ).exclude(status=AuthorisationStatus.DECLINED).values_list(
+                _text("pa"), "created_at", "amount_minor",
+                Coalesce("card__account__owner_id", empty, output_field=CharField()), empty, empty))
     customer_rows, counterparty_rows = [], []
     customer_frauds: dict[str, list[float]] = {}
     counterparty_frauds: dict[str, list[float]] = {}
-    for tag, moment, amount, other, extra in parts[0].union(*parts[1:], all=True):
+    seen_earlier: list[tuple[str, float]] = []
+    for tag, moment, amount, other, extra, device in parts[0].union(*parts[1:], all=True):
         ts = moment.timestamp()
         if tag == "lb":  # other: the label's counterparty, extra: its customer
             if extra == owner_id:
                 customer_frauds.setdefault(other, []).append(ts)
             if other == counterparty_id:
                 counterparty_frauds.setdefault(other, []).append(ts)
-        elif tag in ("ce", "cp"):
-            customer_rows.append((ts, _major(amount, exponent), other, extra, other))
+        elif tag == "sd":
+            seen_earlier.append((DEVICE + device, ts))
+        elif tag == "sp":
+            seen_earlier.append((PAYEE + counterparty_id, ts))
+        elif tag in ("ce", "cp", "ca"):
+            customer_rows.append((ts, _major(amount, exponent), other, extra, other, device))
         else:
-            counterparty_rows.append((ts, _major(amount, exponent), other, extra, counterparty_id))
+            counterparty_rows.append((ts, _major(amount, exponent), other, extra, counterparty_id, ""))
     if not counterparty_rows:  # no table of this counterparty's transactions (card terminals): its labelled ones only
-        counterparty_rows = [(t, 0.0, "", "", counterparty_id)
+        counterparty_rows = [(t, 0.0, "", "", counterparty_id, "")
                              for t in counterparty_frauds.get(counterparty_id, ()) if t < at.timestamp()]
-    return _history(customer_rows, customer_frauds), _history(counterparty_rows, counterparty_frauds)
+    customer = _history(customer_rows, customer_frauds)
+    for key, ts in seen_earlier:
+        customer.remember(key, ts)
+    return customer, _history(counterparty_rows, counterparty_frauds)
 
 
 def label_counts(*, since: datetime) -> dict[str, int]:
@@ -131,3 +180,67 @@ def label_counts(*, since: datetime) -> dict[str, int]:
     )
     counts["open_alerts"] = FraudAlert.objects.filter(status=AlertStatus.OPEN).count()
     return counts
+
+
+def _terminal(counterparty_id: str) -> tuple[str, str] | None:
+    """(merchant id, terminal id) of a card counterparty ``<merchant_id>-<terminal_id>``; None for other kinds."""
+    if counterparty_id == "cash" or "-" not in counterparty_id:
+        return None
+    merchant, terminal = counterparty_id.rsplit("-", 1)
+    return (merchant, terminal) if merchant and terminal else None
+
+
+def labelled_history(*, since: datetime, until: datetime) -> list[dict]:
+    """The bank's own transactions in [since, until) as labelled rows (``apps.fraud.dataset`` columns), time-sorted.
+
+    What inline scoring reads as history, in the training file's terms: payment orders (counterparty
+    ``bidx:<creditor>``, device as its blind index, channel ``transfer``) and money-out ledger entries of customer
+    accounts. ``label`` is 1 for a transaction an analyst labelled fraud (by its payment id, or by customer and
+    counterparty within ``LABEL_MATCH_SECONDS``), else 0: what the bank knows, an unreported fraud included.
+    """
+    labels = list(FraudLabel.objects.filter(occurred_at__gte=since - timedelta(seconds=LABEL_MATCH_SECONDS),
+                                            occurred_at__lt=until + timedelta(seconds=LABEL_MATCH_SECONDS))
+                  .values_list("reference", "customer_id", "counterparty_id", "occurred_at", "is_fraud"))
+    fraud_refs = {ref for ref, _, _, _, is_fraud in labels if ref and is_fraud}
+    fraud_pairs: dict[tuple[str, str], list[float]] = {}
+    for _, customer, counterparty, moment, is_fraud in labels:
+        if is_fraud:
+            fraud_pairs.setdefault((customer, counterparty), []).append(moment.timestamp())
+
+    def label_of(reference: str, customer: str, counterparty: str, moment: datetime) -> int:
+        if reference in fraud_refs:
+            return 1
+        ts = moment.timestamp()
+        return int(any(abs(ts - t) <= LABEL_MATCH_SECONDS for t in fraud_pairs.get((customer, counterparty), ())))
+
+    rows = []
+    payments = PaymentOrder.objects.filter(created_at__gte=since, created_at__lt=until).values_list(
+        "public_id", "created_at", "debtor_account__owner_id", "creditor_identifier_bidx", "amount_minor", "currency",
+        "creditor_country", "debtor_account__created_at", "debtor_country", "device_id_bidx",
+    )
+    for public_id, moment, owner, creditor, amount, currency, country, opened, home, device in payments.iterator():
+        counterparty = BIDX_PREFIX + creditor
+        rows.append(_row(public_id, moment, owner, counterparty, amount, currency, country, opened, home, device,
+                         label_of(public_id, owner, counterparty, moment)))
+    entries = JournalEntry.objects.filter(
+        entry_type__in=MONEY_OUT, posted_at__gte=since, posted_at__lt=until, from_account__isnull=False,
+    ).exclude(from_account__owner_id=BANK_OWNER_ID).values_list(
+        "public_id", "posted_at", "from_account__owner_id", "to_account__public_id", "amount_minor", "currency",
+        "from_account__created_at",
+    )
+    for public_id, moment, owner, to_account, amount, currency, opened in entries.iterator():
+        counterparty = to_account or "cash"
+        rows.append(_row(public_id, moment, owner, counterparty, amount, currency, "", opened, "", "",
+                         label_of(public_id, owner, counterparty, moment)))
+    rows.sort(key=lambda row: row["timestamp"])
+    return rows
+
+
+def _row(transaction_id: str, moment: datetime, customer: str, counterparty: str, amount_minor: int, currency: str,
+         country: str, opened: datetime | None, home: str, device: str, label: int) -> dict:
+    return {
+        "transaction_id": transaction_id, "timestamp": moment.isoformat(), "customer_id": customer,
+        "counterparty_id": counterparty, "amount": format_amount(amount_minor, currency), "label": label,
+        "currency": currency, "merchant_category": "", "country": country or "", "channel": "transfer",
+        "account_opened": opened.isoformat() if opened else "", "home_country": home or "", "device_id": device,
+    }

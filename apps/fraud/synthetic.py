@@ -28,8 +28,13 @@ hotels 7011), a country, and 1-3 terminals; card counterparties are terminals (`
 5. *Large out-of-pattern amounts*: one purchase of 10-40x the customer's level at a new merchant, usually
    electronics or jewellery, often abroad.
 
+**Devices** (transfers only; card rows have none): each customer pays from their phone ``d-<customer>-1``; 25 %
+get a new phone (``d-<customer>-2``) at a random moment of the period and use it from then on (a legitimate new
+device). Account-takeover transfers come from the fraudster's device (``d-x-<customer>-<day>``) 90 % of the time.
+Devices are drawn from a random stream of their own (seeded from ``seed``), so adding them changed no other value.
+
 Rows are ``transaction_id,timestamp,customer_id,counterparty_id,amount,label,currency,merchant_category,country,
-channel,account_opened,home_country`` sorted by time; ``amount`` has 2 decimals, currency EUR.
+channel,account_opened,home_country,scenario,device_id`` sorted by time; ``amount`` has 2 decimals, currency EUR.
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ from pathlib import Path
 
 COLUMNS = (
     "transaction_id", "timestamp", "customer_id", "counterparty_id", "amount", "label", "currency",
-    "merchant_category", "country", "channel", "account_opened", "home_country", "scenario",
+    "merchant_category", "country", "channel", "account_opened", "home_country", "scenario", "device_id",
 )
 HOME_COUNTRIES = (("DE", 70), ("FR", 6), ("NL", 5), ("AT", 5), ("IT", 4), ("ES", 4), ("GB", 3), ("US", 3))
 FOREIGN = ("US", "GB", "TR", "TH", "BR", "NG", "AE", "RU", "CN", "MX")
@@ -214,6 +219,7 @@ def generate(
         card(ts, person, merchant, person.level * rng.uniform(10, 40), 1, "large_amount")
 
     rows.sort(key=lambda row: row[0])
+    device_of = _devices(people, random.Random(f"{seed}:devices"), t0=t0, span=span)
     out = []
     for number, (ts, person, counterparty, amount, label, mcc, country, channel, scenario) in enumerate(rows, start=1):
         out.append({
@@ -230,8 +236,22 @@ def generate(
             "account_opened": datetime.fromtimestamp(person.opened, UTC).isoformat(timespec="seconds"),
             "home_country": person.home,
             "scenario": scenario,
+            "device_id": device_of(person, ts, scenario) if channel == "transfer" else "",
         })
     return out
+
+
+def _devices(people: list[Customer], rng: random.Random, *, t0: float, span: float):
+    """The device of each transfer: the customer's phone (a new one from its switch time on) or a fraudster's."""
+    switch = {person.customer_id: t0 + rng.uniform(0, span) for person in people if rng.random() < 0.25}
+
+    def device_of(person: Customer, ts: float, scenario: str) -> str:
+        if scenario == "account_takeover" and rng.random() < 0.9:
+            return f"d-x-{person.customer_id}-{math.floor(ts / DAY)}"
+        changed = switch.get(person.customer_id)
+        return f"d-{person.customer_id}-{2 if changed is not None and ts >= changed else 1}"
+
+    return device_of
 
 
 def write_csv(path: str | Path, rows: list[dict]) -> None:

@@ -117,6 +117,11 @@ class PaymentOrder(models.Model):
         max_length=120, blank=True, help_text="the id the network de-duplicates the cover on"
     )
 
+    device_id = EncryptedTextField(
+        bind_to="public_id", subject="debtor_account.owner_id", blank=True,
+        help_text="the device the customer paid from (a banking app's identifier), if the channel sent one",
+    )
+    device_id_bidx = BlindIndexField(source="device_id")
     idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True, editable=False)
     request_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
     created_by = models.CharField(max_length=150, blank=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 
@@ -30,6 +30,12 @@ class PaymentRequest:
     remittance_info: str = ""
     requested_execution_date: date | None = None
     confirm_duplicate: bool = False  # send even if it looks like a payment sent within the duplicate window
+    # The device the customer used (a banking app's device identifier): fraud's ``new_device`` compares it with the
+    # customer's earlier payments. Not part of the fingerprint: a retry from another device is the same payment.
+    device_id: str = ""
+    # When the customer made the payment, if the caller states it (a batch of earlier instructions, tests);
+    # None: now. The payment's ``created_at`` and the time fraud scoring uses. The HTTP API never sets it.
+    at: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def fingerprint_payload(self) -> dict[str, Any]:

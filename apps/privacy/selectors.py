@@ -194,6 +194,7 @@ def subject_data(*, customer_id: str) -> dict[str, Any]:
             "creditor_identifier": p.creditor_identifier,
             "reference": p.reference,
             "remittance_info": p.remittance_info,
+            "device_id": p.device_id,  # the device the customer paid from: personal data too
             "value_date": _iso(p.value_date),
         }
         for p in PaymentOrder.objects.filter(debtor_account__owner_id=customer_id)

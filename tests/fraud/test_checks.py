@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
@@ -10,6 +11,7 @@ import pytest
 
 from apps.audit.models import AuditRecord
 from apps.core import checks
+from apps.core.errors import InvalidInput
 from apps.core.metrics import exposition
 from apps.fraud import reporting, runtime
 from apps.fraud.detector import FraudDetector
@@ -225,3 +227,95 @@ def test_inline_features_read_the_ledger_and_only_labels_older_than_the_delay(pr
                                   occurred_at=now - timedelta(days=days), is_fraud=True, decided_by="analyst")
     card = scoring.from_card(card_subject(a, at=now))
     assert scoring.vector_of(loaded, card)[INDEX["cp_known_frauds_30d"]] == 1
+
+
+def test_a_payments_device_is_stored_and_new_device_and_new_payee_look_at_all_earlier_payments():
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from apps.fraud import scoring
+    from apps.fraud.features import INDEX
+    from apps.payments.models import PaymentOrder
+
+    account = funded_account("1000.00", "EUR", owner_id="paula")
+    long_ago = timezone.now() - timedelta(days=60)  # before the features' 30-day windows (and the label delay)
+    earlier = payments.payment_send(
+        request=replace(request_from(sct_body(account.public_id)), device_id="paula-phone", at=long_ago),
+        debtor_account=account.public_id,
+    ).payment
+    assert earlier.created_at == long_ago
+    client = make_client(["payments:write", "payments:read"], owners=["paula"])
+    sent = client.post("/api/v1/payments/send", {**sct_body(account.public_id), "device_id": "paula-phone"},
+                       format="json", HTTP_IDEMPOTENCY_KEY="dev-1")
+    assert sent.status_code == 201, sent.json()
+    known = PaymentOrder.objects.get(public_id=sent.json()["id"])
+    assert known.device_id == "paula-phone" and known.device_id_bidx == earlier.device_id_bidx != ""
+    with connection.cursor() as cursor:  # encrypted at rest, like the other identifiers of a payment
+        cursor.execute("SELECT device_id FROM payments_paymentorder WHERE id = %s", [known.pk])
+        assert "paula-phone" not in str(cursor.fetchone()[0])
+    vector = scoring.vector_of(None, scoring.from_payment(known))
+    assert (vector[INDEX["new_device"]], vector[INDEX["new_payee"]], vector[INDEX["new_counterparty"]]) == (0, 0, 1)
+
+    other = payments.payment_send(
+        request=replace(request_from(sct_body(account.public_id, receiver={
+            "iban": "DE89370400440532013000", "name": "Someone Else", "country": "DE"})), device_id="stranger"),
+        debtor_account=account.public_id,
+    ).payment
+    vector = scoring.vector_of(None, scoring.from_payment(other))
+    assert (vector[INDEX["new_device"]], vector[INDEX["new_payee"]]) == (1, 1)
+
+    too_long = client.post("/api/v1/payments/send", {**sct_body(account.public_id), "device_id": "x" * 129},
+                           format="json", HTTP_IDEMPOTENCY_KEY="dev-2")
+    assert too_long.status_code == 400 and too_long.json()["error"]["code"]
+    with pytest.raises(InvalidInput):
+        payments.payment_send(request=replace(request_from(sct_body(account.public_id)),
+                                              at=timezone.now() + timedelta(hours=1)),
+                              debtor_account=account.public_id)
+    assert PaymentOrder.objects.count() == 3
+
+
+def test_many_cards_at_one_terminal_reach_the_inline_features_of_the_next_card_there():
+    """Issue 18's compromised terminal: the terminal's authorisations of the last day, across cards and customers,
+    are its inline history (``cp_count_1d``, ``cp_customers_1d``), as the training stream sees them."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.cards.services import authorisation_decide
+    from apps.cards.services.authorisations import AuthorisationRequest
+    from apps.fraud import scoring
+    from apps.fraud.features import INDEX
+    from tests.cards.factories import issued_card
+
+    now = timezone.now()
+    stan = iter(range(100001, 100100))
+
+    def swipe(pan: str, *, terminal: str, merchant: str = "m0042", minutes_ago: int) -> str:
+        k = next(stan)
+        at = now - timedelta(minutes=minutes_ago)
+        return authorisation_decide(request=AuthorisationRequest(
+            pan=pan, processing_code="000000", amount_minor=2500, currency="USD", stan=f"{k:06d}", rrn=f"{k:012d}",
+            transmission_datetime=at.strftime("%m%d%H%M%S"), terminal_id=terminal, merchant_id=merchant,
+            merchant_category="5411", merchant_country="US", acquirer_id="ACQ1", at=at,
+        )).response_code
+
+    shoppers = [issued_card(account=funded_account("100.00", owner_id=f"shopper-{i}")) for i in range(6)]
+    for i, (_, pan) in enumerate(shoppers):
+        assert swipe(pan, terminal="t1", minutes_ago=300 - 40 * i) == "00"
+    assert swipe(shoppers[0][1], terminal="t1", minutes_ago=2 * 24 * 60) == "00"  # two days ago: 7 days, not 1
+    card, pan = issued_card(account=funded_account("100.00", owner_id="next-shopper"))
+    assert swipe(pan, terminal="t9", merchant="m0099", minutes_ago=90) == "00"  # the customer's own card history
+
+    at_skimmer = scoring.vector_of(None, scoring.from_card(card_subject(card.account, owner_id="next-shopper",
+                                                                        card_id=card.public_id, at=now)))
+    assert (at_skimmer[INDEX["cp_count_1d"]], at_skimmer[INDEX["cp_customers_1d"]]) == (6, 6)
+    assert at_skimmer[INDEX["cp_count_7d"]] == 7
+    assert (at_skimmer[INDEX["cust_count_1d"]], at_skimmer[INDEX["new_payee"]]) == (1, 1)
+    quiet = scoring.vector_of(None, scoring.from_card(card_subject(card.account, owner_id="next-shopper",
+                                                                   terminal_id="t2", at=now)))
+    assert (quiet[INDEX["cp_count_1d"]], quiet[INDEX["cp_customers_1d"]]) == (0, 0)
+    again = scoring.vector_of(None, scoring.from_card(card_subject(card.account, owner_id="next-shopper",
+                                                                   merchant_id="m0099", terminal_id="t9", at=now)))
+    assert again[INDEX["new_payee"]] == 0  # paid at that terminal before

@@ -124,3 +124,28 @@ def test_the_test_window_must_start_a_label_delay_after_the_train_window():
     check_gap(train, Window(17 * DAY, 20 * DAY), label_delay_days=7)
     with pytest.raises(WindowError, match="at least 7 day"):
         check_gap(train, Window(16 * DAY, 20 * DAY), label_delay_days=7)
+
+
+def test_new_device_and_new_payee_mean_never_before_while_new_counterparty_means_not_in_30_days():
+    stream = FeatureStream(label_delay_seconds=7 * DAY)
+    start = 1_767_225_600.0  # 2026-01-01 UTC
+    stream.push(Txn(ts=start, customer_id="c1", counterparty_id="landlord", amount=900.0, channel="transfer",
+                    device_id="phone"), 0)
+    later = start + 45 * DAY  # past every window
+    known = stream.push(Txn(ts=later, customer_id="c1", counterparty_id="landlord", amount=900.0,
+                            channel="transfer", device_id="phone"), 0)
+    assert (known[INDEX["new_device"]], known[INDEX["new_payee"]], known[INDEX["new_counterparty"]]) == (0, 0, 1)
+    stranger = stream.push(Txn(ts=later + 3 * HOUR, customer_id="c1", counterparty_id="mule", amount=2400.0,
+                               channel="transfer", device_id="other-phone"), 1)
+    assert (stranger[INDEX["new_device"]], stranger[INDEX["new_payee"]]) == (1, 1)
+    # The same device and payee for another customer are new to them; no device named: no device signal.
+    other = stream.push(Txn(ts=later + 4 * HOUR, customer_id="c2", counterparty_id="mule", amount=10.0,
+                            device_id="other-phone"), 0)
+    assert (other[INDEX["new_device"]], other[INDEX["new_payee"]]) == (1, 1)
+    card = stream.push(Txn(ts=later + 5 * HOUR, customer_id="c1", counterparty_id="m1-t1", amount=10.0), 0)
+    assert card[INDEX["new_device"]] == 0
+
+
+def test_the_hour_is_the_transactions_own_in_utc():
+    at_three = features_of(txn(ts=1_767_236_400.0), History(), History(), label_delay_seconds=0)  # 03:00 UTC
+    assert (at_three[INDEX["hour"]], at_three[INDEX["is_night"]]) == (3.0, 1.0)

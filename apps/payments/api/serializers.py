@@ -59,6 +59,11 @@ class PaymentSendSerializer(InputSerializer):
     requested_execution_date = serializers.DateField(required=False, default=None)
     confirm_duplicate = serializers.BooleanField(required=False, default=False)
     idempotency_key = serializers.CharField(max_length=128, required=False)
+    device_id = serializers.CharField(
+        max_length=128, required=False, default="", allow_blank=True,
+        help_text="the customer's device (a banking app's device identifier); fraud scoring compares it with the "
+                  "devices of the customer's earlier payments",
+    )
 
     def payment_request(self) -> PaymentRequest:
         v = self.validated_data
@@ -73,6 +78,7 @@ class PaymentSendSerializer(InputSerializer):
             remittance_info=v["remittance_info"],
             requested_execution_date=v["requested_execution_date"],
             confirm_duplicate=v["confirm_duplicate"],
+            device_id=v["device_id"],
         )
 
 

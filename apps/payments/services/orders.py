@@ -61,6 +61,7 @@ S = PaymentStatus
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 MAX_NAME = 140
 MAX_REMITTANCE = 140
+MAX_DEVICE_ID = 128
 ACCOUNT_ID_PREFIX = "acc_"
 
 
@@ -124,6 +125,10 @@ def _order_from(request: PaymentRequest, debtor: Account, *, actor: str) -> Paym
     sender, receiver = _check_party(request.sender, "sender"), _check_party(request.receiver, "receiver")
     if len(request.reference) > 35 or not request.reference.strip():
         raise InvalidInput("reference must be 1-35 characters", field="reference")
+    if len(request.device_id) > MAX_DEVICE_ID:
+        raise InvalidInput(f"device_id has at most {MAX_DEVICE_ID} characters", field="device_id")
+    if request.at is not None and (timezone.is_naive(request.at) or request.at > timezone.now()):
+        raise InvalidInput("at must be an aware time, not in the future", field="at")
     if len(request.remittance_info) > MAX_REMITTANCE:
         raise InvalidInput(f"remittance_info has at most {MAX_REMITTANCE} characters", field="remittance_info")
     request = replace(request, sender=sender, receiver=receiver)
@@ -167,8 +172,11 @@ def _order_from(request: PaymentRequest, debtor: Account, *, actor: str) -> Paym
         requested_execution_date=request.requested_execution_date,
         value_date=value_date,
         fee_minor=fees.fee_minor(rail=route.rail, speed=fee_speed, currency=request.currency),
+        device_id=request.device_id,
         created_by=actor,
     )
+    if request.at is not None:
+        order.created_at = request.at  # the moment the channel says the customer made it (what fraud scores)
     # The rail's format checks lengths and character sets now, not at submission.
     if route.rail == Rail.ACH:
         _apply_change_notices(order)

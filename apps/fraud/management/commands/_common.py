@@ -17,11 +17,16 @@ def day(value: str) -> date:
         raise CommandError(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def rows_of(path: str):
+def rows_of(paths: str | list[str]):
+    """The rows of one CSV, or of several merged in time order (the bank's own export beside outside data)."""
+    rows = []
     try:
-        return read_rows(path)
+        for path in [paths] if isinstance(paths, str) else paths:
+            rows.extend(read_rows(path))
     except (OSError, DatasetError) as exc:
         raise CommandError(str(exc)) from None
+    rows.sort(key=lambda row: row.txn.ts)
+    return rows
 
 
 def window(first: str | None, last: str | None, rows) -> Window:

@@ -1,6 +1,10 @@
 """Train the fraud model on a labelled CSV; save a versioned artifact and register it (``--promote``: in production).
 
-    manage.py fraud_train --csv F [--train-from D] [--train-to D] [--label-delay-days 7] [--promote] [--format json]
+    manage.py fraud_train --csv F [--csv F2 ...] [--train-from D] [--train-to D] [--label-delay-days 7] [--promote]
+        [--format json]
+
+Several ``--csv`` files are merged in time order: e.g. ``fraud_export``'s file of the bank's own transactions and
+analysts' labels beside a larger outside or synthetic one.
 """
 
 import json
@@ -18,7 +22,7 @@ class Command(BaseCommand):
     help = "Train the fraud model on a labelled CSV and register the artifact"
 
     def add_arguments(self, parser):
-        parser.add_argument("--csv", required=True)
+        parser.add_argument("--csv", required=True, action="append", help="a labelled CSV (repeat to merge several)")
         parser.add_argument("--train-from")
         parser.add_argument("--train-to")
         parser.add_argument("--label-delay-days", type=int, default=7)
@@ -30,7 +34,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         rows = rows_of(options["csv"])
         if not rows:
-            raise CommandError(f"{options['csv']}: no rows")
+            raise CommandError(f"{', '.join(options['csv'])}: no rows")
         train_window = window(options["train_from"], options["train_to"], rows)
         progress = None if options["quiet"] else stderr_progress
         try:
