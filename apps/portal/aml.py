@@ -95,9 +95,11 @@ ACTION_FORMS = {"assign": AssignForm, "note": NoteForm, "escalate": EscalateForm
                 "dismiss": DismissForm}
 
 
-def _action_forms(bound: dict | None = None) -> dict[str, forms.Form]:
-    """The case action forms, unbound, except the one that came back with errors."""
+def _action_forms(request, bound: dict | None = None) -> dict[str, forms.Form]:
+    """The case action forms, unbound (assignment offering the officer themself first), except the one that came
+    back with errors."""
     found = {f"{name}_form": form_class(auto_id=f"{name}_%s") for name, form_class in ACTION_FORMS.items()}
+    found["assign_form"].initial = {"assignee": request.user.get_username()}
     return {**found, **(bound or {})}
 
 
@@ -131,7 +133,7 @@ def _alert_page(request, alert, *, bound: dict | None = None, status: int = 200)
             "case": alert.case,
             "evidence": aml_selectors.alert_evidence(alert=alert),
             "may_work": _may_work(request, alert.case),
-            **_action_forms(bound),
+            **_action_forms(request, bound),
         },
         status=status,
     )
@@ -169,7 +171,7 @@ def _case_page(request, case, *, bound: dict | None = None, status: int = 200):
     return render(
         request,
         "portal/aml_case.html",
-        {"case": case, "reports": reports, "may_work": _may_work(request, case), **_action_forms(bound)},
+        {"case": case, "reports": reports, "may_work": _may_work(request, case), **_action_forms(request, bound)},
         status=status,
     )
 

@@ -30,7 +30,9 @@ FILE_REPORT = "compliance.file_amlreport"
 
 
 class ReportFilterForm(forms.Form):
-    report_type = forms.ChoiceField(label="Type", required=False, choices=[("", "Any")] + list(ReportType.choices))
+    report_type = forms.ChoiceField(
+        label="Type", required=False, choices=[("", "Any")] + [(t, t) for t in ReportType.values]
+    )
     status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any")] + list(ReportStatus.choices))
     customer = forms.CharField(label="Customer", required=False, max_length=64)
 
