@@ -171,6 +171,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "compliance.view_amlcase",
         "compliance.view_caseevent",
         "compliance.view_amlreport",
+        # Screening decisions, read-only (who cleared or confirmed which alert, when, why): no decide_screeningalert.
+        "compliance.view_screeningalert",
         "inbound.view_inboundpayment",
         "inbound.view_exceptionitem",
         "reconciliation.view_bankstatement",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.db.models import QuerySet
 
@@ -35,6 +36,32 @@ def alert_list(
         qs = qs.filter(subject_type=subject_type)
     if subject_id:
         qs = qs.filter(subject_id=subject_id)
+    return qs
+
+
+DECIDED = (AlertStatus.CLEARED, AlertStatus.CONFIRMED)
+
+
+def decision_list(
+    *,
+    decision: str | None = None,
+    officer: str | None = None,
+    decided_from: datetime | None = None,
+    decided_until: datetime | None = None,
+) -> QuerySet[ScreeningAlert]:
+    """Decided alerts (cleared or confirmed), latest decision first: who decided what, when and why.
+
+    ``decision`` is ``cleared`` or ``confirmed``; ``officer`` the deciding user's name; [from, until) the decision time.
+    """
+    qs = ScreeningAlert.objects.filter(status__in=DECIDED).order_by("-decided_at", "-id")
+    if decision:
+        qs = qs.filter(status=decision)
+    if officer:
+        qs = qs.filter(decided_by=officer)
+    if decided_from is not None:
+        qs = qs.filter(decided_at__gte=decided_from)
+    if decided_until is not None:
+        qs = qs.filter(decided_at__lt=decided_until)
     return qs
 
 

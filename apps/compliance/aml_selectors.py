@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db.models import Q, QuerySet
 
 from apps.core.errors import NotFound
 
 from .aml_models import AmlAlert, AmlCase, AmlReport, CustomReport, MonitoringRule
+from .reports import fincen
 
 
 def rule_list(*, active: bool | None = None) -> QuerySet[MonitoringRule]:
@@ -14,11 +20,21 @@ def rule_list(*, active: bool | None = None) -> QuerySet[MonitoringRule]:
     return rules if active is None else rules.filter(active=active)
 
 
-def alert_list(*, owner_id: str | None = None, status: str | None = None, kind: str | None = None) -> QuerySet:
+def alert_list(
+    *,
+    owner_id: str | None = None,
+    status: str | None = None,
+    kind: str | None = None,
+    rule: str | None = None,
+    raised_before: datetime | None = None,
+) -> QuerySet:
+    """Alerts matching the filters; ``rule`` is a rule's code, ``raised_before`` keeps those at least that old."""
     alerts = AmlAlert.objects.select_related("rule", "rule_version", "case")
-    for name, value in (("owner_id", owner_id), ("status", status), ("kind", kind)):
+    for name, value in (("owner_id", owner_id), ("status", status), ("kind", kind), ("rule__code", rule)):
         if value:
             alerts = alerts.filter(**{name: value})
+    if raised_before is not None:
+        alerts = alerts.filter(raised_at__lt=raised_before)
     return alerts
 
 
@@ -27,6 +43,42 @@ def alert_get(*, public_id: str) -> AmlAlert:
     if alert is None:
         raise NotFound(f"no AML alert {public_id}", field="alert", code="alert_not_found")
     return alert
+
+
+@dataclass(frozen=True)
+class AlertEvidence:
+    """The transactions an alert names, found: journal entries, payments, and the ids that are neither."""
+
+    entries: list = field(default_factory=list)
+    payments: list = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def alert_evidence(*, alert: AmlAlert) -> AlertEvidence:
+    """What raised ``alert``: its transactions (posted journal entries) and payments, in the alert's order."""
+    from apps.ledger.selectors import transaction_list
+    from apps.payments.selectors import payment_list
+
+    ids = list(dict.fromkeys(alert.transactions))
+    entries = {e.public_id: e for e in transaction_list().filter(public_id__in=ids)}
+    payments = {p.public_id: p for p in payment_list().select_related("debtor_account").filter(public_id__in=ids)}
+    return AlertEvidence(
+        entries=[entries[i] for i in ids if i in entries],
+        payments=[payments[i] for i in ids if i in payments],
+        missing=[i for i in ids if i not in entries and i not in payments],
+    )
+
+
+def case_workers() -> QuerySet:
+    """Active staff users who may work AML cases (``compliance.work_amlcase``, through a role or their own)."""
+    permission = Permission.objects.filter(content_type__app_label="compliance", codename="work_amlcase")
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True)
+        .filter(Q(is_superuser=True) | Q(groups__permissions__in=permission) | Q(user_permissions__in=permission))
+        .distinct()
+        .order_by("username")
+    )
 
 
 def case_list(*, owner_id: str | None = None, status: str | None = None, assignee: str | None = None) -> QuerySet:
@@ -65,6 +117,27 @@ def report_get(*, public_id: str) -> AmlReport:
     if report is None:
         raise NotFound(f"no report {public_id}", field="report", code="report_not_found")
     return report
+
+
+@dataclass(frozen=True)
+class ReportValidation:
+    """A report's batch XML checked against FinCEN's schema now: the form and each problem the schema names."""
+
+    form: str
+    problems: list[str]
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+
+def report_validation(*, report: AmlReport) -> ReportValidation:
+    form = fincen.FORM_OF_REPORT[report.report_type]
+    try:
+        fincen.validate(form, report.xml.encode())
+    except fincen.FincenSchemaError as exc:
+        return ReportValidation(form=form, problems=list(exc.problems))
+    return ReportValidation(form=form, problems=[])
 
 
 def custom_report_get(*, pk: int) -> CustomReport:

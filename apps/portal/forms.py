@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django import forms
 
@@ -50,12 +50,16 @@ class StatementRangeForm(forms.Form):
     def bounds(self) -> tuple[datetime | None, datetime | None]:
         if not self.is_valid():
             return None, None
-        zone = portal_time_zone()
-        start, end = self.cleaned_data.get("start"), self.cleaned_data.get("end")
-        return (
-            datetime.combine(start, time(), zone) if start else None,
-            datetime.combine(end + timedelta(days=1), time(), zone) if end else None,
-        )
+        return day_range_bounds(self.cleaned_data.get("start"), self.cleaned_data.get("end"))
+
+
+def day_range_bounds(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
+    """Days ``start`` to ``end`` (inclusive) in the portal's time zone as [start 00:00, end + 1 day 00:00)."""
+    zone = portal_time_zone()
+    return (
+        datetime.combine(start, time(), zone) if start else None,
+        datetime.combine(end + timedelta(days=1), time(), zone) if end else None,
+    )
 
 
 class KeyedForm(forms.Form):

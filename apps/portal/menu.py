@@ -21,6 +21,12 @@ def register_portal_menu() -> None:
     register(
         MenuItem("Screening alerts", "portal-screening-alerts", ("compliance.view_screeningalert",), order=60)
     )
+    register(MenuItem("AML alerts", "portal-aml-alerts", ("compliance.view_amlalert",), order=61))
+    register(MenuItem("AML cases", "portal-aml-cases", ("compliance.view_amlcase",), order=62))
+    register(MenuItem("FinCEN filings", "portal-filings", ("compliance.view_amlreport",), order=63))
+    register(
+        MenuItem("Screening decisions", "portal-screening-decisions", ("compliance.view_screeningalert",), order=64)
+    )
     register(MenuItem("Inbound exceptions", "portal-inbound-exceptions", ("inbound.view_exceptionitem",), order=50))
     register(
         MenuItem("Reconciliation", "portal-reconciliation", ("reconciliation.view_reconciliationrun",), order=55)

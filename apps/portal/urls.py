@@ -4,7 +4,7 @@ from django.urls import include, path
 from apps.access.views import StaffLoginView
 from apps.approvals import portal as approvals
 
-from . import cards, compliance, dealing, inbound, payments, reconciliation, views
+from . import aml, cards, compliance, dealing, filings, inbound, payments, reconciliation, screening_decisions, views
 
 urlpatterns = [
     path("", views.dashboard, name="portal-dashboard"),
@@ -29,6 +29,30 @@ urlpatterns = [
     path("payments/<str:payment_id>/retry/", payments.payment_retry, name="portal-payment-retry"),
     path("dealing/", dealing.dealing, name="portal-dealing"),
     path("dealing/live/", dealing.dealing_live, name="portal-dealing-live"),
+    path(
+        "compliance/screening-decisions/", screening_decisions.decision_list, name="portal-screening-decisions"
+    ),
+    path("compliance/aml/alerts/", aml.alert_list, name="portal-aml-alerts"),
+    path("compliance/aml/alerts/<str:alert_id>/", aml.alert_detail, name="portal-aml-alert"),
+    *[
+        path(f"compliance/aml/alerts/<str:alert_id>/{action}/", aml.alert_action, {"action": action},
+             name=f"portal-aml-alert-{action}")
+        for action in aml.ALERT_ACTIONS
+    ],
+    path("compliance/aml/cases/", aml.case_list, name="portal-aml-cases"),
+    path("compliance/aml/cases/<str:case_id>/", aml.case_detail, name="portal-aml-case"),
+    *[
+        path(f"compliance/aml/cases/<str:case_id>/{action}/", aml.case_action, {"action": action},
+             name=f"portal-aml-case-{action}")
+        for action in aml.CASE_ACTIONS
+    ],
+    path("compliance/filings/", filings.report_list, name="portal-filings"),
+    path("compliance/filings/<str:report_id>/", filings.report_detail, name="portal-filing"),
+    path("compliance/filings/<str:report_id>/xml/", filings.report_xml, name="portal-filing-xml"),
+    path("compliance/filings/<str:report_id>/review/", filings.report_review, name="portal-filing-review"),
+    path("compliance/filings/<str:report_id>/approve/", filings.report_approve, name="portal-filing-approve"),
+    path("compliance/filings/<str:report_id>/reject/", filings.report_reject, name="portal-filing-reject"),
+    path("compliance/filings/<str:report_id>/file/", filings.report_file, name="portal-filing-file"),
     path("compliance/screening/", compliance.screening_alert_list, name="portal-screening-alerts"),
     path("compliance/screening/<str:alert_id>/", compliance.screening_alert_detail, name="portal-screening-alert"),
     path(

@@ -24,6 +24,8 @@ from lxml import etree
 NS = "www.fincen.gov/base"
 XSD_DIR = Path(__file__).parent / "xsd"
 SCHEMAS = {"CTRX": "EFL_CTRXBatchSchema.xsd", "SARX": "EFL_SARXBatchSchema.xsd", "FBARX": "EFL_FBARXBatchSchema.xsd"}
+# The batch form each report type (``AmlReport.report_type``) is filed as.
+FORM_OF_REPORT = {"CTR": "CTRX", "SAR": "SARX", "FBAR": "FBARX"}
 
 
 class FincenSchemaError(ValueError):

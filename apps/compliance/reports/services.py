@@ -359,7 +359,7 @@ def report_review(*, report_id: str, actor: str) -> AmlReport:
     report = _lock(report_id)
     _expect(report, ReportStatus.DRAFT)
     try:
-        fincen.validate({"CTR": "CTRX", "SAR": "SARX", "FBAR": "FBARX"}[report.report_type], report.xml.encode())
+        fincen.validate(fincen.FORM_OF_REPORT[report.report_type], report.xml.encode())
     except fincen.FincenSchemaError as exc:
         raise ReportInvalid(str(exc), field="xml") from None
     report.status, report.reviewed_by, report.reviewed_at = ReportStatus.REVIEWED, actor, timezone.now()

@@ -37,3 +37,11 @@ def release_needs_approval(payment) -> bool:
     from apps.portal.operations import payment_release_needs_approval
 
     return payment_release_needs_approval(payment)
+
+
+@register.filter
+def listed(value) -> str:
+    """A JSON value as text: a list as its items joined with commas (figures and parameters of AML records)."""
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) or "—"
+    return "—" if value in (None, "") else str(value)
