@@ -242,6 +242,7 @@ class AmlCaseAdmin(ServiceSavedAdmin):
     readonly_fields = [
         "public_id",
         "owner_id",
+        "party",
         "status",
         "escalation_level",
         "decision",
@@ -261,6 +262,15 @@ class AmlCaseAdmin(ServiceSavedAdmin):
     @admin.display(description="Alerts", ordering="alerts_total")
     def alert_count(self, obj):
         return obj.alerts_total
+
+    @admin.display(description="Party")
+    def party(self, obj):
+        """Who the case is about (``party_for_owner``): the customer's name, or the account holder's."""
+        from .parties import party_for_owner
+
+        found = party_for_owner(obj.owner_id)
+        kind = "organisation" if found.is_entity else "person"
+        return f"{found.display_name} ({kind}{', customer record' if found.is_customer else ', accounts only'})"
 
     def has_add_permission(self, request):
         return False  # cases open from alerts
