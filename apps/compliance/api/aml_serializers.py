@@ -68,6 +68,11 @@ class AlertSerializer(serializers.ModelSerializer):
             "status",
             "case",
             "raised_at",
+            "held_payment",
+            "decision",
+            "decision_reason",
+            "decided_by",
+            "decided_at",
         ]
 
 
