@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -31,10 +31,10 @@ from apps.ledger.models import Posting
 from ..aml_models import AmlCase, AmlReport, ReportStatus, ReportType
 from ..monitoring import movements as mv
 from ..parties import Party, party_for_owner
-from . import fincen
+from . import fincen, usd
 
 logger = logging.getLogger("qenex.compliance.reports")
-CTR_CURRENCY = "USD"  # FinCEN reports US dollars; cash in other currencies is left to the officer
+CTR_CURRENCY = "USD"  # FinCEN reports US dollars; other currencies are converted at the day's rate (reports.usd)
 
 
 class ReportNotFound(NotFound):
@@ -112,11 +112,15 @@ def _audit(report: AmlReport, action: str, actor: str, before: dict | None = Non
 class CashDay:
     owner_id: str
     business_day: date
-    cash_in_minor: int
+    cash_in_minor: int  # US cents: every currency's cash converted at the day's rate (``usd``)
     cash_out_minor: int
     in_accounts: list[str]
     out_accounts: list[str]
     transactions: list[str]
+    # Per currency, what was counted: {"EUR": {"in": "6000.00", "out": "0.00", "usd_in": "6510.00", ...,
+    # "rate": "EUR/USD 1.085 from ..."}}; left out when all of it was USD.
+    by_currency: dict[str, dict[str, str]] = field(default_factory=dict)
+    unconverted: list[str] = field(default_factory=list)  # currencies with no USD rate that day: not counted
 
 
 def _day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -125,41 +129,69 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def cash_days_over_threshold(*, day: date, currency: str = CTR_CURRENCY) -> list[CashDay]:
-    """Customers whose cash in, or cash out, on ``day`` (all their accounts) is above ``compliance.aml_threshold``."""
+def _cash_day(owner_id: str, day: date, moves: list[mv.Movement], rates: dict, threshold: int) -> CashDay | None:
+    """One customer's cash of the day in US cents (``usd``: each currency's total converted once), if over."""
+    totals: dict[tuple[str, str], int] = {}
+    for m in moves:
+        totals[(m.currency, m.direction)] = totals.get((m.currency, m.direction), 0) + m.amount_minor
+    usd_totals = {"in": 0, "out": 0}
+    by_currency: dict[str, dict[str, str]] = {}
+    unconverted = set()
+    for (currency, direction), minor in sorted(totals.items()):
+        rate = rates.get(currency)
+        if rate is None:
+            unconverted.add(currency)
+            continue
+        converted = usd.usd_minor(minor, rate)
+        usd_totals[direction] += converted
+        if currency != usd.USD:
+            row = by_currency.setdefault(currency, {"in": "0", "out": "0", "usd_in": "0", "usd_out": "0"})
+            row[direction] = str(from_minor_units(minor, currency))
+            row[f"usd_{direction}"] = str(from_minor_units(converted, usd.USD))
+            row["rate"] = rate.stored
+    over = {d: usd_totals[d] > threshold for d in ("in", "out")}
+    if not any(over.values()):
+        return None
+    counted = [m for m in moves if over[m.direction] and m.currency in rates]
+    return CashDay(
+        owner_id=owner_id,
+        business_day=day,
+        cash_in_minor=usd_totals["in"] if over["in"] else 0,
+        cash_out_minor=usd_totals["out"] if over["out"] else 0,
+        in_accounts=sorted({m.account for m in counted if m.direction == "in"}),
+        out_accounts=sorted({m.account for m in counted if m.direction == "out"}),
+        transactions=[m.transaction for m in counted],
+        by_currency=by_currency,
+        unconverted=sorted(unconverted),
+    )
+
+
+def cash_days_over_threshold(*, day: date) -> list[CashDay]:
+    """Customers whose cash in, or cash out, on ``day`` (all their accounts, every currency converted to USD at the
+    ledger's rate of the day, ``reports.usd``) is more than ``compliance.aml_threshold`` US dollars.
+
+    Cash in a currency the ledger has no USD rate for that day cannot be counted: it is logged as an error and
+    listed in the CTR's figures (``unconverted``); publish the rate and draft again (``ctrs_generate(day=...)``).
+    """
     from apps.core.money import to_minor_units
 
-    threshold = to_minor_units(settings.QENEX["compliance"]["aml_threshold"], currency, allow_zero=True)
+    threshold = to_minor_units(settings.QENEX["compliance"]["aml_threshold"], CTR_CURRENCY, allow_zero=True)
     start, end = _day_bounds(day)
     per_owner: dict[str, list[mv.Movement]] = {}
     for m in mv.movements_posted(since=start, until=end):
-        if m.cash and m.currency == currency:
+        if m.cash:
             per_owner.setdefault(m.owner_id, []).append(m)
+    rates: dict[str, usd.UsdRate] = {}
+    for currency in sorted({m.currency for moves in per_owner.values() for m in moves}):
+        try:
+            rates[currency] = usd.usd_rate_of_day(currency, day)
+        except usd.NoUsdRate as missing:
+            logger.error("CTR %s: %s; that cash is not counted toward the threshold", day, missing)
     found = []
     for owner_id, moves in sorted(per_owner.items()):
-        cash_in = sum(m.amount_minor for m in moves if m.direction == "in")
-        cash_out = sum(m.amount_minor for m in moves if m.direction == "out")
-        if cash_in > threshold or cash_out > threshold:
-            found.append(
-                CashDay(
-                    owner_id=owner_id,
-                    business_day=day,
-                    cash_in_minor=cash_in if cash_in > threshold else 0,
-                    cash_out_minor=cash_out if cash_out > threshold else 0,
-                    in_accounts=sorted({m.account for m in moves if m.direction == "in"})
-                    if cash_in > threshold
-                    else [],
-                    out_accounts=sorted({m.account for m in moves if m.direction == "out"})
-                    if cash_out > threshold
-                    else [],
-                    transactions=[
-                        m.transaction
-                        for m in moves
-                        if (m.direction == "in" and cash_in > threshold)
-                        or (m.direction == "out" and cash_out > threshold)
-                    ],
-                )
-            )
+        cash = _cash_day(owner_id, day, moves, rates, threshold)
+        if cash is not None:
+            found.append(cash)
     return found
 
 
@@ -197,6 +229,8 @@ def _ctr_create(*, cash: CashDay, actor: str) -> AmlReport | None:
                     "accounts_in": cash.in_accounts,
                     "accounts_out": cash.out_accounts,
                     "threshold": str(settings.QENEX["compliance"]["aml_threshold"]),
+                    "converted": cash.by_currency,
+                    "unconverted": cash.unconverted,
                 },
                 xml=xml,
                 created_by=actor,
