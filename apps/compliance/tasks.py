@@ -33,3 +33,12 @@ def generate_ctrs(*, day: str | None = None) -> int:
     from .reports import services as reports
 
     return len(reports.ctrs_generate(day=date.fromisoformat(day) if day else None))
+
+
+@shared_task(acks_late=True)
+def generate_fbars(*, year: int | None = None) -> int:
+    """Beat, yearly (January): an FBAR draft for each US-person customer whose foreign accounts' aggregate maximum
+    value last year was more than USD 10,000 (FinCEN's due date is April 15th)."""
+    from .reports import services as reports
+
+    return len(reports.fbars_generate(year=year))

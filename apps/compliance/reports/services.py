@@ -19,19 +19,16 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.utils import timezone
 
-from apps.accounts.models import Account
 from apps.audit.services import audit_record
 from apps.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from apps.core.money import from_minor_units
-from apps.ledger.models import Posting
 
 from ..aml_models import AmlCase, AmlReport, ReportStatus, ReportType
 from ..monitoring import movements as mv
 from ..parties import Party, party_for_owner
-from . import fincen, usd
+from . import fbar, fincen, usd
 
 logger = logging.getLogger("qenex.compliance.reports")
 CTR_CURRENCY = "USD"  # FinCEN reports US dollars; other currencies are converted at the day's rate (reports.usd)
@@ -334,44 +331,106 @@ def sar_draft_from_case(*, case: AmlCase, actor: str) -> AmlReport:
 
 
 # --- FBAR ------------------------------------------------------------------------------------------------------------
-def _maximum_value(account: Account, year: int) -> Decimal | None:
-    start, _ = _day_bounds(date(year, 1, 1))
-    end, _ = _day_bounds(date(year + 1, 1, 1))
-    top = Posting.objects.filter(account=account, posted_at__gte=start, posted_at__lt=end).aggregate(
-        m=Max("balance_after_minor")
-    )["m"]
-    return from_minor_units(max(top, 0), account.currency) if top is not None else None
+class FbarNotRequired(DomainError):
+    code = "fbar_not_required"
+    http_status = 422
+
+
+def _fbar_refusal(found: fbar.FbarAssessment) -> str | None:
+    """Why no FBAR is due (None: one is)."""
+    if not found.party.us_person:
+        return f"customer {found.party.owner_id} is not a US person (resident, citizen or US entity) on record"
+    if not found.foreign_accounts:
+        return f"customer {found.party.owner_id} held no account outside the US in {found.year}"
+    if not found.required:
+        total = from_minor_units(found.aggregate_usd_minor, usd.USD)
+        unknown = f"; no USD rate for {', '.join(found.unknown_values)}" if found.unknown_values else ""
+        return f"the foreign accounts' maximum values add up to USD {total}, not more than USD 10000.00{unknown}"
+    return None
 
 
 @transaction.atomic(durable=True)
 def fbar_generate(*, owner_id: str, year: int, accounts: list[str] | None = None, actor: str) -> AmlReport:
-    """Draft an FBAR of the customer's accounts (all, or those named) for ``year`` with their maximum values."""
-    if not 1990 <= int(year) <= timezone.localdate().year:
+    """Draft the FBAR of a US-person customer whose foreign accounts' aggregate maximum value in ``year`` is more
+    than USD 10,000 (``reports.fbar``); it lists every foreign account (or those of ``accounts``) with its maximum
+    value in USD. Refused (422 ``fbar_not_required``) when no FBAR is due."""
+    year = int(year)
+    if not 1990 <= year <= timezone.localdate().year:
         raise InvalidInput("year must be a past calendar year", field="year")
-    party = party_for_owner(owner_id)
-    chosen = [a.public_id for a in party.accounts if accounts is None or a.public_id in accounts]
-    if not chosen:
+    found = fbar.fbar_assess(owner_id=owner_id, year=year)
+    if not found.party.accounts:
         raise InvalidInput(f"customer {owner_id} has no such account to report", field="accounts", code="no_accounts")
-    rows = list(Account.objects.filter(public_id__in=chosen).order_by("id"))
-    values = {a.public_id: _maximum_value(a, int(year)) for a in rows}
-    usd = {k: v for k, v in values.items() if v is None or next(a for a in rows if a.public_id == k).currency == "USD"}
+    refusal = _fbar_refusal(found)
+    if refusal:
+        raise FbarNotRequired(refusal, field="owner_id")
+    listed = [a for a in found.foreign_accounts if accounts is None or a.public_id in accounts]
+    if not listed:
+        raise InvalidInput(
+            f"none of {accounts} is a foreign account of {owner_id}", field="accounts", code="no_accounts"
+        )
     xml = fincen.build_fbar(
         filer=filer(),
-        subject=subject_of(party, accounts=chosen),
-        year=int(year),
-        accounts=[fincen.ForeignAccount(number, usd.get(number)) for number in chosen],
+        subject=subject_of(found.party, accounts=[a.public_id for a in listed]),
+        year=year,
+        accounts=[
+            fincen.ForeignAccount(
+                a.public_id,
+                from_minor_units(a.maximum_usd_minor, usd.USD) if a.maximum_usd_minor is not None else None,
+                country=a.country,
+            )
+            for a in listed
+        ],
         signature_date=timezone.localdate(),
     )
     report = _store(
         report_type=ReportType.FBAR,
         owner_id=owner_id,
-        year=int(year),
-        figures={"accounts": {k: (str(v) if v is not None else None) for k, v in values.items()}, "year": int(year)},
+        year=year,
+        figures={
+            "year": year,
+            "currency": usd.USD,
+            "aggregate_usd": str(from_minor_units(found.aggregate_usd_minor, usd.USD)),
+            "threshold_usd": str(from_minor_units(fbar.FBAR_THRESHOLD_USD_MINOR, usd.USD)),
+            "accounts": {
+                a.public_id: {
+                    "country": a.country,
+                    "currency": a.currency,
+                    "maximum": str(from_minor_units(a.maximum_minor, a.currency)),
+                    "maximum_usd": str(from_minor_units(a.maximum_usd_minor, usd.USD))
+                    if a.maximum_usd_minor is not None
+                    else None,
+                    "rate": a.rate,
+                }
+                for a in listed
+            },
+        },
         xml=xml,
         created_by=actor,
     )
-    _audit(report, "aml.report_generated", actor, year=int(year), accounts=chosen)
+    _audit(report, "aml.report_generated", actor, year=year, accounts=[a.public_id for a in listed])
     return report
+
+
+def fbars_generate(*, year: int | None = None, actor: str = "system", automatic: bool = True) -> list[AmlReport]:
+    """Draft an FBAR for each customer who must file one for ``year`` (last year by default) and has none yet
+    (a rejected one does not count). ``automatic`` (the beat task) does nothing while ``reporting_enabled`` is off."""
+    from apps.customers.selectors import customer_list
+
+    if automatic and not reporting_enabled():
+        logger.info("reporting disabled: no FBARs generated")
+        return []
+    year = year or timezone.localdate().year - 1
+    drafted = []
+    for owner_id in customer_list().order_by("pk").values_list("public_id", flat=True).iterator(chunk_size=500):
+        if AmlReport.objects.filter(report_type=ReportType.FBAR, owner_id=owner_id, year=year).exclude(
+            status=ReportStatus.REJECTED
+        ).exists():
+            continue
+        found = fbar.fbar_assess(owner_id=owner_id, year=year)
+        if not found.required:
+            continue
+        drafted.append(fbar_generate(owner_id=owner_id, year=year, actor=actor))
+    return drafted
 
 
 # --- review, approval, filing ------------------------------------------------------------------------------------
