@@ -188,3 +188,22 @@ def test_the_api_dismisses_and_confirms_with_codes_on_errors(rules, send):
     assert again.status_code == 409 and again.json()["error"]["code"] == "alert_not_open"
     missing = client.post("/api/v1/compliance/alerts/aml_nope/dismiss", {"reason": "x"}, format="json")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "alert_not_found"
+
+
+def test_the_admin_dismiss_action_releases_the_payment_and_needs_a_reason(rules, send):
+    from django.test import Client
+
+    from tests.staff import make_staff, otp_login
+
+    rules("high_risk_country", countries=["IR"])
+    payment = _to_iran(send, funded_account("5000.00", "EUR", owner_id=new_owner()))
+    alert = AmlAlert.objects.get(held_payment=payment.public_id)
+    officer = otp_login(Client(), make_staff("adm-aml-holds", "compliance_officer"))
+    listing = officer.get("/admin/compliance/amlalert/", {"decision__exact": ""})
+    assert listing.status_code == 200 and payment.public_id in listing.content.decode()
+    url, selected = "/admin/compliance/amlalert/", {"action": "dismiss_alerts", "_selected_action": [alert.pk]}
+    no_reason = officer.post(url, selected, follow=True)
+    assert "reason_required" in no_reason.content.decode() and _refresh(payment).status == PaymentStatus.HELD
+    done = officer.post(url, {**selected, "reason": "licensed exporter"}, follow=True)
+    assert f"payment {payment.public_id} released" in done.content.decode()
+    assert _refresh(payment).status == PaymentStatus.QUEUED
