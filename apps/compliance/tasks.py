@@ -17,6 +17,8 @@ def monitor_transactions(*, transaction_ids: list[str]) -> int:
 
 @shared_task(acks_late=True)
 def monitor_payment(*, payment_id: str) -> int:
+    """The payment rules on a committed payment. The payment check now evaluates them inline (so that a hit can hold
+    the money); kept for tasks queued before that and for re-evaluating a payment by hand."""
     return len(monitoring.payment_evaluate(payment_id=payment_id))
 
 

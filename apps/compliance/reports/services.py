@@ -282,19 +282,31 @@ def _narrative(case: AmlCase) -> str:
 
 
 def _sar_amount(case: AmlCase) -> tuple[Decimal, date, date]:
+    """The USD total of what the case's alerts name, with the first and last day: posted transactions and payments
+    (a SAR reports attempted transactions too, e.g. a payment a sanctions match or an AML hold stopped). Other
+    currencies count at the ledger's rate of each one's day, a currency's day total converted once (``usd``)."""
     from apps.ledger.models import JournalEntry
     from apps.payments.selectors import payment_list
 
     ids = {t for alert in case.alerts.all() for t in alert.transactions}
-    entries = list(JournalEntry.objects.filter(public_id__in=ids, currency=CTR_CURRENCY))
-    total = sum((from_minor_units(e.amount_minor, e.currency) for e in entries), Decimal(0))
-    days = [timezone.localdate(e.posted_at) for e in entries]
-    # Payments the alerts name: a SAR reports attempted transactions too (a payment a sanctions match stopped).
-    payments = list(payment_list().filter(public_id__in=ids, currency=CTR_CURRENCY))
-    total += sum((from_minor_units(p.amount_minor, p.currency) for p in payments), Decimal(0))
-    days += [timezone.localdate(p.created_at) for p in payments]
-    days = days or [timezone.localdate(case.created_at)]
-    return total, min(days), max(days)
+    items = [
+        (e.currency, timezone.localdate(e.posted_at), e.amount_minor)
+        for e in JournalEntry.objects.filter(public_id__in=ids)
+    ]
+    items += [
+        (p.currency, timezone.localdate(p.created_at), p.amount_minor) for p in payment_list().filter(public_id__in=ids)
+    ]
+    per_day: dict[tuple[str, date], int] = {}
+    for currency, day, minor in items:
+        per_day[(currency, day)] = per_day.get((currency, day), 0) + minor
+    total_minor = 0
+    for (currency, day), minor in sorted(per_day.items()):
+        try:
+            total_minor += usd.usd_minor(minor, usd.usd_rate_of_day(currency, day))
+        except usd.NoUsdRate as missing:
+            logger.error("SAR of case %s: %s; that amount is not in the total", case.public_id, missing)
+    days = [day for _, day, _ in items] or [timezone.localdate(case.created_at)]
+    return from_minor_units(total_minor, usd.USD), min(days), max(days)
 
 
 def sar_draft_from_case(*, case: AmlCase, actor: str) -> AmlReport:
@@ -422,9 +434,11 @@ def fbars_generate(*, year: int | None = None, actor: str = "system", automatic:
     year = year or timezone.localdate().year - 1
     drafted = []
     for owner_id in customer_list().order_by("pk").values_list("public_id", flat=True).iterator(chunk_size=500):
-        if AmlReport.objects.filter(report_type=ReportType.FBAR, owner_id=owner_id, year=year).exclude(
-            status=ReportStatus.REJECTED
-        ).exists():
+        if (
+            AmlReport.objects.filter(report_type=ReportType.FBAR, owner_id=owner_id, year=year)
+            .exclude(status=ReportStatus.REJECTED)
+            .exists()
+        ):
             continue
         found = fbar.fbar_assess(owner_id=owner_id, year=year)
         if not found.required:

@@ -98,3 +98,24 @@ def test_cash_out_converts_too_and_cash_in_a_currency_without_a_rate_is_logged_n
     assert (ctr.figures["cash_in"], ctr.figures["cash_out"]) == ("13020.00", "10307.50")
     assert ctr.figures["unconverted"] == ["GBP"] and "no GBP/USD rate" in caplog.text
     assert Decimal(ctr.figures["cash_in"]) == Decimal("12000.00") * Decimal("1.085")
+
+
+def test_a_sar_states_what_its_alerts_name_in_dollars_at_each_days_rate(rules, django_capture_on_commit_callbacks):
+    from apps.compliance.aml_models import AmlCase
+    from apps.compliance.cases import services as cases
+    from apps.payments import services as payment_services
+    from tests.factories import funded_account
+    from tests.payments.gateway.payments import request_from, sct_body
+
+    _rate("EUR", "USD", "1.085")
+    rules("high_risk_country", countries=["IR"])
+    account = funded_account("5000.00", "EUR", owner_id=new_owner())
+    body = sct_body(account.public_id, amount="150.00")
+    body["receiver"] = {**body["receiver"], "country": "IR", "bic": "BKMTIRTHXXX", "name": "Shop"}
+    with django_capture_on_commit_callbacks(execute=True):
+        payment_services.payment_send(request=request_from(body), debtor_account=account.public_id)
+    case = AmlCase.objects.get(owner_id=account.owner_id)
+    cases.case_decide(case_id=case.public_id, decision="file_sar", reason="payments to Iran", actor="alice")
+    sar = case.reports.get()
+    assert sar.figures["total"] == "162.75" and sar.figures["currency"] == "USD"  # 150.00 EUR x 1.085
+    fincen.validate("SARX", sar.xml.encode())
