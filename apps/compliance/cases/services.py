@@ -328,7 +328,8 @@ def alert_decide(*, alert_id: str, decision: str, reason: str, actor: str) -> tu
             after={
                 "status": alert.status,
                 "decision": decision,
-                "reason": reason,
+                # As for notes: the reason may name people; the trail (never erased) keeps its digest.
+                "reason_sha256": hashlib.sha256(reason.encode()).hexdigest(),
                 "owner_id": alert.owner_id,
                 "held_payment": alert.held_payment or None,
             },
