@@ -207,3 +207,14 @@ def test_the_admin_dismiss_action_releases_the_payment_and_needs_a_reason(rules,
     done = officer.post(url, {**selected, "reason": "licensed exporter"}, follow=True)
     assert f"payment {payment.public_id} released" in done.content.decode()
     assert _refresh(payment).status == PaymentStatus.QUEUED
+
+
+def test_above_the_four_eyes_threshold_a_dismissal_leaves_the_release_to_a_second_officer(rules, send):
+    rules("high_risk_country", countries=["IR"])
+    account = funded_account("20000.00", "EUR", owner_id=new_owner())
+    payment = send(account, amount="12000.00", country="IR", bic="BKMTIRTHXXX", name="Shop")
+    alert = AmlAlert.objects.get(held_payment=payment.public_id)
+    decided, outcome = cases.alert_decide(alert_id=alert.public_id, decision="dismissed", reason="ok", actor="alice")
+    assert outcome == {payment.public_id: "approval_required"} and decided.decision == "dismissed"
+    assert _refresh(payment).status == PaymentStatus.HELD  # the PAYMENT_RELEASE four-eyes path, as any held payment
+    assert balance_get(account=account).held_minor == payment.amount_minor + payment.fee_minor
