@@ -64,6 +64,16 @@ urlpatterns = [
     path("compliance/rules", aml.RuleListView.as_view(), name="aml-rules"),
     path("compliance/alerts", aml.AlertListView.as_view(), name="aml-alerts"),
     path("compliance/alerts/<str:alert_id>", aml.AlertDetailView.as_view(), name="aml-alert-detail"),
+    path(
+        "compliance/alerts/<str:alert_id>/dismiss",
+        aml.AlertDecideView.as_view(decision="dismissed"),
+        name="aml-alert-dismiss",
+    ),
+    path(
+        "compliance/alerts/<str:alert_id>/confirm",
+        aml.AlertDecideView.as_view(decision="confirmed"),
+        name="aml-alert-confirm",
+    ),
     path("compliance/cases", aml.CaseListView.as_view(), name="aml-cases"),
     path("compliance/cases/<str:case_id>", aml.CaseDetailView.as_view(), name="aml-case-detail"),
     path("compliance/cases/<str:case_id>/assign", aml.CaseAssignView.as_view(), name="aml-case-assign"),

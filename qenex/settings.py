@@ -543,6 +543,10 @@ CELERY_BEAT_SCHEDULE["aml-generate-ctrs"] = {
     "task": "apps.compliance.tasks.generate_ctrs",
     "schedule": crontab(hour=0, minute=30),
 }
+CELERY_BEAT_SCHEDULE["aml-generate-fbars"] = {  # last year's FBARs, drafted in January for the April 15th due date
+    "task": "apps.compliance.tasks.generate_fbars",
+    "schedule": crontab(month_of_year=1, day_of_month=15, hour=1, minute=0),
+}
 
 # Reconciliation (apps/reconciliation): a statement amount is this sign times the ledger amount of the nostro
 # (-1: the bank shows our money with it as a credit, QENEX's NOSTRO posting of a payment out is a credit too).

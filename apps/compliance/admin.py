@@ -39,9 +39,6 @@ class SanctionsEntryAdmin(ReadOnlyAdmin):
     list_select_related = ["sanctions_list"]
     inlines = [SanctionsNameInline]
 
-# AML monitoring, cases and reports: their own module.
-from . import aml_admin  # noqa: E402,F401
-
 # --- screening alerts and the allow/block lists (officers decide here; one service call per alert) ------------
 
 
@@ -197,3 +194,7 @@ class BlockListEntryAdmin(ServiceSavedAdmin):
 class RescreenRunAdmin(ReadOnlyAdmin):
     list_display = ["public_id", "load", "status", "done", "total", "alerts_raised", "created_at", "finished_at"]
     list_filter = ["status"]
+
+
+# AML monitoring, cases and reports: their own module (last: it uses ReasonActionForm above).
+from . import aml_admin  # noqa: E402,F401

@@ -5,7 +5,8 @@ transaction, so two of these never wait on each other's chain heads in opposite 
 the money runs after that commit, through the owning app's services, each in its own transaction:
 
 - clear (false positive): the party goes on the allow list for that entry (who, when, why; valid while the
-  entry's content digest is unchanged); a held payment without other open alerts is released; the customer's
+  entry's content digest is unchanged); a held payment that no other screening alert and no AML alert holds is
+  released (``payment_holds``, shared with the AML alerts); the customer's
   sanctions status is recomputed by the customers app.
 - confirm (true match): a held payment is rejected (its reserved funds released by the gateway) and the account
   it debits frozen; a customer's accounts are all frozen and the customer marked. Unfreezing is the existing
@@ -257,24 +258,16 @@ def _after_decision(alert: ScreeningAlert, actor: str) -> None:
     from apps.accounts.models import AccountStatus
     from apps.accounts.selectors import account_list
     from apps.ledger.services import account_change_status
-    from apps.payments import services as payment_services
-    from apps.payments.errors import PaymentNotHeld
 
-    from .alert_selectors import open_alert_count
+    from .payment_holds import held_payment_reject, held_payment_release
 
     if alert.subject_type == SubjectType.PAYMENT:
         if alert.status == AlertStatus.CONFIRMED:
-            try:
-                payment_services.payment_reject_held(
-                    payment_id=alert.subject_id, actor=actor, reason=f"sanctions match confirmed ({alert.public_id})"
-                )
-            except PaymentNotHeld:
-                logger.info("payment %s no longer HELD when alert %s was confirmed", alert.subject_id, alert.pk)
-        elif not open_alert_count(subject_type=alert.subject_type, subject_id=alert.subject_id):
-            try:
-                payment_services.payment_release(payment_id=alert.subject_id, actor=actor)
-            except PaymentNotHeld:
-                logger.info("payment %s no longer HELD when alert %s was cleared", alert.subject_id, alert.pk)
+            held_payment_reject(
+                payment_id=alert.subject_id, actor=actor, reason=f"sanctions match confirmed ({alert.public_id})"
+            )
+        else:  # released once no other screening alert, nor an AML alert, holds it
+            held_payment_release(payment_id=alert.subject_id, actor=actor)
     if alert.status == AlertStatus.CONFIRMED:
         handler = subjects.handler_of(alert.subject_type)
         accounts = set(handler.accounts(alert.subject_id)) if handler else set()

@@ -18,6 +18,7 @@ from django.utils.html import format_html
 from apps.core.admin import ServiceSavedAdmin
 from apps.core.errors import DomainError
 
+from .admin import ReasonActionForm
 from .aml_models import (
     OPEN_CASE_STATUSES,
     AmlAlert,
@@ -123,6 +124,29 @@ class MonitoringRuleAdmin(ServiceSavedAdmin):
 
 
 # --- alerts ----------------------------------------------------------------------------------------------------
+def _decide_alerts(request, queryset, decision: str) -> None:
+    """One ``alert_decide`` per selected alert, with the reason typed in the action bar; says what each did."""
+    reason, actor = request.POST.get("reason", ""), _actor(request)
+    for alert in queryset.order_by("id"):
+        try:
+            _, payments = cases.alert_decide(alert_id=alert.public_id, decision=decision, reason=reason, actor=actor)
+        except DomainError as exc:
+            messages.error(request, f"{alert.public_id}: {exc.code}: {exc.message}")
+            continue
+        held = ", ".join(f"payment {p} {what}" for p, what in payments.items()) or "no payment held"
+        messages.success(request, f"{alert.public_id} {decision}: {held}")
+
+
+@admin.action(description="Dismiss (reason required; releases a payment it holds)", permissions=["decide"])
+def dismiss_alerts(modeladmin, request, queryset):
+    _decide_alerts(request, queryset, "dismissed")
+
+
+@admin.action(description="Confirm suspicious (reason required; rejects a payment it holds)", permissions=["decide"])
+def confirm_aml_alerts(modeladmin, request, queryset):
+    _decide_alerts(request, queryset, "confirmed")
+
+
 @admin.register(AmlAlert)
 class AmlAlertAdmin(admin.ModelAdmin):
     list_display = [
@@ -134,13 +158,20 @@ class AmlAlertAdmin(admin.ModelAdmin):
         "summary",
         "rule_version",
         "case_link",
+        "held_payment",
+        "decision",
         "raised_at",
     ]
-    list_filter = ["kind", "status", "severity", "rule"]
-    search_fields = ["public_id", "owner_id", "account", "case__public_id", "dedupe_key"]
+    list_filter = ["kind", "status", "decision", "severity", "rule"]
+    search_fields = ["public_id", "owner_id", "account", "case__public_id", "dedupe_key", "held_payment"]
     list_select_related = ["rule", "rule_version", "case"]
     date_hierarchy = "raised_at"
     readonly_fields = [f.name for f in AmlAlert._meta.fields]
+    action_form = ReasonActionForm
+    actions = [dismiss_alerts, confirm_aml_alerts]
+
+    def has_decide_permission(self, request):
+        return request.user.has_perm("compliance.work_amlcase")
 
     @admin.display(description="Case")
     def case_link(self, obj):
@@ -242,6 +273,7 @@ class AmlCaseAdmin(ServiceSavedAdmin):
     readonly_fields = [
         "public_id",
         "owner_id",
+        "party",
         "status",
         "escalation_level",
         "decision",
@@ -261,6 +293,15 @@ class AmlCaseAdmin(ServiceSavedAdmin):
     @admin.display(description="Alerts", ordering="alerts_total")
     def alert_count(self, obj):
         return obj.alerts_total
+
+    @admin.display(description="Party")
+    def party(self, obj):
+        """Who the case is about (``party_for_owner``): the customer's name, or the account holder's."""
+        from .parties import party_for_owner
+
+        found = party_for_owner(obj.owner_id)
+        kind = "organisation" if found.is_entity else "person"
+        return f"{found.display_name} ({kind}{', customer record' if found.is_customer else ', accounts only'})"
 
     def has_add_permission(self, request):
         return False  # cases open from alerts

@@ -21,6 +21,7 @@ from django.utils import timezone
 from apps.core.ids import new_public_id
 
 __all__ = [
+    "AlertDecision",
     "AlertStatus",
     "AmlAlert",
     "AmlCase",
@@ -134,7 +135,12 @@ class MonitoringRuleVersion(models.Model):
 
 class AlertStatus(models.TextChoices):
     OPEN = "OPEN"  # in an open case, not yet decided
-    CLOSED = "CLOSED"  # its case was decided
+    CLOSED = "CLOSED"  # decided: on its own (``decision``) or with its case
+
+
+class AlertDecision(models.TextChoices):
+    DISMISSED = "dismissed", "Dismissed (not suspicious): a payment it holds is released"
+    CONFIRMED = "confirmed", "Confirmed (suspicious): a payment it holds is rejected"
 
 
 class AmlAlert(models.Model):
@@ -152,6 +158,13 @@ class AmlAlert(models.Model):
     status = models.CharField(max_length=8, choices=AlertStatus.choices, default=AlertStatus.OPEN)
     case = models.ForeignKey("AmlCase", on_delete=models.PROTECT, related_name="alerts", null=True, blank=True)
     raised_at = models.DateTimeField(default=timezone.now, db_index=True)
+    held_payment = models.CharField(
+        max_length=32, blank=True, db_index=True, help_text="the outbound payment this alert holds (HELD) until decided"
+    )
+    decision = models.CharField(max_length=16, choices=AlertDecision.choices, blank=True)
+    decision_reason = models.CharField(max_length=1000, blank=True)
+    decided_by = models.CharField(max_length=150, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-raised_at", "-id"]

@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 
 from apps.core.errors import NotFound
 
-from .aml_models import AmlAlert, AmlCase, AmlReport, CustomReport, MonitoringRule
+from .aml_models import AlertStatus, AmlAlert, AmlCase, AmlReport, CustomReport, MonitoringRule
 from .reports import fincen
 
 
@@ -145,3 +145,8 @@ def custom_report_get(*, pk: int) -> CustomReport:
     if report is None:
         raise NotFound(f"no custom report {pk}", field="report", code="custom_report_not_found")
     return report
+
+
+def aml_alerts_holding(*, payment_id: str) -> QuerySet[AmlAlert]:
+    """The open AML alerts that hold the payment ``payment_id`` in HELD (a real-time payment rule's hit)."""
+    return AmlAlert.objects.filter(held_payment=payment_id, status=AlertStatus.OPEN)

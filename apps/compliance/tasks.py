@@ -17,6 +17,8 @@ def monitor_transactions(*, transaction_ids: list[str]) -> int:
 
 @shared_task(acks_late=True)
 def monitor_payment(*, payment_id: str) -> int:
+    """The payment rules on a committed payment. The payment check now evaluates them inline (so that a hit can hold
+    the money); kept for tasks queued before that and for re-evaluating a payment by hand."""
     return len(monitoring.payment_evaluate(payment_id=payment_id))
 
 
@@ -33,3 +35,12 @@ def generate_ctrs(*, day: str | None = None) -> int:
     from .reports import services as reports
 
     return len(reports.ctrs_generate(day=date.fromisoformat(day) if day else None))
+
+
+@shared_task(acks_late=True)
+def generate_fbars(*, year: int | None = None) -> int:
+    """Beat, yearly (January): an FBAR draft for each US-person customer whose foreign accounts' aggregate maximum
+    value last year was more than USD 10,000 (FinCEN's due date is April 15th)."""
+    from .reports import services as reports
+
+    return len(reports.fbars_generate(year=year))

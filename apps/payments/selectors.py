@@ -68,6 +68,15 @@ def account_alias_resolve(*, identifier: str) -> str | None:
     return alias.account.public_id if alias is not None else None
 
 
+def account_alias_identifiers(*, account_ids: list[str]) -> dict[str, list[str]]:
+    """Account public id -> the external identifiers (IBANs, account numbers) registered for it, oldest first."""
+    found: dict[str, list[str]] = {}
+    aliases = AccountAlias.objects.select_related("account").filter(account__public_id__in=list(account_ids))
+    for alias in aliases.order_by("created_at", "id"):
+        found.setdefault(alias.account.public_id, []).append(alias.identifier)
+    return found
+
+
 def ach_file_for_answer(*, network_key: str, network_reference: str) -> AchFile | None:
     """The ACH file an operator's answer is about: by file id, else by the operator's reference."""
     if network_key:

@@ -68,6 +68,11 @@ class AlertSerializer(serializers.ModelSerializer):
             "status",
             "case",
             "raised_at",
+            "held_payment",
+            "decision",
+            "decision_reason",
+            "decided_by",
+            "decided_at",
         ]
 
 
@@ -113,9 +118,24 @@ class CaseDetailSerializer(CaseSerializer):
     events = EventSerializer(many=True)
     attachments = serializers.SerializerMethodField()
     reports = serializers.SerializerMethodField()
+    party = serializers.SerializerMethodField()
 
     class Meta(CaseSerializer.Meta):
-        fields = [*CaseSerializer.Meta.fields, "alerts", "notes", "events", "attachments", "reports"]
+        fields = [*CaseSerializer.Meta.fields, "party", "alerts", "notes", "events", "attachments", "reports"]
+
+    def get_party(self, case) -> dict:
+        """Who the case is about, from ``party_for_owner`` (the customer record, else the account holder)."""
+        from ..parties import party_for_owner
+
+        party = party_for_owner(case.owner_id)
+        return {
+            "owner_id": party.owner_id,
+            "name": party.display_name,
+            "is_entity": party.is_entity,
+            "is_customer": party.is_customer,
+            "country": party.country,
+            "accounts": [a.public_id for a in party.accounts],
+        }
 
     def get_attachments(self, case) -> list[dict]:
         return [

@@ -106,6 +106,26 @@ class AlertDetailView(APIView):
         return Response(AlertSerializer(selectors.alert_get(public_id=alert_id)).data)
 
 
+class AlertDecideView(APIView):
+    required_scopes = WRITE
+    staff_permissions = {"POST": "compliance.work_amlcase"}
+    decision = ""
+
+    @extend_schema(
+        summary="Decide one AML alert (a payment it holds is released on dismiss, rejected on confirm)",
+        request=ReasonSerializer,
+        responses={200: AlertSerializer},
+    )
+    def post(self, request, alert_id: str):
+        alert, payments = cases.alert_decide(
+            alert_id=alert_id,
+            decision=self.decision,
+            reason=_valid(ReasonSerializer, request)["reason"],
+            actor=actor_of(request),
+        )
+        return Response({**AlertSerializer(alert).data, "payments": payments})
+
+
 class CaseListView(generics.ListAPIView):
     required_scopes = READ
     staff_permissions = {"GET": "compliance.view_amlcase"}

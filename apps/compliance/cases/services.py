@@ -22,6 +22,7 @@ from apps.core.errors import Conflict, DomainError, InvalidInput, NotFound
 
 from ..aml_models import (
     OPEN_CASE_STATUSES,
+    AlertDecision,
     AlertStatus,
     AmlAlert,
     AmlCase,
@@ -50,6 +51,14 @@ class CaseNotOpen(Conflict):
 
 class CasePendingApproval(Conflict):
     code = "case_pending_approval"
+
+
+class AlertNotFound(NotFound):
+    code = "alert_not_found"
+
+
+class AlertNotOpen(Conflict):
+    code = "alert_not_open"
 
 
 class CaseReasonRequired(DomainError):
@@ -247,17 +256,102 @@ def case_escalate(*, case_id: str, reason: str, actor: str) -> AmlCase:
     return case
 
 
-def _close_alerts(case: AmlCase) -> None:
-    case.alerts.filter(status=AlertStatus.OPEN).update(status=AlertStatus.CLOSED)
+def _close_alerts(case: AmlCase, actor: str) -> None:
+    """The case's decision decides its open alerts: a SAR confirms them, a close dismisses them."""
+    decision = AlertDecision.CONFIRMED if case.status == CaseStatus.SAR_FILED else AlertDecision.DISMISSED
+    case.alerts.filter(status=AlertStatus.OPEN).update(
+        status=AlertStatus.CLOSED,
+        decision=decision,
+        decision_reason=f"case {case.public_id}: {case.decision_reason}"[:MAX_REASON],
+        decided_by=actor[:150],
+        decided_at=timezone.now(),
+    )
 
 
-@transaction.atomic(durable=True)
+def _let_held_payments_go(alerts, actor: str) -> dict[str, str]:
+    """After a decision committed: each payment a decided alert held is rejected (confirmed) or released
+    (dismissed, once nothing else holds it). Payment id -> what happened (``payment_holds``)."""
+    from ..payment_holds import held_payment_reject, held_payment_release
+
+    done: dict[str, str] = {}
+    for alert in alerts:
+        if not alert.held_payment or alert.held_payment in done:
+            continue
+        if alert.decision == AlertDecision.CONFIRMED:
+            done[alert.held_payment] = held_payment_reject(
+                payment_id=alert.held_payment, actor=actor, reason=f"AML alert {alert.public_id} confirmed"
+            )
+        elif alert.decision == AlertDecision.DISMISSED:
+            done[alert.held_payment] = held_payment_release(payment_id=alert.held_payment, actor=actor)
+    return done
+
+
+def _after_case_decision(case: AmlCase, actor: str) -> None:
+    if case.status in (CaseStatus.SAR_FILED, CaseStatus.CLOSED):
+        _let_held_payments_go(case.alerts.exclude(held_payment="").order_by("id"), actor)
+
+
+def _lock_alert(public_id: str) -> AmlAlert:
+    alert = AmlAlert.objects.select_for_update(no_key=True).filter(public_id=public_id).first()
+    if alert is None:
+        raise AlertNotFound(f"no AML alert {public_id}", field="alert")
+    if alert.status != AlertStatus.OPEN:
+        raise AlertNotOpen(f"alert {public_id} is {alert.status} ({alert.decision or 'with its case'})", field="alert")
+    return alert
+
+
+def alert_decide(*, alert_id: str, decision: str, reason: str, actor: str) -> tuple[AmlAlert, dict[str, str]]:
+    """Decide one alert before its case: ``dismissed`` (not suspicious) or ``confirmed`` (suspicious), with a reason.
+
+    What it does to the money runs after the decision commits: a payment the alert holds is released (once no other
+    alert holds it; above the four-eyes threshold it waits for a PAYMENT_RELEASE approval) or rejected, its hold
+    voided. The case stays open: the officer still decides it (SAR or close). Returns (alert, payment -> outcome).
+    """
+    if decision not in AlertDecision.values:
+        raise InvalidInput(f"decision must be one of {AlertDecision.values}", field="decision", code="invalid_choice")
+    reason = _reason(reason)
+    with transaction.atomic(durable=True):
+        alert = _lock_alert(alert_id)
+        alert.status, alert.decision, alert.decision_reason = AlertStatus.CLOSED, decision, reason
+        alert.decided_by, alert.decided_at = actor[:150], timezone.now()
+        alert.save(update_fields=["status", "decision", "decision_reason", "decided_by", "decided_at"])
+        if alert.case_id:
+            case = AmlCase.objects.select_for_update(no_key=True).get(pk=alert.case_id)
+            case.updated_at = timezone.now()
+            case.save(update_fields=["updated_at"])
+            _event(case, f"alert_{decision}", actor, alert=alert.public_id, reason=reason, payment=alert.held_payment)
+        audit_record(
+            action=f"aml.alert_{decision}",
+            object_type="aml_alert",
+            object_id=alert.public_id,
+            before={"status": AlertStatus.OPEN},
+            after={
+                "status": alert.status,
+                "decision": decision,
+                # As for notes: the reason may name people; the trail (never erased) keeps its digest.
+                "reason_sha256": hashlib.sha256(reason.encode()).hexdigest(),
+                "owner_id": alert.owner_id,
+                "held_payment": alert.held_payment or None,
+            },
+            actor=actor,
+        )
+    return alert, _let_held_payments_go([alert], actor)
+
+
 def case_decide(*, case_id: str, decision: str, reason: str, actor: str, maker=None) -> AmlCase:
     """Decide a case: ``file_sar`` (draft a SAR from it) or ``close`` with a reason.
 
     Closing a high-risk case does not close it: it asks for a second officer's approval (``maker`` is the staff
-    user or API client proposing it) and the case waits in PENDING_APPROVAL.
+    user or API client proposing it) and the case waits in PENDING_APPROVAL. Once decided, the payments its alerts
+    held are rejected (SAR) or released (close), each through the gateway after this decision committed.
     """
+    case = _case_decide(case_id=case_id, decision=decision, reason=reason, actor=actor, maker=maker)
+    _after_case_decision(case, actor)
+    return case
+
+
+@transaction.atomic(durable=True)
+def _case_decide(*, case_id: str, decision: str, reason: str, actor: str, maker) -> AmlCase:
     from ..reports import services as reports
 
     if decision not in CaseDecision.values:
@@ -287,7 +381,7 @@ def case_decide(*, case_id: str, decision: str, reason: str, actor: str, maker=N
     else:
         case.status = CaseStatus.CLOSED
     case.save(update_fields=["decision", "decision_reason", "decided_by", "status", "updated_at", "closed_at"])
-    _close_alerts(case)
+    _close_alerts(case, actor)
     _emit_decided(case, report.public_id if report else None)
     _event(case, "decided", actor, decision=decision, reason=reason, report=report.public_id if report else None)
     _audit(
@@ -301,9 +395,16 @@ def case_decide(*, case_id: str, decision: str, reason: str, actor: str, maker=N
     return case
 
 
-@transaction.atomic(durable=True)
 def case_close_approved(*, case_id: str, approval_id: str, actor: str) -> AmlCase:
-    """Run by apps.approvals when a second officer approves a high-risk close: the case is CLOSED."""
+    """Run by apps.approvals when a second officer approves a high-risk close: the case is CLOSED (and the payments
+    its alerts held released, after that commit)."""
+    case = _case_close_approved(case_id=case_id, approval_id=approval_id, actor=actor)
+    _after_case_decision(case, actor)
+    return case
+
+
+@transaction.atomic(durable=True)
+def _case_close_approved(*, case_id: str, approval_id: str, actor: str) -> AmlCase:
     case = AmlCase.objects.select_for_update(no_key=True).filter(public_id=case_id).first()
     if case is None:
         raise CaseNotFound(f"no AML case {case_id}", field="case")
@@ -321,7 +422,7 @@ def case_close_approved(*, case_id: str, approval_id: str, actor: str) -> AmlCas
     case.status = CaseStatus.CLOSED
     case.updated_at = case.closed_at = timezone.now()
     case.save(update_fields=["status", "decision", "decision_reason", "approval", "updated_at", "closed_at"])
-    _close_alerts(case)
+    _close_alerts(case, actor)
     _emit_decided(case, None)
     _event(case, "closed", actor, approval=approval_id, reason=case.decision_reason)
     _audit(case, "aml.case_closed", actor, before=before, approval=approval_id, decision=CaseDecision.CLOSE)

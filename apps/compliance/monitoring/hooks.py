@@ -1,21 +1,23 @@
 """Where monitoring plugs in: after a posting commits (the ledger's subscriber hook) and on each outbound payment.
 
-Both only schedule work: the evaluation runs in a Celery task (inline when Celery is eager), never inside the
-posting's or the payment's transaction. With monitoring off, or no active real-time rule for the kind of subject,
-they return at once without a query (the active rule kinds are cached for a few seconds per process). A failure to
-schedule is logged, never raised: the money has moved already and the periodic sweep catches up.
+Postings: the hook only schedules work (a Celery task, inline when Celery is eager), never inside the posting's
+transaction; a failure to schedule is logged, never raised: the money has moved already and the sweep catches up.
+Payments: the real-time payment rules run inside the gateway's check (reads only), so that a hit can still stop
+the money; the alerts are written after the order commits. With monitoring off, or no active real-time rule for the
+kind of subject, both return at once without a query (the active rule kinds are cached for a few seconds).
 """
 
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from django.db import transaction
 
 from apps.core import checks
 
 from .movements import MONITORED_TYPES
-from .services import active_real_time_kinds, monitoring_enabled
+from .services import active_real_time_kinds, monitoring_enabled, payment_alerts_record, payment_hits
 
 logger = logging.getLogger("qenex.compliance.monitoring")
 
@@ -38,28 +40,34 @@ def on_entries_posted(entries) -> None:
         logger.warning("could not schedule AML monitoring of %s", ids[:5], exc_info=True)
 
 
+HOLD_CODE = "aml_alert"
+
+
 def payment_monitoring_check(payment) -> checks.CheckResult:
-    """Payment check (kind ``payment``): schedule the payment rules after the order commits; always passes."""
-    if not monitoring_enabled():
-        return checks.CheckResult.passed()
+    """Payment check (kind ``payment``): the real-time payment rules, evaluated on the order itself, inside its
+    transaction (reads only). A hit of a rule that holds payments (``rules.holds_payment``) holds it: the gateway
+    puts it in HELD with its amount and fee reserved, the same hold a sanctions hit gets, until an officer decides
+    the alert (``cases.services.alert_decide`` or the case decision; ``payment_holds`` lets it go). Every hit
+    becomes an alert after the order commits, in the customer's case; a failure there is logged, never raised.
+    """
     try:
-        _, payment_kinds = active_real_time_kinds()
-    except Exception:  # noqa: BLE001
-        logger.warning("could not read the AML rules", exc_info=True)
+        hits = payment_hits(payment)
+    except Exception:  # noqa: BLE001 - reading the rules failed: the payment is not stopped by monitoring
+        logger.warning("could not evaluate the AML payment rules on %s", payment.public_id, exc_info=True)
         return checks.CheckResult.passed()
-    if payment_kinds:
-        public_id = payment.public_id
-
-        def schedule() -> None:
-            try:
-                from ..tasks import monitor_payment
-
-                monitor_payment.delay(payment_id=public_id)
-            except Exception:  # noqa: BLE001
-                logger.warning("could not schedule AML monitoring of payment %s", public_id, exc_info=True)
-
-        transaction.on_commit(schedule)
-    return checks.CheckResult.passed(aml_monitoring="scheduled" if payment_kinds else "no active rule")
+    if not hits:
+        return checks.CheckResult.passed()
+    holding = [h for h in hits if h.holds]
+    transaction.on_commit(
+        partial(payment_alerts_record, payment_id=payment.public_id, hits=hits, held=bool(holding)), robust=True
+    )
+    if not holding:
+        return checks.CheckResult.passed(aml_alerts=[h.version.rule.code for h in hits])
+    # The finding's summary names amounts and countries, never a party's name (the reason is stored in clear).
+    reason = "AML monitoring: " + "; ".join(
+        f"{h.version.rule.code} v{h.version.version}: {h.finding.summary}" for h in holding
+    )
+    return checks.CheckResult.hold(reason, code=HOLD_CODE, rules=[h.version.rule.code for h in holding])
 
 
 def register() -> None:

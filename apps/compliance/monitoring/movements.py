@@ -186,8 +186,11 @@ def payment_seen(*, public_id: str) -> PaymentSeen | None:
     from apps.payments.models import PaymentOrder
 
     order = PaymentOrder.objects.select_related("debtor_account").filter(public_id=public_id).first()
-    if order is None:
-        return None
+    return payment_seen_of(order) if order is not None else None
+
+
+def payment_seen_of(order) -> PaymentSeen:
+    """A payment order (saved or being checked inside its transaction) as the rules see it; no query."""
     return PaymentSeen(
         payment=order.public_id,
         owner_id=order.debtor_account.owner_id,

@@ -45,11 +45,13 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     RuleKind.STRUCTURING: {"threshold": None, "lower_percent": 80, "min_count": 3, "window_days": 3},
     RuleKind.RAPID_MOVEMENT: {"hours": 24, "min_amount": "5000", "out_percent": 80},
     RuleKind.VELOCITY: {"window_minutes": 60, "max_count": 10},
-    RuleKind.HIGH_RISK_COUNTRY: {"countries": DEFAULT_HIGH_RISK_COUNTRIES},
+    RuleKind.HIGH_RISK_COUNTRY: {"countries": DEFAULT_HIGH_RISK_COUNTRIES, "hold_payment": True},
     RuleKind.DORMANT_ACTIVITY: {"dormant_days": 180, "min_amount": "1000"},
     RuleKind.ROUND_AMOUNTS: {"multiple": "1000", "min_amount": "3000", "min_count": 3, "window_days": 7},
     RuleKind.EXPECTED_ACTIVITY: {"window_days": 30, "multiple_of_expected": 3},
-    RuleKind.NEW_COUNTERPARTY_LARGE: {"min_amount": "10000", "lookback_days": 365},
+    # Informational by default: a first large payment to a new payee is ordinary business (the seed's own example
+    # sends 50,000 to one), and holding each would queue it for a four-eyes release; officers switch it on.
+    RuleKind.NEW_COUNTERPARTY_LARGE: {"min_amount": "10000", "lookback_days": 365, "hold_payment": False},
     RuleKind.SANCTIONS_MATCH: {},
 }
 
@@ -379,6 +381,18 @@ EVALUATORS: dict[str, Evaluator] = {
 PAYMENT_KINDS = frozenset({RuleKind.HIGH_RISK_COUNTRY, RuleKind.NEW_COUNTERPARTY_LARGE})
 
 
+def holds_payment(kind: str, params: dict[str, Any]) -> bool:
+    """Does a hit of this rule stop the outbound payment it fired on (HELD, its funds reserved, until decided)?
+
+    Only the real-time payment kinds can: they are evaluated inside the payment's own check, before any money
+    leaves, so the hit can still stop it; ``hold_payment`` (rule data) says whether it does. Every other kind is
+    after the fact and stays informational (an alert in the case, nothing held): the posting rules run after the
+    posting has committed (the money has moved), and the windowed ones (velocity, round amounts, expected
+    activity, a day's cash) are patterns over history that the sweep sees minutes or a business day later.
+    """
+    return kind in PAYMENT_KINDS and bool(merged(kind, params).get("hold_payment"))
+
+
 def validate_parameters(kind: str, params: dict[str, Any]) -> list[str]:
     """Problems with a rule's parameters (unknown names, amounts that are not numbers); empty when fine."""
     problems = []
@@ -391,7 +405,10 @@ def validate_parameters(kind: str, params: dict[str, Any]) -> list[str]:
             continue
         if name in ("threshold", "timezone") and value in (None, ""):
             continue
-        if name == "countries":
+        if name == "hold_payment":
+            if not isinstance(value, bool):
+                problems.append("hold_payment must be true or false")
+        elif name == "countries":
             if not isinstance(value, list) or not all(isinstance(c, str) and len(c) == 2 for c in value):
                 problems.append("countries must be a list of ISO 3166 alpha-2 codes")
         elif name == "timezone":

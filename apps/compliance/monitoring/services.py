@@ -32,7 +32,7 @@ from ..aml_models import (
     Severity,
 )
 from . import movements as mv
-from .rules import EVALUATORS, PAYMENT_KINDS, Finding, merged, validate_parameters
+from .rules import EVALUATORS, PAYMENT_KINDS, Finding, holds_payment, merged, validate_parameters
 
 logger = logging.getLogger("qenex.compliance.monitoring")
 
@@ -164,8 +164,11 @@ def _current_versions(*, schedules: tuple[str, ...], kinds: frozenset[str] | Non
 
 # --- alerts --------------------------------------------------------------------------------------------------------
 @transaction.atomic(durable=True)
-def alert_raise(*, version: MonitoringRuleVersion, finding: Finding) -> AmlAlert | None:
-    """Record what a rule version found, in the customer's open case; None when this finding has its alert already."""
+def alert_raise(*, version: MonitoringRuleVersion, finding: Finding, held_payment: str = "") -> AmlAlert | None:
+    """Record what a rule version found, in the customer's open case; None when this finding has its alert already.
+
+    ``held_payment``: the outbound payment this hit holds in HELD (released or rejected when the alert is decided).
+    """
     from ..cases import services as cases
 
     rule = version.rule
@@ -184,6 +187,7 @@ def alert_raise(*, version: MonitoringRuleVersion, finding: Finding) -> AmlAlert
                 transactions=finding.transactions,
                 figures=finding.figures,
                 dedupe_key=finding.dedupe_key[:200],
+                held_payment=held_payment,
             )
     except IntegrityError:
         return None  # a concurrent evaluation raised it first
@@ -202,6 +206,7 @@ def alert_raise(*, version: MonitoringRuleVersion, finding: Finding) -> AmlAlert
             "figures": alert.figures,
             "case": case.public_id,
             "case_opened": opened,
+            "held_payment": held_payment or None,
         },
     )
     logger.info("AML alert %s (%s v%s) for %s", alert.public_id, rule.code, version.version, alert.owner_id)
@@ -251,6 +256,47 @@ def payment_evaluate(*, payment_id: str) -> list[AmlAlert]:
     if payment is None:
         return []
     return _evaluate(versions, [payment])
+
+
+@dataclass(frozen=True)
+class PaymentHit:
+    version: MonitoringRuleVersion
+    finding: Finding
+    holds: bool  # the rule stops the payment (``rules.holds_payment``)
+
+
+def payment_hits(payment) -> list[PaymentHit]:
+    """The active real-time payment rules' findings on an outbound payment being checked (reads only: this runs
+    inside the payment's transaction, from the gateway's check registry)."""
+    if not monitoring_enabled():
+        return []
+    _, kinds = active_real_time_kinds()
+    if not kinds:
+        return []  # no query for a bank with no active payment rule
+    trigger = mv.payment_seen_of(payment)
+    hits = []
+    for version in _current_versions(schedules=(RuleSchedule.REAL_TIME,), kinds=PAYMENT_KINDS):
+        params = merged(version.kind, version.parameters)
+        try:
+            findings = EVALUATORS[version.kind](params, trigger)
+        except Exception:  # noqa: BLE001 - one broken rule must not stop the payment or the other rules
+            logger.exception("AML rule %s v%s failed on payment %s", version.rule.code, version.version, payment)
+            continue
+        hits += [PaymentHit(version, f, holds_payment(version.kind, params)) for f in findings]
+    return hits
+
+
+def payment_alerts_record(*, payment_id: str, hits: list[PaymentHit], held: bool) -> list[AmlAlert]:
+    """After the payment committed: an alert per hit (each its own transaction); those of holding rules name the
+    payment they hold when ``held``."""
+    raised = []
+    for hit in hits:
+        alert = alert_raise(
+            version=hit.version, finding=hit.finding, held_payment=payment_id if held and hit.holds else ""
+        )
+        if alert is not None:
+            raised.append(alert)
+    return raised
 
 
 @dataclass(frozen=True)

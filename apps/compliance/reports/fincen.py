@@ -495,6 +495,7 @@ class ForeignAccount:
     number: str
     maximum_value: Decimal | None  # in USD; None: unknown
     account_type: str = "1"  # 1 bank, 2 securities, 999 other
+    country: str = ""  # where the institution holds it (ISO alpha-2); "" the filer's own address
 
 
 def build_fbar(
@@ -554,7 +555,10 @@ def build_fbar(
         institution = doc.add(account, "Party", seq=True)
         doc.add(institution, "ActivityPartyTypeCode", "41")
         _name(doc, institution, last=filer.name)
-        _filer_address(doc, institution, filer, unknown=False)
+        if item.country and item.country != filer.country:  # the office abroad that holds it: its country
+            _address(doc, institution, street="", city="", state="", zip_code="", country=item.country, unknown=False)
+        else:
+            _filer_address(doc, institution, filer, unknown=False)
     doc.group(
         activity,
         "ForeignAccountActivity",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -19,22 +19,19 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.utils import timezone
 
-from apps.accounts.models import Account
 from apps.audit.services import audit_record
 from apps.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from apps.core.money import from_minor_units
-from apps.ledger.models import Posting
 
 from ..aml_models import AmlCase, AmlReport, ReportStatus, ReportType
 from ..monitoring import movements as mv
 from ..parties import Party, party_for_owner
-from . import fincen
+from . import fbar, fincen, usd
 
 logger = logging.getLogger("qenex.compliance.reports")
-CTR_CURRENCY = "USD"  # FinCEN reports US dollars; cash in other currencies is left to the officer
+CTR_CURRENCY = "USD"  # FinCEN reports US dollars; other currencies are converted at the day's rate (reports.usd)
 
 
 class ReportNotFound(NotFound):
@@ -112,11 +109,15 @@ def _audit(report: AmlReport, action: str, actor: str, before: dict | None = Non
 class CashDay:
     owner_id: str
     business_day: date
-    cash_in_minor: int
+    cash_in_minor: int  # US cents: every currency's cash converted at the day's rate (``usd``)
     cash_out_minor: int
     in_accounts: list[str]
     out_accounts: list[str]
     transactions: list[str]
+    # Per currency, what was counted: {"EUR": {"in": "6000.00", "out": "0.00", "usd_in": "6510.00", ...,
+    # "rate": "EUR/USD 1.085 from ..."}}; left out when all of it was USD.
+    by_currency: dict[str, dict[str, str]] = field(default_factory=dict)
+    unconverted: list[str] = field(default_factory=list)  # currencies with no USD rate that day: not counted
 
 
 def _day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -125,41 +126,69 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def cash_days_over_threshold(*, day: date, currency: str = CTR_CURRENCY) -> list[CashDay]:
-    """Customers whose cash in, or cash out, on ``day`` (all their accounts) is above ``compliance.aml_threshold``."""
+def _cash_day(owner_id: str, day: date, moves: list[mv.Movement], rates: dict, threshold: int) -> CashDay | None:
+    """One customer's cash of the day in US cents (``usd``: each currency's total converted once), if over."""
+    totals: dict[tuple[str, str], int] = {}
+    for m in moves:
+        totals[(m.currency, m.direction)] = totals.get((m.currency, m.direction), 0) + m.amount_minor
+    usd_totals = {"in": 0, "out": 0}
+    by_currency: dict[str, dict[str, str]] = {}
+    unconverted = set()
+    for (currency, direction), minor in sorted(totals.items()):
+        rate = rates.get(currency)
+        if rate is None:
+            unconverted.add(currency)
+            continue
+        converted = usd.usd_minor(minor, rate)
+        usd_totals[direction] += converted
+        if currency != usd.USD:
+            row = by_currency.setdefault(currency, {"in": "0", "out": "0", "usd_in": "0", "usd_out": "0"})
+            row[direction] = str(from_minor_units(minor, currency))
+            row[f"usd_{direction}"] = str(from_minor_units(converted, usd.USD))
+            row["rate"] = rate.stored
+    over = {d: usd_totals[d] > threshold for d in ("in", "out")}
+    if not any(over.values()):
+        return None
+    counted = [m for m in moves if over[m.direction] and m.currency in rates]
+    return CashDay(
+        owner_id=owner_id,
+        business_day=day,
+        cash_in_minor=usd_totals["in"] if over["in"] else 0,
+        cash_out_minor=usd_totals["out"] if over["out"] else 0,
+        in_accounts=sorted({m.account for m in counted if m.direction == "in"}),
+        out_accounts=sorted({m.account for m in counted if m.direction == "out"}),
+        transactions=[m.transaction for m in counted],
+        by_currency=by_currency,
+        unconverted=sorted(unconverted),
+    )
+
+
+def cash_days_over_threshold(*, day: date) -> list[CashDay]:
+    """Customers whose cash in, or cash out, on ``day`` (all their accounts, every currency converted to USD at the
+    ledger's rate of the day, ``reports.usd``) is more than ``compliance.aml_threshold`` US dollars.
+
+    Cash in a currency the ledger has no USD rate for that day cannot be counted: it is logged as an error and
+    listed in the CTR's figures (``unconverted``); publish the rate and draft again (``ctrs_generate(day=...)``).
+    """
     from apps.core.money import to_minor_units
 
-    threshold = to_minor_units(settings.QENEX["compliance"]["aml_threshold"], currency, allow_zero=True)
+    threshold = to_minor_units(settings.QENEX["compliance"]["aml_threshold"], CTR_CURRENCY, allow_zero=True)
     start, end = _day_bounds(day)
     per_owner: dict[str, list[mv.Movement]] = {}
     for m in mv.movements_posted(since=start, until=end):
-        if m.cash and m.currency == currency:
+        if m.cash:
             per_owner.setdefault(m.owner_id, []).append(m)
+    rates: dict[str, usd.UsdRate] = {}
+    for currency in sorted({m.currency for moves in per_owner.values() for m in moves}):
+        try:
+            rates[currency] = usd.usd_rate_of_day(currency, day)
+        except usd.NoUsdRate as missing:
+            logger.error("CTR %s: %s; that cash is not counted toward the threshold", day, missing)
     found = []
     for owner_id, moves in sorted(per_owner.items()):
-        cash_in = sum(m.amount_minor for m in moves if m.direction == "in")
-        cash_out = sum(m.amount_minor for m in moves if m.direction == "out")
-        if cash_in > threshold or cash_out > threshold:
-            found.append(
-                CashDay(
-                    owner_id=owner_id,
-                    business_day=day,
-                    cash_in_minor=cash_in if cash_in > threshold else 0,
-                    cash_out_minor=cash_out if cash_out > threshold else 0,
-                    in_accounts=sorted({m.account for m in moves if m.direction == "in"})
-                    if cash_in > threshold
-                    else [],
-                    out_accounts=sorted({m.account for m in moves if m.direction == "out"})
-                    if cash_out > threshold
-                    else [],
-                    transactions=[
-                        m.transaction
-                        for m in moves
-                        if (m.direction == "in" and cash_in > threshold)
-                        or (m.direction == "out" and cash_out > threshold)
-                    ],
-                )
-            )
+        cash = _cash_day(owner_id, day, moves, rates, threshold)
+        if cash is not None:
+            found.append(cash)
     return found
 
 
@@ -197,6 +226,8 @@ def _ctr_create(*, cash: CashDay, actor: str) -> AmlReport | None:
                     "accounts_in": cash.in_accounts,
                     "accounts_out": cash.out_accounts,
                     "threshold": str(settings.QENEX["compliance"]["aml_threshold"]),
+                    "converted": cash.by_currency,
+                    "unconverted": cash.unconverted,
                 },
                 xml=xml,
                 created_by=actor,
@@ -251,19 +282,31 @@ def _narrative(case: AmlCase) -> str:
 
 
 def _sar_amount(case: AmlCase) -> tuple[Decimal, date, date]:
+    """The USD total of what the case's alerts name, with the first and last day: posted transactions and payments
+    (a SAR reports attempted transactions too, e.g. a payment a sanctions match or an AML hold stopped). Other
+    currencies count at the ledger's rate of each one's day, a currency's day total converted once (``usd``)."""
     from apps.ledger.models import JournalEntry
     from apps.payments.selectors import payment_list
 
     ids = {t for alert in case.alerts.all() for t in alert.transactions}
-    entries = list(JournalEntry.objects.filter(public_id__in=ids, currency=CTR_CURRENCY))
-    total = sum((from_minor_units(e.amount_minor, e.currency) for e in entries), Decimal(0))
-    days = [timezone.localdate(e.posted_at) for e in entries]
-    # Payments the alerts name: a SAR reports attempted transactions too (a payment a sanctions match stopped).
-    payments = list(payment_list().filter(public_id__in=ids, currency=CTR_CURRENCY))
-    total += sum((from_minor_units(p.amount_minor, p.currency) for p in payments), Decimal(0))
-    days += [timezone.localdate(p.created_at) for p in payments]
-    days = days or [timezone.localdate(case.created_at)]
-    return total, min(days), max(days)
+    items = [
+        (e.currency, timezone.localdate(e.posted_at), e.amount_minor)
+        for e in JournalEntry.objects.filter(public_id__in=ids)
+    ]
+    items += [
+        (p.currency, timezone.localdate(p.created_at), p.amount_minor) for p in payment_list().filter(public_id__in=ids)
+    ]
+    per_day: dict[tuple[str, date], int] = {}
+    for currency, day, minor in items:
+        per_day[(currency, day)] = per_day.get((currency, day), 0) + minor
+    total_minor = 0
+    for (currency, day), minor in sorted(per_day.items()):
+        try:
+            total_minor += usd.usd_minor(minor, usd.usd_rate_of_day(currency, day))
+        except usd.NoUsdRate as missing:
+            logger.error("SAR of case %s: %s; that amount is not in the total", case.public_id, missing)
+    days = [day for _, day, _ in items] or [timezone.localdate(case.created_at)]
+    return from_minor_units(total_minor, usd.USD), min(days), max(days)
 
 
 def sar_draft_from_case(*, case: AmlCase, actor: str) -> AmlReport:
@@ -300,44 +343,108 @@ def sar_draft_from_case(*, case: AmlCase, actor: str) -> AmlReport:
 
 
 # --- FBAR ------------------------------------------------------------------------------------------------------------
-def _maximum_value(account: Account, year: int) -> Decimal | None:
-    start, _ = _day_bounds(date(year, 1, 1))
-    end, _ = _day_bounds(date(year + 1, 1, 1))
-    top = Posting.objects.filter(account=account, posted_at__gte=start, posted_at__lt=end).aggregate(
-        m=Max("balance_after_minor")
-    )["m"]
-    return from_minor_units(max(top, 0), account.currency) if top is not None else None
+class FbarNotRequired(DomainError):
+    code = "fbar_not_required"
+    http_status = 422
+
+
+def _fbar_refusal(found: fbar.FbarAssessment) -> str | None:
+    """Why no FBAR is due (None: one is)."""
+    if not found.party.us_person:
+        return f"customer {found.party.owner_id} is not a US person (resident, citizen or US entity) on record"
+    if not found.foreign_accounts:
+        return f"customer {found.party.owner_id} held no account outside the US in {found.year}"
+    if not found.required:
+        total = from_minor_units(found.aggregate_usd_minor, usd.USD)
+        unknown = f"; no USD rate for {', '.join(found.unknown_values)}" if found.unknown_values else ""
+        return f"the foreign accounts' maximum values add up to USD {total}, not more than USD 10000.00{unknown}"
+    return None
 
 
 @transaction.atomic(durable=True)
 def fbar_generate(*, owner_id: str, year: int, accounts: list[str] | None = None, actor: str) -> AmlReport:
-    """Draft an FBAR of the customer's accounts (all, or those named) for ``year`` with their maximum values."""
-    if not 1990 <= int(year) <= timezone.localdate().year:
+    """Draft the FBAR of a US-person customer whose foreign accounts' aggregate maximum value in ``year`` is more
+    than USD 10,000 (``reports.fbar``); it lists every foreign account (or those of ``accounts``) with its maximum
+    value in USD. Refused (422 ``fbar_not_required``) when no FBAR is due."""
+    year = int(year)
+    if not 1990 <= year <= timezone.localdate().year:
         raise InvalidInput("year must be a past calendar year", field="year")
-    party = party_for_owner(owner_id)
-    chosen = [a.public_id for a in party.accounts if accounts is None or a.public_id in accounts]
-    if not chosen:
+    found = fbar.fbar_assess(owner_id=owner_id, year=year)
+    if not found.party.accounts:
         raise InvalidInput(f"customer {owner_id} has no such account to report", field="accounts", code="no_accounts")
-    rows = list(Account.objects.filter(public_id__in=chosen).order_by("id"))
-    values = {a.public_id: _maximum_value(a, int(year)) for a in rows}
-    usd = {k: v for k, v in values.items() if v is None or next(a for a in rows if a.public_id == k).currency == "USD"}
+    refusal = _fbar_refusal(found)
+    if refusal:
+        raise FbarNotRequired(refusal, field="owner_id")
+    listed = [a for a in found.foreign_accounts if accounts is None or a.public_id in accounts]
+    if not listed:
+        raise InvalidInput(
+            f"none of {accounts} is a foreign account of {owner_id}", field="accounts", code="no_accounts"
+        )
     xml = fincen.build_fbar(
         filer=filer(),
-        subject=subject_of(party, accounts=chosen),
-        year=int(year),
-        accounts=[fincen.ForeignAccount(number, usd.get(number)) for number in chosen],
+        subject=subject_of(found.party, accounts=[a.public_id for a in listed]),
+        year=year,
+        accounts=[
+            fincen.ForeignAccount(
+                a.public_id,
+                from_minor_units(a.maximum_usd_minor, usd.USD) if a.maximum_usd_minor is not None else None,
+                country=a.country,
+            )
+            for a in listed
+        ],
         signature_date=timezone.localdate(),
     )
     report = _store(
         report_type=ReportType.FBAR,
         owner_id=owner_id,
-        year=int(year),
-        figures={"accounts": {k: (str(v) if v is not None else None) for k, v in values.items()}, "year": int(year)},
+        year=year,
+        figures={
+            "year": year,
+            "currency": usd.USD,
+            "aggregate_usd": str(from_minor_units(found.aggregate_usd_minor, usd.USD)),
+            "threshold_usd": str(from_minor_units(fbar.FBAR_THRESHOLD_USD_MINOR, usd.USD)),
+            "accounts": {
+                a.public_id: {
+                    "country": a.country,
+                    "currency": a.currency,
+                    "maximum": str(from_minor_units(a.maximum_minor, a.currency)),
+                    "maximum_usd": str(from_minor_units(a.maximum_usd_minor, usd.USD))
+                    if a.maximum_usd_minor is not None
+                    else None,
+                    "rate": a.rate,
+                }
+                for a in listed
+            },
+        },
         xml=xml,
         created_by=actor,
     )
-    _audit(report, "aml.report_generated", actor, year=int(year), accounts=chosen)
+    _audit(report, "aml.report_generated", actor, year=year, accounts=[a.public_id for a in listed])
     return report
+
+
+def fbars_generate(*, year: int | None = None, actor: str = "system", automatic: bool = True) -> list[AmlReport]:
+    """Draft an FBAR for each customer who must file one for ``year`` (last year by default) and has none yet
+    (a rejected one does not count). ``automatic`` (the beat task) does nothing while ``reporting_enabled`` is off."""
+    from apps.customers.selectors import customer_list
+
+    if automatic and not reporting_enabled():
+        logger.info("reporting disabled: no FBARs generated")
+        return []
+    year = year or timezone.localdate().year - 1
+    drafted = []
+    for owner_id in customer_list().order_by("pk").values_list("public_id", flat=True).iterator(chunk_size=500):
+        if (
+            AmlReport.objects.filter(report_type=ReportType.FBAR, owner_id=owner_id, year=year)
+            .exclude(status=ReportStatus.REJECTED)
+            .exists()
+        ):
+            continue
+        found = fbar.fbar_assess(owner_id=owner_id, year=year)
+        if not found.required:
+            continue
+        drafted.append(fbar_generate(owner_id=owner_id, year=year, actor=actor))
+    return drafted
 
 
 # --- review, approval, filing ------------------------------------------------------------------------------------

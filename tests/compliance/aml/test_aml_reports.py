@@ -110,7 +110,11 @@ def test_a_tampered_report_is_refused_at_review(cash_day):
 
 
 def test_fbar_reports_each_account_with_its_maximum_value(rules, ledger):
-    owner = new_owner()
+    from apps.customers.services import customer_create
+
+    owner = customer_create(  # a US person; the account is held by the bank's German office (its BIC)
+        fields={"kind": "person", "name": "Jane Doe", "nationality": "US", "residence_country": "US"}, actor="officer"
+    ).public_id
     account = open_account(owner)
     ledger.deposit(account, "15000.00")
     ledger.withdraw(account, "14000.00")
