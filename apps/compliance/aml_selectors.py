@@ -72,3 +72,12 @@ def custom_report_get(*, pk: int) -> CustomReport:
     if report is None:
         raise NotFound(f"no custom report {pk}", field="report", code="custom_report_not_found")
     return report
+
+
+def open_case_exists(*, owner_id: str) -> bool:
+    """True while an AML case on the customer is not closed or filed (a legal hold on their data)."""
+    from .aml_models import CaseStatus
+
+    return (
+        AmlCase.objects.filter(owner_id=owner_id).exclude(status__in=[CaseStatus.CLOSED, CaseStatus.SAR_FILED]).exists()
+    )
