@@ -131,3 +131,12 @@ def label_counts(*, since: datetime) -> dict[str, int]:
     )
     counts["open_alerts"] = FraudAlert.objects.filter(status=AlertStatus.OPEN).count()
     return counts
+
+
+def training_rows_permitted(*, rows: list) -> list:
+    """``rows`` (``dataset.Row``) without those of customers whose processing is restricted (GDPR art. 18) or who
+    were erased: training a model is a use beyond storing the data (apps.privacy decides who is excluded)."""
+    from apps.privacy.selectors import FRAUD_MODEL_TRAINING, processing_excluded
+
+    excluded = processing_excluded(purpose=FRAUD_MODEL_TRAINING)
+    return [row for row in rows if row.txn.customer_id not in excluded] if excluded else rows

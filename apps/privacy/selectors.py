@@ -8,6 +8,7 @@ an investigation is tipping-off, AMLD art. 39; GDPR art. 23 allows the restricti
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -29,7 +30,7 @@ from apps.inbound.selectors import subject_inbound_rows
 from apps.ledger.selectors import balance_get, statement_lines
 from apps.payments.selectors import payments_of_subject, subject_payment_rows
 
-from .errors import SubjectNotFound
+from .errors import InvalidPurpose, SubjectNotFound
 from .models import Consent, ErasureRequest, ErasureStatus, PrivacyFlags, Purpose, SubjectExport
 
 
@@ -50,10 +51,6 @@ def consents_current(*, customer_id: str) -> dict[str, bool]:
 
 def flags_of(*, customer_id: str) -> PrivacyFlags:
     return PrivacyFlags.objects.filter(customer_id=customer_id).first() or PrivacyFlags(customer_id=customer_id)
-
-
-def processing_restricted(*, customer_id: str) -> bool:
-    return PrivacyFlags.objects.filter(customer_id=customer_id, processing_restricted=True).exists()
 
 
 def erasure_get(*, public_id: str) -> ErasureRequest | None:
@@ -179,33 +176,45 @@ def subject_data(*, customer_id: str) -> dict[str, Any]:
     }
 
 
-def third_party_share_rows() -> list[dict[str, Any]]:
-    """Customers who consented to partner sharing, minus CCPA opt-outs, restricted and erased subjects."""
-    granted = [
-        cid
-        for cid in Consent.objects.filter(purpose=Purpose.THIRD_PARTY_SHARING)
-        .values_list("customer_id", flat=True)
-        .distinct()
-        if consents_current(customer_id=cid).get(Purpose.THIRD_PARTY_SHARING)
-    ]
-    excluded = (
-        set(
-            PrivacyFlags.objects.filter(customer_id__in=granted)
-            .filter(do_not_sell_or_share=True)
-            .values_list("customer_id", flat=True)
-        )
-        | set(
-            PrivacyFlags.objects.filter(customer_id__in=granted, processing_restricted=True).values_list(
-                "customer_id", flat=True
-            )
-        )
-        | set(
-            ErasureRequest.objects.filter(customer_id__in=granted, status=ErasureStatus.EXECUTED).values_list(
-                "customer_id", flat=True
-            )
-        )
+# --- what the product may use personal data for: one check, called by every secondary use --------------------
+# GDPR art. 18: while processing is restricted, data is only stored (or used for legal claims, the rights of
+# others, or with the subject's consent): every use below is refused for a restricted subject, and for an erased
+# one. Purposes resting on consent also need it in force; third-party sharing also honours CCPA "do not sell".
+CONSENT_PURPOSES = frozenset({Purpose.MARKETING, Purpose.PROFILING, Purpose.THIRD_PARTY_SHARING})
+FRAUD_MODEL_TRAINING = "fraud_model_training"  # legitimate interest (no consent asked), but not when restricted
+USES = frozenset({*Purpose.values, FRAUD_MODEL_TRAINING})
+
+
+def processing_excluded(*, purpose: str) -> set[str]:
+    """Customers whose data must not be used for ``purpose`` whatever their consents (usually a small set)."""
+    if purpose not in USES:
+        raise InvalidPurpose(f"unknown purpose {purpose!r}; one of {', '.join(sorted(USES))}", field="purpose")
+    if purpose == Purpose.CONTRACT:
+        return set()  # performing the account contract is not a secondary use
+    excluded = set(PrivacyFlags.objects.filter(processing_restricted=True).values_list("customer_id", flat=True))
+    excluded |= set(
+        ErasureRequest.objects.filter(status=ErasureStatus.EXECUTED).values_list("customer_id", flat=True)
     )
-    rows = []
-    for customer in customer_list_by_ids(public_ids=sorted(set(granted) - excluded)):
-        rows.append({"id": customer.public_id, "name": customer.name, "residence_country": customer.residence_country})
-    return rows
+    if purpose == Purpose.THIRD_PARTY_SHARING:
+        excluded |= set(PrivacyFlags.objects.filter(do_not_sell_or_share=True).values_list("customer_id", flat=True))
+    return excluded
+
+
+def processing_permitted(*, customer_ids: Iterable[str], purpose: str) -> set[str]:
+    """Those of ``customer_ids`` whose data may be used for ``purpose`` now."""
+    allowed = set(customer_ids) - processing_excluded(purpose=purpose)
+    if purpose in CONSENT_PURPOSES:
+        allowed = {cid for cid in allowed if consents_current(customer_id=cid).get(purpose)}
+    return allowed
+
+
+def third_party_share_rows() -> list[dict[str, Any]]:
+    """Customers who may be shared with partners (consented, not opted out, not restricted, not erased)."""
+    consented = Consent.objects.filter(purpose=Purpose.THIRD_PARTY_SHARING, granted=True).values_list(
+        "customer_id", flat=True
+    )
+    shared = processing_permitted(customer_ids=consented, purpose=Purpose.THIRD_PARTY_SHARING)
+    return [
+        {"id": customer.public_id, "name": customer.name, "residence_country": customer.residence_country}
+        for customer in customer_list_by_ids(public_ids=sorted(shared))
+    ]

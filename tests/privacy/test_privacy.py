@@ -237,3 +237,36 @@ def test_after_erasure_no_table_holds_her_name_iban_address_or_id_readable(setti
     left = pii_left_in_database(*needles)
     assert left == [], "\n".join(left)
     assert_ledger_intact()
+
+
+def test_restriction_of_processing_stops_every_secondary_use_through_one_check(tmp_path):
+    from apps.fraud.dataset import read_rows
+    from apps.fraud.selectors import training_rows_permitted
+    from apps.privacy.errors import InvalidPurpose
+    from apps.privacy.selectors import FRAUD_MODEL_TRAINING, USES, processing_permitted
+
+    alice, _, _ = rich_customer("Ottilie Quast", national_id="QX-771")
+    bruno, _, _ = rich_customer("Bruno Vexler", national_id="BV-992")
+    both = {alice.public_id, bruno.public_id}
+    for c in (alice, bruno):
+        for purpose in ("marketing", "profiling", "third_party_sharing"):
+            services.consent_record(customer_id=c.public_id, purpose=purpose, granted=True, actor="dpo")
+    assert all(processing_permitted(customer_ids=both, purpose=p) == both for p in USES)
+    csv = tmp_path / "labels.csv"
+    csv.write_text(
+        "transaction_id,timestamp,customer_id,counterparty_id,amount,label\n"
+        + "".join(f"t{i},2026-01-0{i}T10:00:00,{cid},m1,12.50,0\n" for i, cid in enumerate(sorted(both), 1))
+    )
+    assert len(training_rows_permitted(rows=read_rows(csv))) == 2
+
+    services.flags_set(
+        customer_id=bruno.public_id, processing_restricted=True, restriction_reason="accuracy contested", actor="dpo"
+    )
+    for purpose in USES - {"contract"}:  # consent in force does not lift a restriction
+        assert processing_permitted(customer_ids=both, purpose=purpose) == {alice.public_id}, purpose
+    assert processing_permitted(customer_ids=both, purpose="contract") == both  # storage and the contract go on
+    assert [r["id"] for r in services.third_party_share_export(actor="dpo")[0]] == [alice.public_id]
+    assert [r.txn.customer_id for r in training_rows_permitted(rows=read_rows(csv))] == [alice.public_id]
+    assert FRAUD_MODEL_TRAINING in USES
+    with pytest.raises(InvalidPurpose):
+        processing_permitted(customer_ids=both, purpose="resale")
