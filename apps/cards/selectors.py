@@ -84,3 +84,23 @@ def authorisations_lapsed(*, now: datetime, limit: int) -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def cards_of_subject(*, subject_id: str) -> QuerySet[Card]:
+    """The cards on the customer's accounts."""
+    return card_list().filter(account__owner_id=subject_id)
+
+
+def subject_card_rows(*, subject_id: str) -> list[dict]:
+    """The customer's cards as a subject-access export shows them: token and last four, never the PAN."""
+    return [
+        {
+            "token": c.token,
+            "last_four": c.last_four,
+            "scheme": c.scheme,
+            "expiry": f"{c.expiry_month:02d}/{c.expiry_year}",
+            "status": c.status,
+            "account": c.account.public_id,
+        }
+        for c in cards_of_subject(subject_id=subject_id)
+    ]

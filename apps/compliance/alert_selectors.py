@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from apps.core.errors import NotFound
 
@@ -122,3 +122,25 @@ def rescreen_get(*, public_id: str) -> RescreenRun:
     if run is None:
         raise NotFound(f"no rescreen run {public_id}", field="run", code="rescreen_not_found")
     return run
+
+
+# --- data-subject rights (apps.privacy calls these) -------------------------------------------------------------
+def alerts_of_subject(*, subject_id: str) -> QuerySet[ScreeningAlert]:
+    """Screening alerts on the customer (onboarding, rescreen) or stopping their money (their payments)."""
+    return ScreeningAlert.objects.filter(
+        Q(subject_type=SubjectType.CUSTOMER, subject_id=subject_id) | Q(owner_id=subject_id)
+    )
+
+
+def subject_decided_alerts(*, subject_id: str) -> list[dict]:
+    """The alerts on the customer a subject-access export may show: cleared ones only. Open and confirmed ones
+    are left out (telling the subject about a suspicion is tipping-off, AMLD art. 39; GDPR art. 23)."""
+    return [
+        {
+            "id": a.public_id,
+            "list": a.list_code,
+            "status": a.status,
+            "decided_at": a.decided_at.isoformat() if a.decided_at else None,
+        }
+        for a in alert_list(subject_type=SubjectType.CUSTOMER, subject_id=subject_id, status=AlertStatus.CLEARED)
+    ]

@@ -25,8 +25,9 @@ from django.utils import timezone
 from apps.audit.services import audit_record
 from apps.core.errors import Conflict, InvalidInput
 from apps.events.services import emit_event
+from apps.security.fields import erase_values
 
-from . import subjects
+from . import alert_selectors, subjects
 from .alert_models import (
     BLOCK_LIST_CODE,
     AlertStatus,
@@ -464,3 +465,45 @@ def rescreen_run(*, run_id: str) -> RescreenRun:
         )
     run.refresh_from_db()
     return run
+
+
+# --- data-subject erasure -----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def screening_subject_erase(*, subject_id: str, actor: str) -> dict[str, int]:
+    """Erase the screened names of the subject's alerts, and the allow- and revoked block-list entries for them.
+
+    apps.privacy calls it once retention has ended and no open alert or case holds the data. Kept, as the record
+    that the bank screened and what it decided (no identity in them): list, entry id, score, status, who decided
+    when and why, and ``matched_name``, the published list entry's own name. An active block-list entry is kept
+    whole: it is the bank's standing refusal to deal with that party (AML risk management, GDPR art. 17(3)(b)),
+    and erasing it would let the party back in; a revoked one no longer serves that and is erased.
+    """
+    counts = {"alerts": 0, "allow_list": 0, "block_list": 0}
+    alerts = list(
+        alert_selectors.alerts_of_subject(subject_id=subject_id).select_for_update(no_key=True).order_by("pk")
+    )
+    keys = {a.party_key for a in alerts if a.party_key}
+    for alert in alerts:
+        if fields := erase_values(alert, "party_name"):
+            alert.save(update_fields=fields)
+            counts["alerts"] += 1
+    now = timezone.now()
+    for entry in AllowListEntry.objects.filter(alert__in=alerts).select_for_update(no_key=True).order_by("pk"):
+        fields = erase_values(entry, "party_name")
+        if entry.revoked_at is None:  # a name that reads "[erased]" clears nobody: revoke it as well
+            entry.revoked_at, entry.revoked_reason = now, "data subject erased"
+            fields += ["revoked_at", "revoked_reason"]
+        if fields:
+            entry.save(update_fields=fields)
+            counts["allow_list"] += 1
+    revoked = BlockListEntry.objects.filter(party_key__in=keys, revoked_at__isnull=False)
+    for entry in revoked.select_for_update(no_key=True).order_by("pk"):
+        if fields := erase_values(entry, "party_name"):
+            entry.save(update_fields=fields)
+            counts["block_list"] += 1
+    audit_record(
+        action="screening.subject_erased", object_type="customer", object_id=subject_id, after=counts, actor=actor
+    )
+    return counts

@@ -150,3 +150,12 @@ def custom_report_get(*, pk: int) -> CustomReport:
 def aml_alerts_holding(*, payment_id: str) -> QuerySet[AmlAlert]:
     """The open AML alerts that hold the payment ``payment_id`` in HELD (a real-time payment rule's hit)."""
     return AmlAlert.objects.filter(held_payment=payment_id, status=AlertStatus.OPEN)
+
+
+def open_case_exists(*, owner_id: str) -> bool:
+    """True while an AML case on the customer is not closed or filed (a legal hold on their data)."""
+    from .aml_models import CaseStatus
+
+    return (
+        AmlCase.objects.filter(owner_id=owner_id).exclude(status__in=[CaseStatus.CLOSED, CaseStatus.SAR_FILED]).exists()
+    )

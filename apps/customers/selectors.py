@@ -109,3 +109,68 @@ def customers_due_for_expiry(*, today: dt.date) -> QuerySet[Customer]:
 
 def customers_for_screening() -> QuerySet[Customer]:
     return Customer.objects.order_by("pk")
+
+
+# --- data-subject rights (apps.privacy calls these) -------------------------------------------------------------
+def _iso(value):
+    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
+
+
+def subject_customer_record(*, customer: Customer) -> dict:
+    """The customer record and its documents as a subject-access export shows them (decrypted: their own data).
+
+    Document file contents are listed by digest, not included (handed over on request)."""
+    import json
+
+    addresses = customer.addresses
+    try:
+        addresses = json.loads(addresses) if addresses else []
+    except ValueError:
+        addresses = [addresses]  # "[erased]" or a legacy free-text value
+    return {
+        "id": customer.public_id,
+        "kind": customer.kind,
+        "name": customer.name,
+        "date_of_birth": customer.date_of_birth,
+        "nationality": customer.nationality,
+        "addresses": addresses,
+        "national_id": customer.national_id,
+        "residence_country": customer.residence_country,
+        "pep": customer.pep,
+        "occupation": customer.occupation,
+        "industry": customer.industry,
+        "channel": customer.channel,
+        "expected_monthly_amount_minor": customer.expected_monthly_amount_minor,
+        "expected_currency": customer.expected_currency,
+        "kyc_status": customer.kyc_status,
+        "kyc_verified_at": _iso(customer.kyc_verified_at),
+        "kyc_expires_on": _iso(customer.kyc_expires_on),
+        "risk_rating": customer.risk_rating,
+        "risk_reasons": customer.risk_reasons,
+        "edd_notes": customer.edd_notes,
+        "created_at": _iso(customer.created_at),
+        "documents": [
+            {
+                "id": d.public_id,
+                "type": d.doc_type,
+                "number": d.number,
+                "issuing_country": d.issuing_country,
+                "expires_on": _iso(d.expires_on),
+                "file_name": d.file_name,
+                "sha256": d.sha256,
+                "status": d.status,
+                "uploaded_at": _iso(d.uploaded_at),
+            }
+            for d in documents_of(customer=customer)
+        ],
+    }
+
+
+def subject_screening_status(*, customer: Customer) -> dict:
+    """The customer's sanctions status as the subject may see it: anything but clear reads "under review"."""
+    shown = customer.sanctions_status if customer.sanctions_status in {"clear", "not_screened"} else "under review"
+    return {"sanctions_status": shown, "screened_at": _iso(customer.screened_at)}
+
+
+def customer_list_by_ids(*, public_ids: Iterable[str]) -> QuerySet[Customer]:
+    return Customer.objects.filter(public_id__in=list(public_ids)).order_by("id")

@@ -244,3 +244,12 @@ def _row(transaction_id: str, moment: datetime, customer: str, counterparty: str
         "currency": currency, "merchant_category": "", "country": country or "", "channel": "transfer",
         "account_opened": opened.isoformat() if opened else "", "home_country": home or "", "device_id": device,
     }
+
+
+def training_rows_permitted(*, rows: list) -> list:
+    """``rows`` (``dataset.Row``) without those of customers whose processing is restricted (GDPR art. 18) or who
+    were erased: training a model is a use beyond storing the data (apps.privacy decides who is excluded)."""
+    from apps.privacy.selectors import FRAUD_MODEL_TRAINING, processing_excluded
+
+    excluded = processing_excluded(purpose=FRAUD_MODEL_TRAINING)
+    return [row for row in rows if row.txn.customer_id not in excluded] if excluded else rows

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from rapidfuzz import fuzz, utils
 from schwifty import IBAN
 
@@ -136,3 +136,37 @@ def returns_pending() -> QuerySet[InboundPayment]:
 
 def notice_by_network_id(*, rail: str, network_id: str) -> PaymentNotice | None:
     return PaymentNotice.objects.filter(rail=rail, network_id=network_id).first()
+
+
+# --- data-subject rights (apps.privacy calls these) -------------------------------------------------------------
+def inbound_of_subject(*, subject_id: str) -> QuerySet[InboundPayment]:
+    """Inbound payments to or from the customer's accounts: credited or debited, or parked with their account as
+    the one meant (an exception item's suggested or resolved account)."""
+    return InboundPayment.objects.filter(
+        Q(account__owner_id=subject_id)
+        | Q(exception__suggested_account__owner_id=subject_id)
+        | Q(exception__resolved_account__owner_id=subject_id)
+    ).distinct()
+
+
+def subject_inbound_rows(*, subject_id: str) -> list[dict]:
+    """The payments the customer received (or that debited them), as a subject-access export shows them."""
+    return [
+        {
+            "id": p.public_id,
+            "rail": p.rail,
+            "direction": p.direction,
+            "status": p.status,
+            "amount_minor": p.amount_minor,
+            "currency": p.currency,
+            "value_date": p.value_date.isoformat() if p.value_date else None,
+            "debtor_name": p.debtor_name,
+            "debtor_account": p.debtor_account,
+            "creditor_name": p.creditor_name,
+            "creditor_account": p.creditor_account,
+            "remittance_info": p.remittance_info,
+            "account": p.account.public_id if p.account else None,
+            "received_at": p.received_at.isoformat(),
+        }
+        for p in inbound_of_subject(subject_id=subject_id).select_related("account").order_by("id")
+    ]

@@ -194,3 +194,11 @@ def idempotency_keys_posted(*, keys: list[str]) -> set[str]:
 def account_owner_ids(*, public_ids: list[str]) -> dict[str, str]:
     """Account public id → owner id, for the accounts that exist among ``public_ids``."""
     return dict(Account.objects.filter(public_id__in=public_ids).values_list("public_id", "owner_id"))
+
+
+def entry_ids_of_owner(*, owner_id: str) -> QuerySet:
+    """Public ids of the journal entries with a posting on an account the customer owns (primary database: a
+    writer such as an erasure reads it)."""
+    return (
+        JournalEntry.objects.filter(postings__account__owner_id=owner_id).values_list("public_id", flat=True).distinct()
+    )

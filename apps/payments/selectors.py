@@ -165,3 +165,31 @@ def counterparty_correction_find(*, creditor_aba: str, creditor_identifier: str)
 
     qs = CounterpartyCorrection.objects.filter(creditor_aba=creditor_aba).order_by("-created_at", "-id")
     return blind_index_filter(queryset=qs, field_name="creditor_identifier", value=creditor_identifier).first()
+
+
+# --- data-subject rights (apps.privacy calls these) -------------------------------------------------------------
+def payments_of_subject(*, subject_id: str) -> QuerySet[PaymentOrder]:
+    """The payment orders the customer made (they own the debtor account)."""
+    return PaymentOrder.objects.filter(debtor_account__owner_id=subject_id).select_related("debtor_account")
+
+
+def subject_payment_rows(*, subject_id: str) -> list[dict]:
+    """The customer's payments as a subject-access export shows them (decrypted: the subject's own data)."""
+    return [
+        {
+            "id": p.public_id,
+            "status": p.status,
+            "rail": p.rail,
+            "amount_minor": p.amount_minor,
+            "currency": p.currency,
+            "debtor_name": p.debtor_name,
+            "debtor_identifier": p.debtor_identifier,
+            "creditor_name": p.creditor_name,
+            "creditor_identifier": p.creditor_identifier,
+            "reference": p.reference,
+            "remittance_info": p.remittance_info,
+            "device_id": p.device_id,  # the device the customer paid from: personal data too
+            "value_date": p.value_date.isoformat() if p.value_date else None,
+        }
+        for p in payments_of_subject(subject_id=subject_id).order_by("id")
+    ]

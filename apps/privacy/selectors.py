@@ -8,30 +8,37 @@ an investigation is tipping-off, AMLD art. 39; GDPR art. 23 allows the restricti
 from __future__ import annotations
 
 import datetime as dt
-import json
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import QuerySet
 
 from apps.accounts.selectors import account_list
 from apps.audit.selectors import audit_records_for_object
-from apps.cards.models import Card
-from apps.compliance.alert_models import AlertStatus
-from apps.compliance.alert_selectors import alert_list, open_alert_count
+from apps.cards.selectors import cards_of_subject, subject_card_rows
+from apps.compliance.alert_selectors import alerts_of_subject, open_alert_count, subject_decided_alerts
+from apps.compliance.aml_selectors import open_case_exists
+from apps.customers.errors import CustomerNotFound
 from apps.customers.models import Customer
-from apps.customers.selectors import documents_of
+from apps.customers.selectors import (
+    customer_get,
+    customer_list_by_ids,
+    subject_customer_record,
+    subject_screening_status,
+)
+from apps.inbound.selectors import subject_inbound_rows
 from apps.ledger.selectors import balance_get, statement_lines
-from apps.payments.models import PaymentOrder
+from apps.payments.selectors import payments_of_subject, subject_payment_rows
 
-from .errors import SubjectNotFound
+from .errors import InvalidPurpose, SubjectNotFound
 from .models import Consent, ErasureRequest, ErasureStatus, PrivacyFlags, Purpose, SubjectExport
 
 
 def customer_for_subject(*, customer_id: str) -> Customer:
-    customer = Customer.objects.filter(public_id=customer_id).first()
-    if customer is None:
-        raise SubjectNotFound(f"no customer {customer_id}", field="customer")
-    return customer
+    try:
+        return customer_get(public_id=customer_id)
+    except CustomerNotFound:
+        raise SubjectNotFound(f"no customer {customer_id}", field="customer") from None
 
 
 def consents_current(*, customer_id: str) -> dict[str, bool]:
@@ -44,10 +51,6 @@ def consents_current(*, customer_id: str) -> dict[str, bool]:
 
 def flags_of(*, customer_id: str) -> PrivacyFlags:
     return PrivacyFlags.objects.filter(customer_id=customer_id).first() or PrivacyFlags(customer_id=customer_id)
-
-
-def processing_restricted(*, customer_id: str) -> bool:
-    return PrivacyFlags.objects.filter(customer_id=customer_id, processing_restricted=True).exists()
 
 
 def erasure_get(*, public_id: str) -> ErasureRequest | None:
@@ -66,13 +69,7 @@ def legal_hold_reason(*, customer_id: str) -> str:
     """Why the customer's data must not be erased now regardless of retention ('' when nothing holds it)."""
     if open_alert_count(subject_type="customer", subject_id=customer_id):
         return "open screening alert"
-    from apps.compliance.aml_models import AmlCase, CaseStatus
-
-    if (
-        AmlCase.objects.filter(owner_id=customer_id)
-        .exclude(status__in=[CaseStatus.CLOSED, CaseStatus.SAR_FILED])
-        .exists()
-    ):
+    if open_case_exists(owner_id=customer_id):
         return "open AML case"
     return ""
 
@@ -94,62 +91,17 @@ def record_kinds_held(*, customer_id: str) -> list[str]:
     accounts = list(account_list(owner_id=customer_id))
     if any(statement_lines(account=a).exists() for a in accounts):
         kinds.append("transactions")
-    if PaymentOrder.objects.filter(debtor_account__owner_id=customer_id).exists():
+    if payments_of_subject(subject_id=customer_id).exists():
         kinds.append("payments")
-    if alert_list(subject_type="customer", subject_id=customer_id).exists():
+    if alerts_of_subject(subject_id=customer_id).exists():
         kinds.append("screening")
-    if Card.objects.filter(account__owner_id=customer_id).exists():
+    if cards_of_subject(subject_id=customer_id).exists():
         kinds.append("cards")
     return kinds
 
 
 def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
-
-
-def _customer_record(customer: Customer) -> dict[str, Any]:
-    addresses: Any = customer.addresses
-    try:
-        addresses = json.loads(addresses) if addresses else []
-    except ValueError:
-        addresses = [addresses]  # "[erased]" or a legacy free-text value
-    return {
-        "id": customer.public_id,
-        "kind": customer.kind,
-        "name": customer.name,
-        "date_of_birth": customer.date_of_birth,
-        "nationality": customer.nationality,
-        "addresses": addresses,
-        "national_id": customer.national_id,
-        "residence_country": customer.residence_country,
-        "pep": customer.pep,
-        "occupation": customer.occupation,
-        "industry": customer.industry,
-        "channel": customer.channel,
-        "expected_monthly_amount_minor": customer.expected_monthly_amount_minor,
-        "expected_currency": customer.expected_currency,
-        "kyc_status": customer.kyc_status,
-        "kyc_verified_at": _iso(customer.kyc_verified_at),
-        "kyc_expires_on": _iso(customer.kyc_expires_on),
-        "risk_rating": customer.risk_rating,
-        "risk_reasons": customer.risk_reasons,
-        "edd_notes": customer.edd_notes,
-        "created_at": _iso(customer.created_at),
-        "documents": [
-            {
-                "id": d.public_id,
-                "type": d.doc_type,
-                "number": d.number,
-                "issuing_country": d.issuing_country,
-                "expires_on": _iso(d.expires_on),
-                "file_name": d.file_name,
-                "sha256": d.sha256,
-                "status": d.status,
-                "uploaded_at": _iso(d.uploaded_at),
-            }
-            for d in documents_of(customer=customer)
-        ],
-    }
 
 
 def subject_data(*, customer_id: str) -> dict[str, Any]:
@@ -181,48 +133,6 @@ def subject_data(*, customer_id: str) -> dict[str, Any]:
                     "posted_at": _iso(posting.posted_at),
                 }
             )
-    payments = [
-        {
-            "id": p.public_id,
-            "status": p.status,
-            "rail": p.rail,
-            "amount_minor": p.amount_minor,
-            "currency": p.currency,
-            "debtor_name": p.debtor_name,
-            "debtor_identifier": p.debtor_identifier,
-            "creditor_name": p.creditor_name,
-            "creditor_identifier": p.creditor_identifier,
-            "reference": p.reference,
-            "remittance_info": p.remittance_info,
-            "device_id": p.device_id,  # the device the customer paid from: personal data too
-            "value_date": _iso(p.value_date),
-        }
-        for p in PaymentOrder.objects.filter(debtor_account__owner_id=customer_id)
-        .select_related("debtor_account")
-        .order_by("id")
-    ]
-    cards = [
-        {
-            "token": c.token,
-            "last_four": c.last_four,
-            "scheme": c.scheme,
-            "expiry": f"{c.expiry_month:02d}/{c.expiry_year}",
-            "status": c.status,
-            "account": c.account.public_id,
-        }
-        for c in Card.objects.filter(account__owner_id=customer_id).select_related("account").order_by("id")
-    ]
-    screening = {
-        "sanctions_status": customer.sanctions_status
-        if customer.sanctions_status in {"clear", "not_screened"}
-        else "under review",
-        "screened_at": _iso(customer.screened_at),
-        "decided_alerts": [
-            {"id": a.public_id, "list": a.list_code, "status": a.status, "decided_at": _iso(a.decided_at)}
-            for a in alert_list(subject_type="customer", subject_id=customer_id).exclude(status=AlertStatus.OPEN)
-            if a.status == AlertStatus.CLEARED
-        ],
-    }
     flags = flags_of(customer_id=customer_id)
     consents = [
         {"purpose": c.purpose, "granted": c.granted, "source": c.source, "recorded_at": _iso(c.recorded_at)}
@@ -237,12 +147,16 @@ def subject_data(*, customer_id: str) -> dict[str, Any]:
     ]
     return {
         "format": "qenex.subject_access.v1",
-        "customer": _customer_record(customer),
+        "customer": subject_customer_record(customer=customer),
         "accounts": account_rows,
         "transactions": transactions,
-        "payments": payments,
-        "cards": cards,
-        "screening": screening,
+        "payments": subject_payment_rows(subject_id=customer_id),
+        "payments_received": subject_inbound_rows(subject_id=customer_id),
+        "cards": subject_card_rows(subject_id=customer_id),
+        "screening": {
+            **subject_screening_status(customer=customer),
+            "decided_alerts": subject_decided_alerts(subject_id=customer_id),
+        },
         "consents": consents,
         "consents_in_force": consents_current(customer_id=customer_id),
         "privacy_flags": {
@@ -262,33 +176,45 @@ def subject_data(*, customer_id: str) -> dict[str, Any]:
     }
 
 
-def third_party_share_rows() -> list[dict[str, Any]]:
-    """Customers who consented to partner sharing, minus CCPA opt-outs, restricted and erased subjects."""
-    granted = [
-        cid
-        for cid in Consent.objects.filter(purpose=Purpose.THIRD_PARTY_SHARING)
-        .values_list("customer_id", flat=True)
-        .distinct()
-        if consents_current(customer_id=cid).get(Purpose.THIRD_PARTY_SHARING)
-    ]
-    excluded = (
-        set(
-            PrivacyFlags.objects.filter(customer_id__in=granted)
-            .filter(do_not_sell_or_share=True)
-            .values_list("customer_id", flat=True)
-        )
-        | set(
-            PrivacyFlags.objects.filter(customer_id__in=granted, processing_restricted=True).values_list(
-                "customer_id", flat=True
-            )
-        )
-        | set(
-            ErasureRequest.objects.filter(customer_id__in=granted, status=ErasureStatus.EXECUTED).values_list(
-                "customer_id", flat=True
-            )
-        )
+# --- what the product may use personal data for: one check, called by every secondary use --------------------
+# GDPR art. 18: while processing is restricted, data is only stored (or used for legal claims, the rights of
+# others, or with the subject's consent): every use below is refused for a restricted subject, and for an erased
+# one. Purposes resting on consent also need it in force; third-party sharing also honours CCPA "do not sell".
+CONSENT_PURPOSES = frozenset({Purpose.MARKETING, Purpose.PROFILING, Purpose.THIRD_PARTY_SHARING})
+FRAUD_MODEL_TRAINING = "fraud_model_training"  # legitimate interest (no consent asked), but not when restricted
+USES = frozenset({*Purpose.values, FRAUD_MODEL_TRAINING})
+
+
+def processing_excluded(*, purpose: str) -> set[str]:
+    """Customers whose data must not be used for ``purpose`` whatever their consents (usually a small set)."""
+    if purpose not in USES:
+        raise InvalidPurpose(f"unknown purpose {purpose!r}; one of {', '.join(sorted(USES))}", field="purpose")
+    if purpose == Purpose.CONTRACT:
+        return set()  # performing the account contract is not a secondary use
+    excluded = set(PrivacyFlags.objects.filter(processing_restricted=True).values_list("customer_id", flat=True))
+    excluded |= set(
+        ErasureRequest.objects.filter(status=ErasureStatus.EXECUTED).values_list("customer_id", flat=True)
     )
-    rows = []
-    for customer in Customer.objects.filter(public_id__in=sorted(set(granted) - excluded)).order_by("id"):
-        rows.append({"id": customer.public_id, "name": customer.name, "residence_country": customer.residence_country})
-    return rows
+    if purpose == Purpose.THIRD_PARTY_SHARING:
+        excluded |= set(PrivacyFlags.objects.filter(do_not_sell_or_share=True).values_list("customer_id", flat=True))
+    return excluded
+
+
+def processing_permitted(*, customer_ids: Iterable[str], purpose: str) -> set[str]:
+    """Those of ``customer_ids`` whose data may be used for ``purpose`` now."""
+    allowed = set(customer_ids) - processing_excluded(purpose=purpose)
+    if purpose in CONSENT_PURPOSES:
+        allowed = {cid for cid in allowed if consents_current(customer_id=cid).get(purpose)}
+    return allowed
+
+
+def third_party_share_rows() -> list[dict[str, Any]]:
+    """Customers who may be shared with partners (consented, not opted out, not restricted, not erased)."""
+    consented = Consent.objects.filter(purpose=Purpose.THIRD_PARTY_SHARING, granted=True).values_list(
+        "customer_id", flat=True
+    )
+    shared = processing_permitted(customer_ids=consented, purpose=Purpose.THIRD_PARTY_SHARING)
+    return [
+        {"id": customer.public_id, "name": customer.name, "residence_country": customer.residence_country}
+        for customer in customer_list_by_ids(public_ids=sorted(shared))
+    ]

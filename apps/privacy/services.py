@@ -4,7 +4,8 @@ Erasure is four-eyes: an officer records the request (``erasure_request`` -> an 
 apps.approvals), a second officer approves it, and it is then scheduled for the day the longest retention rule of
 the customer's records ends (``conf.retention_days``, counted from the end of the relationship: all accounts
 closed). ``erasures_execute_due`` (Celery beat, daily) executes the due ones, unless a legal hold (open screening
-alert or AML case) applies, by crypto-shredding (apps.security destroys the customer's data key) and
+alert or AML case) applies: each app that recorded the person as a party to money erases those values in place
+(``_erase_in_owning_apps``), then crypto-shredding (apps.security destroys the customer's data key) and
 pseudonymising the plain identifiers (apps.customers). Postings, balances and the audit trail are untouched:
 they hold amounts, codes and public ids, never the person's identity, so the ledger stays balanced and the
 chain verifies.
@@ -22,8 +23,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import audit_record
+from apps.compliance.alerts import screening_subject_erase
 from apps.core.errors import InvalidInput
 from apps.customers.services import customer_pseudonymise
+from apps.inbound.services import inbound_subject_erase
+from apps.payments.services import payments_subject_erase
+from apps.reconciliation.services import reconciliation_subject_erase
 from apps.security.services import subject_keys_migrate, subject_shred
 
 from . import conf, selectors
@@ -303,6 +308,21 @@ def erasure_execute(*, public_id: str, actor: str = "scheduler", now: dt.datetim
     return _erasure_shred(public_id=public_id, actor=actor, now=now)
 
 
+def _erase_in_owning_apps(*, subject_id: str, actor: str) -> dict[str, dict[str, int]]:
+    """Erase, through each owning app's service, the values about the subject that are not under their key.
+
+    The subject key reaches what names its subject when it is written (customer, accounts, the debtor of a
+    payment); the other parties of their money (payments, inbound messages, statement lines, screening names) are
+    encrypted per value, so each app erases them in place and decides what it must keep (its module docstring).
+    """
+    return {
+        "payments": payments_subject_erase(subject_id=subject_id, actor=actor),
+        "inbound": inbound_subject_erase(subject_id=subject_id, actor=actor),
+        "reconciliation": reconciliation_subject_erase(subject_id=subject_id, actor=actor),
+        "screening": screening_subject_erase(subject_id=subject_id, actor=actor),
+    }
+
+
 @transaction.atomic(durable=True)
 def _erasure_shred(*, public_id: str, actor: str, now: dt.datetime) -> ErasureRequest:
     erasure = ErasureRequest.objects.select_for_update().get(public_id=public_id)
@@ -314,17 +334,18 @@ def _erasure_shred(*, public_id: str, actor: str, now: dt.datetime) -> ErasureRe
         erasure.held_reason = hold or erasure.held_reason
         erasure.save()
         return erasure
+    erased = _erase_in_owning_apps(subject_id=erasure.customer_id, actor=actor)
     counts = subject_shred(subject_id=erasure.customer_id)
     customer_pseudonymise(public_id=erasure.customer_id, actor=actor)  # its audit record comes after the shred
     erasure.status, erasure.executed_at, erasure.held_reason = ErasureStatus.EXECUTED, now, ""
-    erasure.result = {"shredded": counts}
+    erasure.result = {"shredded": counts, "erased": erased}
     erasure.save()
     audit_record(
         action="privacy.erasure_executed",
         object_type="customer",
         object_id=erasure.customer_id,
         before={"status": ErasureStatus.SCHEDULED},
-        after={"erasure": public_id, "status": erasure.status, "shredded": counts},
+        after={"erasure": public_id, "status": erasure.status, "shredded": counts, "erased": erased},
         actor=actor,
     )
     return erasure

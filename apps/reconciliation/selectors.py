@@ -7,15 +7,22 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import Account
-from apps.ledger.selectors import balance_as_of, statement_lines
-from apps.payments.selectors import payment_list
+from apps.ledger.selectors import balance_as_of, entry_ids_of_owner, statement_lines
+from apps.payments.selectors import payment_list, payments_of_subject
 
 from .errors import BreakNotFound, RunNotFound, StatementNotFound
-from .models import BankStatement, BreakStatus, MatchingRule, ReconciliationBreak, ReconciliationRun
+from .models import (
+    BankStatement,
+    BreakStatus,
+    MatchingRule,
+    ReconciliationBreak,
+    ReconciliationRun,
+    StatementLine,
+)
 
 #: ageing buckets (days since the value date): label -> (from, to inclusive; None = open-ended)
 AGEING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
@@ -141,3 +148,12 @@ def _is_uuid(value: str) -> bool:
     except (ValueError, AttributeError, TypeError):
         return False
     return True
+
+
+# --- data-subject rights (apps.privacy calls these through reconciliation's services) ---------------------------
+def lines_of_subject(*, subject_id: str) -> QuerySet[StatementLine]:
+    """Statement lines matched to the customer's payments or to ledger entries on their accounts."""
+    return StatementLine.objects.filter(
+        Q(matched_payment__in=payments_of_subject(subject_id=subject_id).values("public_id"))
+        | Q(matched_entry__in=entry_ids_of_owner(owner_id=subject_id))
+    )

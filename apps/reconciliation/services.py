@@ -29,6 +29,7 @@ from apps.accounts.selectors import account_get, internal_account_find
 from apps.audit.services import audit_record
 from apps.core.errors import InvalidInput
 from apps.payments.formats.statement import BOOKED_STATUSES, Statement, read_statements
+from apps.security.fields import erase_values
 
 from . import matching, selectors
 from .errors import BreakAlreadyResolved, NostroNotFound, StatementUnreadable
@@ -423,3 +424,30 @@ def break_resolve(*, break_id: str, note: str, actor: str) -> ReconciliationBrea
             actor=actor,
         )
     return item
+
+
+# --------------------------------------------------------------------------- data-subject erasure
+
+
+@transaction.atomic
+def reconciliation_subject_erase(*, subject_id: str, actor: str) -> dict[str, int]:
+    """Erase the counterparty and remittance of the statement lines matched to the subject's money.
+
+    apps.privacy calls it once retention has ended. Kept: amounts, dates, references and the match, so the
+    statement still reconciles to the ledger. A line that matched nothing cannot be tied to a person and keeps
+    its (encrypted) text until its statement is purged.
+    """
+    erased = 0
+    lines = StatementLine.objects.filter(pk__in=selectors.lines_of_subject(subject_id=subject_id).values("pk"))
+    for line in lines.select_for_update(no_key=True).order_by("pk"):
+        if fields := erase_values(line, "counterparty", "remittance"):
+            line.save(update_fields=fields)
+            erased += 1
+    audit_record(
+        action="reconciliation.subject_erased",
+        object_type="customer",
+        object_id=subject_id,
+        after={"lines": erased},
+        actor=actor,
+    )
+    return {"lines": erased}

@@ -213,7 +213,7 @@ class BlindIndexField(models.CharField):
         if source_field.attname not in model_instance.__dict__:
             return getattr(model_instance, self.attname)  # source deferred, so not saved: keep its index
         raw = model_instance.__dict__[source_field.attname]
-        if isinstance(raw, subject_keys.ErasedText):
+        if isinstance(raw, str) and raw == subject_keys.ERASED_TEXT:  # ErasedText, or set by ``erase_values``
             setattr(model_instance, self.attname, "")
             return ""  # erased: no searchable trace of the value either
         if isinstance(raw, Ciphertext):
@@ -228,3 +228,22 @@ def blind_index_field_for(*, model, source: str) -> BlindIndexField:
         if isinstance(field, BlindIndexField) and field.source == source:
             return field
     raise FieldDoesNotExist(f"{model._meta.label} has no blind index over {source!r}")
+
+
+def erase_values(instance, *field_names: str) -> list[str]:
+    """Overwrite the named encrypted fields of ``instance`` with "[erased]" and empty their blind indexes.
+
+    For values not under a subject key (a party of the subject's payment, a raw message): the owning app calls
+    this from its erasure service and saves the returned ``update_fields``. The old ciphertext leaves the row;
+    copies in backups still open with the KEK until those backups age out (unlike values under a subject key).
+    """
+    update_fields = []
+    for name in field_names:
+        if getattr(instance, name) in ("", None, subject_keys.ERASED_TEXT):
+            continue  # nothing held (or erased already): leave it as it is
+        setattr(instance, name, subject_keys.ERASED_TEXT)
+        update_fields.append(name)
+        update_fields += [
+            f.name for f in instance._meta.fields if isinstance(f, BlindIndexField) and f.source == name
+        ]
+    return update_fields

@@ -25,7 +25,14 @@ from apps.security.subject_keys import ERASED_TEXT
 from tests.conftest import make_client
 from tests.staff import make_staff
 
-from .helpers import IBAN, assert_ledger_intact, rich_customer
+from .helpers import (
+    IBAN,
+    assert_ledger_intact,
+    customer_everywhere,
+    pii_left_in_database,
+    relationship_end,
+    rich_customer,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -208,3 +215,58 @@ def test_legacy_values_move_to_the_subject_key_before_shredding():
     assert subject_keys_migrate(subject_id=alice.public_id) == 1
     stored = Customer.objects.filter(pk=alice.pk).values_list("name", flat=True).get()
     assert stored.startswith("qxs1:") and Customer.objects.get(pk=alice.pk).name == "Ottilie Quast"
+
+
+def test_after_erasure_no_table_holds_her_name_iban_address_or_id_readable(settings):
+    """The erasure reaches every app that recorded her as a party: scanned over every table and every encrypted
+    column (decrypted), not a list of known columns; the ledger still balances and the audit chain verifies."""
+    settings.QENEX_PRIVACY_RETENTION_DAYS = {k: 0 for k in ("kyc", "transactions", "payments", "screening", "cards")}
+    name, national_id = "Henrike Zwaantje Olberding", "HZO-5521-ERASE"
+    customer, account, _ = customer_everywhere(name, national_id=national_id)
+    needles = (name, IBAN, f"{name} street 1", national_id)
+    assert pii_left_in_database(*needles)  # the scan finds her before the erasure (it can fail)
+    exported, _ = services.subject_export(customer_id=customer.public_id, actor="dpo")  # each app's selector
+    assert [p["creditor_account"] for p in exported["payments_received"]] == [IBAN]
+    assert [a["status"] for a in exported["screening"]["decided_alerts"]] == ["cleared"]
+    relationship_end(account)
+    dpo, checker = officers()
+    erasure = services.erasure_request(customer_id=customer.public_id, maker=dpo, reason="art. 17 request")
+    approval_approve(public_id=erasure.approval_id, checker=checker)
+    erasure.refresh_from_db()
+    assert erasure.status == ErasureStatus.EXECUTED, erasure.held_reason
+    left = pii_left_in_database(*needles)
+    assert left == [], "\n".join(left)
+    assert_ledger_intact()
+
+
+def test_restriction_of_processing_stops_every_secondary_use_through_one_check(tmp_path):
+    from apps.fraud.dataset import read_rows
+    from apps.fraud.selectors import training_rows_permitted
+    from apps.privacy.errors import InvalidPurpose
+    from apps.privacy.selectors import FRAUD_MODEL_TRAINING, USES, processing_permitted
+
+    alice, _, _ = rich_customer("Ottilie Quast", national_id="QX-771")
+    bruno, _, _ = rich_customer("Bruno Vexler", national_id="BV-992")
+    both = {alice.public_id, bruno.public_id}
+    for c in (alice, bruno):
+        for purpose in ("marketing", "profiling", "third_party_sharing"):
+            services.consent_record(customer_id=c.public_id, purpose=purpose, granted=True, actor="dpo")
+    assert all(processing_permitted(customer_ids=both, purpose=p) == both for p in USES)
+    csv = tmp_path / "labels.csv"
+    csv.write_text(
+        "transaction_id,timestamp,customer_id,counterparty_id,amount,label\n"
+        + "".join(f"t{i},2026-01-0{i}T10:00:00,{cid},m1,12.50,0\n" for i, cid in enumerate(sorted(both), 1))
+    )
+    assert len(training_rows_permitted(rows=read_rows(csv))) == 2
+
+    services.flags_set(
+        customer_id=bruno.public_id, processing_restricted=True, restriction_reason="accuracy contested", actor="dpo"
+    )
+    for purpose in USES - {"contract"}:  # consent in force does not lift a restriction
+        assert processing_permitted(customer_ids=both, purpose=purpose) == {alice.public_id}, purpose
+    assert processing_permitted(customer_ids=both, purpose="contract") == both  # storage and the contract go on
+    assert [r["id"] for r in services.third_party_share_export(actor="dpo")[0]] == [alice.public_id]
+    assert [r.txn.customer_id for r in training_rows_permitted(rows=read_rows(csv))] == [alice.public_id]
+    assert FRAUD_MODEL_TRAINING in USES
+    with pytest.raises(InvalidPurpose):
+        processing_permitted(customer_ids=both, purpose="resale")

@@ -4,8 +4,10 @@ A compliance officer exports everything QENEX holds about Greta Lindqvist (the a
 the audit trail records who exported what). Later Greta asks to be erased. The officer records the request; a
 second officer approves it (four-eyes). Her account is closed, but AML records must be kept five years after the
 relationship ends, so the erasure is scheduled, not executed. Five years on, the daily beat job executes it by
-crypto-shredding: her data key is destroyed and every encrypted field of hers reads "[erased]", while the ledger
-still balances per currency, cached balances equal postings and the audit chain verifies.
+crypto-shredding: her data key is destroyed and every encrypted field of hers reads "[erased]", and each app that
+recorded her as a party to money (payments, inbound messages, statement lines, screening) erases those values; no
+table then holds her name, IBAN, address or id readable, while the ledger still balances per currency, cached
+balances equal postings and the audit chain verifies.
 """
 
 from __future__ import annotations
@@ -19,10 +21,15 @@ from django.utils import timezone
 
 from apps.audit.models import AuditRecord
 from apps.customers.models import Customer
-from apps.ledger.services import account_change_status, post_withdrawal
 from apps.privacy.models import ErasureRequest, ErasureStatus
 from apps.privacy.tasks import execute_due_erasures
-from tests.privacy.helpers import assert_ledger_intact, rich_customer
+from tests.privacy.helpers import (
+    IBAN,
+    assert_ledger_intact,
+    customer_everywhere,
+    pii_left_in_database,
+    relationship_end,
+)
 from tests.staff import make_staff, otp_login
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -30,7 +37,10 @@ JSON = "application/json"
 
 
 def test_the_regulator_asks_export_then_erasure_when_aml_retention_ends(on_postgresql):
-    greta, account, _ = rich_customer("Greta Lindqvist", national_id="SE-19800101-1234")
+    # Her name and IBAN are in every app that records parties to money: payments, an inbound credit (raw XML),
+    # the nostro statement line of that credit, and a cleared screening alert.
+    greta, account, _ = customer_everywhere("Greta Lindqvist", national_id="SE-19800101-1234")
+    her_pii = ("Greta Lindqvist", IBAN, "Greta Lindqvist street 1", "SE-19800101-1234")
     officer_user = make_staff("officer", "compliance_officer")
     officer = otp_login(Client(), officer_user)
     checker = otp_login(Client(), make_staff("second", "compliance_officer"))
@@ -44,8 +54,7 @@ def test_the_regulator_asks_export_then_erasure_when_aml_retention_ends(on_postg
     assert exported.actor == "officer" and "Lindqvist" not in json.dumps(exported.after)
 
     # 2. She leaves the bank: the account is emptied and closed.
-    post_withdrawal(from_account=account.public_id, amount="525.00", currency="EUR")
-    account_change_status(public_id=account.public_id, status="CLOSED")
+    relationship_end(account)
 
     # 3. Her erasure request is recorded, and a second officer approves it.
     officer.post("/admin/customers/customer/", {"action": "request_erasure", "_selected_action": [greta.pk]})
@@ -75,7 +84,10 @@ def test_the_regulator_asks_export_then_erasure_when_aml_retention_ends(on_postg
     erasure.refresh_from_db()
     assert erasure.status == ErasureStatus.EXECUTED
 
-    # 6. The ledger and the audit trail are intact; the trail never held her identity.
+    # 6. No table holds her name, IBAN, address or id readable any more (every row as text, every encrypted
+    # column decrypted); the ledger and the audit trail are intact; the trail never held her identity.
+    left = pii_left_in_database(*her_pii)
+    assert left == [], "\n".join(left)
     assert_ledger_intact()
     trail = json.dumps([[r.before, r.after] for r in AuditRecord.objects.all()])
     assert "Lindqvist" not in trail and "SE-19800101-1234" not in trail

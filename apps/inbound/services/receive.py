@@ -290,7 +290,9 @@ def _credit(inbound: InboundPayment, resolution: Resolution, outcome, actor: str
                 inbound=inbound,
                 step="credit",
                 actor=actor,
-                description=f"{inbound.rail} credit from {inbound.debtor_name}"[:140],
+                # Never the sender's name: the ledger and the audit chain are append-only, so a name written
+                # there could not be erased (GDPR art. 17); the inbound id leads to the (erasable) parties.
+                description=f"{inbound.rail} credit {inbound.public_id}",
             )
     except DomainError as exc:
         if exc.code not in ("account_not_active", "currency_mismatch"):
@@ -328,7 +330,7 @@ def _debit(inbound: InboundPayment, resolution: Resolution, outcome, actor: str)
                     inbound=inbound,
                     step="debit",
                     actor=actor,
-                    description=f"ACH {inbound.sec_code} debit by {inbound.debtor_name}"[:140],
+                    description=f"ACH {inbound.sec_code} debit {inbound.public_id}",  # no name: as the credit
                 )
         except DomainError as exc:
             code = "R01" if exc.code == "insufficient_funds" else "R16" if exc.code == "account_not_active" else "R17"

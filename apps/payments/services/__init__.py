@@ -2,6 +2,7 @@
 
 from .ach import ach_cutoff_tick, ach_file_answer_record, ach_file_create, ach_file_submit
 from .correspondents import correspondent_register
+from .erasure import payments_subject_erase
 from .feeds import acks_poll, answer_record, network_tick
 from .orders import (
     SendResult,
@@ -27,6 +28,7 @@ __all__ = [
     "ach_file_submit",
     "answer_record",
     "correspondent_register",
+    "payments_subject_erase",
     "NetworkNotice",
     "ReturnOutcome",
     "SendResult",

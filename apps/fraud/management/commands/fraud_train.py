@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.fraud.evaluation import WindowError, stderr_progress, train_on
 from apps.fraud.model import TrainingError
+from apps.fraud.selectors import training_rows_permitted
 from apps.fraud.services import model_version_promote, model_version_save
 
 from ._common import rows_of, window
@@ -32,7 +33,9 @@ class Command(BaseCommand):
         parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
     def handle(self, *args, **options):
-        rows = rows_of(options["csv"])
+        # Not the rows of customers whose processing is restricted or who were erased (apps.privacy's one check).
+        # fraud_evaluate measures on a CSV without a database and registers nothing, so it does not filter.
+        rows = training_rows_permitted(rows=rows_of(options["csv"]))
         if not rows:
             raise CommandError(f"{', '.join(options['csv'])}: no rows")
         train_window = window(options["train_from"], options["train_to"], rows)
