@@ -173,7 +173,16 @@ def _database() -> dict:
     if cfg["ENGINE"].endswith("postgresql"):
         # database.pool_size (QENEX_DB_POOL_SIZE): a psycopg connection pool per process, at most this many
         # connections; a request waits up to 5 s for a free one. Django's pool needs CONN_MAX_AGE = 0.
-        cfg.setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": db["pool_size"], "timeout": 5}
+        # reconnect_timeout: psycopg_pool retries a failed connect after 1, 2, 4 ... s for up to this long, then
+        # gives up and the next request starts afresh. Its default (300 s) lets that pause grow past a minute in
+        # a long outage, so requests kept timing out (503) for that long after PostgreSQL was back (measured:
+        # ~8 s of 503s after a 25 s outage); 2 s bounds the wait after recovery to about a second.
+        cfg.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": db["pool_size"],
+            "timeout": 5,
+            "reconnect_timeout": 2,
+        }
         # Server-side parameter binding: psycopg prepares a statement the connection runs often (the posting
         # engine's few statements) instead of interpolating its parameters into SQL text each time; measured
         # ~25% less time per transfer (bench/bench_ledger.py). QENEX_DB_SERVER_SIDE_BINDING=false turns it off

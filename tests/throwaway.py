@@ -83,6 +83,10 @@ class PostgresCluster:
     def stop(self, mode: str = "fast") -> None:
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop", check=False)
 
+    def restart(self, mode: str = "fast") -> None:
+        """``pg_ctl restart``: stop (``mode`` says how open sessions end) and start again, waiting until it serves."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-l", str(self.log), "-w", "restart")
+
     def psql(self, sql: str, database: str = "postgres") -> str:
         return self._run(
             str(self.bin / "psql"),

@@ -7,10 +7,12 @@ gets its code.
 
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import InterfaceError, OperationalError, connection
+from psycopg_pool import PoolTimeout
 
 from apps.core.outage import DURING_COMMIT, OUTCOME_UNKNOWN, SERVICE_UNAVAILABLE, database_outage
 from apps.ledger import services
@@ -22,13 +24,14 @@ pytestmark = pytest.mark.django_db
 class DatabaseGone:
     """An execute wrapper that fails every statement as a vanished server would."""
 
-    def __init__(self) -> None:
+    def __init__(self, error: Exception | None = None) -> None:
         self.refused: list[str] = []
+        self.error = error or OperationalError("server closed the connection unexpectedly (test)")
 
     def __call__(self, execute, sql, params, many, context):
         if "pg_advisory_unlock" not in sql:  # the four-eyes gate's release; it tolerates a lost connection
             self.refused.append(sql)
-        raise OperationalError("server closed the connection unexpectedly (test)")
+        raise self.error
 
 
 @contextmanager
@@ -93,9 +96,19 @@ def test_a_void_response_is_built_from_memory_after_commit(api, monkeypatch):
     assert response.json()["account"] == account.public_id
 
 
-def test_a_read_while_the_database_is_gone_is_503_service_unavailable(api):
+@pytest.mark.parametrize(
+    "error",
+    [
+        OperationalError("server closed the connection unexpectedly (test)"),
+        OperationalError("terminating connection due to administrator command (test)"),
+        OperationalError('connection to server at "127.0.0.1", port 5432 failed: Connection refused (test)'),
+        InterfaceError("connection already closed (test)"),
+    ],
+    ids=["closed", "admin-shutdown", "refused", "interface-error"],
+)
+def test_a_read_while_the_database_is_gone_is_503_service_unavailable(api, error):
     api.get("/api/v1/accounts")  # authenticate once so the failure below is the read's, not the login's
-    gone = DatabaseGone()
+    gone = DatabaseGone(error)
     with connection.execute_wrapper(gone):
         response = api.get("/api/v1/accounts")
     assert gone.refused
@@ -131,3 +144,39 @@ def test_a_failure_after_an_earlier_commit_of_the_request_is_outcome_unknown():
 
     assert database_outage(OperationalError("gone"), Request()).code == OUTCOME_UNKNOWN
     assert database_outage(ValueError("not a database failure")) is None
+
+
+def test_after_the_server_drops_every_idle_connection_the_pool_hands_out_a_live_one_at_once(on_postgresql, db):
+    """What a PostgreSQL restart leaves behind: every idle pooled connection dead, unnoticed until handed out.
+
+    psycopg_pool alone pauses 1 s, 2 s, 4 s between dead ones and times out (a 503 with the server back);
+    the backend's check sweeps the pool at the first dead one (``apps.core.backends.postgresql``).
+    """
+    pool = connection.pool
+    idle = [pool.getconn() for _ in range(5)]
+    dead = {conn.info.backend_pid for conn in idle}
+    for conn in idle:
+        pool.putconn(conn)
+    with connection.cursor() as cursor:  # every backend of this database but this test's own connection
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        assert cursor.fetchone()[0] >= len(dead)
+    started = time.monotonic()
+    try:
+        conn = pool.getconn(timeout=5)
+    except PoolTimeout:
+        pytest.fail("the pool kept handing out dead connections until it timed out")
+    waited = time.monotonic() - started
+    try:
+        assert conn.info.backend_pid not in dead
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        pool.putconn(conn)
+    assert waited < 2.5, waited  # one pause of the pool's check loop, not its whole backoff
+
+
+def test_a_failed_reconnect_gives_up_within_seconds_so_recovery_is_not_held_back_by_backoff(on_postgresql):
+    """psycopg_pool's default (retry for 300 s, pauses doubling) left requests timing out long after an outage."""
+    assert connection.pool.reconnect_timeout <= 2
