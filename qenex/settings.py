@@ -582,11 +582,21 @@ QENEX_FX_PAIRS = env.list("QENEX_FX_PAIRS", default=["EURUSD", "GBPUSD", "USDJPY
 # Our markup over the LP's price, in basis points, and how long a customer quote is firm (seconds).
 QENEX_FX_MARKUP_BP = env.int("QENEX_FX_MARKUP_BP", default=20)
 QENEX_FX_QUOTE_TTL_SECONDS = env.int("QENEX_FX_QUOTE_TTL_SECONDS", default=10)
+# How long an accept waits for the hedge's ExecutionReport; a deal still HEDGE_PENDING this many seconds after its
+# last change is the sweeper's (beat `treasury-hedge-sweep`): it asks the LP for the order's status, then records
+# the fill or resends the order with the same ClOrdID.
+QENEX_FX_ORDER_TIMEOUT_SECONDS = env.float("QENEX_FX_ORDER_TIMEOUT_SECONDS", default=15.0)
+QENEX_FX_HEDGE_SWEEP_AFTER_SECONDS = env.int("QENEX_FX_HEDGE_SWEEP_AFTER_SECONDS", default=60)
+QENEX_FX_HEDGE_SWEEP_EVERY_SECONDS = env.float("QENEX_FX_HEDGE_SWEEP_EVERY_SECONDS", default=30.0)
 # End-of-day position report (UTC hour:minute).
 QENEX_FX_EOD_AT = env.str("QENEX_FX_EOD_AT", default="22:00")
 CELERY_BEAT_SCHEDULE["treasury-eod-position-report"] = {
     "task": "apps.treasury.tasks.eod_position_report",
     "schedule": crontab(hour=int(QENEX_FX_EOD_AT.split(":")[0]), minute=int(QENEX_FX_EOD_AT.split(":")[1])),
+}
+CELERY_BEAT_SCHEDULE["treasury-hedge-sweep"] = {
+    "task": "apps.treasury.tasks.hedge_pending",
+    "schedule": QENEX_FX_HEDGE_SWEEP_EVERY_SECONDS,
 }
 
 LOGIN_URL = "/login/"

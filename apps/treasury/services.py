@@ -36,7 +36,7 @@ from .errors import (
     QuoteMoved,
     UnsupportedPair,
 )
-from .fix.client import LpUnavailable, lp_client
+from .fix.client import LpExecution, LpUnavailable, lp_client
 from .models import FxDeal, FxDealStatus, FxLimit, FxLimitKind, FxPositionReport, FxQuote, FxQuoteStatus, FxSide
 from .pricing import customer_rate, deal_amounts, major
 
@@ -338,20 +338,12 @@ def _book_and_hedge(deal_pk: int, actor: str) -> FxDeal:
     return deal
 
 
-def hedge(*, deal_pk: int, actor: str = "system") -> FxDeal:
-    """Send (or resend: same ClOrdID) the deal's offsetting order to the LP and record the execution."""
-    deal = FxDeal.objects.get(pk=deal_pk)
-    if deal.status != FxDealStatus.HEDGE_PENDING:
-        return deal
-    try:
-        execution = lp_client().order(
-            cl_ord_id=deal.cl_ord_id,
-            symbol=deal.pair,
-            buy=deal.side == FxSide.BUY,
-            quantity=major(deal.base_amount_minor, deal.pair[:3]),
-        )
-    except LpUnavailable:
-        return deal  # stays HEDGE_PENDING: `manage.py fx_hedge_pending` (or the next accept retry) resends
+def _hedge_order(deal: FxDeal) -> dict:
+    return {"cl_ord_id": deal.cl_ord_id, "symbol": deal.pair, "buy": deal.side == FxSide.BUY}
+
+
+def _record_execution(deal_pk: int, execution: LpExecution, actor: str) -> FxDeal:
+    """HEDGE_PENDING → HEDGED (the fill) or HEDGE_REJECTED, once: a deal already moved on is answered as it is."""
     if execution.filled:
         return _set_status(
             deal_pk,
@@ -373,12 +365,46 @@ def hedge(*, deal_pk: int, actor: str = "system") -> FxDeal:
     )
 
 
-def hedge_pending(*, actor: str = "system") -> int:
-    """Resend every deal still waiting for its hedge (same ClOrdIDs); answer how many are hedged now."""
-    done = 0
-    for pk in FxDeal.objects.filter(status=FxDealStatus.HEDGE_PENDING).values_list("pk", flat=True):
-        done += hedge(deal_pk=pk, actor=actor).status == FxDealStatus.HEDGED
-    return done
+def hedge(*, deal_pk: int, actor: str = "system") -> FxDeal:
+    """Send (or resend: same ClOrdID) the deal's offsetting order to the LP and record the execution."""
+    deal = FxDeal.objects.get(pk=deal_pk)
+    if deal.status != FxDealStatus.HEDGE_PENDING:
+        return deal
+    try:
+        execution = lp_client().order(**_hedge_order(deal), quantity=major(deal.base_amount_minor, deal.pair[:3]))
+    except LpUnavailable:
+        return deal  # stays HEDGE_PENDING: the sweeper (hedge_pending) asks the LP after it
+    return _record_execution(deal_pk, execution, actor)
+
+
+def hedge_recover(*, deal_pk: int, actor: str = "system") -> FxDeal:
+    """Finish a deal left HEDGE_PENDING (the process that sent its order died, or the LP did not answer in time).
+
+    Ask the LP for the order's status first (OrderStatusRequest): filled or rejected, record that; never received,
+    resend it with the same ClOrdID; still being worked or no answer, leave it for the next sweep.
+    """
+    deal = FxDeal.objects.get(pk=deal_pk)
+    if deal.status != FxDealStatus.HEDGE_PENDING:
+        return deal
+    try:
+        status = lp_client().order_status(**_hedge_order(deal))
+    except LpUnavailable:
+        return deal
+    if status.state == "done":
+        return _record_execution(deal_pk, status.execution, actor)
+    if status.state == "unknown":
+        return hedge(deal_pk=deal_pk, actor=actor)
+    return deal
+
+
+def hedge_pending(*, actor: str = "system", older_than: timedelta | None = None) -> int:
+    """The sweeper (Celery beat ``treasury-hedge-sweep``): recover every deal HEDGE_PENDING for longer than
+    ``older_than`` (QENEX_FX_HEDGE_SWEEP_AFTER_SECONDS, longer than an accept waits for its report, so a live
+    accept is not raced); answer how many are hedged now."""
+    if older_than is None:
+        older_than = timedelta(seconds=settings.QENEX_FX_HEDGE_SWEEP_AFTER_SECONDS)
+    stuck = selectors.deals_hedge_pending(changed_before=timezone.now() - older_than)
+    return sum(hedge_recover(deal_pk=pk, actor=actor).status == FxDealStatus.HEDGED for pk in stuck)
 
 
 def limit_set(*, kind: str, currency: str, limit: object, counterparty: str = "", actor: str = "system") -> FxLimit:
