@@ -613,3 +613,10 @@ QENEX_WEBHOOK_MAX_ATTEMPTS = env.int("QENEX_WEBHOOK_MAX_ATTEMPTS", default=8)
 QENEX_WEBHOOK_TIMEOUT_SECONDS = env.int("QENEX_WEBHOOK_TIMEOUT_SECONDS", default=10)
 QENEX_WEBHOOK_ALLOW_HTTP = env.bool("QENEX_WEBHOOK_ALLOW_HTTP", default=not PRODUCTION)
 CELERY_BEAT_SCHEDULE["events-webhooks-tick"] = {"task": "apps.events.tasks.webhooks_tick", "schedule": 5.0}
+# Outbox pruning (beat `events-outbox-prune`): rows relayed to Kafka and older than the retention are deleted,
+# QENEX_EVENTS_PRUNE_BATCH_SIZE per transaction, at most QENEX_EVENTS_PRUNE_MAX_BATCHES per run. Readers of
+# GET /api/v1/events further behind than the retention miss the pruned rows.
+QENEX_EVENTS_OUTBOX_RETENTION_DAYS = env.int("QENEX_EVENTS_OUTBOX_RETENTION_DAYS", default=7)
+QENEX_EVENTS_PRUNE_BATCH_SIZE = env.int("QENEX_EVENTS_PRUNE_BATCH_SIZE", default=1000)
+QENEX_EVENTS_PRUNE_MAX_BATCHES = env.int("QENEX_EVENTS_PRUNE_MAX_BATCHES", default=100)
+CELERY_BEAT_SCHEDULE["events-outbox-prune"] = {"task": "apps.events.tasks.outbox_prune", "schedule": 3600.0}
