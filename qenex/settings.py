@@ -595,11 +595,21 @@ QENEX_FX_PAIRS = env.list("QENEX_FX_PAIRS", default=["EURUSD", "GBPUSD", "USDJPY
 # Our markup over the LP's price, in basis points, and how long a customer quote is firm (seconds).
 QENEX_FX_MARKUP_BP = env.int("QENEX_FX_MARKUP_BP", default=20)
 QENEX_FX_QUOTE_TTL_SECONDS = env.int("QENEX_FX_QUOTE_TTL_SECONDS", default=10)
+# How long an accept waits for the hedge's ExecutionReport; a deal still HEDGE_PENDING this many seconds after its
+# last change is the sweeper's (beat `treasury-hedge-sweep`): it asks the LP for the order's status, then records
+# the fill or resends the order with the same ClOrdID.
+QENEX_FX_ORDER_TIMEOUT_SECONDS = env.float("QENEX_FX_ORDER_TIMEOUT_SECONDS", default=15.0)
+QENEX_FX_HEDGE_SWEEP_AFTER_SECONDS = env.int("QENEX_FX_HEDGE_SWEEP_AFTER_SECONDS", default=60)
+QENEX_FX_HEDGE_SWEEP_EVERY_SECONDS = env.float("QENEX_FX_HEDGE_SWEEP_EVERY_SECONDS", default=30.0)
 # End-of-day position report (UTC hour:minute).
 QENEX_FX_EOD_AT = env.str("QENEX_FX_EOD_AT", default="22:00")
 CELERY_BEAT_SCHEDULE["treasury-eod-position-report"] = {
     "task": "apps.treasury.tasks.eod_position_report",
     "schedule": crontab(hour=int(QENEX_FX_EOD_AT.split(":")[0]), minute=int(QENEX_FX_EOD_AT.split(":")[1])),
+}
+CELERY_BEAT_SCHEDULE["treasury-hedge-sweep"] = {
+    "task": "apps.treasury.tasks.hedge_pending",
+    "schedule": QENEX_FX_HEDGE_SWEEP_EVERY_SECONDS,
 }
 
 LOGIN_URL = "/login/"
@@ -616,3 +626,10 @@ QENEX_WEBHOOK_MAX_ATTEMPTS = env.int("QENEX_WEBHOOK_MAX_ATTEMPTS", default=8)
 QENEX_WEBHOOK_TIMEOUT_SECONDS = env.int("QENEX_WEBHOOK_TIMEOUT_SECONDS", default=10)
 QENEX_WEBHOOK_ALLOW_HTTP = env.bool("QENEX_WEBHOOK_ALLOW_HTTP", default=not PRODUCTION)
 CELERY_BEAT_SCHEDULE["events-webhooks-tick"] = {"task": "apps.events.tasks.webhooks_tick", "schedule": 5.0}
+# Outbox pruning (beat `events-outbox-prune`): rows relayed to Kafka and older than the retention are deleted,
+# QENEX_EVENTS_PRUNE_BATCH_SIZE per transaction, at most QENEX_EVENTS_PRUNE_MAX_BATCHES per run. Readers of
+# GET /api/v1/events further behind than the retention miss the pruned rows.
+QENEX_EVENTS_OUTBOX_RETENTION_DAYS = env.int("QENEX_EVENTS_OUTBOX_RETENTION_DAYS", default=7)
+QENEX_EVENTS_PRUNE_BATCH_SIZE = env.int("QENEX_EVENTS_PRUNE_BATCH_SIZE", default=1000)
+QENEX_EVENTS_PRUNE_MAX_BATCHES = env.int("QENEX_EVENTS_PRUNE_MAX_BATCHES", default=100)
+CELERY_BEAT_SCHEDULE["events-outbox-prune"] = {"task": "apps.events.tasks.outbox_prune", "schedule": 3600.0}

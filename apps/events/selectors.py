@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
 
 from .errors import InvalidCursor
-from .models import DeliveryStatus, OutboxEvent, WebhookDelivery, WebhookSubscription
+from .models import DeliveryStatus, EventCursor, OutboxEvent, WebhookDelivery, WebhookSubscription
 
 MAX_PAGE = 1000
 
@@ -49,6 +49,20 @@ def outbox_lag() -> tuple[int, float | None]:
     first = oldest.first()
     count = OutboxEvent.objects.filter(sent_at__isnull=True).count()
     return count, first.timestamp() if first else None
+
+
+def outbox_prunable(*, created_before, cursor_name: str, limit: int) -> list[int]:
+    """Ids of outbox rows that may go, oldest first: relayed to Kafka (``sent_at`` set), created before
+    ``created_before``, already read by the webhook dispatcher (cursor ``cursor_name``, when it has run) and named
+    by no webhook delivery (the delivery log keeps its events, for replay). A row never relayed is never chosen."""
+    query = OutboxEvent.objects.filter(sent_at__isnull=False, created_at__lt=created_before).exclude(
+        Exists(WebhookDelivery.objects.filter(event=OuterRef("pk")))
+    )
+    position = EventCursor.objects.filter(name=cursor_name).values_list("position", flat=True).first()
+    if position is not None:
+        txid, row = parse_cursor(position)
+        query = query.filter(Q(txid__lt=txid) | Q(txid=txid, id__lte=row))
+    return list(query.order_by("id").values_list("id", flat=True)[:limit])
 
 
 def subscription_list() -> list[WebhookSubscription]:

@@ -118,6 +118,35 @@ def outbox_mark_sent(*, ids: list[int], now: datetime | None = None) -> int:
     return OutboxEvent.objects.filter(id__in=ids, sent_at__isnull=True).update(sent_at=now or timezone.now())
 
 
+def outbox_prune(*, now: datetime | None = None, batch_size: int | None = None, max_batches: int | None = None) -> int:
+    """Delete relayed outbox rows older than QENEX_EVENTS_OUTBOX_RETENTION_DAYS, ``batch_size`` rows per short
+    transaction (each audited), at most ``max_batches`` per run; answer how many went. Unrelayed rows, rows the
+    webhook dispatcher has yet to read and rows a webhook delivery names stay (``selectors.outbox_prunable``)."""
+    now = now or timezone.now()
+    retention_days = settings.QENEX_EVENTS_OUTBOX_RETENTION_DAYS
+    batch_size = batch_size or settings.QENEX_EVENTS_PRUNE_BATCH_SIZE
+    max_batches = max_batches or settings.QENEX_EVENTS_PRUNE_MAX_BATCHES
+    cutoff = now - timedelta(days=retention_days)
+    deleted = 0
+    for _ in range(max_batches):
+        with transaction.atomic(durable=True):
+            ids = selectors.outbox_prunable(created_before=cutoff, cursor_name=DISPATCH_CURSOR, limit=batch_size)
+            if not ids:
+                break
+            count, _ = OutboxEvent.objects.filter(id__in=ids, sent_at__isnull=False).delete()
+            audit_record(
+                action="events.outbox_pruned",
+                object_type="outbox",
+                object_id=f"{ids[0]}-{ids[-1]}",
+                after={"deleted": count, "first_id": ids[0], "last_id": ids[-1], "created_before": cutoff},
+                actor="system:outbox_prune",
+            )
+        deleted += count
+        if len(ids) < batch_size:
+            break
+    return deleted
+
+
 # --- consumers ---------------------------------------------------------------------------------------------------
 
 

@@ -23,3 +23,9 @@ def webhooks_tick() -> int:
 def webhook_deliver(delivery_id: str) -> str | None:
     result = services.webhook_deliver(delivery_id=delivery_id)
     return result.status if result else None
+
+
+@shared_task(name="apps.events.tasks.outbox_prune")
+def outbox_prune() -> int:
+    """Beat, hourly: delete relayed outbox rows past their retention, in bounded batches."""
+    return services.outbox_prune()

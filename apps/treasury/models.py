@@ -76,6 +76,9 @@ class FxDeal(models.Model):
     status = models.CharField(max_length=16, choices=FxDealStatus.choices, default=FxDealStatus.BOOKING)
     ledger_transactions = models.JSONField(default=list)
     failure = models.CharField(max_length=200, blank=True)
+    # The accept's Idempotency-Key (caller-scoped) and request fingerprint: a retried accept replays this deal.
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True, editable=False)
+    request_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
     # The hedge: ClOrdID is the deal id, so a resend is the same order.
     hedge_exec_id = models.CharField(max_length=64, blank=True)
     hedge_order_id = models.CharField(max_length=64, blank=True)

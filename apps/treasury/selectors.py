@@ -28,6 +28,15 @@ def deal_list(*, owner_id: str | None = None) -> QuerySet[FxDeal]:
     return deals.filter(owner_id=owner_id) if owner_id else deals
 
 
+def deals_hedge_pending(*, changed_before) -> list[int]:
+    """Ids of deals waiting for their hedge since before ``changed_before`` (the sweeper's work), oldest first."""
+    return list(
+        FxDeal.objects.filter(status=FxDealStatus.HEDGE_PENDING, updated_at__lt=changed_before)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def quote_list() -> QuerySet[FxQuote]:
     return FxQuote.objects.order_by("-id")
 

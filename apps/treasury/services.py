@@ -9,17 +9,19 @@ a disconnect is the same order to the LP, which never fills a ClOrdID twice.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts.models import AccountType
 from apps.accounts.selectors import account_get
 from apps.audit.services import audit_record
 from apps.core.errors import DomainError, InvalidInput
+from apps.core.idempotency import check_key, ensure_same_request, fingerprint
 from apps.core.money import currency_exponent, to_decimal
 from apps.events.services import fx_deal_booked_emit
 from apps.ledger.services import post_batch
@@ -34,7 +36,7 @@ from .errors import (
     QuoteMoved,
     UnsupportedPair,
 )
-from .fix.client import LpUnavailable, lp_client
+from .fix.client import LpExecution, LpUnavailable, lp_client
 from .models import FxDeal, FxDealStatus, FxLimit, FxLimitKind, FxPositionReport, FxQuote, FxQuoteStatus, FxSide
 from .pricing import customer_rate, deal_amounts, major
 
@@ -148,24 +150,66 @@ def _check_limits(quote: FxQuote) -> None:
             raise FxLimitExceeded(f"the desk's {currency} position limit would be exceeded", field="amount")
 
 
-def quote_accept(*, quote_id: str, actor: str = "system") -> FxDeal:
-    """Book an open, unexpired quote (refused with a code when expired, moved or over a limit), then hedge it."""
+@dataclass(frozen=True)
+class DealAccepted:
+    deal: FxDeal
+    replayed: bool  # an earlier accept with the same Idempotency-Key booked it
+
+
+def _accept_fingerprint(quote_id: str) -> str:
+    return fingerprint({"type": "FX_ACCEPT", "quote": quote_id})
+
+
+def _replay(deal: FxDeal, request_fp: str, actor: str) -> DealAccepted:
+    """The deal an earlier accept under this key booked (finishing what it started), or 409 for another request."""
+    ensure_same_request(deal.request_fingerprint, request_fp)
+    return DealAccepted(_book_and_hedge(deal.pk, actor), True)
+
+
+def quote_accept(*, quote_id: str, idempotency_key: str | None = None, actor: str = "system") -> DealAccepted:
+    """Book an open, unexpired quote (refused with a code when expired, moved or over a limit), then hedge it.
+
+    With an ``idempotency_key`` (the API always sends one, caller-scoped) a retry replays the first accept's deal;
+    the same key for another quote is 409 ``idempotency_key_reused``. A second accept of an accepted quote under
+    another key (or none) is 409 ``quote_already_accepted``.
+    """
+    idempotency_key = check_key(idempotency_key)
+    request_fp = _accept_fingerprint(quote_id)
+    if idempotency_key:
+        earlier = FxDeal.objects.filter(idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            return _replay(earlier, request_fp, actor)
     quote = selectors.quote_get(public_id=quote_id)
-    existing = FxDeal.objects.filter(quote=quote).first()
-    if existing is not None:  # a retried accept: finish what the first one started
-        return _book_and_hedge(existing.pk, actor)
+    if quote.status != FxQuoteStatus.OPEN:
+        raise QuoteAlreadyAccepted(f"quote {quote_id} was already accepted", field="quote_id")
     if quote.expires_at <= timezone.now():
         raise QuoteExpired(f"quote {quote_id} expired at {quote.expires_at.isoformat()}", field="quote_id")
     lp = _lp_price(quote.pair)  # has the market moved past our markup?
     lp_now = lp.offer if quote.side == FxSide.BUY else lp.bid
     if (quote.side == FxSide.BUY and lp_now > quote.rate) or (quote.side == FxSide.SELL and lp_now < quote.rate):
         raise QuoteMoved(f"the market moved: LP {lp_now} against quoted {quote.rate}", field="quote_id")
+    try:
+        deal, created = _deal_create(
+            quote_pk=quote.pk, idempotency_key=idempotency_key, request_fp=request_fp, actor=actor
+        )
+    except IntegrityError:  # a concurrent accept under the same key (for another quote) committed first
+        return _replay(FxDeal.objects.get(idempotency_key=idempotency_key), request_fp, actor)
+    if not created:  # a concurrent accept under the same key won the quote's lock first
+        return _replay(deal, request_fp, actor)
+    return DealAccepted(_book_and_hedge(deal.pk, actor), False)
+
+
+def _deal_create(*, quote_pk: int, idempotency_key: str | None, request_fp: str, actor: str) -> tuple[FxDeal, bool]:
+    """Accept the quote under its lock and create its deal (BOOKING); (deal, False) if this key accepted it first."""
     with transaction.atomic(durable=True):
-        quote = FxQuote.objects.select_for_update().get(pk=quote.pk)
+        quote = FxQuote.objects.select_for_update().get(pk=quote_pk)
         if quote.status != FxQuoteStatus.OPEN:
-            raise QuoteAlreadyAccepted(f"quote {quote_id} was already accepted", field="quote_id")
+            deal = FxDeal.objects.get(quote=quote)
+            if idempotency_key is None or deal.idempotency_key != idempotency_key:
+                raise QuoteAlreadyAccepted(f"quote {quote.public_id} was already accepted", field="quote_id")
+            return deal, False
         if quote.expires_at <= timezone.now():
-            raise QuoteExpired(f"quote {quote_id} expired at {quote.expires_at.isoformat()}", field="quote_id")
+            raise QuoteExpired(f"quote {quote.public_id} expired at {quote.expires_at.isoformat()}", field="quote_id")
         FxLimit.objects.select_for_update().all().exists()  # one booking at a time checks the limits
         _check_limits(quote)
         quote.status = FxQuoteStatus.ACCEPTED
@@ -178,6 +222,8 @@ def quote_accept(*, quote_id: str, actor: str = "system") -> FxDeal:
             base_amount_minor=quote.base_amount_minor,
             quote_amount_minor=quote.quote_amount_minor,
             rate=quote.rate,
+            idempotency_key=idempotency_key,
+            request_fingerprint=request_fp if idempotency_key else "",
         )
         audit_record(
             action="treasury.fx_quote_accepted",
@@ -193,7 +239,7 @@ def quote_accept(*, quote_id: str, actor: str = "system") -> FxDeal:
             after={"status": deal.status, "rate": format(deal.rate, "f"), "pair": deal.pair},
             actor=actor,
         )
-    return _book_and_hedge(deal.pk, actor)
+    return deal, True
 
 
 def _customer_legs(deal: FxDeal, quote: FxQuote) -> tuple[tuple[int, str], tuple[int, str]]:
@@ -292,20 +338,12 @@ def _book_and_hedge(deal_pk: int, actor: str) -> FxDeal:
     return deal
 
 
-def hedge(*, deal_pk: int, actor: str = "system") -> FxDeal:
-    """Send (or resend: same ClOrdID) the deal's offsetting order to the LP and record the execution."""
-    deal = FxDeal.objects.get(pk=deal_pk)
-    if deal.status != FxDealStatus.HEDGE_PENDING:
-        return deal
-    try:
-        execution = lp_client().order(
-            cl_ord_id=deal.cl_ord_id,
-            symbol=deal.pair,
-            buy=deal.side == FxSide.BUY,
-            quantity=major(deal.base_amount_minor, deal.pair[:3]),
-        )
-    except LpUnavailable:
-        return deal  # stays HEDGE_PENDING: `manage.py fx_hedge_pending` (or the next accept retry) resends
+def _hedge_order(deal: FxDeal) -> dict:
+    return {"cl_ord_id": deal.cl_ord_id, "symbol": deal.pair, "buy": deal.side == FxSide.BUY}
+
+
+def _record_execution(deal_pk: int, execution: LpExecution, actor: str) -> FxDeal:
+    """HEDGE_PENDING → HEDGED (the fill) or HEDGE_REJECTED, once: a deal already moved on is answered as it is."""
     if execution.filled:
         return _set_status(
             deal_pk,
@@ -327,12 +365,46 @@ def hedge(*, deal_pk: int, actor: str = "system") -> FxDeal:
     )
 
 
-def hedge_pending(*, actor: str = "system") -> int:
-    """Resend every deal still waiting for its hedge (same ClOrdIDs); answer how many are hedged now."""
-    done = 0
-    for pk in FxDeal.objects.filter(status=FxDealStatus.HEDGE_PENDING).values_list("pk", flat=True):
-        done += hedge(deal_pk=pk, actor=actor).status == FxDealStatus.HEDGED
-    return done
+def hedge(*, deal_pk: int, actor: str = "system") -> FxDeal:
+    """Send (or resend: same ClOrdID) the deal's offsetting order to the LP and record the execution."""
+    deal = FxDeal.objects.get(pk=deal_pk)
+    if deal.status != FxDealStatus.HEDGE_PENDING:
+        return deal
+    try:
+        execution = lp_client().order(**_hedge_order(deal), quantity=major(deal.base_amount_minor, deal.pair[:3]))
+    except LpUnavailable:
+        return deal  # stays HEDGE_PENDING: the sweeper (hedge_pending) asks the LP after it
+    return _record_execution(deal_pk, execution, actor)
+
+
+def hedge_recover(*, deal_pk: int, actor: str = "system") -> FxDeal:
+    """Finish a deal left HEDGE_PENDING (the process that sent its order died, or the LP did not answer in time).
+
+    Ask the LP for the order's status first (OrderStatusRequest): filled or rejected, record that; never received,
+    resend it with the same ClOrdID; still being worked or no answer, leave it for the next sweep.
+    """
+    deal = FxDeal.objects.get(pk=deal_pk)
+    if deal.status != FxDealStatus.HEDGE_PENDING:
+        return deal
+    try:
+        status = lp_client().order_status(**_hedge_order(deal))
+    except LpUnavailable:
+        return deal
+    if status.state == "done":
+        return _record_execution(deal_pk, status.execution, actor)
+    if status.state == "unknown":
+        return hedge(deal_pk=deal_pk, actor=actor)
+    return deal
+
+
+def hedge_pending(*, actor: str = "system", older_than: timedelta | None = None) -> int:
+    """The sweeper (Celery beat ``treasury-hedge-sweep``): recover every deal HEDGE_PENDING for longer than
+    ``older_than`` (QENEX_FX_HEDGE_SWEEP_AFTER_SECONDS, longer than an accept waits for its report, so a live
+    accept is not raced); answer how many are hedged now."""
+    if older_than is None:
+        older_than = timedelta(seconds=settings.QENEX_FX_HEDGE_SWEEP_AFTER_SECONDS)
+    stuck = selectors.deals_hedge_pending(changed_before=timezone.now() - older_than)
+    return sum(hedge_recover(deal_pk=pk, actor=actor).status == FxDealStatus.HEDGED for pk in stuck)
 
 
 def limit_set(*, kind: str, currency: str, limit: object, counterparty: str = "", actor: str = "system") -> FxLimit:

@@ -11,4 +11,5 @@ def eod_position_report() -> int:
 
 @shared_task
 def hedge_pending() -> int:
-    return services.hedge_pending()
+    """The stuck-hedge sweeper (Celery beat ``treasury-hedge-sweep``, every QENEX_FX_HEDGE_SWEEP_EVERY_SECONDS)."""
+    return services.hedge_pending(actor="task:hedge_pending")

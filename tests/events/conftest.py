@@ -20,6 +20,20 @@ def validate_outbox() -> int:
     return count
 
 
+def validated_events(event_type: str, aggregate_id: str | None = None) -> list[dict]:
+    """The payloads of ``event_type`` in the outbox (of one aggregate if given), each checked against its schema."""
+    from apps.events.models import OutboxEvent
+
+    rows = OutboxEvent.objects.filter(event_type=event_type).order_by("id")
+    if aggregate_id is not None:
+        rows = rows.filter(aggregate_id=aggregate_id)
+    for event in rows:
+        jsonschema.validate(
+            event.payload, schema(event.event_type, event.version), format_checker=jsonschema.FormatChecker()
+        )
+    return [event.payload for event in rows]
+
+
 @pytest.fixture(autouse=True)
 def _events_match_their_schemas(request):
     yield

@@ -48,7 +48,7 @@ def test_a_customer_converts_euros_to_dollars_and_the_desk_hedges_once(fix_lp): 
     logons_before = lp_client().logons
 
     # 3. The customer accepts in time.
-    deal = integrator.post(f"/api/v1/fx/quotes/{quote['id']}/accept").json()
+    deal = integrator.post(f"/api/v1/fx/quotes/{quote['id']}/accept", HTTP_IDEMPOTENCY_KEY="anna-accept-1").json()
 
     # 4. The customer's euros left through the EUR position account; the dollars came from the USD one, at the
     #    quoted rate to the cent.

@@ -20,7 +20,7 @@ def test_dealing_page_shows_prices_deals_and_positions(fix_lp, client):
         pair="EURUSD", side="SELL", amount="250.00", amount_currency="EUR", from_account=eur.public_id,
         to_account=usd.public_id,
     )  # fmt: skip
-    deal = services.quote_accept(quote_id=quote.public_id)
+    deal = services.quote_accept(quote_id=quote.public_id).deal
     otp_login(client, make_staff("dealer", superuser=True))
     time.sleep(0.5)
     page = client.get("/dealing/")

@@ -40,6 +40,12 @@ def _quote(api, eur, usd, amount="1000.00"):
     )  # fmt: skip
 
 
+def _accept(api, quote_id: str, key: str | None = None, **body):
+    """POST …/accept under ``key`` (default: one key per quote, as a client retrying one accept would)."""
+    headers = {} if key == "" else {"HTTP_IDEMPOTENCY_KEY": key or f"accept-{quote_id}"}
+    return api.post(f"/api/v1/fx/quotes/{quote_id}/accept", body or None, format="json", **headers)
+
+
 def test_quote_accept_posts_through_fx_position_and_hedges_once(fix_lp):
     api = make_client(["fx:write", "transactions:read"])
     eur, usd = _accounts()
@@ -48,7 +54,7 @@ def test_quote_accept_posts_through_fx_position_and_hedges_once(fix_lp):
     quote = answer.json()
     lp_bid = FxQuote.objects.get(public_id=quote["id"]).lp_rate
     assert float(quote["rate"]) < float(lp_bid)  # our markup: the customer selling EUR gets less than the LP bid
-    accepted = api.post(f"/api/v1/fx/quotes/{quote['id']}/accept")
+    accepted = _accept(api, quote["id"])
     assert accepted.status_code == 201, accepted.json()
     deal = accepted.json()
     assert deal["status"] == "HEDGED" and deal["hedge_exec_id"]
@@ -58,12 +64,32 @@ def test_quote_accept_posts_through_fx_position_and_hedges_once(fix_lp):
     fx_eur = gl_account(account_type=AccountType.FX_POSITION, currency="EUR")
     assert balance_of(fx_eur) == 100000
     assert fix_lp.fills() == 1
-    again = api.post(f"/api/v1/fx/quotes/{quote['id']}/accept")  # a retried accept books and hedges nothing more
-    assert again.status_code == 409 or again.json()["id"] == deal["id"]
-    assert balance_of(eur) == 900000 and fix_lp.fills() == 1
+    again = _accept(api, quote["id"])  # a retried accept (same key) books and hedges nothing more: the first deal
+    assert again.status_code == 200 and again["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == deal["id"] and again.json()["hedge_exec_id"] == deal["hedge_exec_id"]
+    assert balance_of(eur) == 900000 and fix_lp.fills() == 1 and FxDeal.objects.count() == 1
     booked = OutboxEvent.objects.get(event_type="fx.deal_booked", aggregate_id=deal["id"])  # one event, however retried
     assert booked.payload["sold"] == {"currency": "EUR", "amount_minor": 100000}
     assert booked.payload["transactions"] == deal["ledger_transactions"]
+
+
+def test_accept_idempotency_key_is_required_and_never_books_twice(fix_lp):
+    api = make_client(["fx:write"])
+    eur, usd = _accounts()
+    first, second = _quote(api, eur, usd, "100.00").json(), _quote(api, eur, usd, "200.00").json()
+    missing = _accept(api, first["id"], key="")
+    assert missing.status_code == 400 and missing.json()["error"]["code"] == "idempotency_key_required"
+    assert _accept(api, first["id"], key="k-1").status_code == 201
+    reused = _accept(api, second["id"], key="k-1")  # the same key for another quote: a client bug, refused
+    assert reused.status_code == 409 and reused.json()["error"]["code"] == "idempotency_key_reused"
+    body_differs = _accept(api, first["id"], key="k-1", idempotency_key="k-2")
+    assert body_differs.status_code == 400 and body_differs.json()["error"]["field"] == "idempotency_key"
+    unknown = _accept(api, second["id"], key="k-3", rate="1.5")
+    assert unknown.status_code == 400 and unknown.json()["error"]["code"] == "unknown_field"
+    other_key = _accept(api, first["id"], key="k-4")  # a new request for an accepted quote
+    assert other_key.status_code == 409 and other_key.json()["error"]["code"] == "quote_already_accepted"
+    assert FxQuote.objects.get(public_id=second["id"]).status == "OPEN"
+    assert FxDeal.objects.count() == 1 and fix_lp.fills() == 1 and balance_of(eur) == 1000000 - 10000
 
 
 def test_disconnect_mid_order_reconnects_with_exactly_one_fill(fix_lp):
@@ -74,7 +100,7 @@ def test_disconnect_mid_order_reconnects_with_exactly_one_fill(fix_lp):
         pair="EURUSD", side="SELL", amount="500.00", amount_currency="EUR", from_account=eur.public_id,
         to_account=usd.public_id,
     )  # fmt: skip
-    deal = services.quote_accept(quote_id=quote.public_id)
+    deal = services.quote_accept(quote_id=quote.public_id).deal
     assert lp_client().logons > logons  # the LP dropped the session; QENEX logged on again and resent the order
     assert deal.status == FxDealStatus.HEDGED
     assert fix_lp.fills() == 1
@@ -86,7 +112,7 @@ def test_expired_quote_is_refused_and_changes_nothing(fix_lp):
     eur, usd = _accounts()
     quote = _quote(api, eur, usd).json()
     FxQuote.objects.filter(public_id=quote["id"]).update(expires_at=timezone.now() - timedelta(seconds=1))
-    refused = api.post(f"/api/v1/fx/quotes/{quote['id']}/accept")
+    refused = _accept(api, quote["id"])
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "quote_expired"
     assert balance_of(eur) == 1000000 and not FxDeal.objects.exists() and fix_lp.fills() == 0
 
@@ -97,7 +123,7 @@ def test_moved_quote_is_refused(fix_lp):
     quote = _quote(api, eur, usd).json()
     assert fix_lp.command("price EURUSD 1.2000") == "ok"  # the LP now bids far above our quoted price... good for us
     assert fix_lp.command("price EURUSD 0.9000") == "ok"  # ... now below what we promised the customer
-    refused = api.post(f"/api/v1/fx/quotes/{quote['id']}/accept")
+    refused = _accept(api, quote["id"])
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "quote_moved"
     assert balance_of(eur) == 1000000 and fix_lp.fills() == 0
 
@@ -107,9 +133,9 @@ def test_limit_breach_is_refused(fix_lp):
     eur, usd = _accounts()
     services.limit_set(kind="COUNTERPARTY", counterparty="cust-fx", currency="EUR", limit="1500.00")
     first = _quote(api, eur, usd).json()
-    assert api.post(f"/api/v1/fx/quotes/{first['id']}/accept").status_code == 201
+    assert _accept(api, first["id"]).status_code == 201
     second = _quote(api, eur, usd).json()
-    refused = api.post(f"/api/v1/fx/quotes/{second['id']}/accept")
+    refused = _accept(api, second["id"])
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "fx_limit_exceeded"
     assert balance_of(eur) == 900000 and fix_lp.fills() == 1
 
@@ -121,7 +147,7 @@ def test_rejected_hedge_leaves_the_position_open(fix_lp):
         pair="EURUSD", side="SELL", amount="200.00", amount_currency="EUR", from_account=eur.public_id,
         to_account=usd.public_id,
     )  # fmt: skip
-    deal = services.quote_accept(quote_id=quote.public_id)
+    deal = services.quote_accept(quote_id=quote.public_id).deal
     assert deal.status == FxDealStatus.HEDGE_REJECTED
     from apps.treasury.selectors import open_positions
 

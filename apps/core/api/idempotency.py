@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.response import Response
 
 from apps.core.errors import InvalidInput
@@ -52,3 +53,8 @@ def keyed_response(data: Any, *, replayed: bool, created_status: int = 201) -> R
     if replayed:
         response["Idempotent-Replayed"] = "true"
     return response
+
+
+def idempotency_header(description: str, *, required: bool = True) -> OpenApiParameter:
+    """The ``Idempotency-Key`` header parameter of a keyed write, for its OpenAPI operation."""
+    return OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=required, description=description)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apps.core.api.serializers import InputSerializer
 from apps.treasury.models import FxDeal, FxQuote, FxSide
 
 
@@ -12,6 +13,12 @@ class FxQuoteCreateSerializer(serializers.Serializer):
     amount_currency = serializers.CharField(max_length=3, help_text="the base or the quote currency")
     from_account = serializers.CharField(max_length=32, help_text="the customer's account debited")
     to_account = serializers.CharField(max_length=32, help_text="the customer's account credited")
+
+
+class FxQuoteAcceptSerializer(InputSerializer):
+    idempotency_key = serializers.CharField(
+        max_length=128, required=False, help_text="instead of the Idempotency-Key header (the same value if both)"
+    )
 
 
 class FxQuoteSerializer(serializers.ModelSerializer):

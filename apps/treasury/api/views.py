@@ -7,12 +7,14 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api.idempotency import actor_of
+from apps.core.api.idempotency import actor_of, idempotency_header, idempotency_key_from, keyed_response
 from apps.iam.tenancy import Use, account_for
 from apps.treasury import selectors, services
 from apps.treasury.fix.client import lp_client
 
-from .serializers import FxDealSerializer, FxQuoteCreateSerializer, FxQuoteSerializer
+from .serializers import FxDealSerializer, FxQuoteAcceptSerializer, FxQuoteCreateSerializer, FxQuoteSerializer
+
+ACCEPT_KEY = idempotency_header("Unique per accept; a retry with the same key for the same quote returns the deal.")
 
 
 class FxQuoteCreateView(APIView):
@@ -35,13 +37,17 @@ class FxQuoteAcceptView(APIView):
     required_scopes = {"POST": "fx:write"}
     staff_permissions = {"POST": "treasury.add_fxdeal"}
 
-    @extend_schema(summary="Accept a quote: book the deal in the ledger and hedge it with the LP", request=None,
-                   responses={201: FxDealSerializer})  # fmt: skip
+    @extend_schema(summary="Accept a quote: book the deal in the ledger and hedge it with the LP",
+                   request=FxQuoteAcceptSerializer, responses={201: FxDealSerializer, 200: FxDealSerializer},
+                   parameters=[ACCEPT_KEY])  # fmt: skip
     def post(self, request, quote_id: str):
+        data = FxQuoteAcceptSerializer(data=request.data or {})
+        data.is_valid(raise_exception=True)
+        key = idempotency_key_from(request, data.validated_data.get("idempotency_key"), required=True)
         quote = selectors.quote_get(public_id=quote_id)
         account_for(request, quote.from_account, use=Use.OWN, field="quote_id")
-        deal = services.quote_accept(quote_id=quote_id, actor=actor_of(request))
-        return Response(FxDealSerializer(deal).data, status=status.HTTP_201_CREATED)
+        accepted = services.quote_accept(quote_id=quote_id, idempotency_key=key, actor=actor_of(request))
+        return keyed_response(FxDealSerializer(accepted.deal).data, replayed=accepted.replayed)
 
 
 class FxPositionsView(APIView):

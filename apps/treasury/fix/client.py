@@ -5,7 +5,9 @@ heartbeats, sequence numbers and gap recovery from its file store under ``QENEX_
 on ``quote``/``order``/``prices`` with a timeout; the FIX callbacks only resolve futures (no database work there).
 
 An order that has no ExecutionReport when the connection drops is resent on the next logon with the same ClOrdID
-and PossResend=Y: the LP answers a known ClOrdID with its first report, so a resend never trades twice.
+and PossResend=Y: the LP answers a known ClOrdID with its first report, so a resend never trades twice. A process
+that died with an order out asks after it with ``order_status`` (OrderStatusRequest, answered by an ExecutionReport
+of ExecType I) before deciding to resend (``apps.treasury.services.hedge_pending``).
 """
 
 from __future__ import annotations
@@ -54,6 +56,28 @@ class LpExecution:
     text: str
 
 
+@dataclass(frozen=True)
+class LpOrderStatus:
+    """What the LP knows of a ClOrdID: ``done`` (``execution`` is its fill or rejection), ``working`` (ask again
+    later) or ``unknown`` (it never received the order: resending it is safe)."""
+
+    state: str
+    execution: LpExecution | None = None
+
+
+def _execution(report: Message) -> LpExecution:
+    filled = report.get_field_or(39, "") == "2"  # OrdStatus Filled: a fill report, or a status report of a fill
+    return LpExecution(
+        cl_ord_id=report.get_field_or(11, ""),
+        exec_id=report.get_field_or(17, ""),
+        order_id=report.get_field_or(37, ""),
+        filled=filled,
+        price=Decimal(report.get_field(31)) if filled else None,
+        quantity=Decimal(report.get_field_or(32, "0") or "0"),
+        text=report.get_field_or(58, ""),
+    )
+
+
 def _parse_time(value: str) -> datetime:
     return datetime.strptime(value, "%Y%m%d-%H:%M:%S.%f").replace(tzinfo=UTC)
 
@@ -66,6 +90,7 @@ class FixLpClient(Application):
         self._lock = threading.Lock()
         self._quotes: dict[str, Future] = {}
         self._orders: dict[str, Future] = {}
+        self._statuses: dict[str, Future] = {}  # OrdStatusReqID -> the status ExecutionReport
         self._pending_orders: dict[str, Message] = {}  # sent, no ExecutionReport yet: resent on logon
         self._prices: dict[str, tuple[Decimal, Decimal, datetime]] = {}
         self.logons = 0
@@ -105,6 +130,10 @@ class FixLpClient(Application):
                 self._prices[message.get_field_or(55, "")] = (prices["0"], prices["1"], datetime.now(UTC))
         elif msg_type in ("S", "AG"):
             future = self._quotes.pop(message.get_field_or(131, ""), None)
+            if future is not None and not future.done():
+                future.set_result(message)
+        elif msg_type == "8" and message.get_field_or(150, "") == "I":  # an answer to an OrderStatusRequest
+            future = self._statuses.pop(message.get_field_or(790, ""), None)
             if future is not None and not future.done():
                 future.set_result(message)
         elif msg_type == "8":
@@ -161,8 +190,11 @@ class FixLpClient(Application):
         self._prices[symbol] = (bid, offer, datetime.now(UTC))
         return LpQuote(symbol, answer.get_field(117), bid, offer, _parse_time(answer.get_field(62)))
 
-    def order(self, *, cl_ord_id: str, symbol: str, buy: bool, quantity: Decimal, timeout: float = 15.0) -> LpExecution:
+    def order(
+        self, *, cl_ord_id: str, symbol: str, buy: bool, quantity: Decimal, timeout: float | None = None
+    ) -> LpExecution:
         """Send a market order (or wait for the one already sent under ``cl_ord_id``) and return its execution."""
+        timeout = settings.QENEX_FX_ORDER_TIMEOUT_SECONDS if timeout is None else timeout
         with self._lock:
             future = self._orders.get(cl_ord_id)
             if future is None:
@@ -191,16 +223,26 @@ class FixLpClient(Application):
             report: Message = future.result(timeout=timeout)
         except FutureTimeout:
             raise LpUnavailable(f"no ExecutionReport for {cl_ord_id} in time") from None
-        filled = report.get_field_or(150, "") == "F"
-        return LpExecution(
-            cl_ord_id=cl_ord_id,
-            exec_id=report.get_field_or(17, ""),
-            order_id=report.get_field_or(37, ""),
-            filled=filled,
-            price=Decimal(report.get_field(31)) if filled else None,
-            quantity=Decimal(report.get_field_or(32, "0") or "0"),
-            text=report.get_field_or(58, ""),
-        )
+        return _execution(report)
+
+    def order_status(self, *, cl_ord_id: str, symbol: str, buy: bool, timeout: float | None = None) -> LpOrderStatus:
+        """Ask the LP what became of ``cl_ord_id`` (OrderStatusRequest); LpUnavailable without an answer in time."""
+        timeout = settings.QENEX_FX_ORDER_TIMEOUT_SECONDS if timeout is None else timeout
+        req_id = f"OS{uuid.uuid4().hex[:12]}"
+        future: Future = Future()
+        self._statuses[req_id] = future
+        self._submit(new_message("H", {790: req_id, 11: cl_ord_id, 55: symbol, 54: "1" if buy else "2"}), timeout)
+        try:
+            report: Message = future.result(timeout=timeout)
+        except FutureTimeout:
+            self._statuses.pop(req_id, None)
+            raise LpUnavailable(f"no order status for {cl_ord_id} in time") from None
+        ord_status = report.get_field_or(39, "")
+        if ord_status == "8" and report.get_field_or(103, "") == "5":
+            return LpOrderStatus("unknown")
+        if ord_status in ("2", "8"):
+            return LpOrderStatus("done", _execution(report))
+        return LpOrderStatus("working")
 
 
 _client: FixLpClient | None = None

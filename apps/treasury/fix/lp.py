@@ -2,14 +2,17 @@
 
 Prices are a random walk per pair around a mid with a fixed spread. It answers MarketDataRequest (V) with a
 MarketDataSnapshotFullRefresh (W), QuoteRequest (R) with a Quote (S) valid for ``quote_ttl`` seconds, and
-NewOrderSingle (D) with an ExecutionReport (8), filled at its current price or rejected.
+NewOrderSingle (D) with an ExecutionReport (8), filled at its current price or rejected, and OrderStatusRequest (H)
+with an ExecutionReport of ExecType I: the order's fill (or rejection) as first reported, OrdStatus A (pending new)
+while it is still being worked, or OrdStatus 8 with OrdRejReason 5 (unknown order) for a ClOrdID it never received.
 
 It remembers every ClOrdID it has answered (in ``state_dir``, so an LP restart remembers too): a resent order
 gets the first ExecutionReport again (PossResend), never a second trade.
 
 Faults, from the command line or at run time through the plain-text control port (one command a line):
 ``reject on|off`` (reject orders), ``delay <ms>`` (before answering an order), ``drop-next-order`` (fill the next
-order, then drop the connection before the ExecutionReport goes out), ``gap`` (skip one outgoing sequence number,
+order, then drop the connection before the ExecutionReport goes out), ``lose-next-order`` (ignore the next
+order as if it never arrived: neither booked nor answered), ``gap`` (skip one outgoing sequence number,
 so QENEX must ask for a resend and get a gap fill), ``fills`` (answers the number of fills booked).
 """
 
@@ -56,6 +59,7 @@ class Faults:
     reject_orders: bool = False
     delay_ms: int = 0
     drop_next_order: bool = False
+    lose_next_order: bool = False
     gap_next: bool = False
 
 
@@ -86,6 +90,7 @@ class LiquidityProvider(Application):
             if self.state_path.exists()
             else {}
         )
+        self.working: set[str] = set()  # ClOrdIDs received and not yet answered (during ``delay``)
         self.acceptor: SocketAcceptor | None = None
         self.subscribed: set[str] = set()
 
@@ -117,6 +122,8 @@ class LiquidityProvider(Application):
             self._spawn(self._quote(message))
         elif msg_type == "D":
             self._spawn(self._order(message))
+        elif msg_type == "H":
+            self._spawn(self._order_status(message))
 
     async def _market_data(self, request: Message) -> None:
         symbols = [g.get_field(55) for g in request.get_groups(146)] or [request.get_field_or(55, "EURUSD")]
@@ -153,6 +160,13 @@ class LiquidityProvider(Application):
         if cl_ord_id in self.answered:  # a resend (after a disconnect): the first answer again, never a second trade
             await self.send(new_message("8", {**self.answered[cl_ord_id], 97: "Y"}))
             return
+        if cl_ord_id in self.working:  # a resend while the first is worked: its report answers both
+            return
+        if self.faults.lose_next_order:
+            self.faults.lose_next_order = False
+            logger.info("LP: losing order %s", cl_ord_id)
+            return
+        self.working.add(cl_ord_id)
         if self.faults.delay_ms:
             await asyncio.sleep(self.faults.delay_ms / 1000)
         symbol, side, qty = order.get_field_or(55, ""), order.get_field_or(54, "1"), order.get_field_or(38, "0")
@@ -173,11 +187,28 @@ class LiquidityProvider(Application):
             fields.update({150: "F", 39: "2", 31: price, 32: qty, 14: qty, 151: "0", 6: price})
         self.answered[cl_ord_id] = fields
         self.state_path.write_text(json.dumps(self.answered))
+        self.working.discard(cl_ord_id)
         if self.faults.drop_next_order:
             self.faults.drop_next_order = False
             logger.info("LP: dropping the connection after booking %s", cl_ord_id)
             await self._session().disconnect()
             return
+        await self.send(new_message("8", fields))
+
+    async def _order_status(self, request: Message) -> None:
+        cl_ord_id = request.get_field_or(11, "")
+        status_fields: dict[int, str] = {150: "I", 790: request.get_field_or(790, "")}
+        if cl_ord_id in self.answered:
+            fields = {**self.answered[cl_ord_id], **status_fields}
+        else:
+            fields = {
+                37: "NONE", 17: f"E{uuid.uuid4().hex[:12]}", 11: cl_ord_id, 55: request.get_field_or(55, ""),
+                54: request.get_field_or(54, "1"), 14: "0", 151: "0", 6: "0", **status_fields,
+            }  # fmt: skip
+            if cl_ord_id in self.working:
+                fields[39] = "A"  # pending new: ask again later
+            else:
+                fields.update({39: "8", 103: "5", 58: "unknown order"})
         await self.send(new_message("8", fields))
 
     def fills(self) -> int:
@@ -195,6 +226,8 @@ async def _control(lp: LiquidityProvider, reader: asyncio.StreamReader, writer: 
                 lp.faults.delay_ms = int(ms)
             case ["drop-next-order"]:
                 lp.faults.drop_next_order = True
+            case ["lose-next-order"]:
+                lp.faults.lose_next_order = True
             case ["gap"]:
                 lp.faults.gap_next = True
             case ["fills"]:

@@ -1,6 +1,10 @@
-"""Resend the hedge of every deal still waiting for one (same ClOrdIDs: the LP never fills one twice)."""
+"""Finish every deal still waiting for its hedge now: ask the LP for the order's status, record the fill or resend
+the order (same ClOrdID: the LP never fills one twice). The beat task ``treasury-hedge-sweep`` does the same for
+deals pending longer than QENEX_FX_HEDGE_SWEEP_AFTER_SECONDS."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from django.core.management.base import BaseCommand
 
@@ -8,7 +12,8 @@ from apps.treasury import services
 
 
 class Command(BaseCommand):
-    help = "Resend pending FX hedges to the LP"
+    help = "Recover pending FX hedges (order status, then record the fill or resend)"
 
     def handle(self, *args, **options):
-        self.stdout.write(f"hedged: {services.hedge_pending(actor='command:fx_hedge_pending')}")
+        hedged = services.hedge_pending(actor="command:fx_hedge_pending", older_than=timedelta(0))
+        self.stdout.write(f"hedged: {hedged}")
