@@ -32,7 +32,10 @@ lint: install
 
 test: install lint
 	@bash scripts/system-deps.sh
-	@export DATABASE_URL=$${DATABASE_URL:-$$($(BIN)/python scripts/probe.py postgres $(LOCAL_PG))}; \
+	@# Cache compiled code: the suite starts dozens of Python processes (servers, workers, sandboxes), each of which
+	@# would otherwise compile the project's ~600 modules again when the environment says not to write bytecode.
+	@unset PYTHONDONTWRITEBYTECODE; \
+	export DATABASE_URL=$${DATABASE_URL:-$$($(BIN)/python scripts/probe.py postgres $(LOCAL_PG))}; \
 	export REDIS_URL=$${REDIS_URL:-$$($(BIN)/python scripts/probe.py redis $(LOCAL_REDIS))}; \
 	echo "tests: database=$${DATABASE_URL:-sqlite (PostgreSQL-only tests will be skipped)} redis=$${REDIS_URL:-none}"; \
 	$(BIN)/pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)

@@ -4,6 +4,7 @@ import sys
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from apps.core.metrics import exposition, scrape_refusal
@@ -32,7 +33,11 @@ def server_error(request):
         if _wants_json(request):
             response = JsonResponse(outage.body(), status=outage.http_status)
         else:
-            response = render(request, "errors/503.html", {"outage": outage}, status=outage.http_status)
+            # Without the request: its context processors (the portal's menu) read the user from the database
+            # that just went away, and would raise again inside this handler (a bare 500).
+            response = HttpResponse(
+                loader.render_to_string("errors/503.html", {"outage": outage}), status=outage.http_status
+            )
         response["Retry-After"] = str(outage.retry_after)
         return response
     if _wants_json(request):

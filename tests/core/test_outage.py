@@ -12,11 +12,13 @@ from contextlib import contextmanager
 
 import pytest
 from django.db import InterfaceError, OperationalError, connection
+from django.test import Client
 from psycopg_pool import PoolTimeout
 
 from apps.core.outage import DURING_COMMIT, OUTCOME_UNKNOWN, SERVICE_UNAVAILABLE, database_outage
 from apps.ledger import services
 from tests.factories import funded_account
+from tests.staff import make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -180,3 +182,17 @@ def test_after_the_server_drops_every_idle_connection_the_pool_hands_out_a_live_
 def test_a_failed_reconnect_gives_up_within_seconds_so_recovery_is_not_held_back_by_backoff(on_postgresql):
     """psycopg_pool's default (retry for 300 s, pauses doubling) left requests timing out long after an outage."""
     assert connection.pool.reconnect_timeout <= 2
+
+
+def test_a_database_lost_outside_the_api_is_a_503_page_with_retry_after_not_a_500(db):
+    """Not a DRF view: the staff portal, whose session and user are read by middleware (``handler500``)."""
+    browser = Client(raise_request_exception=False)
+    browser.force_login(make_staff("outage-officer"))
+    with connection.execute_wrapper(gone := DatabaseGone()):
+        response = browser.get("/")
+    assert gone.refused
+    assert response.status_code == 503, response.content[:500]
+    assert response["Retry-After"].isdigit()
+    assert b"Service temporarily unavailable" in response.content  # the 503 page, not a traceback
+
+
