@@ -35,13 +35,13 @@ import threading
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.core.db import on_commit_robust
 from apps.core.request_context import current_request
 
 from . import signing
@@ -247,7 +247,7 @@ def audit_record(
             "prev_hash": head.hash,
         }
         record = _append(fields, record_hash(**fields))
-        transaction.on_commit(partial(audit_checkpoint_if_due, sequence=record.sequence), robust=True)
+        on_commit_robust(audit_checkpoint_if_due, sequence=record.sequence)
         return record
 
 

@@ -13,11 +13,8 @@ payment's history in clear).
 
 from __future__ import annotations
 
-from functools import partial
-
-from django.db import transaction
-
 from apps.core import checks
+from apps.core.db import on_commit_robust
 
 from . import subjects
 from .alert_models import PartyRole, SubjectType
@@ -51,7 +48,8 @@ def _reason(found: list[tuple[Party, PartyHit]]) -> str:
 def _record_after_commit(subject_type: str, subject_id: str, found, owner_id: str, account: str) -> None:
     from .alerts import subject_alerts_record
 
-    record = partial(
+    # robust: the payment is HELD with its reason whatever happens here; a failed alert write is logged.
+    on_commit_robust(
         subject_alerts_record,
         subject_type=subject_type,
         subject_id=subject_id,
@@ -59,8 +57,6 @@ def _record_after_commit(subject_type: str, subject_id: str, found, owner_id: st
         owner_id=owner_id,
         account=account,
     )
-    # robust: the payment is HELD with its reason whatever happens here; a failed alert write is logged.
-    transaction.on_commit(record, robust=True)
 
 
 def sanctions_check(payment) -> checks.CheckResult:

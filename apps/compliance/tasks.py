@@ -24,9 +24,10 @@ def monitor_payment(*, payment_id: str) -> int:
 
 @shared_task(acks_late=True)
 def monitoring_sweep() -> int:
-    """Beat: every rule over what was posted since the last sweep (windowed rules, and a catch-up of the others)."""
+    """Beat: every rule over what was posted since the last sweep (windowed rules, and a catch-up of the others),
+    and the alerts of payments held without one."""
     result = monitoring.monitoring_sweep()
-    return len(result.alerts) if result else 0
+    return len(result.alerts) + len(result.orphaned_holds) if result else 0
 
 
 @shared_task(acks_late=True)

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-from django.db import DataError, IntegrityError, OperationalError, connection
+from django.db import DataError, IntegrityError, OperationalError, connection, transaction
 
 from .errors import AmountTooLarge, DomainError, PeriodClosed
 
@@ -135,3 +135,18 @@ def forget_inherited_connections() -> None:
         if conn.vendor == "postgresql" and conn.connection is not None:
             _inherited_pools.append(conn.connection)
             conn.connection = None
+
+
+def on_commit_robust(func: Callable[..., object], /, **kwargs: object) -> None:
+    """``transaction.on_commit(lambda: func(**kwargs), robust=True)``: after COMMIT, a failure is logged, not raised.
+
+    Not ``on_commit(partial(...), robust=True)``: Django logs a robust callback's failure with ``func.__qualname__``,
+    which a ``functools.partial`` lacks, so the logging itself raised AttributeError out of the commit, into a caller
+    whose change had committed, and the callbacks queued after it never ran.
+    """
+
+    def after_commit() -> None:
+        func(**kwargs)
+
+    after_commit.__qualname__ = f"{getattr(func, '__qualname__', repr(func))} (after commit)"
+    transaction.on_commit(after_commit, robust=True)

@@ -29,6 +29,13 @@ def payment_list(*, status: str | None = None, rail: str | None = None) -> Query
     return qs
 
 
+def payments_held_for(*, reason_code: str, held_before) -> QuerySet[PaymentOrder]:
+    """Payments waiting in HELD for ``reason_code`` whose last change is older than ``held_before``."""
+    return PaymentOrder.objects.select_related("debtor_account").filter(
+        status=PaymentStatus.HELD, reason_code=reason_code, updated_at__lt=held_before
+    )
+
+
 def payment_for_answer(*, rail: str, network_key: str, network_reference: str) -> PaymentOrder | None:
     """The payment an answer is for: by the id the network de-duplicates on, else by the network's reference."""
     if network_key:

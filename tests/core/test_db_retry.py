@@ -96,3 +96,24 @@ def test_retry_is_not_attempted_inside_an_outer_transaction():
     with pytest.raises(OperationalError):
         fails_once()  # outside a transaction it is retried, up to the limit, then surfaces
     assert len(calls) == 1 + 8
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_robust_after_commit_callback_is_logged_and_the_next_ones_still_run(caplog):
+    """With ``on_commit(partial(...), robust=True)`` Django's own logging of the failure raised AttributeError out
+    of the commit (a partial has no ``__qualname__``) and skipped the callbacks after it."""
+    from functools import partial
+
+    from apps.core.db import on_commit_robust
+
+    ran: list[str] = []
+
+    def alert_write(*, payment: str) -> None:
+        raise RuntimeError(f"the database went away writing the alert of {payment}")
+
+    with caplog.at_level("ERROR", logger="django.db.backends.base"):
+        with transaction.atomic():
+            on_commit_robust(alert_write, payment="p-1")
+            transaction.on_commit(partial(ran.append, "next"))
+    assert ran == ["next"]
+    assert "alert_write (after commit)" in caplog.text and "writing the alert of p-1" in caplog.text

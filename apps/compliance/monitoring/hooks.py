@@ -10,11 +10,9 @@ kind of subject, both return at once without a query (the active rule kinds are 
 from __future__ import annotations
 
 import logging
-from functools import partial
-
-from django.db import transaction
 
 from apps.core import checks
+from apps.core.db import on_commit_robust
 
 from .movements import MONITORED_TYPES
 from .services import active_real_time_kinds, monitoring_enabled, payment_alerts_record, payment_hits
@@ -58,9 +56,7 @@ def payment_monitoring_check(payment) -> checks.CheckResult:
     if not hits:
         return checks.CheckResult.passed()
     holding = [h for h in hits if h.holds]
-    transaction.on_commit(
-        partial(payment_alerts_record, payment_id=payment.public_id, hits=hits, held=bool(holding)), robust=True
-    )
+    on_commit_robust(payment_alerts_record, payment_id=payment.public_id, hits=hits, held=bool(holding))
     if not holding:
         return checks.CheckResult.passed(aml_alerts=[h.version.rule.code for h in hits])
     # The finding's summary names amounts and countries, never a party's name (the reason is stored in clear).

@@ -218,3 +218,58 @@ def test_above_the_four_eyes_threshold_a_dismissal_leaves_the_release_to_a_secon
     assert outcome == {payment.public_id: "approval_required"} and decided.decision == "dismissed"
     assert _refresh(payment).status == PaymentStatus.HELD  # the PAYMENT_RELEASE four-eyes path, as any held payment
     assert balance_get(account=account).held_minor == payment.amount_minor + payment.fee_minor
+
+
+def test_a_payment_held_without_its_alert_gets_it_from_the_sweep(rules, send, monkeypatch, caplog):
+    """The alert is written after the order commits; when that write fails the payment is HELD with nobody asked to
+    decide it. The sweep finds it, raises the alert naming it, and deciding that alert lets the payment go."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.compliance.monitoring import hooks
+    from apps.compliance.monitoring import services as monitoring
+
+    rules("high_risk_country", countries=["IR"])
+    account = funded_account("5000.00", "EUR", owner_id=new_owner())
+
+    def database_gone(**_):
+        raise RuntimeError("the database went away")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(hooks, "payment_alerts_record", database_gone)
+        payment = _to_iran(send, account)
+    assert (payment.status, payment.reason_code) == (PaymentStatus.HELD, "aml_alert")
+    assert not AmlAlert.objects.filter(owner_id=account.owner_id).exists()
+
+    assert monitoring.held_payments_alert(held_before=payment.updated_at) == []  # too young: may still be committing
+    swept = monitoring.monitoring_sweep(until=timezone.now() + timedelta(seconds=1))
+    [alert] = swept.orphaned_holds
+    assert (alert.held_payment, alert.status, alert.owner_id) == (payment.public_id, AlertStatus.OPEN, account.owner_id)
+    assert monitoring.held_payments_alert(held_before=timezone.now() + timedelta(seconds=1)) == []  # once only
+
+    _, outcome = cases.alert_decide(alert_id=alert.public_id, decision="dismissed", reason="known", actor="alice")
+    assert outcome == {payment.public_id: "released"}
+    assert _refresh(payment).status == PaymentStatus.QUEUED
+
+
+def test_a_held_payment_no_rule_finds_any_more_is_logged_for_the_held_queue(rules, send, monkeypatch, caplog):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.compliance.aml_models import MonitoringRule
+    from apps.compliance.monitoring import hooks
+    from apps.compliance.monitoring import services as monitoring
+
+    rules("high_risk_country", countries=["IR"])
+    account = funded_account("5000.00", "EUR", owner_id=new_owner())
+    with monkeypatch.context() as patched:
+        patched.setattr(hooks, "payment_alerts_record", lambda **_: 1 / 0)
+        payment = _to_iran(send, account)
+    MonitoringRule.objects.update(active=False)
+    monitoring.invalidate_active_rules()
+    with caplog.at_level("ERROR", logger="qenex.compliance.monitoring"):
+        assert monitoring.held_payments_alert(held_before=timezone.now() + timedelta(seconds=1)) == []
+    assert f"payment {payment.public_id} is held by AML monitoring without an alert" in caplog.text
+    assert _refresh(payment).status == PaymentStatus.HELD
