@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.db.models import Count, QuerySet
 
@@ -29,7 +30,7 @@ def payment_list(*, status: str | None = None, rail: str | None = None) -> Query
     return qs
 
 
-def payments_held_for(*, reason_code: str, held_before) -> QuerySet[PaymentOrder]:
+def payments_held_for(*, reason_code: str, held_before: datetime) -> QuerySet[PaymentOrder]:
     """Payments waiting in HELD for ``reason_code`` whose last change is older than ``held_before``."""
     return PaymentOrder.objects.select_related("debtor_account").filter(
         status=PaymentStatus.HELD, reason_code=reason_code, updated_at__lt=held_before

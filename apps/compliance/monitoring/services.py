@@ -316,10 +316,12 @@ def held_payments_alert(*, held_before: datetime) -> list[AmlAlert]:
 
     from .hooks import HOLD_CODE
 
+    held = list(payments_held_for(reason_code=HOLD_CODE, held_before=held_before))
+    alerted = set(
+        AmlAlert.objects.filter(held_payment__in=[p.public_id for p in held]).values_list("held_payment", flat=True)
+    )
     raised: list[AmlAlert] = []
-    for payment in payments_held_for(reason_code=HOLD_CODE, held_before=held_before).iterator():
-        if AmlAlert.objects.filter(held_payment=payment.public_id).exists():
-            continue
+    for payment in (p for p in held if p.public_id not in alerted):
         holding = [hit for hit in payment_hits(payment) if hit.holds]
         if not holding:
             logger.error(

@@ -220,7 +220,7 @@ def test_above_the_four_eyes_threshold_a_dismissal_leaves_the_release_to_a_secon
     assert balance_get(account=account).held_minor == payment.amount_minor + payment.fee_minor
 
 
-def test_a_payment_held_without_its_alert_gets_it_from_the_sweep(rules, send, monkeypatch, caplog):
+def test_a_payment_held_without_its_alert_gets_it_from_the_sweep(rules, send, monkeypatch):
     """The alert is written after the order commits; when that write fails the payment is HELD with nobody asked to
     decide it. The sweep finds it, raises the alert naming it, and deciding that alert lets the payment go."""
     from datetime import timedelta
