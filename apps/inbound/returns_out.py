@@ -210,7 +210,7 @@ def _ach(inbound: InboundPayment, reason_code: str, now: datetime) -> bytes:
         company_identification=original["company_identification"],
         standard_entry_class=original["sec_code"],
         company_entry_description=original["company_entry_description"],
-        effective_entry_date=now.date(),
+        effective_entry_date=business_days.banking_day_after(now, business_days.FED),  # settles the next day
         odfi_identification=ours[:8],
         batch_number=1,
     )

@@ -57,6 +57,17 @@ def next_business_day(day: date, calendar: str) -> date:
     return day
 
 
+def banking_day_after(now: datetime, calendar: str) -> date:
+    """The business day after the day ``now`` falls on in the calendar's time zone.
+
+    An ACH return or notification of change made on one banking day (or on a closed day) settles on the next: its
+    batches carry that effective entry date. The network's calendar is a fact, so ``QENEX_PAYMENTS_CALENDARS``
+    (which only opens our own rails for the test suite) does not apply; pass the calendar itself.
+    """
+    day = now.astimezone(ZONES.get(calendar, ZoneInfo("UTC"))).date()
+    return next_business_day(day + timedelta(days=1), calendar)
+
+
 def cutoffs() -> dict[str, time]:
     result: dict[str, time] = {}
     for item in filter(None, (part.strip() for part in settings.QENEX_PAYMENTS_CUTOFFS.split(","))):

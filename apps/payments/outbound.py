@@ -15,8 +15,17 @@ from django.conf import settings
 from apps.core.money import from_minor_units
 from apps.payments.formats.errors import MessageValidationError
 from apps.payments.formats.fedwire import FedwireMessage, FedwireParty, Imad, build_fedwire_message
-from apps.payments.formats.iso20022 import AppHdr, BusinessMessage, SEPAProtocol, build_business_message
+from apps.payments.formats.iso20022 import (
+    AppHdr,
+    BusinessMessage,
+    Pacs008,
+    Pacs009,
+    Pacs009Transaction,
+    SEPAProtocol,
+    build_business_message,
+)
 from apps.payments.formats.iso20022.common import Agent
+from apps.payments.formats.iso20022.pacs009 import UnderlyingCustomerCreditTransfer as IsoUnderlying
 from apps.payments.formats.mapping import mt103_to_pacs008
 from apps.payments.formats.swift_mt import MT103 as MT103Message
 from apps.payments.formats.swift_mt import MT202COV, Institution, SWIFTProtocol, build_message, make_envelope
@@ -25,6 +34,8 @@ from apps.payments.formats.swift_mt import UnderlyingCustomerCreditTransfer as S
 from .errors import InvalidMessageField
 from .models import PaymentOrder, Rail
 from .routing import MT103, PACS008
+
+PACS009 = "pacs.009"
 
 # Which request field each message field comes from, so a refusal names what the client sent.
 _FIELD_OF = {
@@ -129,9 +140,12 @@ def _with_cover_route(mt103: MT103Message, payment: PaymentOrder) -> MT103Messag
 
 
 def build_cover(payment: PaymentOrder) -> Outbound | None:
-    """The MT202 COV to our correspondent that moves the funds of a cover payment; None for any other payment."""
+    """The cover to our correspondent that moves the funds of a cover payment: an MT202 COV with an MT103, a
+    pacs.009 COV with a CBPR+ pacs.008; None for any other payment."""
     if payment.rail != Rail.SWIFT or not payment.cover:
         return None
+    if payment.message_format != MT103:
+        return _pacs009_cover(payment)
     mt103 = _mt103(payment)
     reference = _cover_reference(payment)
     cover = MT202COV(
@@ -162,23 +176,85 @@ def build_cover(payment: PaymentOrder) -> Outbound | None:
     return Outbound("MT202COV", body, f"{reference}+{payment.uetr}")
 
 
-def _swift(payment: PaymentOrder) -> Outbound:
-    mt103 = _with_cover_route(_mt103(payment), payment)
-    if payment.message_format == MT103:
-        return Outbound("MT103", mt103.to_bytes(), f"{_reference_20(payment)}+{payment.uetr}")
+def _cbpr_pacs008(payment: PaymentOrder) -> Pacs008:
+    """The CBPR+ pacs.008 of a SWIFT payment; for a cover payment settled COVE, naming our correspondent as the
+    instructing reimbursement agent (where the beneficiary's bank gets the funds, as :53A: in the MT103)."""
+    mt103 = _mt103(payment)
     document = mt103_to_pacs008(
         mt103, message_id=_sepa_id(payment), created=payment.created_at, end_to_end_id=payment.reference
     ).message
+    if payment.cover:
+        document = dataclasses.replace(
+            document, settlement_method="COVE", instructing_reimbursement_agent=Agent(bic=payment.correspondent_bic)
+        )
+    return document
+
+
+def _enveloped(document: Pacs008 | Pacs009, *, sender: str, receiver: str, message_id: str, created) -> bytes:
     header = AppHdr(
-        sender=Agent(bic=mt103.sender_bic),
-        receiver=Agent(bic=mt103.receiver_bic),
-        business_message_id=_sepa_id(payment),
+        sender=Agent(bic=sender),
+        receiver=Agent(bic=receiver),
+        business_message_id=message_id,
         message_definition_id=document.message_type,
+        created=created,
+    )
+    return build_business_message(BusinessMessage(header=header, document=document))
+
+
+def _pacs009_cover(payment: PaymentOrder) -> Outbound:
+    """The pacs.009 COV to our correspondent: the funds of the pacs.008, with the customer transfer it covers."""
+    customer = _cbpr_pacs008(payment)
+    tx = customer.transactions[0]
+    message_id = f"{_sepa_id(payment)}-COV"[-35:]
+    ours = Agent(bic=tx.instructing_agent.bic)
+    cover = Pacs009(
+        message_id=message_id,
+        created=payment.created_at,
+        settlement_method="INDA",  # the correspondent debits our nostro with it
+        transactions=(
+            Pacs009Transaction(
+                instruction_id=_cover_reference(payment),
+                end_to_end_id=tx.end_to_end_id,
+                uetr=tx.uetr,  # the cover quotes the customer transfer's UETR
+                amount=tx.amount,
+                currency=tx.currency,
+                settlement_date=tx.settlement_date,
+                instructing_agent=ours,
+                instructed_agent=Agent(bic=payment.correspondent_bic),
+                debtor=ours,
+                creditor=tx.creditor_agent,  # the beneficiary's bank, as :58A: of an MT202 COV
+                underlying=IsoUnderlying(
+                    debtor=tx.debtor,
+                    debtor_account=tx.debtor_account,
+                    debtor_agent=tx.debtor_agent,
+                    creditor_agent=tx.creditor_agent,
+                    creditor=tx.creditor,
+                    creditor_account=tx.creditor_account,
+                    remittance_info=tx.remittance_info,
+                ),
+            ),
+        ),
+    )
+    body = _enveloped(
+        cover, sender=ours.bic, receiver=payment.correspondent_bic, message_id=message_id, created=payment.created_at
+    )
+    return Outbound(PACS009, body, f"MsgId:{message_id}")
+
+
+def _swift(payment: PaymentOrder) -> Outbound:
+    if payment.message_format == MT103:
+        mt103 = _with_cover_route(_mt103(payment), payment)
+        return Outbound("MT103", mt103.to_bytes(), f"{_reference_20(payment)}+{payment.uetr}")
+    document = _cbpr_pacs008(payment)
+    tx = document.transactions[0]
+    body = _enveloped(
+        document,
+        sender=tx.instructing_agent.bic,
+        receiver=tx.instructed_agent.bic,
+        message_id=_sepa_id(payment),
         created=payment.created_at,
     )
-    return Outbound(
-        PACS008, build_business_message(BusinessMessage(header=header, document=document)), str(payment.uetr)
-    )
+    return Outbound(PACS008, body, str(payment.uetr))
 
 
 def _fedwire(payment: PaymentOrder) -> Outbound:

@@ -40,7 +40,7 @@ class Route:
     message_format: str
     reasons: tuple[str, ...]
     correspondent_bic: str = ""  # SWIFT: the correspondent whose nostro settles the payment
-    cover: bool = False  # SWIFT: an MT202 COV to the correspondent moves the funds
+    cover: bool = False  # SWIFT: a cover (MT202 COV, or pacs.009 COV with CBPR+) to the correspondent moves the funds
 
 
 def _through_correspondent(currency: str, receiver_bic: str) -> tuple[str, bool, str] | None:
@@ -54,7 +54,7 @@ def _through_correspondent(currency: str, receiver_bic: str) -> tuple[str, bool,
     default = next((c for c in correspondents if c.is_default), None)
     if default is None:
         return None
-    reason = f"no {currency} relationship with {receiver_bic[:8]}: cover payment through {default.bic} (MT202 COV)"
+    reason = f"no {currency} relationship with {receiver_bic[:8]}: cover payment through {default.bic}"
     return default.bic, True, reason
 
 
@@ -94,9 +94,9 @@ def choose(request: PaymentRequest, amount_minor: int) -> Route:
     if through is None:
         return Route(Rail.SWIFT, fmt, tuple(reasons))
     correspondent, cover, reason = through
-    if cover and fmt != MT103:
-        # A CBPR+ cover is a pacs.009 COV, which the networks here do not take yet: the MT pair carries it.
-        fmt, reason = MT103, f"{reason}; covers go as MT103 + MT202 COV"
+    if cover:
+        pair = "MT103 + MT202 COV" if fmt == MT103 else "pacs.008 + pacs.009 COV (CBPR+)"
+        reason = f"{reason}; the cover goes as {pair}"
     return Route(Rail.SWIFT, fmt, (*reasons, reason), correspondent_bic=correspondent, cover=cover)
 
 

@@ -22,15 +22,15 @@ from apps.inbound.models import InboundCursor
 from apps.payments.models import AckCursor
 from qenex.celery import app
 from tests.network_sandbox import NetworkSandbox
-from tests.payments.gateway.test_worker import _beat, _env, _stop, _worker
+from tests.payments.gateway.test_worker import _beat, _env, _worker, stop_and_forget_feeds
 
 
 @contextmanager
 def inbound_processes(workdir: Path, db_blocker) -> Iterator[dict[str, Any]]:
     if not settings.REDIS_URL or connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL)")
-    # A new sandbox numbers its feeds from 1: forget how far an earlier module's processes read theirs (a worker
-    # that outlived that module's last flush may have recorded a cursor after it).
+    # A new sandbox numbers its feeds from 1: no earlier network's positions may remain (each module's processes
+    # forget theirs when they stop, see stop_and_forget_feeds; this covers processes started some other way).
     with db_blocker.unblock():
         InboundCursor.objects.all().delete()
         AckCursor.objects.all().delete()
@@ -45,10 +45,7 @@ def inbound_processes(workdir: Path, db_blocker) -> Iterator[dict[str, Any]]:
         finally:
             settings.QENEX_PAYMENTS_NETWORK_URLS = urls
             app.conf.task_always_eager, app.conf.task_default_queue = True, "celery"
-            beat.terminate()  # both at once: each takes a moment to shut down
-            worker.terminate()
-            _stop(beat)
-            _stop(worker)
+            stop_and_forget_feeds(db_blocker, beat, worker)
 
 
 def until(condition: Callable[[], Any], processes: dict[str, Any], timeout: float = 30.0, what: str = "") -> Any:

@@ -181,6 +181,25 @@ def test_mt103_fedwire_and_ach_items_return_in_their_own_format(usd_account):
     assert ach.batches[0].entries[0].addenda[0].return_reason_code == "R03"
 
 
+def test_our_ach_return_file_is_dated_the_next_fed_banking_day(usd_account):
+    from datetime import UTC, date, datetime
+
+    from apps.inbound import returns_out
+    from apps.payments.formats import nacha
+
+    services.message_receive(raw=ach_file((22, "000000000", 700, "NOBODY"))[0])
+    inbound = InboundPayment.objects.get(rail="ach")
+    # Wednesday before Thanksgiving, 15:00 in New York: the return settles on Friday; made Friday evening (in New
+    # York, Saturday in UTC) it settles on Monday.
+    for now, settles in (
+        (datetime(2026, 11, 25, 20, 0, tzinfo=UTC), date(2026, 11, 27)),
+        (datetime(2026, 11, 28, 1, 30, tzinfo=UTC), date(2026, 11, 30)),
+    ):
+        returned = nacha.parse(returns_out.build_return(inbound, "R03", now=now).body)
+        assert returned.header.file_creation_date == now.date()
+        assert returned.batches[0].header.effective_entry_date == settles
+
+
 def test_items_are_counted_by_rail_kind_and_outcome(eur_account):
     from prometheus_client import REGISTRY
 

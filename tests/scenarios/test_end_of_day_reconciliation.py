@@ -30,13 +30,13 @@ from tests.conftest import make_client
 from tests.factories import funded_account
 from tests.network_sandbox import NetworkSandbox
 from tests.payments.gateway.payments import sct_body
-from tests.payments.gateway.test_worker import _beat, _env, _stop, _worker, finished
+from tests.payments.gateway.test_worker import _beat, _env, _worker, finished, stop_and_forget_feeds
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def bank(django_db_setup, tmp_path_factory) -> Iterator[NetworkSandbox]:
+def bank(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[NetworkSandbox]:
     """The network sandbox, a Celery worker submitting payments and beat reading the answers feed."""
     if not settings.REDIS_URL or connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL)")
@@ -53,8 +53,7 @@ def bank(django_db_setup, tmp_path_factory) -> Iterator[NetworkSandbox]:
         finally:
             settings.QENEX_PAYMENTS_NETWORK_URLS = urls
             app.conf.task_always_eager, app.conf.task_default_queue = True, "celery"
-            _stop(beat)
-            _stop(worker)
+            stop_and_forget_feeds(django_db_blocker, beat, worker)
 
 
 def end_of_day_statement(sandbox: NetworkSandbox, output: str, fee_value_date) -> str:

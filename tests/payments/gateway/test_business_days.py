@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from apps.payments import services
-from apps.payments.business_days import FED, TARGET, is_business_day, value_date
+from apps.payments.business_days import FED, TARGET, banking_day_after, is_business_day, value_date
 from tests.factories import funded_account
 
 from .payments import ach_body, request_from, sct_body
@@ -74,3 +74,11 @@ def test_a_payment_carries_its_value_date_into_the_message():
     from apps.payments import outbound
 
     assert f"{monday:%Y%m%d}".encode() in outbound.build(payment).body  # the IMAD's cycle date
+
+
+def test_the_banking_day_after_skips_weekends_and_holidays_in_the_calendars_own_time_zone(settings):
+    settings.QENEX_PAYMENTS_CALENDARS = False  # a network's calendar: our suite's open-every-day switch does not apply
+    assert banking_day_after(datetime(2026, 11, 25, 20, 0, tzinfo=UTC), FED) == date(2026, 11, 27)  # Thanksgiving
+    assert banking_day_after(datetime(2026, 11, 28, 1, 30, tzinfo=UTC), FED) == date(2026, 11, 30)  # Fri in NY
+    assert banking_day_after(datetime(2026, 11, 28, 12, 0, tzinfo=UTC), FED) == date(2026, 11, 30)  # a Saturday
+    assert banking_day_after(datetime(2026, 12, 24, 12, 0, tzinfo=UTC), TARGET) == date(2026, 12, 28)  # 25, 26 shut

@@ -53,6 +53,26 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
+def stop_and_forget_feeds(db_blocker, *processes: subprocess.Popen) -> None:
+    """Stop a module's worker and beat, then delete the feed cursors they recorded.
+
+    Processes a module-scoped fixture starts outlive every test's flush: a beat tick after the module's last flush
+    records how far it read *this* module's network's feeds (AckCursor, InboundCursor). Left behind, those positions
+    are the next module's starting point on its own network, a sandbox numbering its feeds from 1, whose first
+    answers its beat then skips (an ACH file acknowledged at cursor 3 while the cursor says 4: never settled).
+    """
+    from apps.inbound.models import InboundCursor
+    from apps.payments.models import AckCursor
+
+    for process in processes:
+        process.terminate()  # all at once: each takes a moment to shut down
+    for process in processes:
+        _stop(process)
+    with db_blocker.unblock():
+        AckCursor.objects.all().delete()
+        InboundCursor.objects.all().delete()
+
+
 def _env(queue: str, network_url: str, **overrides: str) -> dict[str, str]:
     db = connection.settings_dict
     return {
@@ -85,7 +105,7 @@ def _beat(env: dict[str, str], workdir: Path) -> subprocess.Popen:
 
 
 @pytest.fixture(scope="module")
-def processes(django_db_setup, session_link, tmp_path_factory) -> Iterator[dict]:
+def processes(django_db_setup, django_db_blocker, session_link, tmp_path_factory) -> Iterator[dict]:
     if not settings.REDIS_URL or connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL)")
     workdir = tmp_path_factory.mktemp("payments-worker")
@@ -100,8 +120,7 @@ def processes(django_db_setup, session_link, tmp_path_factory) -> Iterator[dict]
     yield {"worker": workdir / "worker.log", "beat": workdir / "beat.log", "queue": queue}
     settings.QENEX_PAYMENTS_NETWORK_URLS = urls
     app.conf.task_always_eager, app.conf.task_default_queue = True, "celery"
-    _stop(beat)
-    _stop(worker)
+    stop_and_forget_feeds(django_db_blocker, beat, worker)
 
 
 def send(body, account) -> PaymentOrder:
@@ -211,3 +230,4 @@ def test_a_worker_killed_mid_submission_is_replaced_and_the_payment_settles_once
     assert len({s["network_reference"] for s in seen}) == 1
     assert JournalEntry.objects.filter(metadata__hold=payment.hold_id).count() == 1
     assert balance_get(account=account).ledger_minor == 50000 - 15000
+

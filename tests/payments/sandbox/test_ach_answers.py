@@ -7,6 +7,7 @@ The in-process tests drive :class:`Network` with a fake clock; the HTTP ones tal
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -104,6 +105,28 @@ def test_answered_entries_keep_their_answer_and_the_others_follow_the_files_outc
     assert c03.corrected_data.startswith("011000015")  # the deterministic correction when none is given
     [r02] = _addenda(by_kind["return"])
     assert (r02.return_reason_code, r02.original_trace_number) == ("R02", traces[1])
+
+
+@pytest.mark.parametrize(
+    ("made_at", "settles"),
+    [
+        # Wednesday afternoon in New York, Thanksgiving on Thursday: the next banking day is Friday.
+        (datetime(2026, 11, 25, 20, 0, tzinfo=UTC), date(2026, 11, 27)),
+        # Saturday 01:30 UTC is still Friday evening in New York: Monday.
+        (datetime(2026, 11, 28, 1, 30, tzinfo=UTC), date(2026, 11, 30)),
+    ],
+)
+def test_return_and_noc_files_are_dated_the_next_banking_day(network, made_at, settles):
+    raw, traces = ach_file()
+    network.clock.now = made_at.timestamp()
+    _answers(network, {"trace_number": traces[0], "return": "R01"}, {"trace_number": traces[1], "noc": "C01"})
+    reference = network.submit("ach", raw, None).body["network_reference"]
+    _later(network)
+    by_kind = {reply["kind"]: parse_ach_file(reply["body"]) for reply in _replies(network, reference)[1:]}
+    assert sorted(by_kind) == ["noc", "return"]
+    for answer in by_kind.values():
+        assert answer.header.file_creation_date == made_at.date()  # made today (UTC, the file's own clock) ...
+        assert {batch.header.effective_entry_date for batch in answer.batches} == {settles}  # ... settles then
 
 
 def test_a_rejected_file_leaves_the_answer_pending_for_the_resend(network):

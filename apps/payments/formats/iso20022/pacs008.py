@@ -132,6 +132,8 @@ class Pacs008:
     instructed_agent: Agent | None = None
     total_interbank_settlement_amount: Decimal | None = None
     total_interbank_settlement_currency: str | None = None
+    # SttlmInf/InstgRmbrsmntAgt: with settlement method COVE, our correspondent, which the cover (pacs.009 COV) funds
+    instructing_reimbursement_agent: Agent | None = None
 
     @property
     def number_of_transactions(self) -> int:
@@ -169,6 +171,8 @@ def add_group_header93(root: etree._Element, message: Pacs008 | Pacs009) -> None
     sub(settlement, "SttlmMtd", message.settlement_method)
     if message.clearing_system:
         sub(sub(settlement, "ClrSys"), "Cd", message.clearing_system)
+    if message.instructing_reimbursement_agent:
+        add_agent(settlement, "InstgRmbrsmntAgt", message.instructing_reimbursement_agent, V2019)
     add_payment_type(
         header,
         service_level=message.service_level,
@@ -188,6 +192,7 @@ def read_group_header93(header: etree._Element) -> dict[str, object]:
         "created": read_datetime(header, "CreDtTm"),
         "settlement_method": req_text(header, "SttlmInf/SttlmMtd"),
         "clearing_system": first_code(header, "SttlmInf/ClrSys"),
+        "instructing_reimbursement_agent": read_agent(find(header, "SttlmInf/InstgRmbrsmntAgt"), V2019),
         "settlement_date": read_date(header, "IntrBkSttlmDt"),
         **read_payment_type(header),
         "instructing_agent": read_agent(find(header, "InstgAgt"), V2019),

@@ -115,6 +115,7 @@ class Pacs009:
     instructed_agent: Agent | None = None
     total_interbank_settlement_amount: Decimal | None = None
     total_interbank_settlement_currency: str | None = None
+    instructing_reimbursement_agent: Agent | None = None  # SttlmInf/InstgRmbrsmntAgt
 
     @property
     def is_cover(self) -> bool:

@@ -9,7 +9,8 @@ The acknowledgement is a JSON document (FedACH acknowledges files with a report,
 file): file id, ACCEPTED or REJECTED, batch and entry counts, debit and credit totals in cents, and
 for a rejection the reason and the problems. Returns are NACHA files built with
 :func:`~apps.payments.formats.nacha.return_entry_for` (addenda 99 quoting the original trace
-number), one batch per original batch and returning bank, so they read with ``parse_ach_file``.
+number), one batch per original batch and returning bank, so they read with ``parse_ach_file``. Return and NOC
+batches are dated the next Federal Reserve banking day after the day they are made (their settlement date).
 
 Per-entry answers (:class:`EntryAnswer`, ``POST /_sandbox/ach/answer``): "trace number X comes back R01",
 "trace number Y gets a NOC C01 with this corrected data". An entry with an answer gets it whatever the file's
@@ -23,6 +24,7 @@ import dataclasses
 import json
 from dataclasses import dataclass
 
+from apps.payments.business_days import FED, banking_day_after
 from apps.payments.formats import nacha
 from apps.payments.formats.errors import MessageValidationError
 from apps.payments.formats.nacha import (
@@ -254,7 +256,7 @@ def _return_file(
             by_number[batch_number].header,
             odfi_identification=rdfi,
             batch_number=number,
-            effective_entry_date=context.now.date(),
+            effective_entry_date=banking_day_after(context.now, FED),  # settles the next banking day
         )
         batches.append(
             Batch(
@@ -333,7 +335,7 @@ def _noc_file(
             company_entry_description="NOC",
             odfi_identification=rdfi,
             batch_number=number,
-            effective_entry_date=context.now.date(),
+            effective_entry_date=banking_day_after(context.now, FED),  # settles the next banking day
         )
         cor = notification_of_change_for(
             entry,

@@ -1,4 +1,4 @@
-"""SEPA SCT / SCT Inst (a CSM such as STEP2 or TIPS) and CBPR+: pacs.008 in, pacs.002 out.
+"""SEPA SCT / SCT Inst (a CSM such as STEP2 or TIPS) and CBPR+: pacs.008 (CBPR+ also pacs.009) in, pacs.002 out.
 
 De-duplication is on the UETR when the message carries one transaction with a UETR (CBPR+ always
 does); otherwise on the group's MsgId, the check SEPA CSMs make. Answers: SCT ACCP (accepted by the
@@ -20,6 +20,7 @@ from apps.payments.formats.iso20022 import (
     Pacs002,
     Pacs004,
     Pacs008,
+    Pacs009,
     StatusReason,
     TransactionStatus,
     build_pacs002,
@@ -30,6 +31,7 @@ from ..outcomes import ACCEPT, REJECT, RETURN, Outcome
 from .base import AnswerContext, Received, Reply, describe_errors
 
 PACS008 = "pacs.008.001.08"
+PACS009 = "pacs.009.001.08"
 PACS002 = "pacs.002.001.10"
 PACS004 = "pacs.004.001.09"
 XML = "application/xml"
@@ -63,6 +65,16 @@ class Iso20022Rail:
             key = f"MsgId:{document.message_id}"
             originals = tuple(tx.original_uetr for tx in document.transactions if tx.original_uetr)
             return Received(key, (key, *originals), PACS004, parsed=document)
+        if self.cbpr and isinstance(document, Pacs009):
+            # A bank-to-bank transfer (a cover's pacs.009 COV quotes the UETR of the pacs.008 it funds): its own
+            # message, de-duplicated on its MsgId.
+            key = f"MsgId:{document.message_id}"
+            errors = [
+                FieldError(f"CdtTrfTxInf[{index}]/PmtId/UETR", "CBPR+ requires a UETR")
+                for index, tx in enumerate(document.transactions, start=1)
+                if not tx.uetr
+            ]
+            return Received(key, (key,), PACS009, errors=tuple(errors), parsed=document)
         if not isinstance(document, Pacs008):
             error = FieldError("Document", f"{self.name} takes {PACS008}, got {document.message_type}")
             return Received.refused(raw, document.message_type, (error,), parsed=getattr(document, "message_id", None))
@@ -103,7 +115,7 @@ class Iso20022Rail:
             return [_return_settled(received.parsed, context, delay)]
         if isinstance(received.parsed, Camt029):
             return []
-        message: Pacs008 = received.parsed
+        message: Pacs008 | Pacs009 = received.parsed
         if outcome.kind == REJECT:
             reason = outcome.reason or self.default_reject_reason
             return [_status(message, context, "RJCT", reason, delay, 1)]
@@ -127,7 +139,7 @@ def _original_message_id(raw: bytes) -> str | None:
 
 def _message_id_of(received: Received) -> str | None:
     """The original MsgId: from the message when it read (rail rules broken), else what the bytes show."""
-    return received.parsed.message_id if isinstance(received.parsed, Pacs008) else received.parsed
+    return received.parsed.message_id if isinstance(received.parsed, Pacs008 | Pacs009) else received.parsed
 
 
 def _report_id(context: AnswerContext, number: int) -> str:
@@ -135,7 +147,7 @@ def _report_id(context: AnswerContext, number: int) -> str:
 
 
 def _status(
-    message: Pacs008, context: AnswerContext, status: str, reason: str | None, after: float, number: int
+    message: Pacs008 | Pacs009, context: AnswerContext, status: str, reason: str | None, after: float, number: int
 ) -> Reply:
     reasons = (StatusReason(code=reason),) if reason else ()
     report = Pacs002(
@@ -144,7 +156,7 @@ def _status(
         original_groups=(
             OriginalGroupStatus(
                 original_message_id=message.message_id,
-                original_message_name_id=PACS008,
+                original_message_name_id=message.message_type,
                 original_created=message.created,
                 original_number_of_transactions=len(message.transactions),
                 group_status=status,
