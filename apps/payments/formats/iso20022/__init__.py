@@ -99,8 +99,11 @@ from .pain008 import (
 )
 from .protocol import SEPAProtocol
 from .schemas import (
+    ALL_MESSAGE_TYPES,
     ISO_NAMESPACE_PREFIX,
+    PARSED_VERSIONS,
     SUPPORTED_MESSAGE_TYPES,
+    describe_versions,
     load_schema,
     message_type_of_namespace,
     parse_xml_bytes,
@@ -142,6 +145,20 @@ _READERS: dict[str, Callable[[etree._Element], Any]] = {
     "head.001.001.02": read_app_hdr,
 }
 
+_FAMILY_READERS: dict[str, Callable[[etree._Element, str], Any]] = {
+    "pacs.008": lambda doc, _version: read_pacs008(doc),
+    "pacs.009": lambda doc, _version: read_pacs009(doc),
+    "pacs.002": lambda doc, _version: read_pacs002(doc),
+    "pacs.004": lambda doc, _version: read_pacs004(doc),
+    "pain.001": read_pain001,
+    "pain.002": read_pain002,
+    "pain.008": read_pain008,
+}
+# Every version of a payment family is read onto the family's one domain object.
+for _family, _versions in PARSED_VERSIONS.items():
+    for _version in _versions:
+        _READERS.setdefault(_version, lambda doc, _f=_family, _v=_version: _FAMILY_READERS[_f](doc, _v))
+
 _SNIFF_WINDOW = 4096
 
 
@@ -165,15 +182,18 @@ def _classify(root: etree._Element) -> tuple[str, list[FieldError]]:
         return FORMAT_NAME, [
             FieldError(qname.localname, f"not an ISO 20022 message (namespace {qname.namespace!r})", root.sourceline)
         ]
-    if message_type not in SUPPORTED_MESSAGE_TYPES:
-        supported = ", ".join(SUPPORTED_MESSAGE_TYPES)
-        return message_type, [
-            FieldError(qname.localname, f"unsupported message {message_type}; supported: {supported}", root.sourceline)
-        ]
+    if message_type not in ALL_MESSAGE_TYPES:
+        reason = f"unsupported message {message_type}; supported: {_supported()}"
+        return message_type, [FieldError(qname.localname, reason, root.sourceline)]
     expected_root = "AppHdr" if message_type == "head.001.001.02" else "Document"
     if qname.localname != expected_root:
         return message_type, [FieldError(qname.localname, f"root element must be {expected_root}", root.sourceline)]
     return message_type, validate_document_tree(root, message_type)
+
+
+def _supported() -> str:
+    """The supported messages, runs of versions collapsed (pacs.008.001.02-13, ...)."""
+    return describe_versions(sorted(set(ALL_MESSAGE_TYPES) | set(CASH_REPORT_MESSAGE_TYPES)))
 
 
 def _read(root: etree._Element, message_type: str) -> Any:
@@ -240,7 +260,10 @@ def parse(raw: bytes | str) -> Any:
 
 
 __all__ = [
+    "ALL_MESSAGE_TYPES",
     "CASH_REPORT_MESSAGE_TYPES",
+    "PARSED_VERSIONS",
+    "SUPPORTED_MESSAGE_TYPES",
     "Camt029",
     "Camt056",
     "CancellationStatus",

@@ -45,6 +45,25 @@ SUPPORTED_MESSAGE_TYPES: tuple[str, ...] = (
     "head.001.001.02",
 )
 
+#: Payment message versions read (parsed and validated with their own official XSD) onto the same domain
+#: objects as the version we build (pacs.008.001.08, ...). 2009 (.02/.03) through the newest in use; the
+#: pre-2009 layouts (root element named after the message, e.g. pain.001.001.02) are not among them.
+PARSED_VERSIONS: dict[str, tuple[str, ...]] = {
+    "pacs.008": tuple(f"pacs.008.001.{v:02d}" for v in range(2, 14)),
+    "pacs.009": tuple(f"pacs.009.001.{v:02d}" for v in range(2, 12)),
+    "pacs.002": tuple(f"pacs.002.001.{v:02d}" for v in range(3, 15)),
+    # pacs.004.001.12 is published only with normalised line endings and not shipped (see xsd/README.md).
+    "pacs.004": tuple(f"pacs.004.001.{v:02d}" for v in (*range(2, 12), 13)),
+    "pain.001": tuple(f"pain.001.001.{v:02d}" for v in range(3, 13)),
+    "pain.002": tuple(f"pain.002.001.{v:02d}" for v in range(3, 15)),
+    "pain.008": tuple(f"pain.008.001.{v:02d}" for v in range(2, 12)),
+}
+
+#: Every message definition whose official XSD ships with the product (built ones and parsed-only ones).
+ALL_MESSAGE_TYPES: tuple[str, ...] = tuple(
+    dict.fromkeys((*SUPPORTED_MESSAGE_TYPES, *(v for versions in PARSED_VERSIONS.values() for v in versions)))
+)
+
 #: Root element of the generic envelope carrying an AppHdr and a Document (as in CBPR+ samples).
 ENVELOPE_NAMESPACE = "urn:swift:xsd:envelope"
 
@@ -69,11 +88,36 @@ def message_type_of_namespace(namespace: str | None) -> str | None:
 @cache
 def load_schema(message_type: str) -> etree.XMLSchema:
     """Compile (once per process) and return the official XSD of ``message_type``."""
-    if message_type not in SUPPORTED_MESSAGE_TYPES:
+    if message_type not in ALL_MESSAGE_TYPES:
         raise KeyError(message_type)
     parser = _hardened_parser()
     schema_doc = etree.parse(str(XSD_DIR / f"{message_type}.xsd"), parser)
     return etree.XMLSchema(schema_doc)
+
+
+def describe_versions(message_types: tuple[str, ...] | list[str]) -> str:
+    """Name message types briefly: runs of a family's versions collapse (pacs.004.001.02-11/13, camt.056.001.08)."""
+    families: dict[str, list[int]] = {}
+    for message_type in message_types:
+        families.setdefault(message_type[:-3], []).append(int(message_type[-2:]))
+    parts = []
+    for family, numbers in families.items():
+        runs: list[list[int]] = []
+        for number in sorted(set(numbers)):
+            if runs and number == runs[-1][-1] + 1:
+                runs[-1].append(number)
+            else:
+                runs.append([number])
+        parts.append(
+            f"{family}." + "/".join(f"{run[0]:02d}" if len(run) == 1 else f"{run[0]:02d}-{run[-1]:02d}" for run in runs)
+        )
+    return ", ".join(parts)
+
+
+@cache
+def uses_2009_names(message_type: str) -> bool:
+    """True when the version's XSD names BICs ``BIC``/``BICOrBEI`` (2009), False for ``BICFI``/``AnyBIC``."""
+    return 'name="BICFI"' not in (XSD_DIR / f"{message_type}.xsd").read_text(encoding="utf-8")
 
 
 def _hardened_parser() -> etree.XMLParser:
