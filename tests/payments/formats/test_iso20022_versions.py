@@ -56,7 +56,7 @@ FAMILY = {
     "pain.002": (Pain002, parse_pain002),
     "pain.008": (Pain008, parse_pain008),
 }
-ALL_READ = sorted(v for versions in PARSED_VERSIONS.values() for v in versions)
+ALL_READ = sorted(v for family, versions in PARSED_VERSIONS.items() if family != "head.001" for v in versions)
 #: model field -> the element it is read from; blanked in the expected object when the version lacks it
 ELEMENT_OF_FIELD = {"uetr": "UETR", "original_uetr": "OrgnlUETR", "lei": "LEI"}
 
@@ -228,7 +228,7 @@ def test_only_the_built_version_is_built() -> None:
 
 
 # --------------------------------------------------------------------------- shipped XSDs are the official ones
-@pytest.mark.parametrize("version", ALL_READ)
+@pytest.mark.parametrize("version", [*ALL_READ, "head.001.001.01", "head.001.001.03", "head.001.001.04"])
 def test_shipped_xsd_is_byte_identical_to_the_project_specs_copy(version: str) -> None:
     shipped = XSD_DIR / f"{version}.xsd"
     digest = hashlib.sha256(shipped.read_bytes()).hexdigest()
@@ -238,6 +238,9 @@ def test_shipped_xsd_is_byte_identical_to_the_project_specs_copy(version: str) -
 
 
 READ_XSD_SHA256 = {
+    "head.001.001.01": "1102407f4a27939eeefc95048e97ba8f9aad44ccf7e8e4abae794208436c7bbb",
+    "head.001.001.03": "c5a71062ad04a7af4cc178e9946d8c83fe99172fa0f491e0555c7f8903676e62",
+    "head.001.001.04": "73d68e98ec079806a23f37494ed47662a74cebfae91807bfbaacda3728d65796",
     "pacs.002.001.03": "b24f515eeb2f75d722c96c809d92317364c92dc23826add89295edc439fb0340",
     "pacs.002.001.04": "f86238e45e3eb73d35988a5f97046c9e02f9155de6eeac2f8622482892e499e8",
     "pacs.002.001.05": "41e38c13e737db71a1e018b438064c66d3c4c0dd0183508b7bfe879b5cffe6fc",

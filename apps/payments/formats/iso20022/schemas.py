@@ -57,6 +57,7 @@ PARSED_VERSIONS: dict[str, tuple[str, ...]] = {
     "pain.001": tuple(f"pain.001.001.{v:02d}" for v in range(3, 13)),
     "pain.002": tuple(f"pain.002.001.{v:02d}" for v in range(3, 15)),
     "pain.008": tuple(f"pain.008.001.{v:02d}" for v in range(2, 12)),
+    "head.001": tuple(f"head.001.001.{v:02d}" for v in range(1, 5)),
 }
 
 #: Every message definition whose official XSD ships with the product (built ones and parsed-only ones).
@@ -142,7 +143,7 @@ def parse_xml_bytes(raw: bytes | str, message_type: str = "ISO 20022") -> etree.
         raw = raw.encode("utf-8")
     if not isinstance(raw, bytes | bytearray):
         raise MessageValidationError.single(message_type, "document", "input must be bytes or str")
-    raw = bytes(raw)
+    raw = _transport_trimmed(bytes(raw))
     if not raw.strip():
         raise MessageValidationError.single(message_type, "document", "empty input")
     if _FORBIDDEN_MARKUP.search(raw):
@@ -159,6 +160,25 @@ def parse_xml_bytes(raw: bytes | str, message_type: str = "ISO 20022") -> etree.
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise MessageValidationError.single(message_type, "document", "DOCTYPE declarations are not allowed")
     return tree
+
+
+_LEADING_BLANKS = re.compile(rb"^(\xef\xbb\xbf)?([ \t\r\n]+)(<\?xml[^>]*\?>)")
+_TRAILING_PADDING = b" \t\r\n\x00\x1a"
+
+
+def _transport_trimmed(raw: bytes) -> bytes:
+    """Undo what file transfer adds around a message, keeping every line number of the message.
+
+    Blank lines before the XML declaration (which XML allows only at the very start) are moved after it;
+    NUL, Ctrl-Z and blanks after the root element (padded records, DOS end-of-file) are dropped.
+    """
+    leading = _LEADING_BLANKS.match(raw)
+    if leading:
+        bom, blanks, declaration = leading.groups()
+        raw = (bom or b"") + declaration + blanks + raw[leading.end() :]
+    if not raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 ends in NUL bytes of its own
+        raw = raw.rstrip(_TRAILING_PADDING)
+    return raw
 
 
 def element_path(element: etree._Element) -> str:
