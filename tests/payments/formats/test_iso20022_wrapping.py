@@ -32,11 +32,14 @@ def _document(name: str) -> bytes:
     return (GOLDEN / name).read_bytes().split(b"?>", 1)[1].strip()
 
 
-def _app_hdr(version: str, definition: str, *, prefix: str = "") -> bytes:
+def _app_hdr(
+    version: str, definition: str, *, prefix: str = "", service: str = "qenex.partner.01", practice: str = "PARTNER-1"
+) -> bytes:
+    """An AppHdr; by default for a bilateral service (no CBPR+ rules), see test_iso20022_cbpr.py for CBPR+."""
     p = f"{prefix}:" if prefix else ""
     xmlns = f"xmlns:{prefix}" if prefix else "xmlns"
     market = (
-        f"<{p}MktPrctc><{p}Regy>www.swift.com</{p}Regy><{p}Id>CBPRPlus-1.0</{p}Id></{p}MktPrctc>"
+        f"<{p}MktPrctc><{p}Regy>partner.example</{p}Regy><{p}Id>{practice}</{p}Id></{p}MktPrctc>"
         if version >= "head.001.001.03"
         else ""
     )
@@ -45,7 +48,7 @@ def _app_hdr(version: str, definition: str, *, prefix: str = "") -> bytes:
         f"<{p}Fr><{p}FIId><{p}FinInstnId><{p}BICFI>COBADEFFXXX</{p}BICFI></{p}FinInstnId></{p}FIId></{p}Fr>"
         f"<{p}To><{p}FIId><{p}FinInstnId><{p}BICFI>NWBKGB2LXXX</{p}BICFI></{p}FinInstnId></{p}FIId></{p}To>"
         f"<{p}BizMsgIdr>BIZ-0001</{p}BizMsgIdr><{p}MsgDefIdr>{definition}</{p}MsgDefIdr>"
-        f"<{p}BizSvc>swift.cbprplus.02</{p}BizSvc>{market}"
+        f"<{p}BizSvc>{service}</{p}BizSvc>{market}"
         f"<{p}CreDt>2026-03-02T10:30:00Z</{p}CreDt></{p}AppHdr>"
     ).encode()
 
@@ -81,7 +84,7 @@ def test_any_apphdr_version_in_any_wrapper_reads_the_document_of_its_own_version
     assert isinstance(message, BusinessMessage)
     assert message.header.version == head
     assert message.header.message_definition_id == message_type
-    assert message.header.market_practice == ("CBPRPlus-1.0" if head >= "head.001.001.03" else None)
+    assert message.header.market_practice == ("PARTNER-1" if head >= "head.001.001.03" else None)
     assert message.message_type == f"{head}+document"
     assert message.document == parse(document)
     assert parse_business_message(raw) == message

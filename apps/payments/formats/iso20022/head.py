@@ -6,7 +6,8 @@ CBPR+ sample files, ``<Envelope xmlns="urn:swift:xsd:envelope">`` holding AppHdr
 read any wrapper partners use (``Envelope``, ``BizMsgEnvlp``, a SWIFTNet ``DataPDU``/``Body``, a
 vendor's own element, in any namespace or none) that holds an AppHdr and a Document, however deep.
 Each part is validated against its own version's XSD (AppHdr head.001.001.01 - .04, the Document any
-version we read), and the header's MsgDefIdr must name the Document. We build head.001.001.02.
+version we read), and the header's MsgDefIdr must name the Document; when the header declares CBPR+, the
+CBPR+ usage rules of :mod:`.cbpr` are checked too (warnings). We build head.001.001.02.
 """
 
 from __future__ import annotations
@@ -241,6 +242,10 @@ def envelope_errors(envelope: etree._Element) -> list[FieldError]:
                     node.sourceline if node is not None else None,
                 )
             )
+    if not errors and header is not None and document is not None:
+        from .cbpr import cbpr_errors  # local: cbpr reads with helpers that import this package's modules
+
+        errors.extend(cbpr_errors(header, document))
     return errors
 
 
