@@ -10,7 +10,8 @@ does not validate is not written. The rewrite:
 * elements the target version does not define at all are dropped (UETR, OrgnlUETR and LEI before 2019,
   OrgnlIntrBkSttlmDt in pacs.004 before 001.08);
 * pacs.009 up to 001.03 has the message root FinInstnCdtTrf; up to 001.07 PmtId/TxId is mandatory;
-* pacs.008.001.02 names the charging agent ChrgsInf/Pty; pacs.008.001.13 moves AccptncDtTm into AddtlDtTm.
+* pacs.008.001.02 names the charging agent ChrgsInf/Pty; pacs.008.001.13 moves AccptncDtTm into AddtlDtTm;
+* the Swiss pain.001.001.03.ch.02 is .03 in SIX's namespace, validated with SIX's schema (``xsd/six/``).
 
 These are not partner files: they prove that each version's structure is read onto the same model.
 Partner files live under ``golden/iso20022/partner/`` and ``interop/``.
@@ -25,9 +26,10 @@ from pathlib import Path
 
 from lxml import etree
 
+from apps.payments.formats.iso20022.schemas import namespace_for, xsd_path
+
 GOLDEN = Path(__file__).resolve().parent / "golden" / "iso20022"
 HERE = GOLDEN / "versions"
-XSD = Path(__file__).resolve().parents[3] / "apps" / "payments" / "formats" / "iso20022" / "xsd"
 NS = "urn:iso:std:iso:20022:tech:xsd:"
 
 #: target version -> golden file it is rewritten from
@@ -42,6 +44,7 @@ SOURCES: dict[str, str] = {
     **{f"pain.002.001.{v:02d}": "pain.002.001.10.xml" for v in range(11, 15)},
     **{f"pain.008.001.{v:02d}": "pain.008.001.02.xml" for v in range(3, 8)},
     **{f"pain.008.001.{v:02d}": "pain.008.001.08.xml" for v in range(9, 12)},
+    "pain.001.001.03.ch.02": "pain.001.001.03.xml",  # Swiss Payment Standards, SIX's own namespace
 }
 
 
@@ -52,10 +55,10 @@ def _defines(xsd_text: str, name: str) -> bool:
 def rewrite(source: bytes, target: str) -> bytes:
     root = etree.fromstring(source, etree.XMLParser(remove_blank_text=True))
     old_type = etree.QName(root).namespace[len(NS) :]
-    xsd_text = (XSD / f"{target}.xsd").read_text(encoding="utf-8")
-    old_2009 = not _defines((XSD / f"{old_type}.xsd").read_text(encoding="utf-8"), "BICFI")
+    xsd_text = xsd_path(target).read_text(encoding="utf-8")
+    old_2009 = not _defines(xsd_path(old_type).read_text(encoding="utf-8"), "BICFI")
     new_2009 = not _defines(xsd_text, "BICFI")
-    ns = NS + target
+    ns = namespace_for(target)
     renames = {}
     if new_2009 and not old_2009:
         renames = {"BICFI": "BIC", "AnyBIC": "BICOrBEI"}
@@ -75,7 +78,7 @@ def rewrite(source: bytes, target: str) -> bytes:
 
 
 def _version_rules(root: etree._Element, target: str, ns: str) -> None:
-    family, version = target[:8], int(target[-2:])
+    family, version = target[:8], int(target[13:15])
 
     def q(name: str) -> str:
         return f"{{{ns}}}{name}"
@@ -105,7 +108,7 @@ def main() -> int:
     failed = 0
     for target, source in sorted(SOURCES.items()):
         raw = rewrite((GOLDEN / source).read_bytes(), target)
-        schema = etree.XMLSchema(etree.parse(str(XSD / f"{target}.xsd")))
+        schema = etree.XMLSchema(etree.parse(str(xsd_path(target))))
         if not schema.validate(etree.ElementTree(etree.fromstring(raw))):
             failed += 1
             print(f"{target}: not XSD-valid, not written: {schema.error_log.last_error}", file=sys.stderr)

@@ -40,7 +40,7 @@ from apps.payments.formats.iso20022 import (
     parse_pain008,
     validate_raw,
 )
-from apps.payments.formats.iso20022.schemas import XSD_DIR
+from apps.payments.formats.iso20022.schemas import XSD_DIR, namespace_for, xsd_path
 from tests.payments.formats.make_version_samples import SOURCES
 
 GOLDEN = Path(__file__).parent / "golden" / "iso20022"
@@ -77,12 +77,12 @@ def _blank(value: Any, fields: set[str]) -> Any:
 def _expected(version: str) -> Any:
     """The golden file's domain object as ``version`` can carry it."""
     source = parse((GOLDEN / SOURCES[version]).read_bytes())
-    xsd_text = (XSD_DIR / f"{version}.xsd").read_text(encoding="utf-8")
+    xsd_text = xsd_path(version).read_text(encoding="utf-8")
     missing = {field for field, element in ELEMENT_OF_FIELD.items() if f'name="{element}"' not in xsd_text}
     if 'name="OrgnlIntrBkSttlmDt"' not in xsd_text:
         missing.add("original_settlement_date")
     expected = _blank(source, missing)
-    if version.startswith("pacs.009") and int(version[-2:]) <= 7:  # TxId is mandatory there
+    if version.startswith("pacs.009") and int(version[13:15]) <= 7:  # TxId is mandatory there
         transactions = tuple(
             dataclasses.replace(tx, transaction_id=tx.transaction_id or f"TX-{tx.end_to_end_id}")
             for tx in expected.transactions
@@ -100,9 +100,9 @@ def test_every_version_read_has_a_sample_and_every_sample_a_version() -> None:
 
 @pytest.mark.parametrize("version", sorted(SOURCES))
 def test_sample_is_valid_against_its_own_official_xsd(version: str) -> None:
-    schema = etree.XMLSchema(etree.parse(str(XSD_DIR / f"{version}.xsd")))
+    schema = etree.XMLSchema(etree.parse(str(xsd_path(version))))
     tree = etree.parse(str(VERSIONS_DIR / f"{version}.xml"))
-    assert etree.QName(tree.getroot()).namespace == f"urn:iso:std:iso:20022:tech:xsd:{version}"
+    assert etree.QName(tree.getroot()).namespace == namespace_for(version)
     assert schema.validate(tree), schema.error_log
 
 
@@ -228,16 +228,20 @@ def test_only_the_built_version_is_built() -> None:
 
 
 # --------------------------------------------------------------------------- shipped XSDs are the official ones
-@pytest.mark.parametrize("version", [*ALL_READ, "head.001.001.01", "head.001.001.03", "head.001.001.04"])
+@pytest.mark.parametrize(
+    "version", [*ALL_READ, "head.001.001.01", "head.001.001.03", "head.001.001.04", "pain.001.001.09.ch.03"]
+)
 def test_shipped_xsd_is_byte_identical_to_the_project_specs_copy(version: str) -> None:
-    shipped = XSD_DIR / f"{version}.xsd"
+    shipped = xsd_path(version)
     digest = hashlib.sha256(shipped.read_bytes()).hexdigest()
     assert digest == READ_XSD_SHA256[version]
     if SPECS.is_dir():  # the project's specs folder, with the source of every file in its README
-        assert hashlib.sha256((SPECS / f"{version}.xsd").read_bytes()).hexdigest() == digest
+        assert hashlib.sha256((SPECS / shipped.relative_to(XSD_DIR)).read_bytes()).hexdigest() == digest
 
 
 READ_XSD_SHA256 = {
+    "pain.001.001.03.ch.02": "21bb38308e7f1fdd2932d4139fb1060b8cbb53789348f383b0a5f5ce9b587c15",
+    "pain.001.001.09.ch.03": "8daf0973bc1d8eaec5b494214d843d1dd4ccfe10b2bf61739004fa0c9f30d675",
     "head.001.001.01": "1102407f4a27939eeefc95048e97ba8f9aad44ccf7e8e4abae794208436c7bbb",
     "head.001.001.03": "c5a71062ad04a7af4cc178e9946d8c83fe99172fa0f491e0555c7f8903676e62",
     "head.001.001.04": "73d68e98ec079806a23f37494ed47662a74cebfae91807bfbaacda3728d65796",
@@ -319,3 +323,33 @@ READ_XSD_SHA256 = {
     "pain.008.001.10": "0b4e46c5ddb439ff81e57058dcb8857a8cdf102350a6753b3d7e83ab69b6a421",
     "pain.008.001.11": "680a926b447d31a99cba20b341877768e28a059ef252b3821b66ed2e44406096",
 }
+
+
+# --------------------------------------------------------------------------- Swiss Payment Standards (SIX)
+def test_swiss_pain001_in_six_namespace_reads_onto_pain001() -> None:
+    raw = (VERSIONS_DIR / "pain.001.001.03.ch.02.xml").read_bytes()
+    assert b"six-interbank-clearing.com" in raw
+    report = validate_file(raw)
+    assert (report.format_name, report.message_type, report.errors) == ("ISO 20022", "pain.001.001.03.ch.02", [])
+    message = parse_pain001(raw)
+    assert message.version == "pain.001.001.03.ch.02"
+    iso = parse((GOLDEN / "pain.001.001.03.xml").read_bytes())
+    assert dataclasses.replace(message, version=iso.version) == iso
+
+
+def test_swiss_restrictions_apply_when_the_document_names_the_six_schema() -> None:
+    raw = (GOLDEN / "pain.001.001.09.xml").read_bytes()
+    opening = b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.09">'
+    assert opening in raw
+    swiss = raw.replace(
+        opening,
+        opening[:-1] + b' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+        b' xsi:schemaLocation="urn:iso:std:iso:20022:tech:xsd:pain.001.001.09 pain.001.001.09.ch.03.xsd">',
+    )
+    assert validate_raw(swiss) == ("pain.001.001.09", [])
+    # "#" is ISO Max35Text but outside the Swiss character set: a SIX warning only where SIX is named
+    plain_errors = validate_raw(raw.replace(b"<MsgId>QNX", b"<MsgId>QN#X", 1))[1]
+    swiss_errors = validate_raw(swiss.replace(b"<MsgId>QNX", b"<MsgId>QN#X", 1))[1]
+    six = [e for e in swiss_errors if e.reason.startswith("SIX pain.001.001.09.ch.03:")]
+    assert not [e for e in plain_errors if e.reason.startswith("SIX")]
+    assert [(e.field, e.severity) for e in six] == [("GrpHdr/MsgId", "warning")]

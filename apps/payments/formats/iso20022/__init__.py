@@ -106,6 +106,7 @@ from .schemas import (
     ALL_MESSAGE_TYPES,
     ISO_NAMESPACE_PREFIX,
     PARSED_VERSIONS,
+    SIX_NAMESPACE_PREFIX,
     SUPPORTED_MESSAGE_TYPES,
     describe_versions,
     load_schema,
@@ -179,7 +180,7 @@ def looks_like(raw: bytes) -> bool:
     if not isinstance(raw, bytes | bytearray):
         return False
     head = bytes(raw[:_SNIFF_WINDOW]).lstrip(b"\xef\xbb\xbf").lstrip()
-    return head.startswith(b"<") and ISO_NAMESPACE_PREFIX.encode() in head
+    return head.startswith(b"<") and (ISO_NAMESPACE_PREFIX.encode() in head or SIX_NAMESPACE_PREFIX.encode() in head)
 
 
 def _classify(root: etree._Element) -> tuple[str, list[FieldError]]:

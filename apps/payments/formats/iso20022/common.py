@@ -11,6 +11,7 @@ Readers run only on XSD-valid documents, so mandatory elements are known to be p
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 
 from ..amounts import check_amount, currency_exponent
-from ..errors import FieldError, MessageValidationError
+from ..errors import WARNING, FieldError, MessageValidationError
 from .schemas import (
+    SIX_RESTRICTIONS,
     describe_versions,
     message_type_of_namespace,
     namespace_for,
@@ -330,6 +332,7 @@ def validate_document_tree(document: etree._Element, message_type: str) -> list[
 
     errors = schema_errors(document, message_type)
     errors.extend(semantic_errors(document, message_type))
+    errors.extend(market_variant_errors(document, message_type))
     if declares_sepa(document):
         errors.extend(sepa_errors(document, message_type))
     return errors
@@ -338,6 +341,25 @@ def validate_document_tree(document: etree._Element, message_type: str) -> list[
 def _versions_label(versions: tuple[str, ...]) -> str:
     """pacs.008.001.08; pain.001.001.09/pain.001.001.03; a family's run of versions as pacs.008.001.02-13."""
     return "/".join(versions) if len(versions) <= 2 else describe_versions(versions)
+
+
+_XSI_SCHEMA_LOCATION = "{http://www.w3.org/2001/XMLSchema-instance}schemaLocation"
+
+
+def market_variant_errors(document: etree._Element, message_type: str) -> list[FieldError]:
+    """A market variant's restrictions (SIX pain.001.001.09.ch.03), when the Document names its schema.
+
+    Swiss software names the variant in ``xsi:schemaLocation``; the Document is ISO (the variant restricts
+    it), so breaking the variant is a market rule: a warning, as the EPC SEPA rules are.
+    """
+    variant = SIX_RESTRICTIONS.get(message_type)
+    location = document.get(_XSI_SCHEMA_LOCATION) or ""
+    if variant is None or variant not in location:
+        return []
+    return [
+        dataclasses.replace(error, reason=f"SIX {variant}: {error.reason}", severity=WARNING)
+        for error in schema_errors(document, variant)
+    ]
 
 
 def load_document(raw: bytes | str, expected: tuple[str, ...]) -> tuple[etree._Element, str]:
