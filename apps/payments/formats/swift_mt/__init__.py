@@ -1,4 +1,4 @@
-"""SWIFT FIN MT messages: MT103 (incl. STP), MT192/MT292, MT196/MT296, MT199, MT202, MT202 COV, MT900, MT910,
+"""SWIFT FIN MT messages: MT101, MT103 (incl. STP), MT192/MT292, MT196/MT296, MT199, MT202, MT202 COV, MT900, MT910,
 MT940, MT950.
 
 The uniform validation interface used by the ``validate_message`` command and format detection:
@@ -31,6 +31,7 @@ from .fields import (
 )
 from .messages import (
     CANCELLATION_ANSWER_CODES,
+    MT101,
     MT103,
     MT192,
     MT196,
@@ -45,9 +46,11 @@ from .messages import (
     MT950,
     SUPPORTED_MESSAGE_TYPES,
     FinMessage,
+    MT101Transaction,
     OriginalMessage,
     UnderlyingCustomerCreditTransfer,
     build_message,
+    build_mt101,
     build_mt103,
     build_mt192,
     build_mt196,
@@ -59,6 +62,7 @@ from .messages import (
     build_mt940,
     build_mt950,
     parse_message,
+    parse_mt101,
     parse_mt103,
     parse_mt192,
     parse_mt196,
@@ -133,6 +137,8 @@ def parse(raw: bytes | str) -> FinMessage:
 __all__ = [
     "FORMAT_NAME",
     "MT103",
+    "MT101",
+    "MT101Transaction",
     "MT192",
     "MT196",
     "MT199",
@@ -169,6 +175,7 @@ __all__ = [
     "bic_to_logical_terminal",
     "build_message",
     "build_mt103",
+    "build_mt101",
     "build_mt192",
     "build_mt196",
     "build_mt199",
@@ -184,6 +191,7 @@ __all__ = [
     "parse",
     "parse_message",
     "parse_mt103",
+    "parse_mt101",
     "parse_mt192",
     "parse_mt196",
     "parse_mt199",

@@ -1,4 +1,4 @@
-"""MT103, MT192, MT196, MT199, MT202, MT202 COV, MT292, MT296, MT900, MT910, MT940 and MT950: domain objects,
+"""MT101, MT103, MT192, MT196, MT199, MT202, MT202 COV, MT292, MT296, MT900, MT910, MT940 and MT950: domain objects,
 builders and parsers.
 
 Every message type is a frozen dataclass. :func:`build_message` writes the wire text and then
@@ -72,6 +72,9 @@ MT103_INSTRUCTION_CODES = frozenset(
     {"CHQB", "CORT", "HOLD", "INTC", "PHOB", "PHOI", "PHON", "REPA", "SDVA", "TELB", "TELE", "TELI"}
 )
 SPRI_INSTRUCTION_CODES = frozenset({"SDVA", "TELB", "PHOB", "INTC"})
+MT101_INSTRUCTION_CODES = frozenset(
+    {"CHQB", "CMSW", "CMTO", "CMZB", "CORT", "EQUI", "INTC", "NETS", "OTHR", "PHON", "REPA", "RTGS", "URGP"}
+)
 STP_INSTRUCTION_CODES = frozenset({"CORT", "INTC", "SDVA", "REPA"})
 STP_INSTITUTION_OPTIONS = {"52": "A", "53": "AB", "54": "A", "55": "A", "56": "A", "57": "A"}
 
@@ -270,6 +273,57 @@ class MT199(FinMessage):
     transaction_reference: str  # :20:
     narrative: tuple[str, ...]  # :79: 35*50x
     related_reference: str | None = None  # :21:
+
+
+@dataclass(frozen=True)
+class MT101Transaction:
+    """One sequence B of an MT101: a transfer the account owner asks the receiver to make.
+
+    ``instructing_party`` (:50C:/:50L:) and ``ordering_customer`` (:50F:/:50G:/:50H:) are given here
+    or once in sequence A (network rules C2/C3); ``charges_account`` is :25A: without its ``/``.
+    """
+
+    reference: str  # :21:
+    currency: str  # :32B:
+    amount: Decimal
+    beneficiary: Party  # :59a: (no letter, A, F)
+    details_of_charges: str  # :71A: OUR / SHA / BEN
+    fx_deal_reference: str | None = None  # :21F:
+    instruction_codes: tuple[InstructionCode, ...] = ()  # :23E:
+    instructing_party: Party | None = None  # :50C: / :50L:
+    ordering_customer: Party | None = None  # :50F: / :50G: / :50H:
+    account_servicing_institution: Institution | None = None  # :52A: / :52C:
+    intermediary: Institution | None = None  # :56A: / :56C: / :56D:
+    account_with_institution: Institution | None = None  # :57A: / :57C: / :57D:
+    remittance_information: tuple[str, ...] = ()  # :70: 4*35x
+    regulatory_reporting: tuple[str, ...] = ()  # :77B: 3*35x
+    original_ordered_amount: CurrencyAmount | None = None  # :33B:
+    charges_account: str | None = None  # :25A:
+    exchange_rate: Decimal | None = None  # :36:
+
+
+@dataclass(frozen=True)
+class MT101(FinMessage):
+    """Request for transfer: an account owner (or its agent) asks the account servicer to pay.
+
+    Sequence A once, then one :class:`MT101Transaction` per sequence B. ``message_index`` /
+    ``message_total`` are :28D: (a request split over several messages).
+    """
+
+    MESSAGE_TYPE: ClassVar[str] = "MT101"
+
+    header: FinEnvelope
+    sender_reference: str  # :20:
+    message_index: int  # :28D: 5n/5n
+    message_total: int
+    requested_execution_date: date  # :30:
+    transactions: tuple[MT101Transaction, ...]
+    customer_reference: str | None = None  # :21R:
+    instructing_party: Party | None = None  # :50C: / :50L:
+    ordering_customer: Party | None = None  # :50F: / :50G: / :50H:
+    account_servicing_institution: Institution | None = None  # :52A: / :52C:
+    sending_institution: Institution | None = None  # :51A:
+    authorisation: str | None = None  # :25:
 
 
 @dataclass(frozen=True)
@@ -865,6 +919,194 @@ def _rules_mt199(m: MT199, r: FieldReader, p: Problems) -> None:
     """MT199 has no cross-field network rules beyond field order and presence."""
 
 
+# --------------------------------------------------------------------------- MT101
+
+_B = "21"  # the slot that opens a sequence B
+MT101_SLOTS = [
+    slot("20", "20", True),
+    slot("21R", "21R"),
+    slot("28D", "28D", True),
+    slot("50IA", "50CL"),
+    slot("50OA", "50FGH"),
+    slot("52A", "52AC"),
+    slot("51A", "51A"),
+    slot("30", "30", True),
+    slot("25", "25"),
+    # sequence B, repeated: every slot may be followed by the :21: of the next transaction
+    slot(_B, "21", True, loop_to=_B),
+    slot("21F", "21F", loop_to=_B),
+    slot("23E", "23E", repeatable=True, loop_to=_B),
+    slot("32B", "32B", True, loop_to=_B),
+    slot("50IB", "50CL", loop_to=_B),
+    slot("50OB", "50FGH", loop_to=_B),
+    slot("52B", "52AC", loop_to=_B),
+    slot("56", "56ACD", loop_to=_B),
+    slot("57", "57ACD", loop_to=_B),
+    slot("59", "59 AF", True, loop_to=_B),
+    slot("70", "70", loop_to=_B),
+    slot("77B", "77B", loop_to=_B),
+    slot("33B", "33B", loop_to=_B),
+    slot("71A", "71A", True, loop_to=_B),
+    slot("25A", "25A", loop_to=_B),
+    slot("36", "36", loop_to=_B),
+]
+_B_START = next(index for index, candidate in enumerate(MT101_SLOTS) if candidate.name == _B)
+_MT101_B_MANDATORY = (("32B", ":32B:"), ("59", ":59a:"), ("71A", ":71A:"))
+_MESSAGE_INDEX_RE = re.compile(r"^([0-9]{1,5})/([0-9]{1,5})$")
+
+
+def _message_index(option: str, text: str, label: str, line: int | None, problems: Problems) -> tuple[int, int] | None:
+    match = _MESSAGE_INDEX_RE.match(text)
+    if not match or not 1 <= int(match[1]) <= int(match[2]):
+        problems.add(label, f"expected index/total (5n/5n, 1 <= index <= total), got {text!r}", line)
+        return None
+    return int(match[1]), int(match[2])
+
+
+def _date(option: str, text: str, label: str, line: int | None, problems: Problems) -> date | None:
+    return parse_date6(text, label, line, problems)
+
+
+def _charges_account(option: str, text: str, label: str, line: int | None, problems: Problems) -> str | None:
+    if not text.startswith("/") or "\n" in text or not 2 <= len(text) <= 35:
+        problems.add(label, f"expected /34x (the account charges are taken from), got {text!r}", line)
+        return None
+    return text[1:]
+
+
+def _authorisation(option: str, text: str, label: str, line: int | None, problems: Problems) -> str | None:
+    if "\n" in text or not text or len(text) > 35:
+        problems.add(label, "authorisation is one line of 1 to 35 characters", line)
+        return None
+    return text
+
+
+def _mt101_instruction_code(
+    option: str, text: str, label: str, line: int | None, problems: Problems
+) -> InstructionCode | None:
+    return parse_instruction_code(text, MT101_INSTRUCTION_CODES, label, line, problems)
+
+
+def _sequence_b_groups(r: FieldReader) -> list[FieldReader]:
+    """One reader per sequence B, in order (split where the :21: slot starts again)."""
+    groups: list[list[Any]] = []
+    for item in r.matched:
+        if item.slot.name == _B:
+            groups.append([])
+        if groups and MT101_SLOTS.index(item.slot) >= _B_START:
+            groups[-1].append(item)
+    return [FieldReader(group, r.problems) for group in groups]
+
+
+def _decode_mt101(r: FieldReader, header: FinEnvelope | None) -> MT101:
+    index = r.one("28D", _message_index)
+    transactions = []
+    for group in _sequence_b_groups(r):
+        amount = group.one("32B", _currency_amount)
+        for name, label in _MT101_B_MANDATORY:
+            if not group.present(name):
+                r.problems.add(
+                    label,
+                    f"mandatory field is missing in the transaction {group.one(_B, _reference)!r}",
+                    group.line(_B),
+                )
+        transactions.append(
+            MT101Transaction(
+                reference=group.one(_B, _reference),  # type: ignore[arg-type]
+                fx_deal_reference=group.one("21F", _reference),
+                instruction_codes=group.each("23E", _mt101_instruction_code),
+                currency=amount.currency if amount else "",
+                amount=amount.amount if amount else Decimal(0),
+                instructing_party=group.one("50IB", parse_party),
+                ordering_customer=group.one("50OB", parse_party),
+                account_servicing_institution=group.one("52B", parse_institution),
+                intermediary=group.one("56", parse_institution),
+                account_with_institution=group.one("57", parse_institution),
+                beneficiary=group.one("59", parse_party),  # type: ignore[arg-type]
+                remittance_information=group.one("70", _narrative(4)) or (),
+                regulatory_reporting=group.one("77B", _narrative(3)) or (),
+                original_ordered_amount=group.one("33B", _currency_amount),
+                details_of_charges=group.one("71A", _code(CHARGES_CODES)) or "",
+                charges_account=group.one("25A", _charges_account),
+                exchange_rate=group.one("36", _exchange_rate),
+            )
+        )
+    return MT101(
+        header=header,  # type: ignore[arg-type]
+        sender_reference=r.one("20", _reference),  # type: ignore[arg-type]
+        customer_reference=r.one("21R", _reference),
+        message_index=index[0] if index else 0,
+        message_total=index[1] if index else 0,
+        instructing_party=r.one("50IA", parse_party),
+        ordering_customer=r.one("50OA", parse_party),
+        account_servicing_institution=r.one("52A", parse_institution),
+        sending_institution=r.one("51A", parse_institution),
+        requested_execution_date=r.one("30", _date),  # type: ignore[arg-type]
+        authorisation=r.one("25", _authorisation),
+        transactions=tuple(transactions),
+    )
+
+
+def _encode_mt101(m: MT101, e: Emitter) -> None:
+    e.text("20", m.sender_reference)
+    e.text("21R", m.customer_reference)
+    e.call("28D", lambda: ("28D", f"{int(m.message_index)}/{int(m.message_total)}"))
+    e.party("50", m.instructing_party)
+    e.party("50", m.ordering_customer)
+    e.institution("52", m.account_servicing_institution)
+    e.institution("51", m.sending_institution)
+    e.value("30", m.requested_execution_date, render_date6)
+    e.text("25", m.authorisation)
+    for tx in m.transactions or ():
+        e.text("21", tx.reference)
+        e.text("21F", tx.fx_deal_reference)
+        e.each("23E", tx.instruction_codes, render_instruction_code)
+        e.call("32B", lambda tx=tx: ("32B", render_currency_amount(CurrencyAmount(tx.currency, tx.amount))))
+        e.party("50", tx.instructing_party)
+        e.party("50", tx.ordering_customer)
+        e.institution("52", tx.account_servicing_institution)
+        e.institution("56", tx.intermediary)
+        e.institution("57", tx.account_with_institution)
+        e.party("59", tx.beneficiary)
+        e.lines("70", tx.remittance_information)
+        e.lines("77B", tx.regulatory_reporting)
+        e.value("33B", tx.original_ordered_amount, render_currency_amount)
+        e.text("71A", tx.details_of_charges)
+        e.value("25A", tx.charges_account, lambda account: f"/{account}")
+        e.value("36", tx.exchange_rate, render_exchange_rate)
+
+
+def _rules_mt101(m: MT101, r: FieldReader, p: Problems) -> None:
+    """The MT101 network validated rules C1-C4 that concern fields we read (as warnings)."""
+    if not m.transactions:
+        p.add(":21:", "an MT101 needs at least one transaction (sequence B)", r.line("30"))
+    for group, tx in zip(_sequence_b_groups(r), m.transactions, strict=False):
+        where = group.line(_B)
+        if tx.exchange_rate is not None and tx.fx_deal_reference is None:
+            p.rule(
+                ":21F:", f"transaction {tx.reference}: :36: exchange rate needs :21F: F/X deal reference (C1)", where
+            )
+        if tx.original_ordered_amount is not None and tx.amount != 0 and tx.exchange_rate is None:
+            p.rule(
+                ":36:", f"transaction {tx.reference}: :33B: with a non-zero :32B: needs :36: exchange rate (C2)", where
+            )
+        if (m.ordering_customer is None) == (tx.ordering_customer is None):
+            p.rule(
+                ":50a:",
+                f"transaction {tx.reference}: the ordering customer (:50F/G/H:) is given in sequence A or in every"
+                " transaction, not both and not neither (C3)",
+                where,
+            )
+        if m.instructing_party is not None and tx.instructing_party is not None:
+            p.rule(
+                ":50a:",
+                f"transaction {tx.reference}: the instructing party is in sequence A or B, not both (C4)",
+                where,
+            )
+        if (m.account_servicing_institution is not None) and (tx.account_servicing_institution is not None):
+            p.rule(":52a:", f"transaction {tx.reference}: :52a: is in sequence A or B, not both (C5)", where)
+
+
 # --------------------------------------------------------------------------- MT192 / MT196 (and MT292 / MT296)
 
 MT192_SLOTS = [
@@ -1161,6 +1403,7 @@ class MessageSpec:
 MESSAGE_SPECS: dict[str, MessageSpec] = {
     spec.name: spec
     for spec in (
+        MessageSpec("MT101", "101", MT101, MT101_SLOTS, _decode_mt101, _encode_mt101, _rules_mt101, False, frozenset()),
         MessageSpec(
             "MT103", "103", MT103, MT103_SLOTS, _decode_mt103, _encode_mt103, _rules_mt103, True, frozenset({"STP"})
         ),
@@ -1328,6 +1571,16 @@ def _parse_as(raw: bytes | str, cls: type[M]) -> M:
             message.message_type, "{2:}", f"expected {cls.MESSAGE_TYPE}, got {message.message_type}", 1
         )
     return message
+
+
+def parse_mt101(raw: bytes | str) -> MT101:
+    """Read an MT101 request for transfer."""
+    return _parse_as(raw, MT101)
+
+
+def build_mt101(message: MT101) -> str:
+    """Write an MT101 as FIN text."""
+    return build_message(message)
 
 
 def parse_mt103(raw: bytes | str) -> MT103:
