@@ -1,5 +1,5 @@
-"""SWIFT FIN MT messages: MT101, MT103 (incl. STP), MT192/MT292, MT196/MT296, MT199, MT202, MT202 COV, MT900, MT910,
-MT940, MT950.
+"""SWIFT FIN MT messages: MT101, MT103 (incl. STP), MT192/MT292, MT196/MT296, MT199, MT299, MT202, MT202 COV,
+MT900, MT910, MT940, MT950.
 
 The uniform validation interface used by the ``validate_message`` command and format detection:
 ``FORMAT_NAME``, :func:`looks_like`, :func:`validate_raw` and :func:`parse`.
@@ -40,6 +40,7 @@ from .messages import (
     MT202COV,
     MT292,
     MT296,
+    MT299,
     MT900,
     MT910,
     MT940,
@@ -69,6 +70,7 @@ from .messages import (
     parse_mt199,
     parse_mt202,
     parse_mt202cov,
+    parse_mt299,
     parse_mt900,
     parse_mt910,
     parse_mt940,
@@ -144,6 +146,7 @@ __all__ = [
     "MT199",
     "MT292",
     "MT296",
+    "MT299",
     "CANCELLATION_ANSWER_CODES",
     "OriginalMessage",
     "MT202",
@@ -196,6 +199,7 @@ __all__ = [
     "parse_mt196",
     "parse_mt199",
     "parse_mt202",
+    "parse_mt299",
     "parse_mt202cov",
     "parse_mt900",
     "parse_mt910",

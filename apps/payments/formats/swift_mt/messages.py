@@ -415,6 +415,13 @@ class MT296(MT196):
 
 
 @dataclass(frozen=True)
+class MT299(MT199):
+    """Free format message, category 2 (between financial institutions about cash transfers); as MT199."""
+
+    MESSAGE_TYPE: ClassVar[str] = "MT299"
+
+
+@dataclass(frozen=True)
 class MT940(FinMessage):
     """Customer statement message: balances and entries, with :86: information per entry."""
 
@@ -900,8 +907,8 @@ MT199_SLOTS = [
 ]
 
 
-def _decode_mt199(r: FieldReader, header: FinEnvelope | None) -> MT199:
-    return MT199(
+def _decode_mt199(r: FieldReader, header: FinEnvelope | None, cls: type[MT199] = MT199) -> MT199:
+    return cls(
         header=header,  # type: ignore[arg-type]
         transaction_reference=r.one("20", _reference),
         related_reference=r.one("21", _reference),
@@ -1411,6 +1418,17 @@ MESSAGE_SPECS: dict[str, MessageSpec] = {
         MessageSpec("MT196", "196", MT196, MT196_SLOTS, _decode_mt196, _encode_mt196, _rules_mt196, False, frozenset()),
         MessageSpec("MT199", "199", MT199, MT199_SLOTS, _decode_mt199, _encode_mt199, _rules_mt199, False, frozenset()),
         MessageSpec(
+            "MT299",
+            "299",
+            MT299,
+            MT199_SLOTS,
+            lambda r, header: _decode_mt199(r, header, MT299),
+            _encode_mt199,
+            _rules_mt199,
+            False,
+            frozenset(),
+        ),
+        MessageSpec(
             "MT292",
             "292",
             MT292,
@@ -1601,6 +1619,11 @@ def parse_mt196(raw: bytes | str) -> MT196:
 def parse_mt199(raw: bytes | str) -> MT199:
     """Read an MT199 free format message."""
     return _parse_as(raw, MT199)
+
+
+def parse_mt299(raw: bytes | str) -> MT299:
+    """Read an MT299 free format message (category 2)."""
+    return _parse_as(raw, MT299)
 
 
 def parse_mt202(raw: bytes | str) -> MT202:
