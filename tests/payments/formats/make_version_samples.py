@@ -45,6 +45,8 @@ SOURCES: dict[str, str] = {
     **{f"pain.008.001.{v:02d}": "pain.008.001.02.xml" for v in range(3, 8)},
     **{f"pain.008.001.{v:02d}": "pain.008.001.08.xml" for v in range(9, 12)},
     "pain.001.001.03.ch.02": "pain.001.001.03.xml",  # Swiss Payment Standards, SIX's own namespace
+    **{f"camt.056.001.{v:02d}": "camt.056.001.08.xml" for v in range(1, 12) if v != 8},
+    **{f"camt.029.001.{v:02d}": "camt.029.001.09.xml" for v in range(3, 14) if v != 9},
 }
 
 

@@ -1,4 +1,4 @@
-"""Every pacs/pain version we read: validated with its own official XSD, read onto the one domain model.
+"""Every pacs/pain/camt.056/camt.029 version we read: validated with its own official XSD, read onto one model.
 
 The samples under ``golden/iso20022/versions/`` are written by ``make_version_samples.py`` from our golden
 files (see its docstring); here each is checked with a plain lxml XMLSchema of its version (independent of
@@ -21,6 +21,8 @@ from apps.payments.formats.detect import validate_file
 from apps.payments.formats.errors import MessageValidationError
 from apps.payments.formats.iso20022 import (
     PARSED_VERSIONS,
+    Camt029,
+    Camt056,
     Pacs002,
     Pacs004,
     Pacs008,
@@ -31,6 +33,8 @@ from apps.payments.formats.iso20022 import (
     build_pacs008,
     load_schema,
     parse,
+    parse_camt029,
+    parse_camt056,
     parse_pacs002,
     parse_pacs004,
     parse_pacs008,
@@ -55,6 +59,8 @@ FAMILY = {
     "pain.001": (Pain001, parse_pain001),
     "pain.002": (Pain002, parse_pain002),
     "pain.008": (Pain008, parse_pain008),
+    "camt.056": (Camt056, parse_camt056),
+    "camt.029": (Camt029, parse_camt029),
 }
 ALL_READ = sorted(v for family, versions in PARSED_VERSIONS.items() if family != "head.001" for v in versions)
 #: model field -> the element it is read from; blanked in the expected object when the version lacks it
@@ -240,6 +246,28 @@ def test_shipped_xsd_is_byte_identical_to_the_project_specs_copy(version: str) -
 
 
 READ_XSD_SHA256 = {
+    "camt.029.001.03": "1703eefe83ee964e99a2a95958cbfc497dd40d38d1e942da113f72c973ba664b",
+    "camt.029.001.04": "5420bcb2945443c92b8bcc411ca4b2f1c425099cf61ad7aa7b217fa5b37da20d",
+    "camt.029.001.05": "cbdd7fa5058a59db23238ded7b3920ee7115e51f58126e464d8d7dc08ca85836",
+    "camt.029.001.06": "182c60f0790908b04bdb2d44b6705fa3640e8b5d4ebebe5ac4134b8ca856d3e8",
+    "camt.029.001.07": "5f8cc45fcfa155cc64db558e7d24e3d7abc4c6fa62ecbb8b2949e14381e6874b",
+    "camt.029.001.08": "e14b414f2b0749fbdc5f36a97c5019d85141535644cb6048b63297afbfe6be00",
+    "camt.029.001.09": "8bb500a648f2e6e1c17fbe4b24620b37de35fc9ef20cbcbdce084bd4db276d57",
+    "camt.029.001.10": "ec57d15948c60814d871cc568d706838271b4f3bcd8a726d1fe914ccc9c0b5d2",
+    "camt.029.001.11": "55c181016f52e3fa89c4e2e2752f656052049ff94384242964bfe4876b69e96e",
+    "camt.029.001.12": "b9c2ad2c00bd753976236acac6a52a6d9afb8887dce128d6dfe59555451d9d65",
+    "camt.029.001.13": "1b599353ec5d9492e0983a9c028fd1f1175324f51dc0b87d0c8990bf270ac171",
+    "camt.056.001.01": "18cfb4753040df8749efae48f7d29686f7915af5b997567a68a11769666562d4",
+    "camt.056.001.02": "c1af3099198ace4f7cde9909e3c3dbc2834c817d2ee9eb242b2157decfbf2f5b",
+    "camt.056.001.03": "78eaf82809932b7e123f10682eb6c0ba1441d87d36f1df29520278818e6bc5da",
+    "camt.056.001.04": "49c620ec9633ee650f1188d8898571a9eaa5612750c7a59b0ce3d3b2d26d1cfd",
+    "camt.056.001.05": "354b7514b34002cfc0ed186c95a6cfabca3d69e2689fd5837983dbc026d600d2",
+    "camt.056.001.06": "72bd0a6af8b7077ab3856ffeae93652b8f4e394d4f7d0db6f11aa32b6d39ba27",
+    "camt.056.001.07": "33cb33553612038a1fc401ada1397299d75a3be4fa592222ba9080691d70d726",
+    "camt.056.001.08": "16691301a355a7b2429d3da1217f2ae646e4ed207618d00832d170b1e2b39e6d",
+    "camt.056.001.09": "3e62d07f80bb7d3e20aa1e66a3b4a8d7b661d5089866a85ae4c7aa2034303ff9",
+    "camt.056.001.10": "bd8255cbda16e148f850e2fed3f3dc84a29a159b9a7c31cf6578e34e579c31a3",
+    "camt.056.001.11": "4bb0e2311902b4bddba8b2cf55d4a58407ae140a0eb3005cdea0cdc0ccd6cadd",
     "pain.001.001.03.ch.02": "21bb38308e7f1fdd2932d4139fb1060b8cbb53789348f383b0a5f5ce9b587c15",
     "pain.001.001.09.ch.03": "8daf0973bc1d8eaec5b494214d843d1dd4ccfe10b2bf61739004fa0c9f30d675",
     "head.001.001.01": "1102407f4a27939eeefc95048e97ba8f9aad44ccf7e8e4abae794208436c7bbb",

@@ -159,6 +159,8 @@ _FAMILY_READERS: dict[str, Callable[[etree._Element, str], Any]] = {
     "pain.002": read_pain002,
     "pain.008": read_pain008,
     "head.001": lambda element, _version: read_app_hdr(element),
+    "camt.056": lambda doc, _version: read_camt056(doc),
+    "camt.029": lambda doc, _version: read_camt029(doc),
 }
 # Every version of a payment family is read onto the family's one domain object.
 for _family, _versions in PARSED_VERSIONS.items():

@@ -59,6 +59,10 @@ PARSED_VERSIONS: dict[str, tuple[str, ...]] = {
     "pain.002": tuple(f"pain.002.001.{v:02d}" for v in range(3, 15)),
     "pain.008": tuple(f"pain.008.001.{v:02d}" for v in range(2, 12)),
     "head.001": tuple(f"head.001.001.{v:02d}" for v in range(1, 5)),
+    # camt.056.001.09 was published as camt.056.001.09_0.xsd; camt.029.001.01 (pre-2009 layout) and .02
+    # (never found) are not read.
+    "camt.056": tuple(f"camt.056.001.{v:02d}" for v in range(1, 12)),
+    "camt.029": tuple(f"camt.029.001.{v:02d}" for v in range(3, 14)),
 }
 
 #: Market variants in a namespace of their own (Swiss Payment Standards, ``xsd/six/``): namespace -> message type.
