@@ -381,3 +381,17 @@ def test_swiss_restrictions_apply_when_the_document_names_the_six_schema() -> No
     six = [e for e in swiss_errors if e.reason.startswith("SIX pain.001.001.09.ch.03:")]
     assert not [e for e in plain_errors if e.reason.startswith("SIX")]
     assert [(e.field, e.severity) for e in six] == [("GrpHdr/MsgId", "warning")]
+
+
+# --------------------------------------------------------------------------- the rest of QENEX does not care
+def test_inbound_reads_an_old_pacs008_like_the_current_one() -> None:
+    from apps.inbound.messages import read_message
+
+    old = read_message((VERSIONS_DIR / "pacs.008.001.02.xml").read_bytes(), rail="swift")
+    current = read_message((GOLDEN / "pacs.008.001.08.xml").read_bytes(), rail="swift")
+    assert old.message_type == "pacs.008.001.02"
+    (old_item,), (current_item,) = old.items, current.items
+    assert old_item.original["message_name_id"] == "pacs.008.001.02"
+    assert old_item.uetr == "" and old_item.network_id == f"{old_item.message_id}/{old_item.end_to_end_id}"
+    same = ("amount_minor", "currency", "creditor_account", "creditor_name", "debtor_account", "end_to_end_id")
+    assert {name: getattr(old_item, name) for name in same} == {name: getattr(current_item, name) for name in same}
