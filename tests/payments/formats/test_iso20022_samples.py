@@ -23,6 +23,9 @@ from apps.payments.formats.iso20022 import (
     Balance,
     BankTransactionCode,
     BusinessMessage,
+    Camt029,
+    Camt056,
+    CancellationStatus,
     CashManagementReport,
     Charge,
     CreditTransferInstruction,
@@ -43,6 +46,7 @@ from apps.payments.formats.iso20022 import (
     Pain008,
     Party,
     PaymentInformationStatus,
+    RecalledTransaction,
     ReturnedTransaction,
     StatusReason,
     TransactionStatus,
@@ -370,7 +374,53 @@ def sample_business_message() -> BusinessMessage:
     )
 
 
+def sample_camt056() -> Camt056:
+    return Camt056(
+        assignment_id="QNXRCL-0001",
+        created=CREATED,
+        assigner=Agent(bic="BNPAFRPPXXX"),
+        assignee=Agent(bic="COBADEFFXXX"),
+        case_id="CASE-0001",
+        transactions=(
+            RecalledTransaction(
+                cancellation_id="CXL-0001",
+                original_message_id="QNXPACS008-0001",
+                original_end_to_end_id="E2E-0001",
+                original_transaction_id="TX-0001",
+                original_uetr="e3b1c3e4-5b1a-4f1c-9d3e-2a7b9c1d0e5f",
+                original_amount=Decimal("1250.50"),
+                original_currency="EUR",
+                reason_code="DUPL",
+                additional_info=("SENT TWICE",),
+            ),
+        ),
+    )
+
+
+def sample_camt029() -> Camt029:
+    return Camt029(
+        assignment_id="QNXANS-0001",
+        created=CREATED,
+        assigner=Agent(bic="COBADEFFXXX"),
+        assignee=Agent(bic="BNPAFRPPXXX"),
+        confirmation="RJCR",
+        case_id="CASE-0001",
+        transactions=(
+            CancellationStatus(
+                status="RJCR",
+                original_message_id="QNXPACS008-0001",
+                original_end_to_end_id="E2E-0001",
+                original_uetr="e3b1c3e4-5b1a-4f1c-9d3e-2a7b9c1d0e5f",
+                reason_code="CUST",
+                cancellation_status_id="CS-0001",
+            ),
+        ),
+    )
+
+
 SAMPLES = {
+    "camt.056.001.08": sample_camt056,
+    "camt.029.001.09": sample_camt029,
     "pacs.008.001.08": sample_pacs008,
     "pacs.009.001.08": sample_pacs009,
     "pacs.002.001.10": sample_pacs002,

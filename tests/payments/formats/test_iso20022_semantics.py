@@ -270,7 +270,7 @@ def test_doctype_and_entities_are_refused(payload: bytes) -> None:
         (b"not xml at all", "not well-formed XML"),
         (b"<Document xmlns='urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08'>", "not well-formed XML"),
         (b"<Document xmlns='urn:example'/>", "not an ISO 20022 message"),
-        (b"<Document xmlns='urn:iso:std:iso:20022:tech:xsd:pacs.008.001.02'/>", "unsupported message pacs.008.001.02"),
+        (b"<Document xmlns='urn:iso:std:iso:20022:tech:xsd:pacs.008.001.01'/>", "unsupported message pacs.008.001.01"),
         (b"<Foo xmlns='urn:iso:std:iso:20022:tech:xsd:pacs.008.001.08'/>", "root element must be Document"),
     ],
 )
@@ -286,7 +286,7 @@ def test_validate_raw_never_raises_for_non_bytes() -> None:
 
 
 def test_parser_for_one_type_refuses_another() -> None:
-    with pytest.raises(MessageValidationError, match="expected a pain.001.001.09/pain.001.001.03 Document"):
+    with pytest.raises(MessageValidationError, match="expected a pain.001.001.03-12 Document"):
         parse_pain001(_pacs008_xml())
 
 

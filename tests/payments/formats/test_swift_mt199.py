@@ -56,3 +56,18 @@ def test_mt199_narrative_lines_are_at_most_50_characters() -> None:
 def test_mt199_is_not_an_mt103() -> None:
     with pytest.raises(MessageValidationError, match="expected MT103, got MT199"):
         swift_mt.parse_mt103(build_mt199(sample_mt199()))
+
+
+def test_mt299_is_the_category_2_free_format_message() -> None:
+    message = swift_mt.MT299(
+        **{
+            **sample_mt199().__dict__,
+            "header": make_envelope("299", sender_bic="DEUTDEFFXXX", receiver_bic="CHASUS33XXX"),
+        }
+    )
+    text = message.to_fin()
+    assert "{2:I299CHASUS33XXXXN}" in text
+    assert swift_mt.parse_mt299(text) == message
+    assert swift_mt.validate_raw(text.encode()) == ("MT299", [])
+    with pytest.raises(MessageValidationError, match="expected MT299, got MT199"):
+        swift_mt.parse_mt299(build_mt199(sample_mt199()))

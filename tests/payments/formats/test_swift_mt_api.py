@@ -92,9 +92,9 @@ def test_validate_raw_never_raises(raw: object) -> None:
 
 
 def test_validate_raw_reports_unsupported_message_type() -> None:
-    raw = b"{1:F01CHASUS33AXXX0000000000}{2:I192DEUTDEFFXXXXN}{4:\r\n:20:X\r\n:79:HELLO\r\n-}"
+    raw = b"{1:F01CHASUS33AXXX0000000000}{2:I195DEUTDEFFXXXXN}{4:\r\n:20:X\r\n:79:HELLO\r\n-}"
     message_type, errors = swift_mt.validate_raw(raw)
-    assert message_type == "MT192"
+    assert message_type == "MT195"
     assert errors[0].field == "{2:}" and "not supported" in errors[0].reason
 
 

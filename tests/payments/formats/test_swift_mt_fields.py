@@ -561,7 +561,7 @@ def test_block_3_with_mur_and_service_type() -> None:
         ("{1:F01CHASUS33AXXX0000000000}", "{1:F01CHASXX33AXXX0000000000}", "{1:}", "Invalid country code"),
         ("{2:I103DEUTDEFFXXXXN}", "{2:I103DEUTDEFFXXXXZ}", "{2:}", "expected an input (I...) or output (O...)"),
         ("{2:I103DEUTDEFFXXXXN}", "", "{2:}", "block 2 is missing"),
-        ("{2:I103DEUTDEFFXXXXN}", "{2:I192DEUTDEFFXXXXN}", "{2:}", "message type MT192 is not supported"),
+        ("{2:I103DEUTDEFFXXXXN}", "{2:I195DEUTDEFFXXXXN}", "{2:}", "message type MT195 is not supported"),
     ],
 )
 def test_block_1_and_2_rules(old: str, new: str, field: str, reason: str) -> None:

@@ -14,6 +14,8 @@ has :class:`SEPAProtocol` (``create_sct`` -> pain.001.001.09, ``create_sct_inter
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -55,9 +57,11 @@ from .head import (
     build_business_message,
     envelope_errors,
     envelope_message_type,
+    is_envelope,
     parse_app_hdr,
     parse_business_message,
     read_app_hdr,
+    read_business_message,
 )
 from .investigations import (
     Camt029,
@@ -99,8 +103,12 @@ from .pain008 import (
 )
 from .protocol import SEPAProtocol
 from .schemas import (
+    ALL_MESSAGE_TYPES,
     ISO_NAMESPACE_PREFIX,
+    PARSED_VERSIONS,
+    SIX_NAMESPACE_PREFIX,
     SUPPORTED_MESSAGE_TYPES,
+    describe_versions,
     load_schema,
     message_type_of_namespace,
     parse_xml_bytes,
@@ -142,7 +150,29 @@ _READERS: dict[str, Callable[[etree._Element], Any]] = {
     "head.001.001.02": read_app_hdr,
 }
 
+_FAMILY_READERS: dict[str, Callable[[etree._Element, str], Any]] = {
+    "pacs.008": lambda doc, _version: read_pacs008(doc),
+    "pacs.009": lambda doc, _version: read_pacs009(doc),
+    "pacs.002": lambda doc, _version: read_pacs002(doc),
+    "pacs.004": lambda doc, _version: read_pacs004(doc),
+    "pain.001": read_pain001,
+    "pain.002": read_pain002,
+    "pain.008": read_pain008,
+    "head.001": lambda element, _version: read_app_hdr(element),
+    "camt.056": lambda doc, _version: read_camt056(doc),
+    "camt.029": lambda doc, _version: read_camt029(doc),
+}
+# Every version of a payment family is read onto the family's one domain object.
+for _family, _versions in PARSED_VERSIONS.items():
+    for _version in _versions:
+        _READERS.setdefault(_version, lambda doc, _f=_family, _v=_version: _FAMILY_READERS[_f](doc, _v))
+
 _SNIFF_WINDOW = 4096
+
+
+def document_reader(message_type: str) -> Callable[[etree._Element], Any]:
+    """The reader of an XSD-valid Document (or AppHdr) of ``message_type``."""
+    return _READERS[message_type]
 
 
 def looks_like(raw: bytes) -> bool:
@@ -152,33 +182,62 @@ def looks_like(raw: bytes) -> bool:
     if not isinstance(raw, bytes | bytearray):
         return False
     head = bytes(raw[:_SNIFF_WINDOW]).lstrip(b"\xef\xbb\xbf").lstrip()
-    return head.startswith(b"<") and ISO_NAMESPACE_PREFIX.encode() in head
+    return head.startswith(b"<") and (ISO_NAMESPACE_PREFIX.encode() in head or SIX_NAMESPACE_PREFIX.encode() in head)
 
 
 def _classify(root: etree._Element) -> tuple[str, list[FieldError]]:
     """Return (message type, errors that prevent reading it) for a parsed root element."""
     qname = etree.QName(root)
-    if qname.localname == "Envelope":
+    if is_envelope(root):
         return envelope_message_type(root) or "head.001.001.02", envelope_errors(root)
     message_type = message_type_of_namespace(qname.namespace)
     if message_type is None:
         return FORMAT_NAME, [
             FieldError(qname.localname, f"not an ISO 20022 message (namespace {qname.namespace!r})", root.sourceline)
         ]
-    if message_type not in SUPPORTED_MESSAGE_TYPES:
-        supported = ", ".join(SUPPORTED_MESSAGE_TYPES)
-        return message_type, [
-            FieldError(qname.localname, f"unsupported message {message_type}; supported: {supported}", root.sourceline)
-        ]
-    expected_root = "AppHdr" if message_type == "head.001.001.02" else "Document"
+    if message_type not in ALL_MESSAGE_TYPES:
+        reason = f"unsupported message {message_type}; supported: {_supported()}"
+        return message_type, [FieldError(qname.localname, reason, root.sourceline)]
+    expected_root = "AppHdr" if message_type.startswith("head.") else "Document"
     if qname.localname != expected_root:
         return message_type, [FieldError(qname.localname, f"root element must be {expected_root}", root.sourceline)]
     return message_type, validate_document_tree(root, message_type)
 
 
+_CDATA_START = re.compile(r"^\s*(<\?xml[^>]*\?>\s*)?<")
+
+
+def embedded_message(root: etree._Element) -> tuple[bytes, int] | None:
+    """An ISO 20022 message carried as text (CDATA or escaped XML) in a partner's wrapper element.
+
+    Returns (its bytes, the number of lines before it in the file) or None. Only a wrapper that holds no
+    ISO 20022 element itself qualifies, and only text that is itself XML naming an ISO 20022 namespace.
+    """
+    if message_type_of_namespace(etree.QName(root).namespace) is not None or is_envelope(root):
+        return None
+    for element in root.iter(etree.Element):
+        value = element.text
+        if value and ISO_NAMESPACE_PREFIX in value and _CDATA_START.match(value):
+            leading = value[: len(value) - len(value.lstrip())]
+            payload = value.lstrip()
+            if payload.startswith("<?xml"):  # its own declaration may name an encoding it no longer has
+                payload = payload[payload.index("?>") + 2 :]
+            return payload.encode("utf-8"), (element.sourceline or 1) - 1 + leading.count("\n")
+    return None
+
+
+def _shifted(errors: list[FieldError], lines: int) -> list[FieldError]:
+    return [dataclasses.replace(e, line=e.line + lines) if e.line is not None else e for e in errors]
+
+
+def _supported() -> str:
+    """The supported messages, runs of versions collapsed (pacs.008.001.02-13, ...)."""
+    return describe_versions(sorted(set(ALL_MESSAGE_TYPES) | set(CASH_REPORT_MESSAGE_TYPES)))
+
+
 def _read(root: etree._Element, message_type: str) -> Any:
-    if etree.QName(root).localname == "Envelope":
-        return parse_business_message(etree.tostring(root))
+    if is_envelope(root):
+        return read_business_message(root)
     return run_reader(message_type, _READERS[message_type], root)
 
 
@@ -196,6 +255,10 @@ def validate_raw(raw: bytes) -> tuple[str, list[FieldError]]:
         root = parse_xml_bytes(raw, FORMAT_NAME).getroot()
     except MessageValidationError as exc:
         return FORMAT_NAME, exc.errors
+    embedded = embedded_message(root)
+    if embedded is not None:
+        message_type, errors = validate_raw(embedded[0])
+        return message_type, _shifted(errors, embedded[1])
     try:
         message_type, errors = _classify(root)
         if errors:
@@ -233,6 +296,12 @@ def parse(raw: bytes | str) -> Any:
     if _other_cash_report_version(raw):
         return parse_cash_report(raw)
     root = parse_xml_bytes(raw, FORMAT_NAME).getroot()
+    embedded = embedded_message(root)
+    if embedded is not None:
+        try:
+            return parse(embedded[0])
+        except MessageValidationError as exc:
+            raise MessageValidationError(exc.message_type, _shifted(exc.errors, embedded[1])) from None
     message_type, errors = _classify(root)
     if errors:
         raise MessageValidationError(message_type, errors)
@@ -240,7 +309,10 @@ def parse(raw: bytes | str) -> Any:
 
 
 __all__ = [
+    "ALL_MESSAGE_TYPES",
     "CASH_REPORT_MESSAGE_TYPES",
+    "PARSED_VERSIONS",
+    "SUPPORTED_MESSAGE_TYPES",
     "Camt029",
     "Camt056",
     "CancellationStatus",
@@ -302,6 +374,10 @@ __all__ = [
     "parse",
     "parse_app_hdr",
     "parse_business_message",
+    "document_reader",
+    "embedded_message",
+    "is_envelope",
+    "read_business_message",
     "parse_camt",
     "parse_camt052",
     "parse_camt053",

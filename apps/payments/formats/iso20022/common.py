@@ -11,6 +11,7 @@ Readers run only on XSD-valid documents, so mandatory elements are known to be p
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,8 +21,16 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 
 from ..amounts import check_amount, currency_exponent
-from ..errors import FieldError, MessageValidationError
-from .schemas import message_type_of_namespace, namespace_for, parse_xml_bytes, schema_errors
+from ..errors import WARNING, FieldError, MessageValidationError
+from .schemas import (
+    SIX_RESTRICTIONS,
+    describe_versions,
+    message_type_of_namespace,
+    namespace_for,
+    parse_xml_bytes,
+    schema_errors,
+    uses_2009_names,
+)
 
 if TYPE_CHECKING:
     from .pain001 import CreditTransferPaymentInfo, Pain001
@@ -104,6 +113,30 @@ class Dialect:
 
 V2019 = Dialect(bic="BICFI", org_bic="AnyBIC", has_lei=True)
 V2009 = Dialect(bic="BIC", org_bic="BICOrBEI", has_lei=False)
+
+
+def dialect_of(element: etree._Element) -> Dialect:
+    """The element names of the version ``element`` is written in (read from that version's own XSD).
+
+    The 2009 versions (pacs.008/009.001.02, pacs.002.001.03, pacs.004.001.02, pain.001.001.03,
+    pain.002.001.03, pain.008.001.02) say BIC/BICOrBEI, every later one BICFI/AnyBIC. LEI is read
+    wherever it is present, so the reader needs no finer distinction.
+    """
+    message_type = message_type_of_namespace(etree.QName(element).namespace)
+    return V2009 if message_type and uses_2009_names(message_type) else V2019
+
+
+def version_of(element: etree._Element) -> str:
+    """The message definition id (e.g. pacs.008.001.02) of the namespace ``element`` is in."""
+    return message_type_of_namespace(etree.QName(element).namespace) or ""
+
+
+def message_root(document: etree._Element) -> etree._Element | None:
+    """The Document's only child (FIToFICstmrCdtTrf, CstmrCdtTrfInitn, ...), whatever its name in this version."""
+    for child in document:
+        if isinstance(child.tag, str):
+            return child
+    return None
 
 
 # --------------------------------------------------------------------------- writing
@@ -299,9 +332,34 @@ def validate_document_tree(document: etree._Element, message_type: str) -> list[
 
     errors = schema_errors(document, message_type)
     errors.extend(semantic_errors(document, message_type))
+    errors.extend(market_variant_errors(document, message_type))
     if declares_sepa(document):
         errors.extend(sepa_errors(document, message_type))
     return errors
+
+
+def _versions_label(versions: tuple[str, ...]) -> str:
+    """pacs.008.001.08; pain.001.001.09/pain.001.001.03; a family's run of versions as pacs.008.001.02-13."""
+    return "/".join(versions) if len(versions) <= 2 else describe_versions(versions)
+
+
+_XSI_SCHEMA_LOCATION = "{http://www.w3.org/2001/XMLSchema-instance}schemaLocation"
+
+
+def market_variant_errors(document: etree._Element, message_type: str) -> list[FieldError]:
+    """A market variant's restrictions (SIX pain.001.001.09.ch.03), when the Document names its schema.
+
+    Swiss software names the variant in ``xsi:schemaLocation``; the Document is ISO (the variant restricts
+    it), so breaking the variant is a market rule: a warning, as the EPC SEPA rules are.
+    """
+    variant = SIX_RESTRICTIONS.get(message_type)
+    location = document.get(_XSI_SCHEMA_LOCATION) or ""
+    if variant is None or variant not in location:
+        return []
+    return [
+        dataclasses.replace(error, reason=f"SIX {variant}: {error.reason}", severity=WARNING)
+        for error in schema_errors(document, variant)
+    ]
 
 
 def load_document(raw: bytes | str, expected: tuple[str, ...]) -> tuple[etree._Element, str]:
@@ -309,7 +367,7 @@ def load_document(raw: bytes | str, expected: tuple[str, ...]) -> tuple[etree._E
 
     Raises MessageValidationError with every XSD and semantic error at once.
     """
-    label = expected[0] if len(expected) == 1 else "/".join(expected)
+    label = _versions_label(expected)
     tree = parse_xml_bytes(raw, label)
     root = tree.getroot()
     message_type = message_type_of_namespace(etree.QName(root).namespace)
@@ -411,13 +469,15 @@ def read_date(element: etree._Element | None, path: str) -> date | None:
 
 
 def read_date_choice(element: etree._Element | None, path: str) -> date | datetime | None:
-    """Read a DateAndDateTime2Choice (Dt or DtTm)."""
+    """Read a DateAndDateTime2Choice (Dt or DtTm), or a plain xs:date (versions before the choice)."""
     node = find(element, path)
     if node is None:
         return None
     if find(node, "Dt") is not None:
         return read_date(node, "Dt")
-    return read_datetime(node, "DtTm")
+    if find(node, "DtTm") is not None:
+        return read_datetime(node, "DtTm")
+    return read_date(element, path)
 
 
 def add_date_choice(parent: etree._Element, tag: str, value: date | datetime) -> None:

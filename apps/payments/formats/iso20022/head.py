@@ -1,16 +1,20 @@
-"""head.001.001.02 Business Application Header (AppHdr) and the AppHdr + Document envelope.
+"""Business Application Header (AppHdr, head.001) and the AppHdr + Document envelope.
 
 CBPR+ (SWIFT cross-border on ISO 20022) and several instant rails send every message as an
-AppHdr followed by the Document. ISO defines no schema for the wrapper; we use the one in SWIFT's
-CBPR+ sample files, ``<Envelope xmlns="urn:swift:xsd:envelope">`` holding AppHdr then Document.
-Each child is validated against its own XSD, and the header's MsgDefIdr must name the Document.
+AppHdr followed by the Document. ISO defines no schema for the wrapper; we build the one in SWIFT's
+CBPR+ sample files, ``<Envelope xmlns="urn:swift:xsd:envelope">`` holding AppHdr then Document, and
+read any wrapper partners use (``Envelope``, ``BizMsgEnvlp``, a SWIFTNet ``DataPDU``/``Body``, a
+vendor's own element, in any namespace or none) that holds an AppHdr and a Document, however deep.
+Each part is validated against its own version's XSD (AppHdr head.001.001.01 - .04, the Document any
+version we read), and the header's MsgDefIdr must name the Document; when the header declares CBPR+, the
+CBPR+ usage rules of :mod:`.cbpr` are checked too (warnings). We build head.001.001.02.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
+from typing import Any
 
 from lxml import etree
 
@@ -31,13 +35,25 @@ from .common import (
     sub,
     text,
     validate_document_tree,
+    version_of,
 )
-from .pacs008 import Pacs008, read_pacs008
-from .pacs009 import Pacs009, read_pacs009
-from .schemas import ENVELOPE_NAMESPACE, message_type_of_namespace, namespace_for, parse_xml_bytes
+from .pacs008 import Pacs008
+from .pacs009 import Pacs009
+from .schemas import (
+    ALL_MESSAGE_TYPES,
+    ENVELOPE_NAMESPACE,
+    PARSED_VERSIONS,
+    describe_versions,
+    message_type_of_namespace,
+    namespace_for,
+    parse_xml_bytes,
+)
 
 MESSAGE_TYPE = "head.001.001.02"
-ENVELOPED_TYPES = ("pacs.008.001.08", "pacs.009.001.08")
+#: AppHdr versions read (each with its own XSD); :data:`MESSAGE_TYPE` is the one built.
+HEAD_VERSIONS = PARSED_VERSIONS["head.001"]
+#: Documents read inside an envelope: every message we read on its own.
+ENVELOPED_TYPES = tuple(t for t in ALL_MESSAGE_TYPES if not t.startswith("head."))
 CBPR_PLUS_SERVICE = "swift.cbprplus.02"
 
 
@@ -46,10 +62,9 @@ class AppHdr:
     """The business application header: who sends what to whom, and when.
 
     ``sender``/``receiver`` are Fr/FIId and To/FIId (CBPR+ uses BICs here); ``message_definition_id``
-    is the wrapped message (pacs.008.001.08); ``business_service`` e.g. swift.cbprplus.02.
+    is the wrapped message (pacs.008.001.08); ``business_service`` e.g. swift.cbprplus.02;
+    ``market_practice`` MktPrctc/Id (head.001.001.03 on); ``version`` the AppHdr version read.
     """
-
-    message_type: ClassVar[str] = MESSAGE_TYPE
 
     sender: Agent
     receiver: Agent
@@ -58,6 +73,12 @@ class AppHdr:
     created: datetime
     business_service: str | None = CBPR_PLUS_SERVICE
     possible_duplicate: bool | None = None
+    market_practice: str | None = None
+    version: str = MESSAGE_TYPE
+
+    @property
+    def message_type(self) -> str:
+        return self.version
 
     def to_xml(self) -> bytes:
         return build_app_hdr(self)
@@ -65,12 +86,14 @@ class AppHdr:
 
 @dataclass(frozen=True)
 class BusinessMessage:
-    """AppHdr + Document, as exchanged on CBPR+."""
-
-    message_type: ClassVar[str] = "head.001.001.02+document"
+    """AppHdr + Document, as exchanged on CBPR+ (built: a pacs.008/pacs.009; read: any message we read)."""
 
     header: AppHdr
-    document: Pacs008 | Pacs009
+    document: Pacs008 | Pacs009 | Any
+
+    @property
+    def message_type(self) -> str:
+        return f"{self.header.message_type}+document"
 
     def to_xml(self) -> bytes:
         return build_business_message(self)
@@ -91,6 +114,10 @@ def _app_hdr_element(header: AppHdr) -> etree._Element:
 
 def build_app_hdr(header: AppHdr) -> bytes:
     """Build an XSD-valid head.001.001.02 AppHdr on its own; raise MessageValidationError otherwise."""
+    if header.version != MESSAGE_TYPE or header.market_practice is not None:
+        raise MessageValidationError.single(
+            header.version, "version", f"the AppHdr is built in {MESSAGE_TYPE} only (other versions are read)"
+        )
     raw = serialise(_app_hdr_element(header))
     tree = parse_xml_bytes(raw, MESSAGE_TYPE)
     errors = validate_document_tree(tree.getroot(), MESSAGE_TYPE)
@@ -100,6 +127,7 @@ def build_app_hdr(header: AppHdr) -> bytes:
 
 
 def read_app_hdr(element: etree._Element) -> AppHdr:
+    """Read an XSD-valid AppHdr of any version (all name the BIC BICFI)."""
     return AppHdr(
         sender=read_agent(find(element, "Fr/FIId"), V2019) or Agent(),
         receiver=read_agent(find(element, "To/FIId"), V2019) or Agent(),
@@ -108,6 +136,8 @@ def read_app_hdr(element: etree._Element) -> AppHdr:
         created=read_datetime(element, "CreDt"),
         business_service=text(element, "BizSvc"),
         possible_duplicate=read_bool(element, "PssblDplct"),
+        market_practice=text(element, "MktPrctc/Id"),
+        version=version_of(element),
     )
 
 
@@ -115,12 +145,15 @@ def parse_app_hdr(raw: bytes | str) -> AppHdr:
     """Parse and validate a standalone AppHdr."""
     tree = parse_xml_bytes(raw, MESSAGE_TYPE)
     root = tree.getroot()
-    if etree.QName(root).namespace != namespace_for(MESSAGE_TYPE) or etree.QName(root).localname != "AppHdr":
-        raise MessageValidationError.single(MESSAGE_TYPE, "AppHdr", "not a head.001.001.02 AppHdr", root.sourceline)
-    errors = validate_document_tree(root, MESSAGE_TYPE)
+    version = version_of(root)
+    if version not in HEAD_VERSIONS or etree.QName(root).localname != "AppHdr":
+        raise MessageValidationError.single(
+            MESSAGE_TYPE, "AppHdr", f"not a {describe_versions(HEAD_VERSIONS)} AppHdr", root.sourceline
+        )
+    errors = validate_document_tree(root, version)
     if errors:
-        raise MessageValidationError(MESSAGE_TYPE, errors)
-    return run_reader(MESSAGE_TYPE, read_app_hdr, root)
+        raise MessageValidationError(version, errors)
+    return run_reader(version, read_app_hdr, root)
 
 
 def build_business_message(message: BusinessMessage) -> bytes:
@@ -144,10 +177,15 @@ def build_business_message(message: BusinessMessage) -> bytes:
     return raw
 
 
+def _is_iso(element: etree._Element) -> bool:
+    return message_type_of_namespace(etree.QName(element).namespace) is not None
+
+
 def _envelope_parts(envelope: etree._Element) -> tuple[etree._Element | None, etree._Element | None]:
+    """The first AppHdr and the first Document in an ISO 20022 namespace anywhere below the wrapper."""
     header = document = None
-    for child in envelope:
-        if not isinstance(child.tag, str):
+    for child in envelope.iter(etree.Element):
+        if child is envelope or not _is_iso(child):
             continue
         local = etree.QName(child).localname
         if local == "AppHdr" and header is None:
@@ -157,6 +195,14 @@ def _envelope_parts(envelope: etree._Element) -> tuple[etree._Element | None, et
     return header, document
 
 
+def is_envelope(root: etree._Element) -> bool:
+    """True for a wrapper (any element that is not itself an ISO 20022 AppHdr/Document) holding either."""
+    if _is_iso(root) and etree.QName(root).localname in ("AppHdr", "Document"):
+        return False
+    header, document = _envelope_parts(root)
+    return header is not None or document is not None
+
+
 def envelope_message_type(envelope: etree._Element) -> str | None:
     """Return the message type of the Document inside an envelope, if there is one."""
     _, document = _envelope_parts(envelope)
@@ -164,22 +210,30 @@ def envelope_message_type(envelope: etree._Element) -> str | None:
 
 
 def envelope_errors(envelope: etree._Element) -> list[FieldError]:
-    """Validate both halves of an envelope and that they agree."""
+    """Validate both halves of an envelope, each with its own version's XSD, and that they agree."""
     header, document = _envelope_parts(envelope)
     errors: list[FieldError] = []
-    if header is None or etree.QName(header).namespace != namespace_for(MESSAGE_TYPE):
-        errors.append(FieldError("AppHdr", "envelope needs a head.001.001.02 AppHdr", envelope.sourceline))
-    else:
-        errors.extend(validate_document_tree(header, MESSAGE_TYPE))
-    document_type = message_type_of_namespace(etree.QName(document).namespace) if document is not None else None
-    if document is None or document_type not in ENVELOPED_TYPES:
+    header_type = version_of(header) if header is not None else None
+    if header is None or header_type not in HEAD_VERSIONS:
         errors.append(
-            FieldError("Document", f"envelope needs a Document of {', '.join(ENVELOPED_TYPES)}", envelope.sourceline)
+            FieldError("AppHdr", f"envelope needs a {describe_versions(HEAD_VERSIONS)} AppHdr", envelope.sourceline)
+        )
+    else:
+        errors.extend(validate_document_tree(header, header_type))
+    document_type = version_of(document) if document is not None else None
+    if document is None or document_type not in ENVELOPED_TYPES:
+        found = f", got {document_type}" if document_type else ""
+        errors.append(
+            FieldError(
+                "Document",
+                f"envelope needs a Document of {describe_versions(ENVELOPED_TYPES)}{found}",
+                document.sourceline if document is not None else envelope.sourceline,
+            )
         )
     else:
         errors.extend(validate_document_tree(document, document_type))
         declared = text(header, "MsgDefIdr") if header is not None else None
-        if declared is not None and declared != document_type:
+        if declared is not None and declared.strip() != document_type:
             node = find(header, "MsgDefIdr")
             errors.append(
                 FieldError(
@@ -188,23 +242,33 @@ def envelope_errors(envelope: etree._Element) -> list[FieldError]:
                     node.sourceline if node is not None else None,
                 )
             )
+    if not errors and header is not None and document is not None:
+        from .cbpr import cbpr_errors  # local: cbpr reads with helpers that import this package's modules
+
+        errors.extend(cbpr_errors(header, document))
     return errors
 
 
 def parse_business_message(raw: bytes | str) -> BusinessMessage:
     """Parse an AppHdr + Document envelope; raise MessageValidationError listing every problem."""
     root = parse_xml_bytes(raw, MESSAGE_TYPE).getroot()
-    if etree.QName(root).localname != "Envelope":
+    return read_business_message(root)
+
+
+def read_business_message(root: etree._Element) -> BusinessMessage:
+    """Validate and read a parsed envelope; raise MessageValidationError listing every problem."""
+    if not is_envelope(root):
         raise MessageValidationError.single(
             MESSAGE_TYPE, "Envelope", "not an AppHdr + Document envelope", root.sourceline
         )
     errors = envelope_errors(root)
     if errors:
         raise MessageValidationError(MESSAGE_TYPE, errors)
+    from . import document_reader  # local: the package's reader table imports this module
+
     header, document = _envelope_parts(root)
-    document_type = message_type_of_namespace(etree.QName(document).namespace)
-    reader = read_pacs008 if document_type == "pacs.008.001.08" else read_pacs009
+    document_type = version_of(document)
     return BusinessMessage(
-        header=run_reader(MESSAGE_TYPE, read_app_hdr, header),
-        document=run_reader(document_type, reader, document),
+        header=run_reader(version_of(header), read_app_hdr, header),
+        document=run_reader(document_type, document_reader(document_type), document),
     )

@@ -1,5 +1,8 @@
 """camt.056.001.08 FIToFIPaymentCancellationRequest (a recall) and camt.029.001.09 ResolutionOfInvestigation.
 
+Those are the versions built; camt.056.001.01 - .11 and camt.029.001.03 - .13 are read (each against its
+own official XSD) onto the same :class:`Camt056` / :class:`Camt029` (``version`` says which arrived).
+
 A bank that sent a credit transfer asks the receiving bank to send the money back (camt.056: the original
 MsgId, EndToEndId, UETR and amount, a cancellation reason such as DUPL duplicate, TECH technical problem, FRAD
 fraud, CUST customer request). The receiving bank answers with camt.029: ``CNCL`` (cancelled as requested, the
@@ -12,20 +15,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar
 
 from lxml import etree
 
+from ..errors import MessageValidationError
 from .common import (
     V2019,
     Agent,
     add_agent,
     add_amount,
+    dialect_of,
     find,
     find_all,
     finish_document,
     format_value,
     load_document,
+    message_root,
     new_document,
     opt,
     read_agent,
@@ -35,10 +40,14 @@ from .common import (
     run_reader,
     sub,
     text,
+    version_of,
 )
+from .schemas import PARSED_VERSIONS
 
 CAMT056 = "camt.056.001.08"
 CAMT029 = "camt.029.001.09"
+CAMT056_READ_VERSIONS = PARSED_VERSIONS["camt.056"]
+CAMT029_READ_VERSIONS = PARSED_VERSIONS["camt.029"]
 CANCELLED, REJECTED = "CNCL", "RJCR"
 
 
@@ -60,14 +69,17 @@ class RecalledTransaction:
 
 @dataclass(frozen=True)
 class Camt056:
-    message_type: ClassVar[str] = CAMT056
-
     assignment_id: str
     created: datetime
     assigner: Agent
     assignee: Agent
     transactions: tuple[RecalledTransaction, ...]
     case_id: str | None = None
+    version: str = CAMT056
+
+    @property
+    def message_type(self) -> str:
+        return self.version
 
     def to_xml(self) -> bytes:
         return build_camt056(self)
@@ -89,8 +101,6 @@ class CancellationStatus:
 
 @dataclass(frozen=True)
 class Camt029:
-    message_type: ClassVar[str] = CAMT029
-
     assignment_id: str
     created: datetime
     assigner: Agent
@@ -98,6 +108,11 @@ class Camt029:
     confirmation: str  # CNCL or RJCR for the case
     transactions: tuple[CancellationStatus, ...]
     case_id: str | None = None
+    version: str = CAMT029
+
+    @property
+    def message_type(self) -> str:
+        return self.version
 
     def to_xml(self) -> bytes:
         return build_camt029(self)
@@ -120,6 +135,10 @@ def _case(parent: etree._Element, tag: str, case_id: str | None, creator: Agent)
 
 def build_camt056(message: Camt056) -> bytes:
     """Build an XSD-valid camt.056.001.08; raise MessageValidationError otherwise."""
+    if message.version != CAMT056:
+        raise MessageValidationError.single(
+            message.version, "version", f"{CAMT056} is the version built (other versions are read)"
+        )
     document = new_document(CAMT056)
     root = sub(document, "FIToFIPmtCxlReq")
     _assignment(root, message.assignment_id, message.assigner, message.assignee, message.created)
@@ -149,7 +168,9 @@ def build_camt056(message: Camt056) -> bytes:
 
 
 def read_camt056(document: etree._Element) -> Camt056:
-    root = find(document, "FIToFIPmtCxlReq")
+    """Map an XSD-valid camt.056 Document of any version to the domain object."""
+    dialect = dialect_of(document)
+    root = message_root(document)
     assignment = find(root, "Assgnmt")
     transactions = []
     for element in find_all(root, "Undrlyg/TxInf"):
@@ -172,15 +193,20 @@ def read_camt056(document: etree._Element) -> Camt056:
     return Camt056(
         assignment_id=req_text(assignment, "Id"),
         created=read_datetime(assignment, "CreDtTm"),
-        assigner=read_agent(find(assignment, "Assgnr/Agt"), V2019) or Agent(),
-        assignee=read_agent(find(assignment, "Assgne/Agt"), V2019) or Agent(),
+        assigner=read_agent(find(assignment, "Assgnr/Agt"), dialect) or Agent(),
+        assignee=read_agent(find(assignment, "Assgne/Agt"), dialect) or Agent(),
         transactions=tuple(transactions),
         case_id=text(root, "Case/Id"),
+        version=version_of(document),
     )
 
 
 def build_camt029(message: Camt029) -> bytes:
     """Build an XSD-valid camt.029.001.09; raise MessageValidationError otherwise."""
+    if message.version != CAMT029:
+        raise MessageValidationError.single(
+            message.version, "version", f"{CAMT029} is the version built (other versions are read)"
+        )
     document = new_document(CAMT029)
     root = sub(document, "RsltnOfInvstgtn")
     _assignment(root, message.assignment_id, message.assigner, message.assignee, message.created)
@@ -204,7 +230,9 @@ def build_camt029(message: Camt029) -> bytes:
 
 
 def read_camt029(document: etree._Element) -> Camt029:
-    root = find(document, "RsltnOfInvstgtn")
+    """Map an XSD-valid camt.029 Document of any version to the domain object."""
+    dialect = dialect_of(document)
+    root = message_root(document)
     assignment = find(root, "Assgnmt")
     transactions = tuple(
         CancellationStatus(
@@ -222,19 +250,22 @@ def read_camt029(document: etree._Element) -> Camt029:
     return Camt029(
         assignment_id=req_text(assignment, "Id"),
         created=read_datetime(assignment, "CreDtTm"),
-        assigner=read_agent(find(assignment, "Assgnr/Agt"), V2019) or Agent(),
-        assignee=read_agent(find(assignment, "Assgne/Agt"), V2019) or Agent(),
+        assigner=read_agent(find(assignment, "Assgnr/Agt"), dialect) or Agent(),
+        assignee=read_agent(find(assignment, "Assgne/Agt"), dialect) or Agent(),
         confirmation=text(root, "Sts/Conf") or "",
         transactions=transactions,
         case_id=text(root, "RslvdCase/Id"),
+        version=version_of(document),
     )
 
 
 def parse_camt056(raw: bytes | str) -> Camt056:
-    document, _ = load_document(raw, (CAMT056,))
-    return run_reader(CAMT056, read_camt056, document)
+    """Parse and validate a camt.056 (001.01 - 001.11); raise MessageValidationError listing every problem."""
+    document, version = load_document(raw, CAMT056_READ_VERSIONS)
+    return run_reader(version, read_camt056, document)
 
 
 def parse_camt029(raw: bytes | str) -> Camt029:
-    document, _ = load_document(raw, (CAMT029,))
-    return run_reader(CAMT029, read_camt029, document)
+    """Parse and validate a camt.029 (001.03 - 001.13); raise MessageValidationError listing every problem."""
+    document, version = load_document(raw, CAMT029_READ_VERSIONS)
+    return run_reader(version, read_camt029, document)

@@ -1,4 +1,7 @@
-"""pacs.004.001.09 PaymentReturn: sending back the funds of a settled credit transfer or direct debit.
+"""pacs.004 PaymentReturn: sending back the funds of a settled credit transfer or direct debit.
+
+Built in pacs.004.001.09; read in every version from 001.02 (2009) to 001.13 (001.12 is not shipped),
+each validated with its own official XSD, onto :class:`Pacs004`.
 
 Each returned transaction names the original (message id, end-to-end id, UETR, amount) and a return
 reason code from the ISO external code list (AC01 account closed, AM05 duplicate, MS02, ...).
@@ -9,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import ClassVar
 
 from lxml import etree
 
+from ..errors import MessageValidationError
 from .common import (
     V2019,
     Agent,
@@ -21,12 +24,14 @@ from .common import (
     add_amount,
     add_reasons,
     control_sum,
+    dialect_of,
     find,
     find_all,
     finish_document,
     first_code,
     format_value,
     load_document,
+    message_root,
     new_document,
     opt,
     read_agent,
@@ -38,9 +43,13 @@ from .common import (
     run_reader,
     sub,
     text,
+    version_of,
 )
+from .schemas import PARSED_VERSIONS
 
 MESSAGE_TYPE = "pacs.004.001.09"
+#: Versions read onto :class:`Pacs004`; only :data:`MESSAGE_TYPE` is built.
+READ_VERSIONS = PARSED_VERSIONS["pacs.004"]
 
 
 @dataclass(frozen=True)
@@ -66,9 +75,7 @@ class ReturnedTransaction:
 
 @dataclass(frozen=True)
 class Pacs004:
-    """pacs.004.001.09 PaymentReturn."""
-
-    message_type: ClassVar[str] = MESSAGE_TYPE
+    """pacs.004 PaymentReturn; ``version`` is the version it was read from (built: pacs.004.001.09)."""
 
     message_id: str
     created: datetime
@@ -78,6 +85,11 @@ class Pacs004:
     settlement_date: date | None = None
     instructing_agent: Agent | None = None
     instructed_agent: Agent | None = None
+    version: str = MESSAGE_TYPE
+
+    @property
+    def message_type(self) -> str:
+        return self.version
 
     def to_xml(self) -> bytes:
         return build_pacs004(self)
@@ -85,6 +97,10 @@ class Pacs004:
 
 def build_pacs004(message: Pacs004) -> bytes:
     """Build an XSD-valid pacs.004.001.09; raise MessageValidationError otherwise."""
+    if message.version != MESSAGE_TYPE:
+        raise MessageValidationError.single(
+            message.version, "version", f"pacs.004 is built in {MESSAGE_TYPE} only (other versions are read)"
+        )
     document = new_document(MESSAGE_TYPE)
     root = sub(document, "PmtRtr")
     header = sub(root, "GrpHdr")
@@ -129,16 +145,26 @@ def build_pacs004(message: Pacs004) -> bytes:
 
 
 def parse_pacs004(raw: bytes | str) -> Pacs004:
-    """Parse and validate a pacs.004.001.09; raise MessageValidationError listing every problem."""
-    document, _ = load_document(raw, (MESSAGE_TYPE,))
-    return run_reader(MESSAGE_TYPE, read_pacs004, document)
+    """Parse and validate a pacs.004 (001.02 - 001.13); raise MessageValidationError listing every problem."""
+    document, version = load_document(raw, READ_VERSIONS)
+    return run_reader(version, read_pacs004, document)
 
 
 def read_pacs004(document: etree._Element) -> Pacs004:
-    root = find(document, "PmtRtr")
+    """Map an XSD-valid pacs.004 Document of any version to the domain object.
+
+    The original message may be named once for the whole return (PmtRtr/OrgnlGrpInf) instead of
+    per transaction; each transaction then takes it from there.
+    """
+    dialect = dialect_of(document)
+    root = message_root(document)
     header = find(root, "GrpHdr")
+    group = find(root, "OrgnlGrpInf")
     transactions = []
     for element in find_all(root, "TxInf"):
+        original_group = find(element, "OrgnlGrpInf")
+        if original_group is None:
+            original_group = group
         returned, returned_currency = read_amount(element, "RtrdIntrBkSttlmAmt")
         original, original_currency = read_amount(element, "OrgnlIntrBkSttlmAmt")
         transactions.append(
@@ -146,8 +172,8 @@ def read_pacs004(document: etree._Element) -> Pacs004:
                 returned_amount=returned,
                 returned_currency=returned_currency,
                 return_id=text(element, "RtrId"),
-                original_message_id=text(element, "OrgnlGrpInf/OrgnlMsgId"),
-                original_message_name_id=text(element, "OrgnlGrpInf/OrgnlMsgNmId") or "pacs.008.001.08",
+                original_message_id=text(original_group, "OrgnlMsgId"),
+                original_message_name_id=text(original_group, "OrgnlMsgNmId") or "pacs.008.001.08",
                 original_instruction_id=text(element, "OrgnlInstrId"),
                 original_end_to_end_id=text(element, "OrgnlEndToEndId"),
                 original_transaction_id=text(element, "OrgnlTxId"),
@@ -167,6 +193,7 @@ def read_pacs004(document: etree._Element) -> Pacs004:
         settlement_method=req_text(header, "SttlmInf/SttlmMtd"),
         clearing_system=first_code(header, "SttlmInf/ClrSys"),
         settlement_date=read_date(header, "IntrBkSttlmDt"),
-        instructing_agent=read_agent(find(header, "InstgAgt"), V2019),
-        instructed_agent=read_agent(find(header, "InstdAgt"), V2019),
+        instructing_agent=read_agent(find(header, "InstgAgt"), dialect),
+        instructed_agent=read_agent(find(header, "InstdAgt"), dialect),
+        version=version_of(document),
     )

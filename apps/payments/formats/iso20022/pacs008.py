@@ -1,4 +1,7 @@
-"""pacs.008.001.08 FIToFICustomerCreditTransfer: the interbank leg of a customer credit transfer.
+"""pacs.008 FIToFICustomerCreditTransfer: the interbank leg of a customer credit transfer.
+
+Built in pacs.008.001.08; read in every version from 001.02 (2009) to 001.13, each validated
+with its own official XSD, onto the same :class:`Pacs008` (``version`` says which one arrived).
 
 Used for SEPA SCT / SCT Inst (service level SEPA, local instrument INST for instant) and for
 SWIFT CBPR+ cross-border payments (where it replaces MT103; see :class:`Pacs008Transaction`
@@ -10,14 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
+from ..errors import MessageValidationError
 from .common import (
     V2019,
     Account,
     Agent,
+    Dialect,
     Party,
     add_account,
     add_agent,
@@ -26,12 +31,14 @@ from .common import (
     add_payment_type,
     add_remittance,
     control_sum,
+    dialect_of,
     find,
     find_all,
     finish_document,
     first_code,
     format_value,
     load_document,
+    message_root,
     new_document,
     opt,
     read_account,
@@ -47,12 +54,16 @@ from .common import (
     run_reader,
     sub,
     text,
+    version_of,
 )
+from .schemas import PARSED_VERSIONS
 
 if TYPE_CHECKING:
     from .pacs009 import Pacs009, Pacs009Transaction
 
 MESSAGE_TYPE = "pacs.008.001.08"
+#: Versions read onto :class:`Pacs008` (001.02 - 001.13); only :data:`MESSAGE_TYPE` is built.
+READ_VERSIONS = PARSED_VERSIONS["pacs.008"]
 
 
 @dataclass(frozen=True)
@@ -110,14 +121,13 @@ class Pacs008Transaction:
 
 @dataclass(frozen=True)
 class Pacs008:
-    """A pacs.008.001.08 message: group header settings plus one or more transactions.
+    """A pacs.008 message: group header settings plus one or more transactions.
 
     NbOfTxs and CtrlSum are derived from ``transactions`` when building and checked when parsing,
     so they are not stored. ``total_interbank_settlement_amount`` (TtlIntrBkSttlmAmt) is optional
-    in ISO and emitted only when set; the parser checks it against the transactions.
+    in ISO and emitted only when set; the parser checks it against the transactions. ``version`` is
+    the version it was read from (built: always pacs.008.001.08).
     """
-
-    message_type: ClassVar[str] = MESSAGE_TYPE
 
     message_id: str
     created: datetime
@@ -134,6 +144,11 @@ class Pacs008:
     total_interbank_settlement_currency: str | None = None
     # SttlmInf/InstgRmbrsmntAgt: with settlement method COVE, our correspondent, which the cover (pacs.009 COV) funds
     instructing_reimbursement_agent: Agent | None = None
+    version: str = MESSAGE_TYPE
+
+    @property
+    def message_type(self) -> str:
+        return self.version
 
     @property
     def number_of_transactions(self) -> int:
@@ -185,18 +200,19 @@ def add_group_header93(root: etree._Element, message: Pacs008 | Pacs009) -> None
         add_agent(header, "InstdAgt", message.instructed_agent, V2019)
 
 
-def read_group_header93(header: etree._Element) -> dict[str, object]:
+def read_group_header93(header: etree._Element, dialect: Dialect = V2019) -> dict[str, object]:
+    """Read a pacs.008/pacs.009 GrpHdr of any version (GroupHeader33 in 2009 ... GroupHeader131)."""
     total, total_currency = read_amount(header, "TtlIntrBkSttlmAmt")
     return {
         "message_id": req_text(header, "MsgId"),
         "created": read_datetime(header, "CreDtTm"),
         "settlement_method": req_text(header, "SttlmInf/SttlmMtd"),
         "clearing_system": first_code(header, "SttlmInf/ClrSys"),
-        "instructing_reimbursement_agent": read_agent(find(header, "SttlmInf/InstgRmbrsmntAgt"), V2019),
+        "instructing_reimbursement_agent": read_agent(find(header, "SttlmInf/InstgRmbrsmntAgt"), dialect),
         "settlement_date": read_date(header, "IntrBkSttlmDt"),
         **read_payment_type(header),
-        "instructing_agent": read_agent(find(header, "InstgAgt"), V2019),
-        "instructed_agent": read_agent(find(header, "InstdAgt"), V2019),
+        "instructing_agent": read_agent(find(header, "InstgAgt"), dialect),
+        "instructed_agent": read_agent(find(header, "InstdAgt"), dialect),
         "total_interbank_settlement_amount": total,
         "total_interbank_settlement_currency": total_currency,
     }
@@ -258,12 +274,12 @@ def add_chain_agents(element: etree._Element, tx: Pacs008Transaction | Pacs009Tr
             add_agent(element, tag, agent, V2019)
 
 
-def read_chain_agents(element: etree._Element) -> dict[str, Agent | None]:
+def read_chain_agents(element: etree._Element, dialect: Dialect = V2019) -> dict[str, Agent | None]:
     """Return the agents written by :func:`add_chain_agents`, keyed by field name."""
     return {
-        "instructing_agent": read_agent(find(element, "InstgAgt"), V2019),
-        "instructed_agent": read_agent(find(element, "InstdAgt"), V2019),
-        "intermediary_agent": read_agent(find(element, "IntrmyAgt1"), V2019),
+        "instructing_agent": read_agent(find(element, "InstgAgt"), dialect),
+        "instructed_agent": read_agent(find(element, "InstdAgt"), dialect),
+        "intermediary_agent": read_agent(find(element, "IntrmyAgt1"), dialect),
     }
 
 
@@ -273,6 +289,10 @@ def build_pacs008(message: Pacs008) -> bytes:
 
     Raises MessageValidationError (never emits invalid XML).
     """
+    if message.version != MESSAGE_TYPE:
+        raise MessageValidationError.single(
+            message.version, "version", f"pacs.008 is built in {MESSAGE_TYPE} only (other versions are read)"
+        )
     document = new_document(MESSAGE_TYPE)
     root = sub(document, "FIToFICstmrCdtTrf")
     add_group_header93(root, message)
@@ -315,44 +335,52 @@ def _add_transaction(root: etree._Element, tx: Pacs008Transaction) -> None:
 
 # --------------------------------------------------------------------------- parse
 def parse_pacs008(raw: bytes | str) -> Pacs008:
-    """Parse and validate a pacs.008.001.08 from another bank; raise MessageValidationError listing every problem."""
-    document, _ = load_document(raw, (MESSAGE_TYPE,))
-    return run_reader(MESSAGE_TYPE, read_pacs008, document)
+    """Parse and validate a pacs.008 (001.02 - 001.13, each against its own XSD) from another bank.
+
+    Raises MessageValidationError listing every problem.
+    """
+    document, version = load_document(raw, READ_VERSIONS)
+    return run_reader(version, read_pacs008, document)
 
 
 def read_pacs008(document: etree._Element) -> Pacs008:
-    """Map an XSD-valid pacs.008 Document to the domain object."""
-    root = find(document, "FIToFICstmrCdtTrf")
-    header = read_group_header93(find(root, "GrpHdr"))
-    transactions = tuple(_read_transaction(tx) for tx in find_all(root, "CdtTrfTxInf"))
-    return Pacs008(transactions=transactions, **header)  # type: ignore[arg-type]
+    """Map an XSD-valid pacs.008 Document of any version to the domain object."""
+    dialect = dialect_of(document)
+    root = message_root(document)
+    header = read_group_header93(find(root, "GrpHdr"), dialect)
+    transactions = tuple(_read_transaction(tx, dialect) for tx in find_all(root, "CdtTrfTxInf"))
+    return Pacs008(transactions=transactions, version=version_of(document), **header)  # type: ignore[arg-type]
 
 
-def _read_transaction(element: etree._Element) -> Pacs008Transaction:
+def _read_transaction(element: etree._Element, dialect: Dialect) -> Pacs008Transaction:
     instructed, instructed_currency = read_amount(element, "InstdAmt")
     unstructured, creditor_reference = read_remittance(element)
     rate = text(element, "XchgRate")
     charges = []
     for node in find_all(element, "ChrgsInf"):
         charge_amount, charge_currency = read_amount(node, "Amt")
-        charges.append(Charge(charge_amount, charge_currency, read_agent(find(node, "Agt"), V2019)))
+        # 001.02 names the charging agent Pty, later versions Agt.
+        agent_node = find(node, "Agt") if find(node, "Agt") is not None else find(node, "Pty")
+        charges.append(Charge(charge_amount, charge_currency, read_agent(agent_node, dialect)))
+    # 001.13 moved AccptncDtTm into AddtlDtTm.
+    acceptance_path = "AccptncDtTm" if find(element, "AccptncDtTm") is not None else "AddtlDtTm/AccptncDtTm"
     return Pacs008Transaction(
         **read_transaction_start(element),
-        acceptance_datetime=read_datetime(element, "AccptncDtTm"),
+        acceptance_datetime=read_datetime(element, acceptance_path),
         instructed_amount=instructed,
         instructed_currency=instructed_currency,
         exchange_rate=Decimal(rate.strip()) if rate else None,
         charge_bearer=req_text(element, "ChrgBr"),
         charges=tuple(charges),
-        **read_chain_agents(element),
-        ultimate_debtor=read_party(find(element, "UltmtDbtr"), V2019),
-        debtor=read_party(find(element, "Dbtr"), V2019),
+        **read_chain_agents(element, dialect),
+        ultimate_debtor=read_party(find(element, "UltmtDbtr"), dialect),
+        debtor=read_party(find(element, "Dbtr"), dialect),
         debtor_account=read_account(find(element, "DbtrAcct")),
-        debtor_agent=read_agent(find(element, "DbtrAgt"), V2019),
-        creditor_agent=read_agent(find(element, "CdtrAgt"), V2019),
-        creditor=read_party(find(element, "Cdtr"), V2019),
+        debtor_agent=read_agent(find(element, "DbtrAgt"), dialect),
+        creditor_agent=read_agent(find(element, "CdtrAgt"), dialect),
+        creditor=read_party(find(element, "Cdtr"), dialect),
         creditor_account=read_account(find(element, "CdtrAcct")),
-        ultimate_creditor=read_party(find(element, "UltmtCdtr"), V2019),
+        ultimate_creditor=read_party(find(element, "UltmtCdtr"), dialect),
         instructions_for_creditor_agent=read_instructions(element, "InstrForCdtrAgt"),
         instructions_for_next_agent=read_instructions(element, "InstrForNxtAgt"),
         purpose=first_code(element, "Purp"),

@@ -1,4 +1,7 @@
-"""pacs.009.001.08 FinancialInstitutionCreditTransfer: bank-to-bank transfers and cover payments.
+"""pacs.009 FinancialInstitutionCreditTransfer: bank-to-bank transfers and cover payments.
+
+Built in pacs.009.001.08; read in every version from 001.02 (2009; its message root is
+FinInstnCdtTrf up to 001.03) to 001.11, each validated with its own official XSD, onto :class:`Pacs009`.
 
 A plain pacs.009 moves the bank's own funds (MT202); with ``underlying`` set it is a cover
 payment (pacs.009 COV, MT202 COV) carrying the customer transfer it funds in UndrlygCstmrCdtTrf.
@@ -9,25 +12,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import ClassVar
 
 from lxml import etree
 
+from ..errors import MessageValidationError
 from .common import (
     V2019,
     Account,
     Agent,
+    Dialect,
     Party,
     add_account,
     add_agent,
     add_amount,
     add_party,
     add_remittance,
+    dialect_of,
     find,
     find_all,
     finish_document,
     first_code,
     load_document,
+    message_root,
     new_document,
     read_account,
     read_agent,
@@ -37,6 +43,7 @@ from .common import (
     read_remittance,
     run_reader,
     sub,
+    version_of,
 )
 from .pacs008 import (
     add_chain_agents,
@@ -47,8 +54,11 @@ from .pacs008 import (
     read_group_header93,
     read_transaction_start,
 )
+from .schemas import PARSED_VERSIONS
 
 MESSAGE_TYPE = "pacs.009.001.08"
+#: Versions read onto :class:`Pacs009` (001.02 - 001.11); only :data:`MESSAGE_TYPE` is built.
+READ_VERSIONS = PARSED_VERSIONS["pacs.009"]
 
 
 @dataclass(frozen=True)
@@ -98,9 +108,7 @@ class Pacs009Transaction:
 
 @dataclass(frozen=True)
 class Pacs009:
-    """A pacs.009.001.08 message (GroupHeader93 like pacs.008)."""
-
-    message_type: ClassVar[str] = MESSAGE_TYPE
+    """A pacs.009 message (GroupHeader93 like pacs.008); ``version`` is the version it was read from."""
 
     message_id: str
     created: datetime
@@ -116,6 +124,11 @@ class Pacs009:
     total_interbank_settlement_amount: Decimal | None = None
     total_interbank_settlement_currency: str | None = None
     instructing_reimbursement_agent: Agent | None = None  # SttlmInf/InstgRmbrsmntAgt
+    version: str = MESSAGE_TYPE
+
+    @property
+    def message_type(self) -> str:
+        return self.version
 
     @property
     def is_cover(self) -> bool:
@@ -127,6 +140,10 @@ class Pacs009:
 
 def build_pacs009(message: Pacs009) -> bytes:
     """Build XSD-valid pacs.009.001.08 XML; raise MessageValidationError if the data cannot make a valid message."""
+    if message.version != MESSAGE_TYPE:
+        raise MessageValidationError.single(
+            message.version, "version", f"pacs.009 is built in {MESSAGE_TYPE} only (other versions are read)"
+        )
     document = new_document(MESSAGE_TYPE)
     root = sub(document, "FICdtTrf")
     add_group_header93(root, message)
@@ -177,29 +194,32 @@ def _add_underlying(parent: etree._Element, underlying: UnderlyingCustomerCredit
 
 
 def parse_pacs009(raw: bytes | str) -> Pacs009:
-    """Parse and validate a pacs.009.001.08; raise MessageValidationError listing every problem."""
-    document, _ = load_document(raw, (MESSAGE_TYPE,))
-    return run_reader(MESSAGE_TYPE, read_pacs009, document)
+    """Parse and validate a pacs.009 (001.02 - 001.11); raise MessageValidationError listing every problem."""
+    document, version = load_document(raw, READ_VERSIONS)
+    return run_reader(version, read_pacs009, document)
 
 
 def read_pacs009(document: etree._Element) -> Pacs009:
-    root = find(document, "FICdtTrf")
-    header = read_group_header93(find(root, "GrpHdr"))
-    return Pacs009(transactions=tuple(_read_transaction(tx) for tx in find_all(root, "CdtTrfTxInf")), **header)  # type: ignore[arg-type]
+    """Map an XSD-valid pacs.009 Document of any version (root FICdtTrf, or FinInstnCdtTrf before 001.04)."""
+    dialect = dialect_of(document)
+    root = message_root(document)
+    header = read_group_header93(find(root, "GrpHdr"), dialect)
+    transactions = tuple(_read_transaction(tx, dialect) for tx in find_all(root, "CdtTrfTxInf"))
+    return Pacs009(transactions=transactions, version=version_of(document), **header)  # type: ignore[arg-type]
 
 
-def _read_transaction(element: etree._Element) -> Pacs009Transaction:
+def _read_transaction(element: etree._Element, dialect: Dialect) -> Pacs009Transaction:
     underlying_node = find(element, "UndrlygCstmrCdtTrf")
     underlying = None
     if underlying_node is not None:
         instructed, instructed_currency = read_amount(underlying_node, "InstdAmt")
         underlying = UnderlyingCustomerCreditTransfer(
-            debtor=read_party(find(underlying_node, "Dbtr"), V2019),
+            debtor=read_party(find(underlying_node, "Dbtr"), dialect),
             debtor_account=read_account(find(underlying_node, "DbtrAcct")),
-            debtor_agent=read_agent(find(underlying_node, "DbtrAgt"), V2019),
-            intermediary_agent=read_agent(find(underlying_node, "IntrmyAgt1"), V2019),
-            creditor_agent=read_agent(find(underlying_node, "CdtrAgt"), V2019),
-            creditor=read_party(find(underlying_node, "Cdtr"), V2019),
+            debtor_agent=read_agent(find(underlying_node, "DbtrAgt"), dialect),
+            intermediary_agent=read_agent(find(underlying_node, "IntrmyAgt1"), dialect),
+            creditor_agent=read_agent(find(underlying_node, "CdtrAgt"), dialect),
+            creditor=read_party(find(underlying_node, "Cdtr"), dialect),
             creditor_account=read_account(find(underlying_node, "CdtrAcct")),
             remittance_info=read_remittance(underlying_node)[0],
             instructed_amount=instructed,
@@ -207,12 +227,12 @@ def _read_transaction(element: etree._Element) -> Pacs009Transaction:
         )
     return Pacs009Transaction(
         **read_transaction_start(element),
-        **read_chain_agents(element),
-        debtor=read_agent(find(element, "Dbtr"), V2019),
+        **read_chain_agents(element, dialect),
+        debtor=read_agent(find(element, "Dbtr"), dialect),
         debtor_account=read_account(find(element, "DbtrAcct")),
-        debtor_agent=read_agent(find(element, "DbtrAgt"), V2019),
-        creditor_agent=read_agent(find(element, "CdtrAgt"), V2019),
-        creditor=read_agent(find(element, "Cdtr"), V2019),
+        debtor_agent=read_agent(find(element, "DbtrAgt"), dialect),
+        creditor_agent=read_agent(find(element, "CdtrAgt"), dialect),
+        creditor=read_agent(find(element, "Cdtr"), dialect),
         creditor_account=read_account(find(element, "CdtrAcct")),
         instructions_for_next_agent=read_instructions(element, "InstrForNxtAgt"),
         purpose=first_code(element, "Purp"),

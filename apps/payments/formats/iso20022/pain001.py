@@ -33,19 +33,20 @@ from .common import (
     add_remittance,
     check_version,
     control_sum,
+    dialect_of,
     find,
     find_all,
     finish_document,
     first_code,
     format_value,
     load_document,
+    message_root,
     new_document,
     opt,
     read_account,
     read_agent,
     read_amount,
     read_bool,
-    read_date,
     read_date_choice,
     read_initiation_header,
     read_party,
@@ -56,10 +57,13 @@ from .common import (
     sub,
     text,
 )
+from .schemas import PARSED_VERSIONS
 
 PAIN001_V09 = "pain.001.001.09"
 PAIN001_V03 = "pain.001.001.03"
 VERSIONS = (PAIN001_V09, PAIN001_V03)
+#: Versions read (each against its own XSD) onto the same domain object; :data:`VERSIONS` are built.
+READ_VERSIONS = PARSED_VERSIONS["pain.001"]
 
 
 @dataclass(frozen=True)
@@ -197,14 +201,14 @@ def build_pain001(message: Pain001) -> bytes:
 
 
 def parse_pain001(raw: bytes | str) -> Pain001:
-    """Parse and validate a pain.001.001.09 or .001.03; raise MessageValidationError listing every problem."""
-    document, version = load_document(raw, VERSIONS)
+    """Parse and validate a pain.001 (001.03 - 001.12); raise MessageValidationError listing every problem."""
+    document, version = load_document(raw, READ_VERSIONS)
     return run_reader(version, lambda doc: read_pain001(doc, version), document)
 
 
 def read_pain001(document: etree._Element, version: str) -> Pain001:
-    dialect = V2009 if version == PAIN001_V03 else V2019
-    root = find(document, "CstmrCdtTrfInitn")
+    dialect = dialect_of(document)
+    root = message_root(document)
     header = find(root, "GrpHdr")
     infos = []
     for element in find_all(root, "PmtInf"):
@@ -239,9 +243,8 @@ def read_pain001(document: etree._Element, version: str) -> Pain001:
                     creditor_reference=creditor_reference,
                 )
             )
-        execution = (
-            read_date(element, "ReqdExctnDt") if version == PAIN001_V03 else read_date_choice(element, "ReqdExctnDt")
-        )
+        # A plain date up to 001.07, a Dt/DtTm choice from 001.08.
+        execution = read_date_choice(element, "ReqdExctnDt")
         infos.append(
             CreditTransferPaymentInfo(
                 payment_info_id=req_text(element, "PmtInfId"),

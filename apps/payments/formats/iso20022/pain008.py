@@ -30,11 +30,13 @@ from .common import (
     add_remittance,
     check_version,
     control_sum,
+    dialect_of,
     find,
     find_all,
     finish_document,
     format_value,
     load_document,
+    message_root,
     new_document,
     opt,
     read_account,
@@ -51,10 +53,13 @@ from .common import (
     sub,
     text,
 )
+from .schemas import PARSED_VERSIONS
 
 PAIN008_V08 = "pain.008.001.08"
 PAIN008_V02 = "pain.008.001.02"
 VERSIONS = (PAIN008_V08, PAIN008_V02)
+#: Versions read (each against its own XSD) onto the same domain object; :data:`VERSIONS` are built.
+READ_VERSIONS = PARSED_VERSIONS["pain.008"]
 
 
 @dataclass(frozen=True)
@@ -167,14 +172,14 @@ def build_pain008(message: Pain008) -> bytes:
 
 
 def parse_pain008(raw: bytes | str) -> Pain008:
-    """Parse and validate a pain.008.001.08 or .001.02; raise MessageValidationError listing every problem."""
-    document, version = load_document(raw, VERSIONS)
+    """Parse and validate a pain.008 (001.02 - 001.11); raise MessageValidationError listing every problem."""
+    document, version = load_document(raw, READ_VERSIONS)
     return run_reader(version, lambda doc: read_pain008(doc, version), document)
 
 
 def read_pain008(document: etree._Element, version: str) -> Pain008:
-    dialect = V2009 if version == PAIN008_V02 else V2019
-    root = find(document, "CstmrDrctDbtInitn")
+    dialect = dialect_of(document)
+    root = message_root(document)
     header = find(root, "GrpHdr")
     infos = []
     for element in find_all(root, "PmtInf"):

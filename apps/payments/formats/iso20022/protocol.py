@@ -25,6 +25,7 @@ from schwifty import IBAN
 from ..errors import FieldError, MessageValidationError
 from .checks import iban_problem
 from .common import Account, Agent, Party
+from .pacs008 import MESSAGE_TYPE as PACS008_MESSAGE_TYPE
 from .pacs008 import Pacs008, Pacs008Transaction
 from .pain001 import PAIN001_V09, CreditTransferInstruction, CreditTransferPaymentInfo, Pain001
 from .pain008 import PAIN008_V08, DirectDebitInstruction, DirectDebitPaymentInfo, Pain008
@@ -258,7 +259,7 @@ class SEPAProtocol:
         transaction_id: str | None = None,
         uetr: str | None = None,
     ) -> Pacs008:
-        message_type = Pacs008.message_type
+        message_type = PACS008_MESSAGE_TYPE
         errors: list[FieldError] = []
         checked_amount = self._amount(amount, "amount", errors)
         debtor_iban = self._iban(debtor_iban, "debtor_iban", errors)

@@ -45,6 +45,40 @@ SUPPORTED_MESSAGE_TYPES: tuple[str, ...] = (
     "head.001.001.02",
 )
 
+#: Payment message versions read (parsed and validated with their own official XSD) onto the same domain
+#: objects as the version we build (pacs.008.001.08, ...). 2009 (.02/.03) through the newest in use; the
+#: pre-2009 layouts (root element named after the message, e.g. pain.001.001.02) are not among them.
+PARSED_VERSIONS: dict[str, tuple[str, ...]] = {
+    "pacs.008": tuple(f"pacs.008.001.{v:02d}" for v in range(2, 14)),
+    "pacs.009": tuple(f"pacs.009.001.{v:02d}" for v in range(2, 12)),
+    "pacs.002": tuple(f"pacs.002.001.{v:02d}" for v in range(3, 15)),
+    # pacs.004.001.12 is published only with normalised line endings and not shipped (see xsd/README.md).
+    "pacs.004": tuple(f"pacs.004.001.{v:02d}" for v in (*range(2, 12), 13)),
+    # pain.001.001.03.ch.02: the Swiss Payment Standards (SIX) variant of .03, in SIX's own namespace.
+    "pain.001": (*(f"pain.001.001.{v:02d}" for v in range(3, 13)), "pain.001.001.03.ch.02"),
+    "pain.002": tuple(f"pain.002.001.{v:02d}" for v in range(3, 15)),
+    "pain.008": tuple(f"pain.008.001.{v:02d}" for v in range(2, 12)),
+    "head.001": tuple(f"head.001.001.{v:02d}" for v in range(1, 5)),
+    # camt.056.001.09 was published as camt.056.001.09_0.xsd; camt.029.001.01 (pre-2009 layout) and .02
+    # (never found) are not read.
+    "camt.056": tuple(f"camt.056.001.{v:02d}" for v in range(1, 12)),
+    "camt.029": tuple(f"camt.029.001.{v:02d}" for v in range(3, 14)),
+}
+
+#: Market variants in a namespace of their own (Swiss Payment Standards, ``xsd/six/``): namespace -> message type.
+SIX_NAMESPACES: dict[str, str] = {
+    "http://www.six-interbank-clearing.com/de/pain.001.001.03.ch.02.xsd": "pain.001.001.03.ch.02",
+}
+SIX_NAMESPACE_PREFIX = "http://www.six-interbank-clearing.com/de/"
+#: Market variants that restrict an ISO message in the ISO namespace: checked when the document names the
+#: variant's schema in ``xsi:schemaLocation`` (as Swiss software writes it). ISO message type -> variant.
+SIX_RESTRICTIONS: dict[str, str] = {"pain.001.001.09": "pain.001.001.09.ch.03"}
+
+#: Every message definition whose official XSD ships with the product (built ones and parsed-only ones).
+ALL_MESSAGE_TYPES: tuple[str, ...] = tuple(
+    dict.fromkeys((*SUPPORTED_MESSAGE_TYPES, *(v for versions in PARSED_VERSIONS.values() for v in versions)))
+)
+
 #: Root element of the generic envelope carrying an AppHdr and a Document (as in CBPR+ samples).
 ENVELOPE_NAMESPACE = "urn:swift:xsd:envelope"
 
@@ -56,24 +90,63 @@ _NS_IN_MESSAGE = re.compile(r"\{[^}]*\}")
 
 def namespace_for(message_type: str) -> str:
     """Return the XML namespace of an ISO 20022 message definition (e.g. pacs.008.001.08)."""
+    for namespace, variant in SIX_NAMESPACES.items():
+        if variant == message_type:
+            return namespace
     return ISO_NAMESPACE_PREFIX + message_type
 
 
 def message_type_of_namespace(namespace: str | None) -> str | None:
-    """Return the message definition id carried by an ISO 20022 namespace, or None if it is not one."""
+    """Return the message definition id carried by an ISO 20022 (or SIX variant) namespace, or None."""
+    if namespace in SIX_NAMESPACES:
+        return SIX_NAMESPACES[namespace]
     if not namespace or not namespace.startswith(ISO_NAMESPACE_PREFIX):
         return None
     return namespace[len(ISO_NAMESPACE_PREFIX) :]
 
 
+def xsd_path(message_type: str) -> Path:
+    """Where the official XSD of ``message_type`` ships (SIX variants under ``xsd/six/``)."""
+    return XSD_DIR / "six" / f"{message_type}.xsd" if ".ch." in message_type else XSD_DIR / f"{message_type}.xsd"
+
+
 @cache
 def load_schema(message_type: str) -> etree.XMLSchema:
     """Compile (once per process) and return the official XSD of ``message_type``."""
-    if message_type not in SUPPORTED_MESSAGE_TYPES:
+    if message_type not in ALL_MESSAGE_TYPES and message_type not in SIX_RESTRICTIONS.values():
         raise KeyError(message_type)
     parser = _hardened_parser()
-    schema_doc = etree.parse(str(XSD_DIR / f"{message_type}.xsd"), parser)
+    schema_doc = etree.parse(str(xsd_path(message_type)), parser)
     return etree.XMLSchema(schema_doc)
+
+
+def describe_versions(message_types: tuple[str, ...] | list[str]) -> str:
+    """Name message types briefly: runs of a family's versions collapse (pacs.004.001.02-11/13, camt.056.001.08)."""
+    families: dict[str, list[int]] = {}
+    variants: list[str] = []
+    for message_type in message_types:
+        if not re.fullmatch(r"[a-z]{4}\.\d{3}\.\d{3}\.\d{2}", message_type):
+            variants.append(message_type)  # a market variant such as pain.001.001.03.ch.02
+            continue
+        families.setdefault(message_type[:-3], []).append(int(message_type[-2:]))
+    parts = []
+    for family, numbers in families.items():
+        runs: list[list[int]] = []
+        for number in sorted(set(numbers)):
+            if runs and number == runs[-1][-1] + 1:
+                runs[-1].append(number)
+            else:
+                runs.append([number])
+        parts.append(
+            f"{family}." + "/".join(f"{run[0]:02d}" if len(run) == 1 else f"{run[0]:02d}-{run[-1]:02d}" for run in runs)
+        )
+    return ", ".join(parts)
+
+
+@cache
+def uses_2009_names(message_type: str) -> bool:
+    """True when the version's XSD names BICs ``BIC``/``BICOrBEI`` (2009), False for ``BICFI``/``AnyBIC``."""
+    return 'name="BICFI"' not in xsd_path(message_type).read_text(encoding="utf-8")
 
 
 def _hardened_parser() -> etree.XMLParser:
@@ -98,7 +171,7 @@ def parse_xml_bytes(raw: bytes | str, message_type: str = "ISO 20022") -> etree.
         raw = raw.encode("utf-8")
     if not isinstance(raw, bytes | bytearray):
         raise MessageValidationError.single(message_type, "document", "input must be bytes or str")
-    raw = bytes(raw)
+    raw = _transport_trimmed(bytes(raw))
     if not raw.strip():
         raise MessageValidationError.single(message_type, "document", "empty input")
     if _FORBIDDEN_MARKUP.search(raw):
@@ -115,6 +188,25 @@ def parse_xml_bytes(raw: bytes | str, message_type: str = "ISO 20022") -> etree.
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise MessageValidationError.single(message_type, "document", "DOCTYPE declarations are not allowed")
     return tree
+
+
+_LEADING_BLANKS = re.compile(rb"^(\xef\xbb\xbf)?([ \t\r\n]+)(<\?xml[^>]*\?>)")
+_TRAILING_PADDING = b" \t\r\n\x00\x1a"
+
+
+def _transport_trimmed(raw: bytes) -> bytes:
+    """Undo what file transfer adds around a message, keeping every line number of the message.
+
+    Blank lines before the XML declaration (which XML allows only at the very start) are moved after it;
+    NUL, Ctrl-Z and blanks after the root element (padded records, DOS end-of-file) are dropped.
+    """
+    leading = _LEADING_BLANKS.match(raw)
+    if leading:
+        bom, blanks, declaration = leading.groups()
+        raw = (bom or b"") + declaration + blanks + raw[leading.end() :]
+    if not raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 ends in NUL bytes of its own
+        raw = raw.rstrip(_TRAILING_PADDING)
+    return raw
 
 
 def element_path(element: etree._Element) -> str:

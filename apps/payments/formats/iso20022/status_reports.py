@@ -1,5 +1,8 @@
 """Payment status reports: pacs.002.001.10 (interbank) and pain.002.001.10 / .001.03 (bank to customer).
 
+Those are the versions built; pacs.002.001.03 - .14 and pain.002.001.03 - .14 are read (each against its
+own official XSD) onto the same :class:`Pacs002` / :class:`Pain002`.
+
 Both report on an original message (OrgnlGrpInfAndSts) and on its transactions; pain.002 groups the
 transactions under their original payment information block. A rejection (RJCT) must carry a
 reason code - the parser reports one that does not.
@@ -10,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar
 
 from lxml import etree
 
+from ..errors import MessageValidationError
 from .common import (
     V2009,
     V2019,
@@ -25,11 +28,13 @@ from .common import (
     add_party,
     add_reasons,
     check_version,
+    dialect_of,
     find,
     find_all,
     finish_document,
     format_value,
     load_document,
+    message_root,
     new_document,
     opt,
     read_agent,
@@ -40,11 +45,15 @@ from .common import (
     run_reader,
     sub,
     text,
+    version_of,
 )
+from .schemas import PARSED_VERSIONS
 
 PACS002 = "pacs.002.001.10"
 PAIN002_V10 = "pain.002.001.10"
 PAIN002_V03 = "pain.002.001.03"
+PACS002_READ_VERSIONS = PARSED_VERSIONS["pacs.002"]
+PAIN002_READ_VERSIONS = PARSED_VERSIONS["pain.002"]
 
 
 @dataclass(frozen=True)
@@ -77,14 +86,17 @@ class TransactionStatus:
 class Pacs002:
     """pacs.002.001.10 FIToFIPaymentStatusReport."""
 
-    message_type: ClassVar[str] = PACS002
-
     message_id: str
     created: datetime
     original_groups: tuple[OriginalGroupStatus, ...] = ()
     transactions: tuple[TransactionStatus, ...] = ()
     instructing_agent: Agent | None = None
     instructed_agent: Agent | None = None
+    version: str = PACS002
+
+    @property
+    def message_type(self) -> str:
+        return self.version
 
     def to_xml(self) -> bytes:
         return build_pacs002(self)
@@ -174,6 +186,10 @@ def _read_transaction_status(element: etree._Element) -> TransactionStatus:
 # --------------------------------------------------------------------------- pacs.002
 def build_pacs002(message: Pacs002) -> bytes:
     """Build an XSD-valid pacs.002.001.10; raise MessageValidationError otherwise."""
+    if message.version != PACS002:
+        raise MessageValidationError.single(
+            message.version, "version", f"pacs.002 is built in {PACS002} only (other versions are read)"
+        )
     document = new_document(PACS002)
     root = sub(document, "FIToFIPmtStsRpt")
     header = sub(root, "GrpHdr")
@@ -191,21 +207,24 @@ def build_pacs002(message: Pacs002) -> bytes:
 
 
 def parse_pacs002(raw: bytes | str) -> Pacs002:
-    """Parse and validate a pacs.002.001.10; raise MessageValidationError listing every problem."""
-    document, _ = load_document(raw, (PACS002,))
-    return run_reader(PACS002, read_pacs002, document)
+    """Parse and validate a pacs.002 (001.03 - 001.14); raise MessageValidationError listing every problem."""
+    document, version = load_document(raw, PACS002_READ_VERSIONS)
+    return run_reader(version, read_pacs002, document)
 
 
 def read_pacs002(document: etree._Element) -> Pacs002:
-    root = find(document, "FIToFIPmtStsRpt")
+    """Map an XSD-valid pacs.002 Document of any version to the domain object."""
+    dialect = dialect_of(document)
+    root = message_root(document)
     header = find(root, "GrpHdr")
     return Pacs002(
         message_id=req_text(header, "MsgId"),
         created=read_datetime(header, "CreDtTm"),
         original_groups=tuple(_read_original_group(node) for node in find_all(root, "OrgnlGrpInfAndSts")),
         transactions=tuple(_read_transaction_status(node) for node in find_all(root, "TxInfAndSts")),
-        instructing_agent=read_agent(find(header, "InstgAgt"), V2019),
-        instructed_agent=read_agent(find(header, "InstdAgt"), V2019),
+        instructing_agent=read_agent(find(header, "InstgAgt"), dialect),
+        instructed_agent=read_agent(find(header, "InstdAgt"), dialect),
+        version=version_of(document),
     )
 
 
@@ -240,14 +259,15 @@ def build_pain002(message: Pain002) -> bytes:
 
 
 def parse_pain002(raw: bytes | str) -> Pain002:
-    """Parse and validate a pain.002.001.10 or .001.03; raise MessageValidationError listing every problem."""
-    document, version = load_document(raw, (PAIN002_V10, PAIN002_V03))
+    """Parse and validate a pain.002 (001.03 - 001.14); raise MessageValidationError listing every problem."""
+    document, version = load_document(raw, PAIN002_READ_VERSIONS)
     return run_reader(version, lambda doc: read_pain002(doc, version), document)
 
 
 def read_pain002(document: etree._Element, version: str) -> Pain002:
-    dialect = _dialect(version)
-    root = find(document, "CstmrPmtStsRpt")
+    """Map an XSD-valid pain.002 Document of any version to the domain object."""
+    dialect = dialect_of(document)
+    root = message_root(document)
     header = find(root, "GrpHdr")
     infos = tuple(
         PaymentInformationStatus(

@@ -68,7 +68,9 @@ class Party:
     """A customer: ordering customer (:50a:) or beneficiary customer (:59a:).
 
     ``option`` is the tag letter: ``"A"`` (BIC), ``"F"`` (structured party identification),
-    ``"K"`` (name and address) for 50a; ``""`` (name and address), ``"A"`` or ``"F"`` for 59a.
+    ``"K"`` (name and address) for 50a; ``""`` (name and address), ``"A"`` or ``"F"`` for 59a. MT101
+    adds, for the instructing party, ``"C"`` (BIC) and ``"L"`` (``identifier``), and for the ordering
+    customer ``"G"`` (account and BIC) and ``"H"`` (account, name and address).
     ``account`` is the account without its leading ``/``. ``identifier`` is only used by option F
     when the first line is a code like ``CUST/DE/ABC123`` instead of an account. For option F the
     ``name_address`` lines keep their line-number prefixes (``1/JOHN DOE``).
@@ -673,21 +675,35 @@ def _check_name_lines(lines: list[str], label: str, line: int | None, problems: 
 
 
 def parse_party(option: str, text: str, label: str, line: int | None, problems: Problems) -> Party | None:
-    """Read :50a: (options A, F, K) or :59a: (no letter, A, F)."""
+    """Read :50a: (options A, F, K; in MT101 also C, L, G, H) or :59a: (no letter, A, F)."""
     lines = text.split("\n")
     account = None
     rest = lines
-    if option in ("A", "K", "") and lines[0].startswith("/"):
+    if option in ("C", "L"):
+        if len(lines) != 1:
+            problems.add(label, f"option {option} is a single line", line)
+            return None
+        if option == "C":
+            bic = parse_bic(lines[0], label, line, problems)
+            return None if bic is None else Party("C", bic=bic)
+        if not lines[0] or len(lines[0]) > 35:
+            problems.add(label, "option L is a party identifier of 1 to 35 characters", line)
+            return None
+        return Party("L", identifier=lines[0])
+    if option in ("G", "H") and not lines[0].startswith("/"):
+        problems.add(label, f"option {option} starts with the ordering customer's /account", line)
+        return None
+    if option in ("A", "K", "", "G", "H") and lines[0].startswith("/"):
         account = parse_account_line(lines[0], label, line, problems)
         if account is None:
             return None
         rest = lines[1:]
-    if option == "A":
+    if option in ("A", "G"):
         if len(rest) != 1:
-            problems.add(label, "option A needs an optional /account line and exactly one BIC line", line)
+            problems.add(label, f"option {option} needs an /account line and exactly one BIC line", line)
             return None
         bic = parse_bic(rest[0], label, None if line is None else line + len(lines) - 1, problems)
-        return None if bic is None else Party("A", account=account, bic=bic)
+        return None if bic is None else Party(option, account=account, bic=bic)
     if option == "F":
         return _parse_party_f(lines, label, line, problems)
     if not _check_name_lines(rest, label, line, problems, len(lines) - len(rest)):
@@ -729,13 +745,13 @@ def _at(line: int | None, offset: int) -> int | None:
 def render_party(value: Party) -> tuple[str, str]:
     """Return the option letter and the field text for a customer."""
     lines: list[str] = []
-    if value.option == "F" and value.identifier is not None:
+    if value.option in ("F", "L") and value.identifier is not None:
         lines.append(value.identifier)
     elif value.account is not None:
         lines.append(f"/{value.account}")
-    if value.option == "A":
+    if value.option in ("A", "C", "G"):
         lines.append(value.bic or "")
-    else:
+    elif value.option != "L":
         lines.extend(value.name_address)
     return value.option, "\n".join(lines)
 

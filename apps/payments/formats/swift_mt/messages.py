@@ -1,4 +1,5 @@
-"""MT103, MT199, MT202, MT202 COV, MT900, MT910, MT940 and MT950: domain objects, builders and parsers.
+"""MT101, MT103, MT192, MT196, MT199, MT202, MT202 COV, MT292, MT296, MT900, MT910, MT940 and MT950: domain objects,
+builders and parsers.
 
 Every message type is a frozen dataclass. :func:`build_message` writes the wire text and then
 reads it back with :func:`parse_message`: a message we emit therefore passes exactly the checks we
@@ -27,6 +28,7 @@ from .fields import (
     InstructionCode,
     Party,
     Problems,
+    RawField,
     StatementLine,
     StatementNumber,
     TimeIndication,
@@ -34,6 +36,7 @@ from .fields import (
     parse_balance,
     parse_code,
     parse_currency_amount,
+    parse_date6,
     parse_date_currency_amount,
     parse_date_time_indication,
     parse_exchange_rate,
@@ -48,6 +51,7 @@ from .fields import (
     render_account_identification,
     render_balance,
     render_currency_amount,
+    render_date6,
     render_date_currency_amount,
     render_date_time_indication,
     render_exchange_rate,
@@ -68,6 +72,9 @@ MT103_INSTRUCTION_CODES = frozenset(
     {"CHQB", "CORT", "HOLD", "INTC", "PHOB", "PHOI", "PHON", "REPA", "SDVA", "TELB", "TELE", "TELI"}
 )
 SPRI_INSTRUCTION_CODES = frozenset({"SDVA", "TELB", "PHOB", "INTC"})
+MT101_INSTRUCTION_CODES = frozenset(
+    {"CHQB", "CMSW", "CMTO", "CMZB", "CORT", "EQUI", "INTC", "NETS", "OTHR", "PHON", "REPA", "RTGS", "URGP"}
+)
 STP_INSTRUCTION_CODES = frozenset({"CORT", "INTC", "SDVA", "REPA"})
 STP_INSTITUTION_OPTIONS = {"52": "A", "53": "AB", "54": "A", "55": "A", "56": "A", "57": "A"}
 
@@ -266,6 +273,152 @@ class MT199(FinMessage):
     transaction_reference: str  # :20:
     narrative: tuple[str, ...]  # :79: 35*50x
     related_reference: str | None = None  # :21:
+
+
+@dataclass(frozen=True)
+class MT101Transaction:
+    """One sequence B of an MT101: a transfer the account owner asks the receiver to make.
+
+    ``instructing_party`` (:50C:/:50L:) and ``ordering_customer`` (:50F:/:50G:/:50H:) are given here
+    or once in sequence A (network rules C2/C3); ``charges_account`` is :25A: without its ``/``.
+    """
+
+    reference: str  # :21:
+    currency: str  # :32B:
+    amount: Decimal
+    beneficiary: Party  # :59a: (no letter, A, F)
+    details_of_charges: str  # :71A: OUR / SHA / BEN
+    fx_deal_reference: str | None = None  # :21F:
+    instruction_codes: tuple[InstructionCode, ...] = ()  # :23E:
+    instructing_party: Party | None = None  # :50C: / :50L:
+    ordering_customer: Party | None = None  # :50F: / :50G: / :50H:
+    account_servicing_institution: Institution | None = None  # :52A: / :52C:
+    intermediary: Institution | None = None  # :56A: / :56C: / :56D:
+    account_with_institution: Institution | None = None  # :57A: / :57C: / :57D:
+    remittance_information: tuple[str, ...] = ()  # :70: 4*35x
+    regulatory_reporting: tuple[str, ...] = ()  # :77B: 3*35x
+    original_ordered_amount: CurrencyAmount | None = None  # :33B:
+    charges_account: str | None = None  # :25A:
+    exchange_rate: Decimal | None = None  # :36:
+
+
+@dataclass(frozen=True)
+class MT101(FinMessage):
+    """Request for transfer: an account owner (or its agent) asks the account servicer to pay.
+
+    Sequence A once, then one :class:`MT101Transaction` per sequence B. ``message_index`` /
+    ``message_total`` are :28D: (a request split over several messages).
+    """
+
+    MESSAGE_TYPE: ClassVar[str] = "MT101"
+
+    header: FinEnvelope
+    sender_reference: str  # :20:
+    message_index: int  # :28D: 5n/5n
+    message_total: int
+    requested_execution_date: date  # :30:
+    transactions: tuple[MT101Transaction, ...]
+    customer_reference: str | None = None  # :21R:
+    instructing_party: Party | None = None  # :50C: / :50L:
+    ordering_customer: Party | None = None  # :50F: / :50G: / :50H:
+    account_servicing_institution: Institution | None = None  # :52A: / :52C:
+    sending_institution: Institution | None = None  # :51A:
+    authorisation: str | None = None  # :25:
+
+
+@dataclass(frozen=True)
+class OriginalMessage:
+    """:11S: / :11R: MT and date of the original message, with its session and ISN when given.
+
+    ``message_type`` is the three digits (``103``), ``date`` the original's sending date (6!n),
+    ``session_number`` 4!n and ``sequence_number`` (ISN/OSN) 6!n, both optional.
+    """
+
+    message_type: str
+    date: date
+    session_number: str | None = None
+    sequence_number: str | None = None
+
+
+@dataclass(frozen=True)
+class MT192(FinMessage):
+    """Request for cancellation (category 1; MT292 is its category 2 twin, e.g. for an MT202).
+
+    :79: describes the original message and/or the copy of at least its mandatory fields follows
+    (``original_fields``, tag and text as they were); network rule C1 wants at least one of them.
+    """
+
+    MESSAGE_TYPE: ClassVar[str] = "MT192"
+
+    header: FinEnvelope
+    transaction_reference: str  # :20:
+    related_reference: str  # :21: the original's :20:
+    original_message: OriginalMessage  # :11S:
+    narrative: tuple[str, ...] = ()  # :79: 35*50x
+    original_fields: tuple[tuple[str, str], ...] = ()  # copy of fields of the original message
+
+    def original_field(self, tag: str) -> str | None:
+        """The text of the first copied field with ``tag`` (``"32A"``), or None."""
+        return next((value for copied, value in self.original_fields if copied == tag), None)
+
+
+@dataclass(frozen=True)
+class MT292(MT192):
+    """Request for cancellation, category 2 (same layout as MT192)."""
+
+    MESSAGE_TYPE: ClassVar[str] = "MT292"
+
+
+#: MT196 :76: answer codes (SWIFT cancellation answer codes used with gpi stop-and-recall).
+CANCELLATION_ANSWER_CODES = frozenset({"CNCL", "PDCR", "RJCR"})
+
+
+@dataclass(frozen=True)
+class MT196(FinMessage):
+    """Answers (category 1; MT296 for category 2): the reply to an MT192 or another query.
+
+    :76: holds the answers (6*35x); for a cancellation its first line is ``/CNCL/`` (cancelled),
+    ``/PDCR/`` (pending) or ``/RJCR/`` (rejected), optionally followed by a reason code, e.g.
+    ``/RJCR/NOOR``; :11a: names the message answered (option R: received, S: sent).
+    """
+
+    MESSAGE_TYPE: ClassVar[str] = "MT196"
+
+    header: FinEnvelope
+    transaction_reference: str  # :20:
+    related_reference: str  # :21:
+    answers: tuple[str, ...]  # :76: 6*35x
+    narrative_77a: tuple[str, ...] = ()  # :77A: 20*35x
+    original_message: OriginalMessage | None = None  # :11a:
+    original_message_option: str | None = None  # "R" or "S"
+    narrative: tuple[str, ...] = ()  # :79: 35*50x
+    original_fields: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def answer_code(self) -> str | None:
+        """CNCL / PDCR / RJCR when the first answer line starts with one, else None."""
+        match = re.match(r"^/([A-Z]{4})/", self.answers[0]) if self.answers else None
+        return match[1] if match and match[1] in CANCELLATION_ANSWER_CODES else None
+
+    @property
+    def reason_code(self) -> str | None:
+        """The reason after the answer code (``/RJCR/NOOR`` -> ``NOOR``), if any."""
+        match = re.match(r"^/[A-Z]{4}/([A-Z0-9]{4})", self.answers[0]) if self.answers else None
+        return match[1] if match else None
+
+
+@dataclass(frozen=True)
+class MT296(MT196):
+    """Answers, category 2 (same layout as MT196)."""
+
+    MESSAGE_TYPE: ClassVar[str] = "MT296"
+
+
+@dataclass(frozen=True)
+class MT299(MT199):
+    """Free format message, category 2 (between financial institutions about cash transfers); as MT199."""
+
+    MESSAGE_TYPE: ClassVar[str] = "MT299"
 
 
 @dataclass(frozen=True)
@@ -754,8 +907,8 @@ MT199_SLOTS = [
 ]
 
 
-def _decode_mt199(r: FieldReader, header: FinEnvelope | None) -> MT199:
-    return MT199(
+def _decode_mt199(r: FieldReader, header: FinEnvelope | None, cls: type[MT199] = MT199) -> MT199:
+    return cls(
         header=header,  # type: ignore[arg-type]
         transaction_reference=r.one("20", _reference),
         related_reference=r.one("21", _reference),
@@ -771,6 +924,349 @@ def _encode_mt199(m: MT199, e: Emitter) -> None:
 
 def _rules_mt199(m: MT199, r: FieldReader, p: Problems) -> None:
     """MT199 has no cross-field network rules beyond field order and presence."""
+
+
+# --------------------------------------------------------------------------- MT101
+
+_B = "21"  # the slot that opens a sequence B
+MT101_SLOTS = [
+    slot("20", "20", True),
+    slot("21R", "21R"),
+    slot("28D", "28D", True),
+    slot("50IA", "50CL"),
+    slot("50OA", "50FGH"),
+    slot("52A", "52AC"),
+    slot("51A", "51A"),
+    slot("30", "30", True),
+    slot("25", "25"),
+    # sequence B, repeated: every slot may be followed by the :21: of the next transaction
+    slot(_B, "21", True, loop_to=_B),
+    slot("21F", "21F", loop_to=_B),
+    slot("23E", "23E", repeatable=True, loop_to=_B),
+    slot("32B", "32B", True, loop_to=_B),
+    slot("50IB", "50CL", loop_to=_B),
+    slot("50OB", "50FGH", loop_to=_B),
+    slot("52B", "52AC", loop_to=_B),
+    slot("56", "56ACD", loop_to=_B),
+    slot("57", "57ACD", loop_to=_B),
+    slot("59", "59 AF", True, loop_to=_B),
+    slot("70", "70", loop_to=_B),
+    slot("77B", "77B", loop_to=_B),
+    slot("33B", "33B", loop_to=_B),
+    slot("71A", "71A", True, loop_to=_B),
+    slot("25A", "25A", loop_to=_B),
+    slot("36", "36", loop_to=_B),
+]
+_B_START = next(index for index, candidate in enumerate(MT101_SLOTS) if candidate.name == _B)
+_MT101_B_MANDATORY = (("32B", ":32B:"), ("59", ":59a:"), ("71A", ":71A:"))
+_MESSAGE_INDEX_RE = re.compile(r"^([0-9]{1,5})/([0-9]{1,5})$")
+
+
+def _message_index(option: str, text: str, label: str, line: int | None, problems: Problems) -> tuple[int, int] | None:
+    match = _MESSAGE_INDEX_RE.match(text)
+    if not match or not 1 <= int(match[1]) <= int(match[2]):
+        problems.add(label, f"expected index/total (5n/5n, 1 <= index <= total), got {text!r}", line)
+        return None
+    return int(match[1]), int(match[2])
+
+
+def _date(option: str, text: str, label: str, line: int | None, problems: Problems) -> date | None:
+    return parse_date6(text, label, line, problems)
+
+
+def _charges_account(option: str, text: str, label: str, line: int | None, problems: Problems) -> str | None:
+    if not text.startswith("/") or "\n" in text or not 2 <= len(text) <= 35:
+        problems.add(label, f"expected /34x (the account charges are taken from), got {text!r}", line)
+        return None
+    return text[1:]
+
+
+def _authorisation(option: str, text: str, label: str, line: int | None, problems: Problems) -> str | None:
+    if "\n" in text or not text or len(text) > 35:
+        problems.add(label, "authorisation is one line of 1 to 35 characters", line)
+        return None
+    return text
+
+
+def _mt101_instruction_code(
+    option: str, text: str, label: str, line: int | None, problems: Problems
+) -> InstructionCode | None:
+    return parse_instruction_code(text, MT101_INSTRUCTION_CODES, label, line, problems)
+
+
+def _sequence_b_groups(r: FieldReader) -> list[FieldReader]:
+    """One reader per sequence B, in order (split where the :21: slot starts again)."""
+    groups: list[list[Any]] = []
+    for item in r.matched:
+        if item.slot.name == _B:
+            groups.append([])
+        if groups and MT101_SLOTS.index(item.slot) >= _B_START:
+            groups[-1].append(item)
+    return [FieldReader(group, r.problems) for group in groups]
+
+
+def _decode_mt101(r: FieldReader, header: FinEnvelope | None) -> MT101:
+    index = r.one("28D", _message_index)
+    transactions = []
+    for group in _sequence_b_groups(r):
+        amount = group.one("32B", _currency_amount)
+        for name, label in _MT101_B_MANDATORY:
+            if not group.present(name):
+                r.problems.add(
+                    label,
+                    f"mandatory field is missing in the transaction {group.one(_B, _reference)!r}",
+                    group.line(_B),
+                )
+        transactions.append(
+            MT101Transaction(
+                reference=group.one(_B, _reference),  # type: ignore[arg-type]
+                fx_deal_reference=group.one("21F", _reference),
+                instruction_codes=group.each("23E", _mt101_instruction_code),
+                currency=amount.currency if amount else "",
+                amount=amount.amount if amount else Decimal(0),
+                instructing_party=group.one("50IB", parse_party),
+                ordering_customer=group.one("50OB", parse_party),
+                account_servicing_institution=group.one("52B", parse_institution),
+                intermediary=group.one("56", parse_institution),
+                account_with_institution=group.one("57", parse_institution),
+                beneficiary=group.one("59", parse_party),  # type: ignore[arg-type]
+                remittance_information=group.one("70", _narrative(4)) or (),
+                regulatory_reporting=group.one("77B", _narrative(3)) or (),
+                original_ordered_amount=group.one("33B", _currency_amount),
+                details_of_charges=group.one("71A", _code(CHARGES_CODES)) or "",
+                charges_account=group.one("25A", _charges_account),
+                exchange_rate=group.one("36", _exchange_rate),
+            )
+        )
+    return MT101(
+        header=header,  # type: ignore[arg-type]
+        sender_reference=r.one("20", _reference),  # type: ignore[arg-type]
+        customer_reference=r.one("21R", _reference),
+        message_index=index[0] if index else 0,
+        message_total=index[1] if index else 0,
+        instructing_party=r.one("50IA", parse_party),
+        ordering_customer=r.one("50OA", parse_party),
+        account_servicing_institution=r.one("52A", parse_institution),
+        sending_institution=r.one("51A", parse_institution),
+        requested_execution_date=r.one("30", _date),  # type: ignore[arg-type]
+        authorisation=r.one("25", _authorisation),
+        transactions=tuple(transactions),
+    )
+
+
+def _encode_mt101(m: MT101, e: Emitter) -> None:
+    e.text("20", m.sender_reference)
+    e.text("21R", m.customer_reference)
+    e.call("28D", lambda: ("28D", f"{int(m.message_index)}/{int(m.message_total)}"))
+    e.party("50", m.instructing_party)
+    e.party("50", m.ordering_customer)
+    e.institution("52", m.account_servicing_institution)
+    e.institution("51", m.sending_institution)
+    e.value("30", m.requested_execution_date, render_date6)
+    e.text("25", m.authorisation)
+    for tx in m.transactions or ():
+        e.text("21", tx.reference)
+        e.text("21F", tx.fx_deal_reference)
+        e.each("23E", tx.instruction_codes, render_instruction_code)
+        e.call("32B", lambda tx=tx: ("32B", render_currency_amount(CurrencyAmount(tx.currency, tx.amount))))
+        e.party("50", tx.instructing_party)
+        e.party("50", tx.ordering_customer)
+        e.institution("52", tx.account_servicing_institution)
+        e.institution("56", tx.intermediary)
+        e.institution("57", tx.account_with_institution)
+        e.party("59", tx.beneficiary)
+        e.lines("70", tx.remittance_information)
+        e.lines("77B", tx.regulatory_reporting)
+        e.value("33B", tx.original_ordered_amount, render_currency_amount)
+        e.text("71A", tx.details_of_charges)
+        e.value("25A", tx.charges_account, lambda account: f"/{account}")
+        e.value("36", tx.exchange_rate, render_exchange_rate)
+
+
+def _rules_mt101(m: MT101, r: FieldReader, p: Problems) -> None:
+    """The MT101 network validated rules C1-C4 that concern fields we read (as warnings)."""
+    if not m.transactions:
+        p.add(":21:", "an MT101 needs at least one transaction (sequence B)", r.line("30"))
+    for group, tx in zip(_sequence_b_groups(r), m.transactions, strict=False):
+        where = group.line(_B)
+        if tx.exchange_rate is not None and tx.fx_deal_reference is None:
+            p.rule(
+                ":21F:", f"transaction {tx.reference}: :36: exchange rate needs :21F: F/X deal reference (C1)", where
+            )
+        if tx.original_ordered_amount is not None and tx.amount != 0 and tx.exchange_rate is None:
+            p.rule(
+                ":36:", f"transaction {tx.reference}: :33B: with a non-zero :32B: needs :36: exchange rate (C2)", where
+            )
+        if (m.ordering_customer is None) == (tx.ordering_customer is None):
+            p.rule(
+                ":50a:",
+                f"transaction {tx.reference}: the ordering customer (:50F/G/H:) is given in sequence A or in every"
+                " transaction, not both and not neither (C3)",
+                where,
+            )
+        if m.instructing_party is not None and tx.instructing_party is not None:
+            p.rule(
+                ":50a:",
+                f"transaction {tx.reference}: the instructing party is in sequence A or B, not both (C4)",
+                where,
+            )
+        if (m.account_servicing_institution is not None) and (tx.account_servicing_institution is not None):
+            p.rule(":52a:", f"transaction {tx.reference}: :52a: is in sequence A or B, not both (C5)", where)
+
+
+# --------------------------------------------------------------------------- MT192 / MT196 (and MT292 / MT296)
+
+MT192_SLOTS = [
+    slot("20", "20", True),
+    slot("21", "21", True),
+    slot("11S", "11S", True),
+    slot("79", "79"),
+]
+
+MT196_SLOTS = [
+    slot("20", "20", True),
+    slot("21", "21", True),
+    slot("76", "76", True),
+    slot("77A", "77A"),
+    slot("11", "11RS"),
+    slot("79", "79"),
+]
+
+_ORIGINAL_MESSAGE_RE = re.compile(r"^([0-9]{3})\n([0-9]{6})(?:\n([0-9]{4})([0-9]{6}))?$")
+
+
+def _original_message(
+    option: str, text: str, label: str, line: int | None, problems: Problems
+) -> OriginalMessage | None:
+    """:11R:/:11S: ``3!n`` newline ``6!n`` [newline ``4!n6!n``]: MT, date, [session and ISN/OSN]."""
+    match = _ORIGINAL_MESSAGE_RE.match(text)
+    if not match:
+        problems.add(label, f"expected 3!n, a line 6!n and optionally a line 4!n6!n, got {text!r}", line)
+        return None
+    sent = parse_date6(match[2], label, None if line is None else line + 1, problems)
+    if sent is None:
+        return None
+    return OriginalMessage(match[1], sent, match[3], match[4])
+
+
+def _render_original_message(value: OriginalMessage) -> str:
+    text = f"{value.message_type}\n{render_date6(value.date)}"
+    if value.session_number is not None or value.sequence_number is not None:
+        text += f"\n{value.session_number or ''}{value.sequence_number or ''}"
+    return text
+
+
+def split_original_copy(fields: list[RawField]) -> tuple[list[RawField], list[RawField]]:
+    """Split an n92/n96 block 4 into its own fields and the copy of the original message's fields.
+
+    The copy follows :11a: (and the :79: right after it, if any); it may repeat any tag, :20: included.
+    """
+    index = next((i for i, raw in enumerate(fields) if raw.tag[:2] == "11"), None)
+    if index is None:
+        return fields, []
+    start = index + 1
+    if start < len(fields) and fields[start].tag == "79":
+        start += 1
+    return fields[:start], fields[start:]
+
+
+def _copy_of(r: FieldReader) -> tuple[tuple[str, str], ...]:
+    return tuple((raw.tag, raw.value) for raw in getattr(r, "original_copy", []))
+
+
+def _decode_mt192(r: FieldReader, header: FinEnvelope | None, cls: type[MT192] = MT192) -> MT192:
+    return cls(
+        header=header,  # type: ignore[arg-type]
+        transaction_reference=r.one("20", _reference),
+        related_reference=r.one("21", _reference),
+        original_message=r.one("11S", _original_message),
+        narrative=r.one("79", _narrative(35, 50)) or (),
+        original_fields=_copy_of(r),
+    )
+
+
+def _encode_mt192(m: MT192, e: Emitter) -> None:
+    e.text("20", m.transaction_reference)
+    e.text("21", m.related_reference)
+    e.value("11S", m.original_message, _render_original_message)
+    e.lines("79", m.narrative)
+    _encode_copy(m.original_fields, e)
+
+
+def _encode_copy(fields: tuple[tuple[str, str], ...], e: Emitter) -> None:
+    for tag, value in fields:
+        e.call(str(tag), lambda tag=tag, value=value: (_copied_tag(tag), _copied_text(value)))
+
+
+def _copied_tag(tag: str) -> str:
+    if not re.fullmatch(r"[0-9]{2}[A-Z]?", tag):
+        raise ValueError(f"{tag!r} is not a field tag")
+    return tag
+
+
+def _copied_text(value: str) -> str:
+    for line in value.split("\n"):
+        _single_line(line)
+    return value
+
+
+def _rules_mt192(m: MT192, r: FieldReader, p: Problems) -> None:
+    """C1: :79: or a copy of at least the mandatory fields of the original message, or both."""
+    if not m.narrative and not m.original_fields:
+        p.rule(
+            ":79:",
+            "either :79: or a copy of the original message's mandatory fields must be present (C1)",
+            r.line("11S"),
+        )
+    if m.original_message is not None and m.original_message.message_type[0] != m.MESSAGE_TYPE[2]:
+        p.rule(
+            ":11S:",
+            f"{m.MESSAGE_TYPE} cancels a category {m.MESSAGE_TYPE[2]} message, not MT{m.original_message.message_type}",
+            r.line("11S"),
+        )
+
+
+def _decode_mt196(r: FieldReader, header: FinEnvelope | None, cls: type[MT196] = MT196) -> MT196:
+    items = r.items("11")
+    return cls(
+        header=header,  # type: ignore[arg-type]
+        transaction_reference=r.one("20", _reference),
+        related_reference=r.one("21", _reference),
+        answers=r.one("76", _narrative(6, 35)) or (),
+        narrative_77a=r.one("77A", _narrative(20, 35)) or (),
+        original_message=r.one("11", _original_message),
+        original_message_option=items[0].option if items else None,
+        narrative=r.one("79", _narrative(35, 50)) or (),
+        original_fields=_copy_of(r),
+    )
+
+
+def _encode_mt196(m: MT196, e: Emitter) -> None:
+    e.text("20", m.transaction_reference)
+    e.text("21", m.related_reference)
+    e.lines("76", m.answers)
+    e.lines("77A", m.narrative_77a)
+    if m.original_message is not None:
+        option = m.original_message_option or "R"
+        e.call("11a", lambda: (_option_11(option), _render_original_message(m.original_message)))
+    e.lines("79", m.narrative)
+    _encode_copy(m.original_fields, e)
+
+
+def _option_11(option: str) -> str:
+    if option not in ("R", "S"):
+        raise ValueError(f"option {option!r} is not R or S")
+    return "11" + option
+
+
+def _rules_mt196(m: MT196, r: FieldReader, p: Problems) -> None:
+    """C1: :79: or the copy of the original message's fields, not both; answer codes need the original."""
+    if m.narrative and m.original_fields:
+        p.rule(
+            ":79:", "either :79: or a copy of the original message's fields may be present, not both (C1)", r.line("79")
+        )
+    if m.answer_code and m.original_message is None:
+        p.rule(":11a:", f"an answer {m.answer_code} to a cancellation request names the request in :11a:", r.line("76"))
 
 
 # --------------------------------------------------------------------------- MT940 / MT950
@@ -914,10 +1410,46 @@ class MessageSpec:
 MESSAGE_SPECS: dict[str, MessageSpec] = {
     spec.name: spec
     for spec in (
+        MessageSpec("MT101", "101", MT101, MT101_SLOTS, _decode_mt101, _encode_mt101, _rules_mt101, False, frozenset()),
         MessageSpec(
             "MT103", "103", MT103, MT103_SLOTS, _decode_mt103, _encode_mt103, _rules_mt103, True, frozenset({"STP"})
         ),
+        MessageSpec("MT192", "192", MT192, MT192_SLOTS, _decode_mt192, _encode_mt192, _rules_mt192, False, frozenset()),
+        MessageSpec("MT196", "196", MT196, MT196_SLOTS, _decode_mt196, _encode_mt196, _rules_mt196, False, frozenset()),
         MessageSpec("MT199", "199", MT199, MT199_SLOTS, _decode_mt199, _encode_mt199, _rules_mt199, False, frozenset()),
+        MessageSpec(
+            "MT299",
+            "299",
+            MT299,
+            MT199_SLOTS,
+            lambda r, header: _decode_mt199(r, header, MT299),
+            _encode_mt199,
+            _rules_mt199,
+            False,
+            frozenset(),
+        ),
+        MessageSpec(
+            "MT292",
+            "292",
+            MT292,
+            MT192_SLOTS,
+            lambda r, header: _decode_mt192(r, header, MT292),
+            _encode_mt192,
+            _rules_mt192,
+            False,
+            frozenset(),
+        ),
+        MessageSpec(
+            "MT296",
+            "296",
+            MT296,
+            MT196_SLOTS,
+            lambda r, header: _decode_mt196(r, header, MT296),
+            _encode_mt196,
+            _rules_mt196,
+            False,
+            frozenset(),
+        ),
         MessageSpec("MT202", "202", MT202, MT202_SLOTS, _decode_mt202, _encode_mt202, _rules_mt202, True, frozenset()),
         MessageSpec(
             "MT202COV",
@@ -945,6 +1477,8 @@ MESSAGE_SPECS: dict[str, MessageSpec] = {
     )
 }
 SUPPORTED_MESSAGE_TYPES = tuple(MESSAGE_SPECS)
+#: Message types whose block 4 ends with a copy of the original message's fields (after :11a:).
+_WITH_ORIGINAL_COPY = frozenset({"MT192", "MT196", "MT292", "MT296"})
 
 
 def detect_message_type(block2: str | None, block3: list[tuple[str, str]] | None) -> str:
@@ -985,8 +1519,12 @@ def parse_message(raw: bytes | str) -> FinMessage:
             problems.add("{4:}", "text block 4 is missing", 1)
         problems.raise_if_any()
     assert split.block4 is not None
-    matched = match_fields(split.block4, spec.slots, spec.name, problems)
+    own_fields, original_copy = (
+        split_original_copy(split.block4) if spec.name in _WITH_ORIGINAL_COPY else (split.block4, [])
+    )
+    matched = match_fields(own_fields, spec.slots, spec.name, problems)
     reader = FieldReader(matched, problems)
+    reader.original_copy = original_copy  # type: ignore[attr-defined]
     message = spec.decode(reader, envelope)
     if envelope is not None:
         _check_envelope(spec, envelope, problems)
@@ -1053,14 +1591,39 @@ def _parse_as(raw: bytes | str, cls: type[M]) -> M:
     return message
 
 
+def parse_mt101(raw: bytes | str) -> MT101:
+    """Read an MT101 request for transfer."""
+    return _parse_as(raw, MT101)
+
+
+def build_mt101(message: MT101) -> str:
+    """Write an MT101 as FIN text."""
+    return build_message(message)
+
+
 def parse_mt103(raw: bytes | str) -> MT103:
     """Read an MT103 (or MT103 STP); any other type is an error."""
     return _parse_as(raw, MT103)
 
 
+def parse_mt192(raw: bytes | str) -> MT192:
+    """Read an MT192 (or MT292) request for cancellation."""
+    return _parse_as(raw, MT192)
+
+
+def parse_mt196(raw: bytes | str) -> MT196:
+    """Read an MT196 (or MT296) answer."""
+    return _parse_as(raw, MT196)
+
+
 def parse_mt199(raw: bytes | str) -> MT199:
     """Read an MT199 free format message."""
     return _parse_as(raw, MT199)
+
+
+def parse_mt299(raw: bytes | str) -> MT299:
+    """Read an MT299 free format message (category 2)."""
+    return _parse_as(raw, MT299)
 
 
 def parse_mt202(raw: bytes | str) -> MT202:
@@ -1095,6 +1658,16 @@ def parse_mt950(raw: bytes | str) -> MT950:
 
 def build_mt103(message: MT103) -> str:
     """Write an MT103 as FIN text (see :func:`build_message`)."""
+    return build_message(message)
+
+
+def build_mt192(message: MT192) -> str:
+    """Write an MT192 / MT292 as FIN text."""
+    return build_message(message)
+
+
+def build_mt196(message: MT196) -> str:
+    """Write an MT196 / MT296 as FIN text."""
     return build_message(message)
 
 
