@@ -146,3 +146,20 @@ def alert_decide(*, alert_id: str, is_fraud: bool, actor: str) -> FraudLabel:
         audit_record(action="fraud.alert_decided", object_type="fraud_alert", object_id=alert.public_id,
                      before={"status": AlertStatus.OPEN}, after={"status": alert.status}, actor=actor)
     return label
+
+
+def fraud_subject_erase(*, subject_id: str, actor: str) -> dict[str, int]:
+    """Delete the subject's fraud alerts and labels (in the caller's transaction: apps.privacy's erasure).
+
+    They rest on the bank's legitimate interest in preventing fraud, not on a legal retention duty, and by the time
+    an erasure runs (after the AML retention of the relationship, with no alert open: a legal hold) they serve no
+    purpose left: training already leaves out erased customers. The audit trail keeps their ids and decisions.
+    """
+    alerts, labels = selectors.fraud_records_of_subject(subject_id=subject_id)
+    label_count, _ = labels.delete()  # first: a label protects its alert
+    alert_count, _ = alerts.delete()
+    counts = {"alerts": alert_count, "labels": label_count}
+    audit_record(
+        action="fraud.subject_erased", object_type="customer", object_id=subject_id, after=counts, actor=actor
+    )
+    return counts
