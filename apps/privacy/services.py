@@ -3,14 +3,13 @@
 Erasure is four-eyes: an officer records the request (``erasure_request`` -> an ``PRIVACY_ERASURE`` approval in
 apps.approvals), a second officer approves it, and it is then scheduled for the day the longest retention rule of
 the customer's records ends (``conf.retention_days``, counted from the end of the relationship: all accounts
-closed). ``erasures_execute_due`` (Celery beat, daily) executes the due ones, unless a legal hold (an open screening
-alert, AML alert or case, or fraud alert) applies: each app that recorded the person as a party to money erases those values in place
-(``_erase_in_owning_apps``), then crypto-shredding (apps.security destroys the customer's data key) and
-pseudonymising the plain identifiers (apps.customers). AML alerts, cases and reports are kept for their own
-legal retention with their processing restricted (``_retain_in_owning_apps``); fraud alerts and labels are deleted.
-Postings, balances and the audit trail are untouched:
-they hold amounts, codes and public ids, never the person's identity, so the ledger stays balanced and the
-chain verifies.
+closed). ``erasures_execute_due`` (Celery beat, daily) executes the due ones, unless a legal hold (an open
+screening alert, AML alert or case, or fraud alert) applies: each app that recorded the person as a party to money
+erases those values in place (``_erase_in_owning_apps``), then crypto-shredding (apps.security destroys the
+customer's data key) and pseudonymising the plain identifiers (apps.customers). AML alerts, cases and reports are
+kept for their own legal retention with their processing restricted (``_retain_in_owning_apps``); fraud alerts
+and labels are deleted. Postings, balances and the audit trail are untouched: they hold amounts, codes and public
+ids, never the person's identity, so the ledger stays balanced and the chain verifies.
 """
 
 from __future__ import annotations

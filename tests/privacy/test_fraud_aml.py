@@ -15,8 +15,8 @@ from apps.compliance.cases import services as cases
 from apps.customers.models import Customer
 from apps.fraud.models import FraudAlert, FraudLabel
 from apps.fraud.services import alert_decide
-from apps.ledger.services import account_change_status, account_open, post_withdrawal
 from apps.ledger.selectors import ledger_minor
+from apps.ledger.services import account_change_status, account_open, post_withdrawal
 from apps.privacy import services
 from apps.privacy.models import ErasureStatus
 from apps.privacy.selectors import legal_hold_reason
