@@ -255,6 +255,15 @@ def training_rows_permitted(*, rows: list) -> list:
     return [row for row in rows if row.txn.customer_id not in excluded] if excluded else rows
 
 
+def history_rows_permitted(*, rows: list[dict]) -> list[dict]:
+    """``labelled_history`` rows without those of restricted or erased customers (``fraud_export`` writes them for
+    training, so the same check as ``training_rows_permitted``)."""
+    from apps.privacy.selectors import FRAUD_MODEL_TRAINING, processing_excluded
+
+    excluded = processing_excluded(purpose=FRAUD_MODEL_TRAINING)
+    return [row for row in rows if row["customer_id"] not in excluded] if excluded else rows
+
+
 # --- data-subject rights (apps.privacy calls these) -------------------------------------------------------------
 def open_fraud_alert_exists(*, customer_id: str) -> bool:
     """True while a fraud alert on the customer waits for an analyst (a hold on erasing their data)."""

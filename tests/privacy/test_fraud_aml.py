@@ -144,3 +144,64 @@ def accounts_of(customer):
     from apps.accounts.models import Account
 
     return Account.objects.filter(owner_id=customer.public_id)
+
+
+def _restricted_customer(name: str, national_id: str):
+    customer, account, _ = rich_customer(name, national_id=national_id)
+    services.flags_set(
+        customer_id=customer.public_id, processing_restricted=True, restriction_reason="objection", actor="dpo"
+    )
+    return customer, account
+
+
+def test_fraud_evaluate_leaves_out_the_rows_of_a_restricted_customer(small_csv, tmp_path):  # noqa: F811
+    import csv
+
+    from django.core.management import call_command
+
+    with open(small_csv, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    test_window = [r for r in rows if "2026-02-05" <= r["timestamp"][:10] <= "2026-02-14"]
+    synthetic_id = max({r["customer_id"] for r in test_window}, key=lambda c: sum(r["customer_id"] == c for r in rows))
+    customer, _ = _restricted_customer("Greta Ruhland", "GR-555")
+    for row in rows:  # that synthetic customer is now our restricted one
+        if row["customer_id"] == synthetic_id:
+            row["customer_id"] = customer.public_id
+    mapped = tmp_path / "mapped.csv"
+    with open(mapped, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    theirs = {r["transaction_id"] for r in rows if r["customer_id"] == customer.public_id}
+    assert theirs & {r["transaction_id"] for r in test_window}
+
+    scores, out = tmp_path / "scores.csv", tmp_path / "report.json"
+    with open(out, "w") as stdout:
+        call_command("fraud_evaluate", "--csv", str(mapped), "--train-from", "2026-01-01", "--train-to", "2026-01-28",
+                     "--test-from", "2026-02-05", "--test-to", "2026-02-14", "--scores-out", str(scores),
+                     "--format", "json", "--quiet", stdout=stdout)
+    report = json.loads(out.read_text())
+    assert report["privacy_left_out_rows"] == len(theirs)
+    with open(scores, newline="") as handle:
+        scored = {r["transaction_id"] for r in csv.DictReader(handle)}
+    assert scored and not scored & theirs
+    assert len(scored) == len(test_window) - len(theirs & {r["transaction_id"] for r in test_window})
+
+
+def test_fraud_export_writes_no_row_of_a_restricted_customer(tmp_path):
+    import csv
+    import io
+
+    from django.core.management import call_command
+
+    alice, alice_account, _ = rich_customer("Ottilie Quast", national_id="QX-771")
+    bruno, bruno_account = _restricted_customer("Bruno Vexler", "BV-992")
+    for account in (alice_account, bruno_account):
+        post_withdrawal(from_account=account.public_id, amount="5.00", currency="EUR")
+    out = tmp_path / "export.csv"
+    printed = io.StringIO()
+    call_command("fraud_export", "--out", str(out), stdout=printed)
+    with open(out, newline="") as handle:
+        customers = {r["customer_id"] for r in csv.DictReader(handle)}
+    assert alice.public_id in customers and bruno.public_id not in customers
+    assert "left out" in printed.getvalue()
