@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from apps.audit.services import audit_record
@@ -162,4 +163,38 @@ def fraud_subject_erase(*, subject_id: str, actor: str) -> dict[str, int]:
     audit_record(
         action="fraud.subject_erased", object_type="customer", object_id=subject_id, after=counts, actor=actor
     )
+    return counts
+
+
+@transaction.atomic(durable=True)
+def fraud_counterparties_rekey(*, actor: str = "rekey_blind_index") -> dict[str, int]:
+    """Bring the ``bidx:`` counterparty ids of payment alerts and their labels in line with their payment's creditor
+    index after a blind-index re-key (``manage.py rekey_blind_index`` calls it once the payments are re-keyed).
+
+    Each takes ``bidx:`` + the creditor index of the payment it names (``reference``); rows without a payment keep
+    theirs. One statement per table; a second run changes nothing.
+    """
+    from django.db.models import CharField, OuterRef, Subquery, Value
+    from django.db.models.functions import Concat
+
+    from apps.payments.models import PaymentOrder
+
+    counts = {}
+    for name, model in (("alerts", FraudAlert), ("labels", FraudLabel)):
+        creditor = PaymentOrder.objects.filter(public_id=OuterRef("reference")).exclude(creditor_identifier_bidx="")
+        current = Concat(
+            Value(selectors.BIDX_PREFIX), Subquery(creditor.values("creditor_identifier_bidx")[:1]),
+            output_field=CharField(),
+        )
+        stale = (
+            model.objects.filter(counterparty_id__startswith=selectors.BIDX_PREFIX)
+            .exclude(reference="")
+            .alias(current=current)
+            .filter(current__isnull=False)
+            .exclude(counterparty_id=F("current"))
+        )
+        counts[name] = model.objects.filter(pk__in=stale.values("pk")).update(counterparty_id=current)
+    if any(counts.values()):
+        audit_record(action="fraud.counterparties_rekeyed", object_type="blind_index_copies", object_id="fraud",
+                     after=counts, actor=actor)
     return counts

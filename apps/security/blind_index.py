@@ -15,6 +15,8 @@ import hashlib
 import hmac
 import threading
 import unicodedata
+from collections.abc import Callable
+from typing import Any
 
 from . import conf
 
@@ -82,3 +84,19 @@ def rekey_in_progress() -> bool:
 def key_id() -> str:
     """A public name of the current index key (HMAC of a constant): says which key a re-key targets, reveals nothing."""
     return hmac.new(_index_key(), KEY_ID_MESSAGE, hashlib.sha256).hexdigest()[:16]
+
+
+# Digests copied out of their blind-index column into another table (e.g. the fraud app's ``bidx:`` counterparty
+# ids): the owning app registers a function that brings its copies in line with the re-keyed columns.
+# ``manage.py rekey_blind_index`` calls each once every column is done; it must be idempotent and audit its writes.
+DerivedRekey = Callable[..., dict[str, Any]]
+_derived: dict[str, DerivedRekey] = {}
+
+
+def register_derived_rekey(name: str, rekey: DerivedRekey) -> None:
+    """Register ``rekey(actor=...) -> counts`` for the copies of blind-index digests that app ``name`` keeps."""
+    _derived[name] = rekey
+
+
+def derived_rekeys() -> dict[str, DerivedRekey]:
+    return dict(sorted(_derived.items()))

@@ -332,6 +332,7 @@ class RekeyReport:
     columns_done: int = 0
     columns: int = 0
     failed_rows: list[str] = field(default_factory=list)
+    derived: dict[str, dict[str, Any]] = field(default_factory=dict)  # copies of digests other apps keep
 
     @property
     def complete(self) -> bool:
@@ -500,4 +501,9 @@ def blind_index_rekey(
     progress = BlindIndexRekey.objects.filter(key_id=key_id)
     report.columns_done = progress.filter(completed_at__isnull=False).count()
     report.failed_total = sum(progress.values_list("failed", flat=True))
+    if report.columns_done == report.columns:
+        from .blind_index import derived_rekeys
+
+        for name, rekey in derived_rekeys().items():  # their sources are re-keyed now
+            report.derived[name] = rekey(actor=actor)
     return report

@@ -19,6 +19,7 @@ from apps.security import services
 from apps.security.blind_index import blind_index, key_id
 from apps.security.models import BlindIndexRekey
 from tests.customers.conftest import person
+from tests.fraud.conftest import always, fresh_runtime, promoted, small_csv, small_model  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -146,3 +147,29 @@ def test_the_same_key_as_previous_and_current_is_refused():
             customer_list(name="anyone").exists()
     with pytest.raises(CommandError, match="invalid_batch_size"):
         call_command("rekey_blind_index", "--batch-size", "0")
+
+
+def test_the_fraud_apps_copies_of_a_payees_index_follow_the_rekey(
+    promoted, always, django_capture_on_commit_callbacks  # noqa: F811
+):
+    from apps.fraud.models import FraudAlert, FraudLabel
+    from apps.fraud.services import alert_decide
+    from apps.payments.models import PaymentOrder
+    from tests.privacy.helpers import rich_customer
+
+    always("review")
+    with override_settings(QENEX_BLIND_INDEX_KEY=OLD):
+        with django_capture_on_commit_callbacks(execute=True):
+            _, _, payment = rich_customer("Hedy Lamarr", national_id="HL-1914")
+        alert = FraudAlert.objects.get(reference=payment.public_id)
+        old = alert.counterparty_id
+        assert old == "bidx:" + PaymentOrder.objects.get(pk=payment.pk).creditor_identifier_bidx
+        alert_decide(alert_id=alert.public_id, is_fraud=True, actor="analyst")
+    with override_settings(QENEX_BLIND_INDEX_KEY=NEW, QENEX_BLIND_INDEX_PREVIOUS_KEY=OLD):
+        assert "fraud: alerts 1, labels 1" in _rekey()
+        new = "bidx:" + PaymentOrder.objects.get(pk=payment.pk).creditor_identifier_bidx
+        assert new != old
+        assert FraudAlert.objects.get(pk=alert.pk).counterparty_id == new
+        assert FraudLabel.objects.get(alert=alert).counterparty_id == new
+        assert "fraud: alerts 0, labels 0" in _rekey()  # nothing more to do
+        assert AuditRecord.objects.filter(action="fraud.counterparties_rekeyed").count() == 1

@@ -43,6 +43,8 @@ class Command(BaseCommand):
             f"index key {report.key_id}: scanned {report.scanned}, changed {report.changed}, failed {report.failed}; "
             f"columns done {report.columns_done}/{report.columns}"
         )
+        for name, counts in report.derived.items():
+            self.stdout.write(f"  {name}: {', '.join(f'{k} {v}' for k, v in counts.items())}")
         for line in report.failed_rows:
             self.stderr.write(f"  {line}")
         if report.complete:
