@@ -38,7 +38,7 @@ from .alert_models import (
     ScreeningAlert,
     SubjectType,
 )
-from .party_screening import Party, PartyHit, current_entry_hashes, party_key, screen_party
+from .party_screening import Party, PartyHit, current_entry_hashes, party_keys, screen_party
 
 logger = logging.getLogger(__name__)
 MAX_REASON = 1000
@@ -323,7 +323,7 @@ def block_list_add(*, name: str, reason: str, actor: str) -> BlockListEntry:
     if not isinstance(name, str) or not name.strip() or len(name) > 300:
         raise InvalidInput("a name of 1-300 characters is required", field="name")
     reason = _reason(reason)
-    if BlockListEntry.objects.filter(party_key=party_key(name), revoked_at__isnull=True).exists():
+    if BlockListEntry.objects.filter(party_key__in=party_keys(name), revoked_at__isnull=True).exists():
         raise Conflict("this party is on the block list already", field="name", code="already_blocked")
     entry = BlockListEntry.objects.create(party_name=name.strip(), reason=reason, created_by=actor[:150])
     audit_record(

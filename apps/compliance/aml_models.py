@@ -165,6 +165,10 @@ class AmlAlert(models.Model):
     decision_reason = models.CharField(max_length=1000, blank=True)
     decided_by = models.CharField(max_length=150, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # Erasure of the customer (apps.privacy) keeps AML records for their legal retention (AMLD art. 40, 31 CFR
+    # 1010.430) and restricts their processing instead (GDPR art. 17(3)(b), 18): kept, used for nothing else.
+    restricted_at = models.DateTimeField(null=True, blank=True, help_text="processing restricted (subject erased)")
+    retain_until = models.DateField(null=True, blank=True, help_text="end of the legal retention of this record")
 
     class Meta:
         ordering = ["-raised_at", "-id"]
@@ -208,6 +212,10 @@ class AmlCase(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Erasure of the customer (apps.privacy) keeps AML records for their legal retention (AMLD art. 40, 31 CFR
+    # 1010.430) and restricts their processing instead (GDPR art. 17(3)(b), 18): kept, used for nothing else.
+    restricted_at = models.DateTimeField(null=True, blank=True, help_text="processing restricted (subject erased)")
+    retain_until = models.DateField(null=True, blank=True, help_text="end of the legal retention of this record")
 
     class Meta:
         ordering = ["-priority", "due_at", "-id"]
@@ -316,6 +324,10 @@ class AmlReport(models.Model):
     filed_at = models.DateTimeField(null=True, blank=True)
     bsa_id = models.CharField(max_length=32, blank=True, help_text="FinCEN's BSA identifier from the acknowledgement")
     rejection_reason = models.CharField(max_length=500, blank=True)
+    # Erasure of the customer (apps.privacy) keeps AML records for their legal retention (AMLD art. 40, 31 CFR
+    # 1010.430) and restricts their processing instead (GDPR art. 17(3)(b), 18): kept, used for nothing else.
+    restricted_at = models.DateTimeField(null=True, blank=True, help_text="processing restricted (subject erased)")
+    retain_until = models.DateField(null=True, blank=True, help_text="end of the legal retention of this record")
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -159,3 +159,102 @@ def open_case_exists(*, owner_id: str) -> bool:
     return (
         AmlCase.objects.filter(owner_id=owner_id).exclude(status__in=[CaseStatus.CLOSED, CaseStatus.SAR_FILED]).exists()
     )
+
+
+# --- data-subject rights (apps.privacy calls these) -------------------------------------------------------------
+def open_aml_alert_exists(*, owner_id: str) -> bool:
+    """True while an AML alert on the customer is undecided (a legal hold on their data, like an open case)."""
+    return AmlAlert.objects.filter(owner_id=owner_id, status=AlertStatus.OPEN).exists()
+
+
+def aml_records_of_subject(*, subject_id: str) -> dict[str, QuerySet]:
+    return {
+        "alerts": AmlAlert.objects.filter(owner_id=subject_id),
+        "cases": AmlCase.objects.filter(owner_id=subject_id),
+        "reports": AmlReport.objects.filter(owner_id=subject_id),
+    }
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _disclosable_case(case: AmlCase | None) -> bool:
+    """A case the subject may be told about: closed with "no suspicious activity" and no SAR drafted from it."""
+    from .aml_models import CaseDecision, CaseStatus, ReportType
+
+    if case is None:
+        return True
+    return (
+        case.status == CaseStatus.CLOSED
+        and case.decision == CaseDecision.CLOSE
+        and not case.reports.filter(report_type=ReportType.SAR).exists()
+    )
+
+
+def subject_aml_records(*, subject_id: str) -> tuple[dict[str, list[dict]], dict[str, int]]:
+    """(what a subject-access export may show, how many records were withheld per kind).
+
+    Shown: alerts decided as not suspicious (dismissed, or closed with a case closed without suspicion), such cases,
+    and the routine reports (CTR, FBAR). Withheld: anything open, confirmed, escalated to a SAR, and every SAR:
+    telling the subject is tipping-off (AMLD art. 39, 31 U.S.C. 5318(g)(2); GDPR art. 23). The withheld counts are
+    for the export's internal log, never for the subject.
+    """
+    from .aml_models import AlertDecision, ReportType
+
+    records = aml_records_of_subject(subject_id=subject_id)
+    alerts, cases, reports = [], [], []
+    withheld = {"alerts": 0, "cases": 0, "reports": 0}
+    for alert in records["alerts"].select_related("case", "rule").order_by("raised_at", "id"):
+        if (
+            alert.status == AlertStatus.CLOSED
+            and alert.decision != AlertDecision.CONFIRMED
+            and _disclosable_case(alert.case)
+        ):
+            alerts.append(
+                {
+                    "id": alert.public_id,
+                    "kind": alert.kind,
+                    "rule": alert.rule.name,
+                    "account": alert.account,
+                    "summary": alert.summary,
+                    "raised_at": _iso(alert.raised_at),
+                    "outcome": "not suspicious",
+                    "decided_at": _iso(alert.decided_at or (alert.case.closed_at if alert.case else None)),
+                }
+            )
+        else:
+            withheld["alerts"] += 1
+    for case in records["cases"].order_by("created_at", "id"):
+        if _disclosable_case(case):
+            cases.append(
+                {"id": case.public_id, "opened_at": _iso(case.created_at), "closed_at": _iso(case.closed_at),
+                 "outcome": "closed: no suspicious activity"}
+            )
+        else:
+            withheld["cases"] += 1
+    for report in records["reports"].order_by("created_at", "id"):
+        if report.report_type == ReportType.SAR:
+            withheld["reports"] += 1
+            continue
+        reports.append(
+            {
+                "id": report.public_id,
+                "type": report.report_type,
+                "business_day": _iso(report.business_day),
+                "year": report.year,
+                "status": report.status,
+                "filed_at": _iso(report.filed_at),
+            }
+        )
+    return {"alerts": alerts, "cases": cases, "reports": reports}, withheld
+
+
+def aml_record_end(*, record) -> datetime:
+    """When an AML record's own retention starts to run: its decision, closure or filing (else its creation)."""
+    ends = [getattr(record, name, None) for name in ("decided_at", "closed_at", "filed_at")]
+    case = getattr(record, "case", None)
+    if case is not None and case.closed_at is not None:
+        ends.append(case.closed_at)
+    ends = [value for value in ends if value is not None]
+    return max(ends) if ends else getattr(record, "raised_at", None) or record.created_at

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from apps.core.errors import InvalidInput
-from apps.security.blind_index import blind_index
+from apps.security.blind_index import blind_index, blind_index_candidates
 
 from .alert_models import BLOCK_LIST_CODE, PARTY_KEY_PURPOSE, AllowListEntry, BlockListEntry
 from .index import ScreeningIndex
@@ -43,6 +43,11 @@ def party_key(name: str) -> str:
     return blind_index(value=name, purpose=PARTY_KEY_PURPOSE)
 
 
+def party_keys(name: str) -> list[str]:
+    """What a stored ``party_key`` of ``name`` may be (also the previous index key's digest during a re-key)."""
+    return blind_index_candidates(value=name, purpose=PARTY_KEY_PURPOSE)
+
+
 def current_entry_hashes(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """(list code, entry id) -> content digest of the listed entries among ``pairs``."""
     if not pairs:
@@ -62,7 +67,7 @@ def screen_party(party: Party, *, index: ScreeningIndex | None = None, block_lis
         list_hits = result.hits
     except InvalidInput:
         list_hits = []  # nothing screenable in the name (no letters): no list can match it
-    key = party_key(party.name)
+    keys = party_keys(party.name)
     hits: list[PartyHit] = []
     if list_hits:
         pairs = {(h.list, h.entry_id) for h in list_hits}
@@ -70,7 +75,7 @@ def screen_party(party: Party, *, index: ScreeningIndex | None = None, block_lis
         allowed = {
             (code, entry_id, digest)
             for code, entry_id, digest in AllowListEntry.objects.filter(
-                party_key=key, revoked_at__isnull=True, entry_id__in={p[1] for p in pairs}
+                party_key__in=keys, revoked_at__isnull=True, entry_id__in={p[1] for p in pairs}
             ).values_list("list_code", "entry_id", "entry_hash")
         }
         for h in list_hits:
@@ -78,8 +83,8 @@ def screen_party(party: Party, *, index: ScreeningIndex | None = None, block_lis
             if (h.list, h.entry_id, digest) in allowed:
                 continue  # cleared for this party, and the entry is as it was then
             hits.append(PartyHit(h.list, h.entry_id, h.matched_name, h.score, h.explanation, digest))
-    if block_list and key:
-        blocked = BlockListEntry.objects.filter(party_key=key, revoked_at__isnull=True).values_list(
+    if block_list and keys:
+        blocked = BlockListEntry.objects.filter(party_key__in=keys, revoked_at__isnull=True).values_list(
             "public_id", "reason"
         )
         for public_id, reason in blocked[:1]:

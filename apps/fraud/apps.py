@@ -13,3 +13,10 @@ class FraudConfig(AppConfig):
 
         checks.register()
         reporting.register()
+
+        from apps.security.blind_index import register_derived_rekey
+
+        from .services import fraud_counterparties_rekey
+
+        # Payment alerts and labels keep a copy of the creditor's blind index (``bidx:<digest>``).
+        register_derived_rekey("fraud", fraud_counterparties_rekey)

@@ -253,3 +253,66 @@ def training_rows_permitted(*, rows: list) -> list:
 
     excluded = processing_excluded(purpose=FRAUD_MODEL_TRAINING)
     return [row for row in rows if row.txn.customer_id not in excluded] if excluded else rows
+
+
+def history_rows_permitted(*, rows: list[dict]) -> list[dict]:
+    """``labelled_history`` rows without those of restricted or erased customers (``fraud_export`` writes them for
+    training, so the same check as ``training_rows_permitted``)."""
+    from apps.privacy.selectors import FRAUD_MODEL_TRAINING, processing_excluded
+
+    excluded = processing_excluded(purpose=FRAUD_MODEL_TRAINING)
+    return [row for row in rows if row["customer_id"] not in excluded] if excluded else rows
+
+
+# --- data-subject rights (apps.privacy calls these) -------------------------------------------------------------
+def open_fraud_alert_exists(*, customer_id: str) -> bool:
+    """True while a fraud alert on the customer waits for an analyst (a hold on erasing their data)."""
+    return FraudAlert.objects.filter(customer_id=customer_id, status=AlertStatus.OPEN).exists()
+
+
+def fraud_records_of_subject(*, subject_id: str) -> tuple[QuerySet[FraudAlert], QuerySet[FraudLabel]]:
+    alerts = FraudAlert.objects.filter(customer_id=subject_id)
+    labels = FraudLabel.objects.filter(Q(customer_id=subject_id) | Q(alert__customer_id=subject_id))
+    return alerts, labels
+
+
+def subject_fraud_rows(*, subject_id: str) -> dict[str, list[dict]]:
+    """The subject's fraud alerts and labels for a subject-access export: the automated decisions taken about their
+    transactions and the features that weighed most (GDPR art. 15(1)(h)). A payee is shown as an account id; a
+    blind-index digest (``bidx:``) means nothing to the subject and is left out."""
+    alerts, labels = fraud_records_of_subject(subject_id=subject_id)
+
+    def counterparty(value: str) -> str:
+        return "" if value.startswith(BIDX_PREFIX) else value
+
+    return {
+        "alerts": [
+            {
+                "id": a.public_id,
+                "kind": a.kind,
+                "transaction": a.reference,
+                "account": a.account,
+                "counterparty": counterparty(a.counterparty_id),
+                "amount": format_amount(a.amount_minor, a.currency),
+                "currency": a.currency,
+                "occurred_at": a.occurred_at.isoformat(),
+                "score": round(a.score, 4),
+                "decision": a.decision,
+                "action": a.action,
+                "model_version": a.model_version,
+                "main_factors": a.explanation,
+                "review": a.status,
+                "reviewed_at": a.decided_at.isoformat() if a.decided_at else None,
+            }
+            for a in alerts.order_by("occurred_at", "id")
+        ],
+        "labels": [
+            {
+                "transaction": label.reference,
+                "occurred_at": label.occurred_at.isoformat(),
+                "is_fraud": label.is_fraud,
+                "recorded_at": label.created_at.isoformat(),
+            }
+            for label in labels.order_by("occurred_at", "id")
+        ],
+    }

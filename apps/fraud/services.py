@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from apps.audit.services import audit_record
@@ -146,3 +147,54 @@ def alert_decide(*, alert_id: str, is_fraud: bool, actor: str) -> FraudLabel:
         audit_record(action="fraud.alert_decided", object_type="fraud_alert", object_id=alert.public_id,
                      before={"status": AlertStatus.OPEN}, after={"status": alert.status}, actor=actor)
     return label
+
+
+def fraud_subject_erase(*, subject_id: str, actor: str) -> dict[str, int]:
+    """Delete the subject's fraud alerts and labels (in the caller's transaction: apps.privacy's erasure).
+
+    They rest on the bank's legitimate interest in preventing fraud, not on a legal retention duty, and by the time
+    an erasure runs (after the AML retention of the relationship, with no alert open: a legal hold) they serve no
+    purpose left: training already leaves out erased customers. The audit trail keeps their ids and decisions.
+    """
+    alerts, labels = selectors.fraud_records_of_subject(subject_id=subject_id)
+    label_count, _ = labels.delete()  # first: a label protects its alert
+    alert_count, _ = alerts.delete()
+    counts = {"alerts": alert_count, "labels": label_count}
+    audit_record(
+        action="fraud.subject_erased", object_type="customer", object_id=subject_id, after=counts, actor=actor
+    )
+    return counts
+
+
+@transaction.atomic(durable=True)
+def fraud_counterparties_rekey(*, actor: str = "rekey_blind_index") -> dict[str, int]:
+    """Bring the ``bidx:`` counterparty ids of payment alerts and their labels in line with their payment's creditor
+    index after a blind-index re-key (``manage.py rekey_blind_index`` calls it once the payments are re-keyed).
+
+    Each takes ``bidx:`` + the creditor index of the payment it names (``reference``); rows without a payment keep
+    theirs. One statement per table; a second run changes nothing.
+    """
+    from django.db.models import CharField, OuterRef, Subquery, Value
+    from django.db.models.functions import Concat
+
+    from apps.payments.models import PaymentOrder
+
+    counts = {}
+    for name, model in (("alerts", FraudAlert), ("labels", FraudLabel)):
+        creditor = PaymentOrder.objects.filter(public_id=OuterRef("reference")).exclude(creditor_identifier_bidx="")
+        current = Concat(
+            Value(selectors.BIDX_PREFIX), Subquery(creditor.values("creditor_identifier_bidx")[:1]),
+            output_field=CharField(),
+        )
+        stale = (
+            model.objects.filter(counterparty_id__startswith=selectors.BIDX_PREFIX)
+            .exclude(reference="")
+            .alias(current=current)
+            .filter(current__isnull=False)
+            .exclude(counterparty_id=F("current"))
+        )
+        counts[name] = model.objects.filter(pk__in=stale.values("pk")).update(counterparty_id=current)
+    if any(counts.values()):
+        audit_record(action="fraud.counterparties_rekeyed", object_type="blind_index_copies", object_id="fraud",
+                     after=counts, actor=actor)
+    return counts

@@ -19,6 +19,10 @@ DEFAULT_RETENTION_DAYS = {
     "payments": 5 * 365,  # payment orders and messages
     "screening": 5 * 365,  # sanctions screening results and alerts
     "cards": 5 * 365,  # card records (transactions on them)
+    # AML alerts, cases and reports: 5 years after the later of the relationship's end and the record's own end
+    # (decision, closure, filing). Never erased: kept with their processing restricted until then (retain_until).
+    "aml": 5 * 365,  # AMLD art. 40; 31 CFR 1010.430 (BSA records and SARs: 5 years)
+    "fraud": 0,  # fraud alerts and labels: legitimate interest, no legal hold of their own (an open alert holds)
     "consents": 0,  # consent history: no legal hold of its own
 }
 

@@ -1,8 +1,10 @@
 """Reads for data-subject rights: everything QENEX holds about one customer, through the owning apps' selectors.
 
-Left out of a subject-access export on purpose: open screening alerts and AML cases (telling the subject about
-an investigation is tipping-off, AMLD art. 39; GDPR art. 23 allows the restriction), and document file contents
-(listed with their digest; handed over on request). Card numbers appear only as token and last four.
+Left out of a subject-access export on purpose: open screening alerts, and AML alerts, cases and reports that are
+open, suspicious or led to a SAR (telling the subject about an investigation is tipping-off, AMLD art. 39; GDPR
+art. 23 allows the restriction; the export log records how many were withheld), and document file contents
+(listed with their digest; handed over on request). Card numbers appear only as token and last four. Fraud alerts
+and labels are included: they are automated decisions about the subject's transactions (GDPR art. 15(1)(h)).
 """
 
 from __future__ import annotations
@@ -17,7 +19,12 @@ from apps.accounts.selectors import account_list
 from apps.audit.selectors import audit_records_for_object
 from apps.cards.selectors import cards_of_subject, subject_card_rows
 from apps.compliance.alert_selectors import alerts_of_subject, open_alert_count, subject_decided_alerts
-from apps.compliance.aml_selectors import open_case_exists
+from apps.compliance.aml_selectors import (
+    aml_records_of_subject,
+    open_aml_alert_exists,
+    open_case_exists,
+    subject_aml_records,
+)
 from apps.customers.errors import CustomerNotFound
 from apps.customers.models import Customer
 from apps.customers.selectors import (
@@ -26,6 +33,7 @@ from apps.customers.selectors import (
     subject_customer_record,
     subject_screening_status,
 )
+from apps.fraud.selectors import fraud_records_of_subject, open_fraud_alert_exists, subject_fraud_rows
 from apps.inbound.selectors import subject_inbound_rows
 from apps.ledger.selectors import balance_get, statement_lines
 from apps.payments.selectors import payments_of_subject, subject_payment_rows
@@ -71,6 +79,10 @@ def legal_hold_reason(*, customer_id: str) -> str:
         return "open screening alert"
     if open_case_exists(owner_id=customer_id):
         return "open AML case"
+    if open_aml_alert_exists(owner_id=customer_id):
+        return "open AML alert"
+    if open_fraud_alert_exists(customer_id=customer_id):
+        return "open fraud alert"
     return ""
 
 
@@ -97,6 +109,10 @@ def record_kinds_held(*, customer_id: str) -> list[str]:
         kinds.append("screening")
     if cards_of_subject(subject_id=customer_id).exists():
         kinds.append("cards")
+    if any(records.exists() for records in aml_records_of_subject(subject_id=customer_id).values()):
+        kinds.append("aml")
+    if any(records.exists() for records in fraud_records_of_subject(subject_id=customer_id)):
+        kinds.append("fraud")
     return kinds
 
 
@@ -104,9 +120,11 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
 
 
-def subject_data(*, customer_id: str) -> dict[str, Any]:
-    """Everything held about the customer, as JSON-ready data (decrypted: handle as the subject's own PII)."""
+def subject_data(*, customer_id: str) -> tuple[dict[str, Any], dict[str, int]]:
+    """Everything held about the customer, as JSON-ready data (decrypted: handle as the subject's own PII), and,
+    for the export's internal log only, how many AML records it withheld per kind."""
     customer = customer_for_subject(customer_id=customer_id)
+    aml, withheld = subject_aml_records(subject_id=customer_id)
     accounts = list(account_list(owner_id=customer_id).order_by("id"))
     account_rows, transactions = [], []
     for account in accounts:
@@ -157,6 +175,8 @@ def subject_data(*, customer_id: str) -> dict[str, Any]:
             **subject_screening_status(customer=customer),
             "decided_alerts": subject_decided_alerts(subject_id=customer_id),
         },
+        "fraud": subject_fraud_rows(subject_id=customer_id),
+        "aml": aml,
         "consents": consents,
         "consents_in_force": consents_current(customer_id=customer_id),
         "privacy_flags": {
@@ -173,7 +193,7 @@ def subject_data(*, customer_id: str) -> dict[str, Any]:
             for e in ErasureRequest.objects.filter(customer_id=customer_id)
         ],
         "access_log": sorted(access_log, key=lambda row: row["at"]),
-    }
+    }, withheld
 
 
 # --- what the product may use personal data for: one check, called by every secondary use --------------------

@@ -3,12 +3,13 @@
 Erasure is four-eyes: an officer records the request (``erasure_request`` -> an ``PRIVACY_ERASURE`` approval in
 apps.approvals), a second officer approves it, and it is then scheduled for the day the longest retention rule of
 the customer's records ends (``conf.retention_days``, counted from the end of the relationship: all accounts
-closed). ``erasures_execute_due`` (Celery beat, daily) executes the due ones, unless a legal hold (open screening
-alert or AML case) applies: each app that recorded the person as a party to money erases those values in place
-(``_erase_in_owning_apps``), then crypto-shredding (apps.security destroys the customer's data key) and
-pseudonymising the plain identifiers (apps.customers). Postings, balances and the audit trail are untouched:
-they hold amounts, codes and public ids, never the person's identity, so the ledger stays balanced and the
-chain verifies.
+closed). ``erasures_execute_due`` (Celery beat, daily) executes the due ones, unless a legal hold (an open
+screening alert, AML alert or case, or fraud alert) applies: each app that recorded the person as a party to money
+erases those values in place (``_erase_in_owning_apps``), then crypto-shredding (apps.security destroys the
+customer's data key) and pseudonymising the plain identifiers (apps.customers). AML alerts, cases and reports are
+kept for their own legal retention with their processing restricted (``_retain_in_owning_apps``); fraud alerts
+and labels are deleted. Postings, balances and the audit trail are untouched: they hold amounts, codes and public
+ids, never the person's identity, so the ledger stays balanced and the chain verifies.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from django.utils import timezone
 
 from apps.audit.services import audit_record
 from apps.compliance.alerts import screening_subject_erase
+from apps.compliance.cases.services import aml_subject_restrict
 from apps.core.errors import InvalidInput
 from apps.customers.services import customer_pseudonymise
+from apps.fraud.services import fraud_subject_erase
 from apps.inbound.services import inbound_subject_erase
 from apps.payments.services import payments_subject_erase
 from apps.reconciliation.services import reconciliation_subject_erase
@@ -55,9 +58,10 @@ def _digest(data: Any) -> tuple[str, str]:
 @transaction.atomic(durable=True)
 def subject_export(*, customer_id: str, actor: str) -> tuple[dict[str, Any], SubjectExport]:
     """Gather everything held about the customer, log the export (digest, no content) and audit it."""
-    data = selectors.subject_data(customer_id=customer_id)
+    data, withheld = selectors.subject_data(customer_id=customer_id)
     _, digest = _digest(data)
     records = sum(len(v) for v in data.values() if isinstance(v, list))
+    records += sum(len(v) for key in ("fraud", "aml") for v in data[key].values())
     export = SubjectExport.objects.create(
         kind=ExportKind.SUBJECT_ACCESS, customer_id=customer_id, exported_by=actor, sha256=digest, records=records
     )
@@ -66,7 +70,8 @@ def subject_export(*, customer_id: str, actor: str) -> tuple[dict[str, Any], Sub
         action="privacy.subject_exported",
         object_type="customer",
         object_id=customer_id,
-        after={"export": export.public_id, "sha256": digest, "records": records},
+        # Internal only (the subject's export shows the action, never this): AML records left out (tipping-off).
+        after={"export": export.public_id, "sha256": digest, "records": records, "aml_withheld": withheld},
         actor=actor,
     )
     return data, export
@@ -320,6 +325,21 @@ def _erase_in_owning_apps(*, subject_id: str, actor: str) -> dict[str, dict[str,
         "inbound": inbound_subject_erase(subject_id=subject_id, actor=actor),
         "reconciliation": reconciliation_subject_erase(subject_id=subject_id, actor=actor),
         "screening": screening_subject_erase(subject_id=subject_id, actor=actor),
+        "fraud": fraud_subject_erase(subject_id=subject_id, actor=actor),
+    }
+
+
+def _retain_in_owning_apps(*, erasure: ErasureRequest, actor: str) -> dict[str, dict[str, Any]]:
+    """Records the law makes the bank keep beyond the erasure: kept, their processing restricted (GDPR art.
+    17(3)(b), 18). AML alerts, cases and reports: ``aml`` days after the later of the relationship's end and their
+    own end (``conf.retention_days``)."""
+    return {
+        "aml": aml_subject_restrict(
+            subject_id=erasure.customer_id,
+            retention_days=conf.retention_days()["aml"],
+            relationship_ended_at=erasure.relationship_ended_at,
+            actor=actor,
+        )
     }
 
 
@@ -335,17 +355,20 @@ def _erasure_shred(*, public_id: str, actor: str, now: dt.datetime) -> ErasureRe
         erasure.save()
         return erasure
     erased = _erase_in_owning_apps(subject_id=erasure.customer_id, actor=actor)
+    retained = _retain_in_owning_apps(erasure=erasure, actor=actor)
     counts = subject_shred(subject_id=erasure.customer_id)
     customer_pseudonymise(public_id=erasure.customer_id, actor=actor)  # its audit record comes after the shred
     erasure.status, erasure.executed_at, erasure.held_reason = ErasureStatus.EXECUTED, now, ""
-    erasure.result = {"shredded": counts, "erased": erased}
+    erasure.result = {"shredded": counts, "erased": erased, "retained": retained}
     erasure.save()
     audit_record(
         action="privacy.erasure_executed",
         object_type="customer",
         object_id=erasure.customer_id,
         before={"status": ErasureStatus.SCHEDULED},
-        after={"erasure": public_id, "status": erasure.status, "shredded": counts, "erased": erased},
+        after={
+            "erasure": public_id, "status": erasure.status, "shredded": counts, "erased": erased, "retained": retained,
+        },
         actor=actor,
     )
     return erasure

@@ -13,6 +13,10 @@ Each value is read from the Django setting of the same name when one is defined 
   into ``var/dev-kek``.
 - ``QENEX_BLIND_INDEX_KEY`` or ``QENEX_BLIND_INDEX_KEY_FILE``: base64 of 32 bytes, the HMAC key of the blind
   indexes. Required in production; generated into ``var/dev-blind-index-key`` in development and test.
+- ``QENEX_BLIND_INDEX_PREVIOUS_KEY`` or ``QENEX_BLIND_INDEX_PREVIOUS_KEY_FILE``: during a re-key only, the key
+  the stored indexes were computed under before ``QENEX_BLIND_INDEX_KEY`` was replaced. Look-ups then match
+  either digest, new indexes use the current key, and ``manage.py rekey_blind_index`` recomputes the stored
+  ones; remove it when the command reports the re-key complete.
 - ``QENEX_KEK_VERSION_CACHE_SECONDS`` (default 30): how long a process trusts its idea of the current KEK
   version. ``QENEX_DEK_CACHE_SIZE`` (default 1024, 0 = off): unwrapped DEKs kept in memory per process.
 """
@@ -160,22 +164,41 @@ def software_kek() -> bytes:
     return _dev_key_file("dev-kek")
 
 
-def blind_index_key() -> bytes:
-    raw = _setting("QENEX_BLIND_INDEX_KEY")
+def _configured_key(name: str) -> bytes | None:
+    """The key in ``<name>`` (base64) or in the file ``<name>_FILE``; None when neither is set."""
+    raw = _setting(name)
     if raw:
-        return _decode_key(raw, name="QENEX_BLIND_INDEX_KEY")
-    path = _setting("QENEX_BLIND_INDEX_KEY_FILE")
+        return _decode_key(raw, name=name)
+    path = _setting(f"{name}_FILE")
     if path:
         try:
-            return _decode_key(Path(path).read_text(), name="QENEX_BLIND_INDEX_KEY_FILE")
+            return _decode_key(Path(path).read_text(), name=f"{name}_FILE")
         except OSError as exc:
-            raise ImproperlyConfigured(f"QENEX_BLIND_INDEX_KEY_FILE={path!r} cannot be read: {exc.strerror}") from None
+            raise ImproperlyConfigured(f"{name}_FILE={path!r} cannot be read: {exc.strerror}") from None
+    return None
+
+
+def blind_index_key() -> bytes:
+    key = _configured_key("QENEX_BLIND_INDEX_KEY")
+    if key is not None:
+        return key
     if production():
         raise ImproperlyConfigured(
             "QENEX_BLIND_INDEX_KEY (or QENEX_BLIND_INDEX_KEY_FILE) is required in production: base64 of 32 random "
             "bytes, kept apart from the KEK"
         )
     return _dev_key_file("dev-blind-index-key")
+
+
+def blind_index_previous_key() -> bytes | None:
+    """The index key being replaced, configured only while a re-key runs (None otherwise)."""
+    key = _configured_key("QENEX_BLIND_INDEX_PREVIOUS_KEY")
+    if key is not None and key == blind_index_key():
+        raise ImproperlyConfigured(
+            "QENEX_BLIND_INDEX_PREVIOUS_KEY equals QENEX_BLIND_INDEX_KEY: set the new key as QENEX_BLIND_INDEX_KEY "
+            "and the old one as QENEX_BLIND_INDEX_PREVIOUS_KEY"
+        )
+    return key
 
 
 def version_cache_seconds() -> float:

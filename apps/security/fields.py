@@ -18,7 +18,7 @@ from django.db import models
 from django.db.models.query_utils import DeferredAttribute
 
 from . import envelope, subject_keys
-from .blind_index import blind_index
+from .blind_index import blind_index, blind_index_candidates
 from .errors import EncryptedFieldMisuse
 
 # (model label, field name) of every EncryptedTextField on a concrete model, for key rotation.
@@ -207,6 +207,10 @@ class BlindIndexField(models.CharField):
 
     def index_value(self, value: str | None, *, model) -> str:
         return blind_index(value=value, purpose=self.purpose_for(model))
+
+    def index_candidates(self, value: str | None, *, model) -> list[str]:
+        """What a stored index of ``value`` may be: the current key's digest and, during a re-key, the old one."""
+        return blind_index_candidates(value=value, purpose=self.purpose_for(model))
 
     def pre_save(self, model_instance, add):
         source_field = model_instance._meta.get_field(self.source)

@@ -54,3 +54,33 @@ class SubjectKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject_id} ({'destroyed' if self.destroyed_at else 'active'})"
+
+
+class BlindIndexRekey(models.Model):
+    """Progress of re-keying one blind-index column under one index key (``manage.py rekey_blind_index``).
+
+    ``key_id`` names the target key (``blind_index.key_id``, a digest, not the key). Rows up to ``last_pk`` have
+    been recomputed under it; a run resumes after ``last_pk``. ``completed_at`` is set when the column's last
+    row is done.
+    """
+
+    key_id = models.CharField(max_length=16)
+    model_label = models.CharField(max_length=100)
+    field_name = models.CharField(max_length=100)
+    last_pk = models.BigIntegerField(null=True, blank=True)
+    scanned = models.BigIntegerField(default=0)
+    changed = models.BigIntegerField(default=0)
+    failed = models.BigIntegerField(default=0)
+    started_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    started_by = models.CharField(max_length=150, default="system")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key_id", "model_label", "field_name"], name="blind_index_rekey_unique")
+        ]
+
+    def __str__(self) -> str:
+        state = "done" if self.completed_at else f"after pk {self.last_pk}"
+        return f"{self.model_label}.{self.field_name} -> {self.key_id} ({state})"

@@ -21,13 +21,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.core.errors import Conflict
+from apps.audit.services import audit_record
+from apps.core.errors import Conflict, InvalidInput
 
 from . import conf, envelope, subject_keys
 from .errors import DataProtectionError, KekUnavailable
 from .fields import ENCRYPTED_FIELDS, Ciphertext
 from .keyring import Keyring, get_keyring
-from .models import KekState, KekVersion, SubjectKey
+from .models import BlindIndexRekey, KekState, KekVersion, SubjectKey
 
 logger = logging.getLogger(__name__)
 
@@ -314,3 +315,195 @@ def subject_shred(*, subject_id: str) -> dict[str, int]:
         counts[model._meta.label] = max(counts.get(model._meta.label, 0), rows.count())
     subject_keys.destroy(subject_id=subject_id)
     return counts
+
+
+# --- blind-index re-key -----------------------------------------------------------------------------------------
+# Procedure (README "Re-keying the blind indexes"): configure the new key as QENEX_BLIND_INDEX_KEY and the old one
+# as QENEX_BLIND_INDEX_PREVIOUS_KEY in every process, so new digests use the new key and look-ups match either;
+# run ``manage.py rekey_blind_index`` until it reports the re-key complete; then remove the previous key.
+@dataclass
+class RekeyReport:
+    key_id: str
+    previous_key_configured: bool
+    scanned: int = 0
+    changed: int = 0
+    failed: int = 0
+    failed_total: int = 0  # over every run under this key, since the last restart
+    columns_done: int = 0
+    columns: int = 0
+    failed_rows: list[str] = field(default_factory=list)
+    derived: dict[str, dict[str, Any]] = field(default_factory=dict)  # copies of digests other apps keep
+
+    @property
+    def complete(self) -> bool:
+        return self.columns_done == self.columns and self.failed_total == 0
+
+
+def blind_index_columns() -> list[tuple[type, Any]]:
+    """(model, BlindIndexField) of every blind-index column on a concrete model, in a stable order."""
+    from .fields import BlindIndexField
+
+    found = []
+    for model in sorted(apps.get_models(), key=lambda m: m._meta.label):
+        if model._meta.proxy or not model._meta.managed:
+            continue
+        for field_obj in model._meta.concrete_fields:
+            if isinstance(field_obj, BlindIndexField):
+                found.append((model, field_obj))
+    return found
+
+
+def _rekey_value(row, index_field) -> str:
+    """The index ``row``'s source value has under the current key ("" for an empty or erased value)."""
+    source = row._meta.get_field(index_field.source)
+    if not isinstance(row.__dict__.get(source.attname), str) or row.__dict__[source.attname] == "":
+        return ""
+    plaintext = getattr(row, index_field.source)  # decrypts (an erased subject's value reads as "[erased]")
+    if plaintext == subject_keys.ERASED_TEXT:
+        return ""
+    return index_field.index_value(plaintext, model=type(row))
+
+
+@transaction.atomic(durable=True)
+def _rekey_batch(*, model, index_field, key_id: str, batch_size: int, actor: str, report: RekeyReport) -> bool:
+    """Recompute one batch of ``index_field`` after the column's cursor; True when the column is done."""
+    label = model._meta.label
+    progress = BlindIndexRekey.objects.select_for_update().get(
+        key_id=key_id, model_label=label, field_name=index_field.name
+    )
+    if progress.completed_at is not None:
+        return True
+    source = model._meta.get_field(index_field.source)
+    manager = model._default_manager
+    rows = manager.order_by("pk").only("pk", source.name, index_field.name, *_bind_fields(source))
+    if progress.last_pk is not None:
+        rows = rows.filter(pk__gt=progress.last_pk)
+    batch = list(rows[:batch_size])
+    first_pk = progress.last_pk
+    changed = failed = 0
+    for row in batch:
+        stored = row.__dict__.get(source.attname)
+        try:
+            new = _rekey_value(row, index_field)
+        except DataProtectionError as exc:
+            failed += 1
+            if len(report.failed_rows) < 50:
+                report.failed_rows.append(f"{label}.{index_field.name} pk={row.pk}: {exc.code}")
+            continue
+        if new == getattr(row, index_field.attname):
+            continue
+        # Compare-and-swap on the stored source value: a row rewritten since it was read keeps the index its own
+        # save computed (under the current key).
+        same_source = {f"{source.name}__isnull": True} if stored is None else {source.name: stored}
+        changed += manager.filter(pk=row.pk, **same_source).update(**{index_field.name: new})
+    now = timezone.now()
+    progress.scanned += len(batch)
+    progress.changed += changed
+    progress.failed += failed
+    progress.updated_at = now
+    if len(batch) < batch_size:
+        progress.completed_at = now
+    if batch:
+        progress.last_pk = batch[-1].pk
+    progress.save()
+    report.scanned += len(batch)
+    report.changed += changed
+    report.failed += failed
+    audit_record(
+        action="security.blind_index_rekeyed",
+        object_type="blind_index_key",
+        object_id=key_id,
+        after={
+            "column": f"{label}.{index_field.name}",
+            "after_pk": first_pk,
+            "to_pk": progress.last_pk,
+            "scanned": len(batch),
+            "changed": changed,
+            "failed": failed,
+            "column_done": progress.completed_at is not None,
+        },
+        actor=actor,
+    )
+    return progress.completed_at is not None
+
+
+def _bind_fields(source) -> list[str]:
+    """Fields a row must have loaded to decrypt ``source`` (its row binding)."""
+    bind_to = getattr(source, "bind_to", "")
+    return [bind_to] if bind_to and bind_to != "pk" else []
+
+
+@transaction.atomic(durable=True)
+def _rekey_start(*, key_id: str, columns: list[tuple[type, Any]], actor: str, restart: bool) -> None:
+    """Record a progress row per column for ``key_id`` (``restart``: from the first row again), audited."""
+    from .blind_index import rekey_in_progress
+
+    existing = set(BlindIndexRekey.objects.filter(key_id=key_id).values_list("model_label", "field_name"))
+    if restart:
+        BlindIndexRekey.objects.filter(key_id=key_id).update(
+            last_pk=None, scanned=0, changed=0, failed=0, completed_at=None, started_at=timezone.now()
+        )
+    wanted = [(m._meta.label, f.name) for m, f in columns]
+    missing = [pair for pair in wanted if pair not in existing]
+    if not missing and not restart:
+        return
+    BlindIndexRekey.objects.bulk_create(
+        [
+            BlindIndexRekey(key_id=key_id, model_label=label, field_name=name, started_by=actor)
+            for label, name in missing
+        ]
+    )
+    audit_record(
+        action="security.blind_index_rekey_started",
+        object_type="blind_index_key",
+        object_id=key_id,
+        after={"columns": len(wanted), "new_columns": len(missing), "restart": restart,
+               "previous_key_configured": rekey_in_progress()},
+        actor=actor,
+    )
+
+
+def blind_index_rekey(
+    *, batch_size: int = DEFAULT_BATCH_SIZE, max_batches: int | None = None, restart: bool = False,
+    actor: str = "rekey_blind_index",
+) -> RekeyReport:
+    """Recompute every stored blind index under the current index key, one short audited transaction per batch.
+
+    Resumable: progress is kept per column and key (``BlindIndexRekey``), so a run stopped anywhere (or limited by
+    ``max_batches``) continues where it left off. Re-running a finished re-key does nothing; ``restart`` scans
+    again from the first row (e.g. after fixing rows that failed, or when a process still wrote under the old
+    key after the run passed its rows).
+    """
+    if batch_size < 1:
+        raise InvalidInput("batch size must be at least 1", field="batch_size", code="invalid_batch_size")
+    from .blind_index import key_id as current_key_id
+    from .blind_index import rekey_in_progress
+
+    key_id = current_key_id()
+    columns = blind_index_columns()
+    _rekey_start(key_id=key_id, columns=columns, actor=actor, restart=restart)
+    report = RekeyReport(key_id=key_id, previous_key_configured=rekey_in_progress(), columns=len(columns))
+    batches = 0
+    done = set(
+        BlindIndexRekey.objects.filter(key_id=key_id, completed_at__isnull=False).values_list(
+            "model_label", "field_name"
+        )
+    )
+    for model, index_field in columns:
+        if (model._meta.label, index_field.name) in done:
+            continue
+        while max_batches is None or batches < max_batches:
+            batches += 1
+            if _rekey_batch(
+                model=model, index_field=index_field, key_id=key_id, batch_size=batch_size, actor=actor, report=report
+            ):
+                break
+    progress = BlindIndexRekey.objects.filter(key_id=key_id)
+    report.columns_done = progress.filter(completed_at__isnull=False).count()
+    report.failed_total = sum(progress.values_list("failed", flat=True))
+    if report.columns_done == report.columns:
+        from .blind_index import derived_rekeys
+
+        for name, rekey in derived_rekeys().items():  # their sources are re-keyed now
+            report.derived[name] = rekey(actor=actor)
+    return report

@@ -19,7 +19,8 @@ WINDOWS = ["--train-from", "2026-01-01", "--train-to", "2026-01-28", "--test-fro
            "--test-to", "2026-02-14", "--label-delay-days", "7"]
 
 
-def test_evaluate_trains_on_one_window_and_scores_every_row_of_a_later_one(small_csv, tmp_path, capsys):
+def test_evaluate_trains_on_one_window_and_scores_every_row_of_a_later_one(small_csv, tmp_path, capsys, db):
+    # db: fraud_evaluate asks apps.privacy which customers' rows it must leave out.
     scores = tmp_path / "scores.csv"
     call_command("fraud_evaluate", "--csv", small_csv, *WINDOWS, "--scores-out", str(scores), "--format", "json")
     captured = capsys.readouterr()
@@ -44,7 +45,7 @@ def test_evaluate_trains_on_one_window_and_scores_every_row_of_a_later_one(small
     assert report["baseline_logistic_regression"]["average_precision"] is not None
 
 
-def test_evaluate_refuses_a_test_window_inside_the_label_delay(small_csv):
+def test_evaluate_refuses_a_test_window_inside_the_label_delay(small_csv, db):
     windows = list(WINDOWS)
     windows[windows.index("2026-02-05")] = "2026-02-01"
     with pytest.raises(CommandError, match="label delay of 7"):

@@ -44,7 +44,7 @@ def _pan_matches(authorisation: Authorisation, pan: str | None) -> bool:
     if pan is None or authorisation.card_id is None:
         return pan is None or authorisation.card_id is None
     field = Card._meta.get_field("pan_bidx")
-    return field.index_value(pan, model=Card) == authorisation.card.pan_bidx
+    return authorisation.card.pan_bidx in field.index_candidates(pan, model=Card)
 
 
 def _close(authorisation: Authorisation, status: str, now: datetime, action: str, **extra: Any) -> None:

@@ -447,3 +447,42 @@ def clean_close_payload(payload: dict[str, Any]) -> dict[str, Any]:
 def run_close_approval(approval, payload: dict[str, Any], key: str, actor: str) -> str:
     """The approvals runner of AML_CASE_CLOSE."""
     return case_close_approved(case_id=payload["case"], approval_id=approval.public_id, actor=actor).public_id
+
+
+# --- data-subject rights (apps.privacy calls this) --------------------------------------------------------------
+def aml_subject_restrict(
+    *, subject_id: str, retention_days: int, relationship_ended_at: datetime | None, actor: str
+) -> dict[str, Any]:
+    """Keep the subject's AML records and restrict their processing, instead of erasing them (in the caller's
+    transaction: apps.privacy's erasure).
+
+    AML alerts, cases (with their notes, attachments and history) and reports must be kept for ``retention_days``
+    after the later of the relationship's end and the record's own end (decision, closure, filing): AMLD art. 40,
+    31 CFR 1010.430; GDPR art. 17(3)(b) exempts them from erasure. Each is marked ``restricted_at`` (GDPR art. 18:
+    stored, used for nothing else) with ``retain_until``; nothing is deleted or overwritten. Returns the counts and
+    the latest ``retain_until``.
+    """
+    from ..aml_selectors import aml_record_end, aml_records_of_subject
+
+    now = timezone.now()
+    counts: dict[str, Any] = {"alerts": 0, "cases": 0, "reports": 0}
+    latest = None
+    for kind, queryset in aml_records_of_subject(subject_id=subject_id).items():
+        rows = queryset.select_for_update(no_key=True, of=("self",))
+        if kind == "alerts":
+            rows = rows.select_related("case")
+        for record in rows.order_by("pk"):
+            ends = [aml_record_end(record=record), relationship_ended_at or now]
+            retain_until = (max(ends) + timedelta(days=retention_days)).date()
+            latest = max(latest, retain_until) if latest else retain_until
+            if record.restricted_at is not None and record.retain_until == retain_until:
+                continue
+            record.restricted_at = record.restricted_at or now
+            record.retain_until = retain_until
+            record.save(update_fields=["restricted_at", "retain_until"])
+            counts[kind] += 1
+    counts["retain_until"] = latest.isoformat() if latest else None
+    audit_record(
+        action="aml.subject_restricted", object_type="customer", object_id=subject_id, after=counts, actor=actor
+    )
+    return counts

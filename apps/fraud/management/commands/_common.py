@@ -29,6 +29,21 @@ def rows_of(paths: str | list[str]):
     return rows
 
 
+def permitted_rows_of(paths: str | list[str]) -> tuple[list, int]:
+    """``rows_of(paths)`` without the rows of customers whose processing is restricted or who were erased
+    (apps.privacy's one check, ``training_rows_permitted``), and how many were left out. Training a model on a
+    person's transactions, to register it or only to measure it, is a use beyond storing them."""
+    from apps.fraud.selectors import training_rows_permitted
+
+    rows = rows_of(paths)
+    permitted = training_rows_permitted(rows=rows)
+    return permitted, len(rows) - len(permitted)
+
+
+def left_out_note(left_out: int) -> str:
+    return f"left out {left_out:,} row(s) of customers whose processing is restricted or who were erased"
+
+
 def window(first: str | None, last: str | None, rows) -> Window:
     try:
         from datetime import UTC, datetime

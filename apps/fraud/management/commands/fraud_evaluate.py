@@ -4,6 +4,8 @@
         [--label-delay-days 7] [--scores-out S] [--format json]
 
 Nothing is written to the database or the model directory (``--scores-out`` writes ``transaction_id,score``).
+Rows of customers whose processing is restricted or who were erased are left out, as by fraud_train (apps.privacy's
+one check): measuring a model trained on their transactions is a use of them too. The report says how many.
 """
 
 import csv
@@ -14,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from apps.fraud.evaluation import WindowError, evaluate, stderr_progress
 from apps.fraud.model import TrainingError
 
-from ._common import rows_of, window
+from ._common import left_out_note, permitted_rows_of, window
 
 
 def _line(name: str, metrics: dict) -> str:
@@ -43,7 +45,9 @@ class Command(BaseCommand):
         parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
     def handle(self, *args, **options):
-        rows = rows_of(options["csv"])
+        rows, left_out = permitted_rows_of(options["csv"])
+        if left_out and not options["quiet"]:
+            self.stderr.write(left_out_note(left_out))
         if not rows:
             raise CommandError(f"{options['csv']}: no rows")
         try:
@@ -56,6 +60,7 @@ class Command(BaseCommand):
             )
         except (TrainingError, WindowError) as exc:
             raise CommandError(str(exc)) from None
+        report["privacy_left_out_rows"] = left_out
         if options["scores_out"]:
             with open(options["scores_out"], "w", newline="", encoding="utf-8") as handle:
                 writer = csv.writer(handle)
@@ -69,6 +74,7 @@ class Command(BaseCommand):
             f"({report['train']['rows']:,} rows, {report['train']['frauds']:,} frauds); test "
             f"{report['test_window']['from']}..{report['test_window']['to']} ({report['rows']:,} rows, "
             f"{report['frauds']:,} frauds); label delay {report['label_delay_days']} days"
+            + (f"; {left_out_note(left_out)}" if left_out else "")
         )
         self.stdout.write(_line("model", report))
         self.stdout.write(_line("baseline (logistic regression)", report["baseline_logistic_regression"]))

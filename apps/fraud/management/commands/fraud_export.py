@@ -5,6 +5,7 @@
 Defaults: the last 90 days up to now. The rows are what inline scoring reads as history (payment orders with their
 device, money-out ledger entries), label 1 where an analyst marked the transaction fraud
 (``apps.fraud.selectors.labelled_history``): the labels of the review queue feed the next training this way.
+Rows of customers whose processing is restricted or who were erased are not written (apps.privacy's one check).
 """
 
 from datetime import UTC, datetime, timedelta
@@ -13,9 +14,9 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from apps.fraud.dataset import write_rows
-from apps.fraud.selectors import labelled_history
+from apps.fraud.selectors import history_rows_permitted, labelled_history
 
-from ._common import day
+from ._common import day, left_out_note
 
 
 def _start_of(value: str) -> datetime:
@@ -35,6 +36,8 @@ class Command(BaseCommand):
         end = _start_of(until) + timedelta(days=1) if until else timezone.now() + timedelta(seconds=1)
         start = _start_of(since) if since else end - timedelta(days=90)
         rows = labelled_history(since=start, until=end)
-        write_rows(out, rows)
-        frauds = sum(row["label"] for row in rows)
-        self.stdout.write(f"{out}: {len(rows):,} transactions, {frauds:,} labelled fraud")
+        permitted = history_rows_permitted(rows=rows)
+        write_rows(out, permitted)
+        frauds = sum(row["label"] for row in permitted)
+        note = f"; {left_out_note(len(rows) - len(permitted))}" if len(permitted) < len(rows) else ""
+        self.stdout.write(f"{out}: {len(permitted):,} transactions, {frauds:,} labelled fraud{note}")

@@ -13,10 +13,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.fraud.evaluation import WindowError, stderr_progress, train_on
 from apps.fraud.model import TrainingError
-from apps.fraud.selectors import training_rows_permitted
 from apps.fraud.services import model_version_promote, model_version_save
 
-from ._common import rows_of, window
+from ._common import left_out_note, permitted_rows_of, window
 
 
 class Command(BaseCommand):
@@ -34,8 +33,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         # Not the rows of customers whose processing is restricted or who were erased (apps.privacy's one check).
-        # fraud_evaluate measures on a CSV without a database and registers nothing, so it does not filter.
-        rows = training_rows_permitted(rows=rows_of(options["csv"]))
+        rows, left_out = permitted_rows_of(options["csv"])
+        if left_out and not options["quiet"]:
+            self.stderr.write(left_out_note(left_out))
         if not rows:
             raise CommandError(f"{', '.join(options['csv'])}: no rows")
         train_window = window(options["train_from"], options["train_to"], rows)
