@@ -323,11 +323,8 @@ def _refused_upload(request, case, form, exc: DomainError):
 def case_attachment(request, case_id: str, attachment_id: int):
     """One of a case's files, always as a download (never shown inline: its contents are the uploader's)."""
     try:
-        case = aml_selectors.case_get(public_id=case_id)
+        attachment = aml_selectors.case_attachment_get(case_id=case_id, attachment_id=attachment_id)
     except NotFound:
-        return not_found(request)
-    attachment = case.attachments.filter(pk=attachment_id).first()
-    if attachment is None:
         return not_found(request)
     response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name,
                             content_type="application/octet-stream")
