@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -9,9 +10,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from apps.core.errors import DomainError, NotFound
+from apps.portal.pagination import filtered_page
 
 from . import selectors, services
-from .models import ApprovalStatus
+from .models import ApprovalKind, ApprovalStatus
 
 DECIDE = ("approvals.approve_request", "approvals.approve_compliance_request")
 
@@ -21,13 +23,26 @@ def _require_decider(request) -> None:
         raise PermissionDenied
 
 
+class QueueFilterForm(forms.Form):
+    kind = forms.ChoiceField(label="Kind", required=False, choices=[("", "Any")] + list(ApprovalKind.choices))
+    maker = forms.CharField(label="Requested by (user name)", required=False, max_length=150)
+
+
 @login_required
 def approval_queue(request):
+    """The pending requests, oldest first (filtered by kind and maker, paged); the last 20 decided below."""
     _require_decider(request)
-    pending = selectors.approval_list(status=ApprovalStatus.PENDING).order_by("created_at")[:200]
-    recent = selectors.approval_list().exclude(status=ApprovalStatus.PENDING).order_by("-decided_at")[:20]
-    rows = [(a, services.can_decide(approval=a, user=request.user) and a.maker_id != request.user.pk) for a in pending]
-    return render(request, "approvals/queue.html", {"rows": rows, "recent": recent})
+
+    def select(values):
+        pending = selectors.approval_list(status=ApprovalStatus.PENDING, kind=values.get("kind") or None)
+        maker = (values.get("maker") or "").strip()
+        return (pending.filter(maker__username=maker) if maker else pending).order_by("created_at", "id")
+
+    filters, page = filtered_page(request, QueueFilterForm, select)
+    recent = selectors.approval_list().exclude(status=ApprovalStatus.PENDING).order_by("-decided_at", "-id")[:20]
+    rows = [(a, services.can_decide(approval=a, user=request.user) and a.maker_id != request.user.pk)
+            for a in page.object_list]
+    return render(request, "approvals/queue.html", {"filters": filters, "page": page, "rows": rows, "recent": recent})
 
 
 @login_required

@@ -341,6 +341,12 @@ class AmlReport(models.Model):
                 condition=Q(report_type="CTR"),
                 name="aml_one_ctr_per_customer_day",
             ),
+            # One FBAR per customer and year (a rejected one does not count: it may be drafted again).
+            models.UniqueConstraint(
+                fields=["owner_id", "year"],
+                condition=Q(report_type="FBAR") & ~Q(status="REJECTED"),
+                name="aml_one_fbar_per_customer_year",
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=[s.value for s in ReportStatus]), name="aml_report_status_valid"
             ),

@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 
 from apps.core.errors import NotFound
 
-from .aml_models import AlertStatus, AmlAlert, AmlCase, AmlReport, CustomReport, MonitoringRule
+from .aml_models import AlertStatus, AmlAlert, AmlCase, AmlReport, CaseAttachment, CustomReport, MonitoringRule
 from .reports import fincen
 
 
@@ -102,6 +102,15 @@ def case_get(*, public_id: str) -> AmlCase:
     if case is None:
         raise NotFound(f"no AML case {public_id}", field="case", code="case_not_found")
     return case
+
+
+def case_attachment_get(*, case_id: str, attachment_id: int) -> CaseAttachment:
+    """A file of case ``case_id`` (404 ``attachment_not_found`` for a file of another case or none)."""
+    attachment = CaseAttachment.objects.filter(case__public_id=case_id, pk=attachment_id).first()
+    if attachment is None:
+        raise NotFound(f"case {case_id} has no attachment {attachment_id}", field="attachment",
+                       code="attachment_not_found")
+    return attachment
 
 
 def report_list(*, report_type: str | None = None, status: str | None = None, owner_id: str | None = None):

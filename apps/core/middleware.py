@@ -8,7 +8,7 @@ spaces, other bytes, too long) is replaced, never reflected.
 import re
 import uuid
 
-from django.urls import resolve
+from django.urls import Resolver404, resolve
 
 from . import request_context
 from .outage import commits_so_far
@@ -43,7 +43,9 @@ class RefuseHostileRequestMiddleware:
 
     A NUL in the path or query string reaches PostgreSQL (which refuses NUL in text) as a 500; a body over
     DATA_UPLOAD_MAX_MEMORY_SIZE makes Django answer with an HTML 400 page. Here they are 400
-    ``invalid_characters`` and 413 ``request_too_large``.
+    ``invalid_characters`` and 413 ``request_too_large``. A view that takes a file upload declares the largest
+    multipart body it accepts (``max_body_bytes``, set by ``apps.portal.uploads.accepts_upload``); it limits the
+    file itself while the body is read.
     """
 
     def __init__(self, get_response):
@@ -60,6 +62,8 @@ class RefuseHostileRequestMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
+        if limit is not None and length > limit and request.content_type == "multipart/form-data":
+            limit = max(limit, _upload_limit(request))
         if limit is not None and length > limit:
             message = f"request body is larger than {limit} bytes"
             return JsonResponse(error_body("request_too_large", message), status=413)
@@ -70,6 +74,15 @@ class RefuseHostileRequestMiddleware:
                 message = "query parameters must not contain NUL"
                 return JsonResponse(error_body("invalid_characters", message, name.replace("\x00", "")), status=400)
         return self.get_response(request)
+
+
+def _upload_limit(request) -> int:
+    """The largest body the view of ``request`` accepts as a file upload (0: no upload view)."""
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return 0
+    return getattr(match.func, "max_body_bytes", 0)
 
 
 # Liveness/readiness and the Prometheus scrape: answered before SecurityMiddleware and CommonMiddleware.

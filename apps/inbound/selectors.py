@@ -120,9 +120,17 @@ def exception_get(*, public_id: str) -> ExceptionItem:
         raise ExceptionItemNotFound(f"no exception item {public_id}", field="exception") from None
 
 
-def exception_list(*, status: str | None = None) -> QuerySet[ExceptionItem]:
+def exception_list(
+    *, status: str | None = None, rail: str | None = None, reason: str | None = None
+) -> QuerySet[ExceptionItem]:
     qs = ExceptionItem.objects.select_related("inbound", "suggested_account", "resolved_account")
-    return qs.filter(status=status) if status else qs
+    if status:
+        qs = qs.filter(status=status)
+    if rail:
+        qs = qs.filter(inbound__rail=rail)
+    if reason:
+        qs = qs.filter(reason_code=reason)
+    return qs
 
 
 def exceptions_due(*, today) -> QuerySet[ExceptionItem]:

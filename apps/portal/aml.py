@@ -5,7 +5,10 @@ An AML alert has no life of its own: it joins its customer's open case, and ever
 actions an alert page offers act on its case: assign it, escalate it, or dismiss it (close the case with a reason;
 a high-risk close waits for a second officer in the approvals queue). From a case an officer also adds notes and
 decides "file SAR", which drafts a SAR through the reports service; the case page shows that SAR with its FinCEN
-schema validation.
+schema validation. Evidence (a scan, a statement) is attached to the case as a file: PDF, PNG, JPEG, TIFF, text or
+CSV of at most 10 MB, its bytes checked against its type and its name sanitised (``cases.case_attach``); a bad upload
+re-renders the case with the error (400 empty, 413 too large, 415 wrong type) and stores nothing. The files are
+listed on the case and downloaded from it.
 
 Reading alerts needs ``compliance.view_amlalert``, cases ``compliance.view_amlcase``; every action
 ``compliance.work_amlcase`` (compliance officers; an auditor reads, a teller sees nothing).
@@ -17,8 +20,10 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import messages
+from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.compliance import aml_selectors
@@ -27,6 +32,7 @@ from apps.compliance.cases import services as cases
 from apps.core.errors import DomainError, NotFound
 
 from .pagination import filtered_page
+from .uploads import SizeLimit, accepts_upload
 from .views import not_found, staff_permission
 
 VIEW_ALERT = "compliance.view_amlalert"
@@ -91,6 +97,14 @@ class DismissForm(forms.Form):
     reason = forms.CharField(label="Reason for dismissing", max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class AttachForm(forms.Form):
+    file = forms.FileField(
+        label="File (PDF, PNG, JPEG, TIFF, text or CSV; at most 10 MB)",
+        allow_empty_file=True,  # the service says why an empty file is refused
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(f".{t}" for t in cases.ATTACHMENT_TYPES)}),
+    )
+
+
 ACTION_FORMS = {"assign": AssignForm, "note": NoteForm, "escalate": EscalateForm, "decide": DecisionForm,
                 "dismiss": DismissForm}
 
@@ -99,6 +113,7 @@ def _action_forms(request, bound: dict | None = None) -> dict[str, forms.Form]:
     """The case action forms, unbound (assignment offering the officer themself first), except the one that came
     back with errors."""
     found = {f"{name}_form": form_class(auto_id=f"{name}_%s") for name, form_class in ACTION_FORMS.items()}
+    found["attach_form"] = AttachForm(auto_id="attach_%s")
     found["assign_form"].initial = {"assignee": request.user.get_username()}
     return {**found, **(bound or {})}
 
@@ -257,3 +272,61 @@ def alert_action(request, alert_id: str, action: str):
         return redirect("portal-aml-alert", alert_id=alert_id)
     return _act(request, action, alert.case.public_id, page=lambda **kw: _alert_page(request, alert, **kw),
                 back="portal-aml-alert", back_kwargs={"alert_id": alert_id})
+
+
+# --- attachments -----------------------------------------------------------------------------------------------------
+
+
+@accepts_upload(cases.MAX_ATTACHMENT_BYTES)
+@csrf_exempt  # the size limit must be in place before the body is read; the token is checked below
+@require_POST
+@staff_permission(WORK_CASE)
+def case_attach(request, case_id: str):
+    limit = SizeLimit(cases.MAX_ATTACHMENT_BYTES)
+    request.upload_handlers.insert(0, limit)
+    return _case_attach(request, case_id, limit)
+
+
+@csrf_protect
+def _case_attach(request, case_id: str, limit: SizeLimit):
+    try:
+        case = aml_selectors.case_get(public_id=case_id)
+    except NotFound:
+        return not_found(request)
+    form = AttachForm(request.POST, request.FILES, auto_id="attach_%s")
+    if limit.too_large:
+        exc = cases.AttachmentTooLarge(f"an attachment is at most {cases.MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB",
+                                       field="file")
+        return _refused_upload(request, case, form, exc)
+    if not form.is_valid():
+        return _case_page(request, case, bound={"attach_form": form}, status=400)
+    upload = form.cleaned_data["file"]
+    if upload.size > cases.MAX_ATTACHMENT_BYTES:  # read no more than the limit into memory
+        return _refused_upload(request, case, form, cases.AttachmentTooLarge("the file is over 10 MB", field="file"))
+    try:
+        attachment = cases.case_attach(case_id=case.public_id, name=upload.name, content=upload.read(),
+                                       actor=str(request.user))
+    except DomainError as exc:
+        return _refused_upload(request, case, form, exc)
+    messages.success(request, f"Case {case.public_id}: {attachment.name} attached.")
+    return redirect("portal-aml-case", case_id=case.public_id)
+
+
+def _refused_upload(request, case, form, exc: DomainError):
+    form.errors.pop("file", None)
+    form.add_error("file" if exc.field == "file" else None, f"Refused ({exc.code}): {exc.message}")
+    return _case_page(request, case, bound={"attach_form": form}, status=exc.http_status)
+
+
+@require_GET
+@staff_permission(VIEW_CASE)
+def case_attachment(request, case_id: str, attachment_id: int):
+    """One of a case's files, always as a download (never shown inline: its contents are the uploader's)."""
+    try:
+        attachment = aml_selectors.case_attachment_get(case_id=case_id, attachment_id=attachment_id)
+    except NotFound:
+        return not_found(request)
+    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name,
+                            content_type="application/octet-stream")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

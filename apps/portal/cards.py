@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 from apps.cards.models import AuthorisationStatus
 
 from . import selectors
-from .pagination import page_of
+from .pagination import filtered_page
 from .views import staff_permission
 
 VIEW_AUTHORISATION = "cards.view_authorisation"
@@ -28,10 +28,12 @@ class AuthorisationFilterForm(forms.Form):
 @require_GET
 @staff_permission(VIEW_AUTHORISATION)
 def authorisation_list(request):
-    filters = AuthorisationFilterForm(request.GET or None)
-    criteria = filters.cleaned_data if filters.is_valid() else {}
-    found = selectors.card_authorisations(
-        status=criteria.get("status", ""), response_code=criteria.get("response_code", ""),
-        card=criteria.get("card", "").strip(),
+    filters, page = filtered_page(
+        request,
+        AuthorisationFilterForm,
+        lambda values: selectors.card_authorisations(
+            status=values.get("status", ""), response_code=values.get("response_code", ""),
+            card=values.get("card", "").strip(),
+        ),
     )
-    return render(request, "portal/card_authorisations.html", {"filters": filters, "page": page_of(request, found)})
+    return render(request, "portal/card_authorisations.html", {"filters": filters, "page": page})

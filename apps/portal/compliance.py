@@ -16,7 +16,7 @@ from apps.compliance import selectors as compliance_selectors
 from apps.compliance.alert_models import AlertStatus, SubjectType
 from apps.core.errors import DomainError, NotFound
 
-from .pagination import page_of
+from .pagination import filtered_page
 from .views import not_found, staff_permission
 
 VIEW_ALERT = "compliance.view_screeningalert"
@@ -38,12 +38,15 @@ class AlertDecisionForm(forms.Form):
 @require_GET
 @staff_permission(VIEW_ALERT)
 def screening_alert_list(request):
-    filters = ScreeningAlertFilterForm(request.GET or {"status": AlertStatus.OPEN})
-    criteria = filters.cleaned_data if filters.is_valid() else {}
-    alerts_found = alert_selectors.alert_list(
-        status=criteria.get("status") or None, subject_type=criteria.get("subject_type") or None
+    filters, page = filtered_page(
+        request,
+        ScreeningAlertFilterForm,
+        lambda values: alert_selectors.alert_list(
+            status=values.get("status") or None, subject_type=values.get("subject_type") or None
+        ),
+        default={"status": AlertStatus.OPEN},
     )
-    return render(request, "portal/screening_alerts.html", {"filters": filters, "page": page_of(request, alerts_found)})
+    return render(request, "portal/screening_alerts.html", {"filters": filters, "page": page})
 
 
 def _detail(request, alert, form, status: int = 200):

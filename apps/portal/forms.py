@@ -30,9 +30,15 @@ class AccountFilterForm(forms.Form):
     account_type = forms.ChoiceField(label="Type", required=False, choices=_choices(AccountType.values))
 
 
-class PaymentFilterForm(forms.Form):
-    status = forms.ChoiceField(label="Status", required=False, choices=_choices(PaymentStatus.values))
+class RailFilterForm(forms.Form):
+    """The filter of a list of one status (held payments, dead letters)."""
+
     rail = forms.ChoiceField(label="Rail", required=False, choices=[("", "Any")] + list(Rail.choices))
+
+
+class PaymentFilterForm(RailFilterForm):
+    status = forms.ChoiceField(label="Status", required=False, choices=_choices(PaymentStatus.values))
+    field_order = ["status", "rail"]
 
 
 class StatementRangeForm(forms.Form):

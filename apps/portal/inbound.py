@@ -14,9 +14,10 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.core.errors import DomainError, NotFound
 from apps.inbound import selectors as inbound_selectors
 from apps.inbound import services as inbound_services
-from apps.inbound.models import ExceptionStatus
+from apps.inbound.models import ExceptionReason, ExceptionStatus
+from apps.payments.models import Rail
 
-from .pagination import page_of
+from .pagination import filtered_page
 from .views import not_found, staff_permission
 
 VIEW = "inbound.view_exceptionitem"
@@ -25,6 +26,8 @@ RESOLVE = "inbound.change_exceptionitem"
 
 class ExceptionFilterForm(forms.Form):
     status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any")] + list(ExceptionStatus.choices))
+    rail = forms.ChoiceField(label="Rail", required=False, choices=[("", "Any")] + list(Rail.choices))
+    reason = forms.ChoiceField(label="Reason", required=False, choices=[("", "Any")] + list(ExceptionReason.choices))
 
 
 class ApplyForm(forms.Form):
@@ -42,10 +45,16 @@ class ReturnForm(forms.Form):
 @require_GET
 @staff_permission(VIEW)
 def exception_list(request):
-    filters = ExceptionFilterForm(request.GET or {"status": ExceptionStatus.OPEN})
-    criteria = filters.cleaned_data if filters.is_valid() else {}
-    items = inbound_selectors.exception_list(status=criteria.get("status") or None).order_by("return_by", "-id")
-    return render(request, "portal/inbound_exceptions.html", {"filters": filters, "page": page_of(request, items)})
+    filters, page = filtered_page(
+        request,
+        ExceptionFilterForm,
+        lambda values: inbound_selectors.exception_list(
+            status=values.get("status") or None, rail=values.get("rail") or None,
+            reason=values.get("reason") or None,
+        ).order_by("return_by", "-id"),
+        default={"status": ExceptionStatus.OPEN},
+    )
+    return render(request, "portal/inbound_exceptions.html", {"filters": filters, "page": page})
 
 
 def _detail(request, item, *, apply_form=None, return_form=None, status: int = 200):

@@ -16,14 +16,15 @@ from django.forms import Form
 DEFAULT_PER_PAGE = 25
 
 
-def page_of(request, object_list, *, per_page: int = DEFAULT_PER_PAGE) -> Page:
-    """The requested page; out-of-range or malformed page numbers give the nearest real page, never a 404."""
-    return Paginator(object_list, per_page).get_page(request.GET.get("page"))
+def page_of(request, object_list, *, per_page: int | None = None) -> Page:
+    """The requested page (``per_page`` rows, else ``DEFAULT_PER_PAGE`` read when called); out-of-range or malformed
+    page numbers give the nearest real page, never a 404."""
+    return Paginator(object_list, per_page or DEFAULT_PER_PAGE).get_page(request.GET.get("page"))
 
 
 def filtered_page(
     request, form_class: type[Form], select: Callable[[dict[str, Any]], Any], *, default: dict | None = None,
-    per_page: int = DEFAULT_PER_PAGE,
+    per_page: int | None = None,
 ) -> tuple[Form, Page]:
     """A list page's shape: the filter form bound to the query (``default`` when there is none), its valid criteria
     given to ``select`` (criteria of an invalid form: none, the whole list) and the requested page of what it returns.

@@ -17,8 +17,8 @@ from apps.payments.services import submission as payment_submission
 from apps.payments.states import PaymentStatus
 
 from . import operations
-from .forms import PaymentFilterForm, ReasonForm
-from .pagination import page_of
+from .forms import PaymentFilterForm, RailFilterForm, ReasonForm
+from .pagination import filtered_page
 from .views import staff_permission
 
 VIEW = "payments.view_paymentorder"
@@ -26,17 +26,20 @@ CHANGE = "payments.change_paymentorder"
 
 
 def _list(request, *, template: str, status: str | None = None):
-    filters = PaymentFilterForm(request.GET or None)
-    criteria = filters.cleaned_data if filters.is_valid() else {}
-    payments = payment_selectors.payment_list(
-        status=status or criteria.get("status") or None, rail=criteria.get("rail") or None
-    ).order_by("-created_at", "-id")
+    """A payments list: every payment filtered by status and rail, or those of one ``status`` by rail."""
+
+    def select(values):
+        return payment_selectors.payment_list(
+            status=status or values.get("status") or None, rail=values.get("rail") or None
+        ).order_by("-created_at", "-id")
+
+    filters, page = filtered_page(request, RailFilterForm if status else PaymentFilterForm, select)
     return render(
         request,
         template,
         {
             "filters": filters,
-            "page": page_of(request, payments),
+            "page": page,
             "may_act": request.user.has_perm(CHANGE),
             "reason_form": ReasonForm(),
         },

@@ -14,7 +14,7 @@ from apps.core.errors import NotFound
 from apps.reconciliation import selectors as recon_selectors
 from apps.reconciliation.models import BreakKind, BreakStatus
 
-from .pagination import page_of
+from .pagination import filtered_page
 from .views import not_found, staff_permission
 
 VIEW = "reconciliation.view_reconciliationrun"
@@ -25,15 +25,25 @@ class BreakFilterForm(forms.Form):
     kind = forms.ChoiceField(label="Kind", required=False, choices=[("", "Any")] + list(BreakKind.choices))
 
 
+class RunFilterForm(forms.Form):
+    account = forms.CharField(label="Nostro account", required=False, max_length=32)
+
+
 @require_GET
 @staff_permission(VIEW)
 def reconciliation_overview(request):
-    runs = recon_selectors.run_list().order_by("-started_at", "-id")
+    filters, page = filtered_page(
+        request,
+        RunFilterForm,
+        lambda values: recon_selectors.run_list(account=(values.get("account") or "").strip() or None).order_by(
+            "-started_at", "-id"
+        ),
+    )
     open_breaks = recon_selectors.break_list(status=BreakStatus.OPEN)
     return render(
         request,
         "portal/reconciliation.html",
-        {"page": page_of(request, runs), "ageing": recon_selectors.ageing(open_breaks),
+        {"filters": filters, "page": page, "ageing": recon_selectors.ageing(open_breaks),
          "open_count": open_breaks.count()},
     )
 
@@ -56,9 +66,12 @@ def reconciliation_run(request, run_id: str):
 @require_GET
 @staff_permission(VIEW)
 def reconciliation_breaks(request):
-    filters = BreakFilterForm(request.GET or {"status": BreakStatus.OPEN})
-    criteria = filters.cleaned_data if filters.is_valid() else {}
-    breaks = recon_selectors.break_list(
-        status=criteria.get("status") or None, kind=criteria.get("kind") or None
-    ).order_by("value_date", "id")
-    return render(request, "portal/reconciliation_breaks.html", {"filters": filters, "page": page_of(request, breaks)})
+    filters, page = filtered_page(
+        request,
+        BreakFilterForm,
+        lambda values: recon_selectors.break_list(
+            status=values.get("status") or None, kind=values.get("kind") or None
+        ).order_by("value_date", "id"),
+        default={"status": BreakStatus.OPEN},
+    )
+    return render(request, "portal/reconciliation_breaks.html", {"filters": filters, "page": page})

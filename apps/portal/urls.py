@@ -41,12 +41,20 @@ urlpatterns = [
     ],
     path("compliance/aml/cases/", aml.case_list, name="portal-aml-cases"),
     path("compliance/aml/cases/<str:case_id>/", aml.case_detail, name="portal-aml-case"),
+    path("compliance/aml/cases/<str:case_id>/attach/", aml.case_attach, name="portal-aml-case-attach"),
+    path(
+        "compliance/aml/cases/<str:case_id>/attachments/<int:attachment_id>/",
+        aml.case_attachment,
+        name="portal-aml-case-attachment",
+    ),
     *[
         path(f"compliance/aml/cases/<str:case_id>/{action}/", aml.case_action, {"action": action},
              name=f"portal-aml-case-{action}")
         for action in aml.CASE_ACTIONS
     ],
     path("compliance/filings/", filings.report_list, name="portal-filings"),
+    path("compliance/filings/generate/ctr/", filings.ctr_generate, name="portal-filings-generate-ctr"),
+    path("compliance/filings/generate/fbar/", filings.fbar_generate, name="portal-filings-generate-fbar"),
     path("compliance/filings/<str:report_id>/", filings.report_detail, name="portal-filing"),
     path("compliance/filings/<str:report_id>/xml/", filings.report_xml, name="portal-filing-xml"),
     path("compliance/filings/<str:report_id>/review/", filings.report_review, name="portal-filing-review"),

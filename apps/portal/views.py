@@ -30,7 +30,7 @@ from apps.ledger import services as ledger_services
 
 from . import forms, operations, selectors
 from .formatting import amount_text, money_text, time_text
-from .pagination import page_of
+from .pagination import filtered_page, page_of
 
 POST_TRANSACTION = "ledger.post_transaction"
 
@@ -86,19 +86,16 @@ def dashboard(request):
 @require_GET
 @staff_permission("accounts.view_account")
 def account_list(request):
-    filters = forms.AccountFilterForm(request.GET or None)
-    criteria = filters.cleaned_data if filters.is_valid() else {}
-    # A customer reference from the old ?owner_id= links still works.
-    page = page_of(
-        request,
-        selectors.account_search(
-            query=criteria.get("q", ""),
-            owner_id=request.GET.get("owner_id", "").strip(),
-            currency=criteria.get("currency", ""),
-            status=criteria.get("status", ""),
-            account_type=criteria.get("account_type", ""),
-        ),
-    )
+    def select(values):
+        return selectors.account_search(
+            query=values.get("q", ""),
+            owner_id=request.GET.get("owner_id", "").strip(),  # the old ?owner_id= links still work
+            currency=values.get("currency", ""),
+            status=values.get("status", ""),
+            account_type=values.get("account_type", ""),
+        )
+
+    filters, page = filtered_page(request, forms.AccountFilterForm, select)
     balances = selectors.account_balances(list(page.object_list))
     rows = [(a, balances[a.pk]) for a in page.object_list]
     return render(request, "portal/accounts.html", {"filters": filters, "page": page, "rows": rows})

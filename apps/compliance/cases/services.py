@@ -9,6 +9,9 @@ history) and writes one audit record last. A decision is "file SAR" (a SAR draft
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -64,6 +67,83 @@ class AlertNotOpen(Conflict):
 class CaseReasonRequired(DomainError):
     code = "reason_required"
     http_status = 400
+
+
+class AttachmentEmpty(InvalidInput):
+    code = "attachment_empty"
+
+
+class AttachmentTooLarge(InvalidInput):
+    code = "too_large"
+    http_status = 413
+
+
+class AttachmentTypeRefused(InvalidInput):
+    code = "attachment_type_refused"
+    http_status = 415
+
+
+def _text(content: bytes) -> bool:
+    if b"\x00" in content:
+        return False
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+# What a case may hold: scans and documents, by file name extension, and only when the bytes are what the name says
+# (a PDF starts %PDF-, ...): the name and the browser's content type are the uploader's word, the bytes are not.
+ATTACHMENT_TYPES: dict[str, Callable[[bytes], bool]] = {
+    "pdf": lambda b: b.startswith(b"%PDF-"),
+    "png": lambda b: b.startswith(b"\x89PNG\r\n\x1a\n"),
+    "jpg": lambda b: b.startswith(b"\xff\xd8\xff"),
+    "jpeg": lambda b: b.startswith(b"\xff\xd8\xff"),
+    "tif": lambda b: b[:4] in (b"II*\x00", b"MM\x00*"),
+    "tiff": lambda b: b[:4] in (b"II*\x00", b"MM\x00*"),
+    "txt": _text,
+    "csv": _text,
+}
+MAX_ATTACHMENT_NAME = 120
+
+
+def attachment_name(name: str) -> str:
+    """A file name safe to store and show: the last path component of ``name``, in ASCII letters, digits, ``._-``
+    and spaces (anything else an underscore), no leading dot (hidden) nor trailing dot or space, the extension in
+    lower case, at most ``MAX_ATTACHMENT_NAME`` characters (accents dropped, compatibility forms folded);
+    "attachment" when nothing is left."""
+    base = re.split(r"[/\\]", unicodedata.normalize("NFKD", name or ""))[-1]
+    base = "".join(c for c in base if not unicodedata.combining(c))  # é -> e
+    base = "".join(c if c.isascii() and (c.isalnum() or c in "._- ") else "_" for c in base)
+    stem, dot, ext = base.rpartition(".")
+    if not dot or not ext.isalnum():
+        stem, ext = base, ""
+    ext = ext.lower()[:8]
+    stem = re.sub(r"[_ ]{2,}", "_", stem).strip(" ._-")[: MAX_ATTACHMENT_NAME - len(ext) - 1].rstrip(" ._-")
+    stem = stem or "attachment"
+    return f"{stem}.{ext}" if ext else stem
+
+
+def attachment_check(*, name: str, content: bytes) -> str:
+    """The stored name of an attachment ``name`` with ``content``; refused when it is empty, too large, or not
+    one of ``ATTACHMENT_TYPES`` (by its name's extension and its first bytes)."""
+    if not content:
+        raise AttachmentEmpty("the attachment is empty", field="file")
+    if len(content) > MAX_ATTACHMENT_BYTES:
+        raise AttachmentTooLarge(
+            f"an attachment is at most {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB ({MAX_ATTACHMENT_BYTES} bytes)",
+            field="file",
+        )
+    safe_name = attachment_name(name)
+    ext = safe_name.rpartition(".")[2] if "." in safe_name else ""
+    allowed = ", ".join(sorted(ATTACHMENT_TYPES))
+    if ext not in ATTACHMENT_TYPES:
+        raise AttachmentTypeRefused(f"a case attachment is one of: {allowed} (not {ext or 'no extension'})",
+                                    field="file")
+    if not ATTACHMENT_TYPES[ext](content):
+        raise AttachmentTypeRefused(f"the file's contents are not {ext.upper()}", field="file")
+    return safe_name
 
 
 def _event(case: AmlCase, action: str, actor: str, **details: Any) -> None:
@@ -222,18 +302,22 @@ def case_note_add(*, case_id: str, text: str, actor: str) -> CaseNote:
 
 @transaction.atomic(durable=True)
 def case_attach(*, case_id: str, name: str, content: bytes, actor: str) -> CaseAttachment:
-    if not content:
-        raise InvalidInput("the attachment is empty", field="file")
-    if len(content) > MAX_ATTACHMENT_BYTES:
-        raise InvalidInput(f"an attachment is at most {MAX_ATTACHMENT_BYTES} bytes", field="file", code="too_large")
+    """Store a file on a case (``attachment_check``: its type and size; its name sanitised), in the attachments'
+    storage; the history and the audit trail keep its digest. A failure after the file is written removes it."""
+    safe_name = attachment_check(name=name, content=content)
     case = _lock(case_id)
     digest = hashlib.sha256(content).hexdigest()
-    safe_name = (name or "attachment").replace("/", "_").replace("\\", "_")[-200:]
     attachment = CaseAttachment(case=case, name=safe_name, sha256=digest, size=len(content), uploaded_by=actor)
     attachment.file.save(f"{case.public_id}-{digest[:16]}-{safe_name}", ContentFile(content), save=False)
-    attachment.save()
-    _event(case, "attachment_added", actor, attachment=attachment.pk, name=safe_name, sha256=digest)
-    _audit(case, "aml.case_attachment_added", actor, attachment=attachment.pk, sha256=digest, size=len(content))
+    try:
+        attachment.save()
+        case.updated_at = timezone.now()
+        case.save(update_fields=["updated_at"])
+        _event(case, "attachment_added", actor, attachment=attachment.pk, name=safe_name, sha256=digest)
+        _audit(case, "aml.case_attachment_added", actor, attachment=attachment.pk, sha256=digest, size=len(content))
+    except BaseException:
+        attachment.file.storage.delete(attachment.file.name)
+        raise
     return attachment
 
 

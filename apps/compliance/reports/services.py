@@ -348,6 +348,26 @@ class FbarNotRequired(DomainError):
     http_status = 422
 
 
+class FbarExists(Conflict):
+    code = "fbar_exists"
+
+
+def _fbar_existing(owner_id: str, year: int) -> AmlReport | None:
+    return (
+        AmlReport.objects.filter(report_type=ReportType.FBAR, owner_id=owner_id, year=year)
+        .exclude(status=ReportStatus.REJECTED)
+        .first()
+    )
+
+
+def _fbar_exists(existing: AmlReport) -> FbarExists:
+    return FbarExists(
+        f"customer {existing.owner_id} has FBAR {existing.public_id} for {existing.year} ({existing.status}); "
+        "reject it to draft another",
+        field="owner_id",
+    )
+
+
 def _fbar_refusal(found: fbar.FbarAssessment) -> str | None:
     """Why no FBAR is due (None: one is)."""
     if not found.party.us_person:
@@ -365,10 +385,14 @@ def _fbar_refusal(found: fbar.FbarAssessment) -> str | None:
 def fbar_generate(*, owner_id: str, year: int, accounts: list[str] | None = None, actor: str) -> AmlReport:
     """Draft the FBAR of a US-person customer whose foreign accounts' aggregate maximum value in ``year`` is more
     than USD 10,000 (``reports.fbar``); it lists every foreign account (or those of ``accounts``) with its maximum
-    value in USD. Refused (422 ``fbar_not_required``) when no FBAR is due."""
+    value in USD. Refused (422 ``fbar_not_required``) when no FBAR is due, and (409 ``fbar_exists``) when the
+    customer has one for the year that was not rejected (a resubmitted form drafts nothing twice)."""
     year = int(year)
     if not 1990 <= year <= timezone.localdate().year:
         raise InvalidInput("year must be a past calendar year", field="year")
+    existing = _fbar_existing(owner_id, year)
+    if existing is not None:
+        raise _fbar_exists(existing)
     found = fbar.fbar_assess(owner_id=owner_id, year=year)
     if not found.party.accounts:
         raise InvalidInput(f"customer {owner_id} has no such account to report", field="accounts", code="no_accounts")
@@ -394,7 +418,20 @@ def fbar_generate(*, owner_id: str, year: int, accounts: list[str] | None = None
         ],
         signature_date=timezone.localdate(),
     )
-    report = _store(
+    try:
+        with transaction.atomic():
+            report = _fbar_store(owner_id, year, found, listed, xml, actor)
+    except IntegrityError:  # a concurrent request drafted it (aml_one_fbar_per_customer_year)
+        existing = _fbar_existing(owner_id, year)
+        if existing is None:
+            raise
+        raise _fbar_exists(existing) from None
+    _audit(report, "aml.report_generated", actor, year=year, accounts=[a.public_id for a in listed])
+    return report
+
+
+def _fbar_store(owner_id: str, year: int, found: fbar.FbarAssessment, listed: list, xml: bytes, actor: str):
+    return _store(
         report_type=ReportType.FBAR,
         owner_id=owner_id,
         year=year,
@@ -419,8 +456,6 @@ def fbar_generate(*, owner_id: str, year: int, accounts: list[str] | None = None
         xml=xml,
         created_by=actor,
     )
-    _audit(report, "aml.report_generated", actor, year=year, accounts=[a.public_id for a in listed])
-    return report
 
 
 def fbars_generate(*, year: int | None = None, actor: str = "system", automatic: bool = True) -> list[AmlReport]:
@@ -477,11 +512,13 @@ def report_review(*, report_id: str, actor: str) -> AmlReport:
 
 @transaction.atomic(durable=True)
 def report_approve(*, report_id: str, actor: str) -> AmlReport:
-    """A second officer (not the reviewer) approves the reviewed report for filing."""
+    """A second officer (not the reviewer, nor the officer who drafted it by hand) approves the reviewed report."""
     report = _lock(report_id)
     _expect(report, ReportStatus.REVIEWED)
     if actor == report.reviewed_by:
         raise SameOfficerRefused("four-eyes: the reviewer of a report cannot approve it", field="report")
+    if actor == report.created_by:
+        raise SameOfficerRefused("four-eyes: the officer who drafted a report cannot approve it", field="report")
     report.status, report.approved_by, report.approved_at = ReportStatus.APPROVED, actor, timezone.now()
     report.save(update_fields=["status", "approved_by", "approved_at"])
     _audit(

@@ -51,10 +51,15 @@ def test_the_case_workflow_through_the_api(case):
     client = make_client(RW, "aml-worker")
     url = f"/api/v1/compliance/cases/{case.public_id}"
     assert client.post(f"{url}/notes", {"text": "called the customer"}, format="json").status_code == 201
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 8
     attached = client.post(
+        f"{url}/attachments", {"name": "id.png", "content_base64": base64.b64encode(png).decode()}, format="json"
+    )
+    assert attached.status_code == 201 and attached.json()["attachments"][0]["size"] == 16
+    not_png = client.post(
         f"{url}/attachments", {"name": "id.png", "content_base64": base64.b64encode(b"PNG").decode()}, format="json"
     )
-    assert attached.status_code == 201 and attached.json()["attachments"][0]["size"] == 3
+    assert not_png.status_code == 415 and not_png.json()["error"]["code"] == "attachment_type_refused"
     not_b64 = client.post(f"{url}/attachments", {"name": "x", "content_base64": "%%%"}, format="json")
     assert not_b64.status_code == 400
     escalated = client.post(f"{url}/escalate", {"reason": "large cash"}, format="json").json()
