@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('compliance', '0007_aml_alert_holds_payment'),
+        ('compliance', '0008_aml_processing_restriction'),
     ]
 
     operations = [
