@@ -128,8 +128,9 @@ def break_resolve(*, break_id: str, note: str, actor: str, payment: str = "", en
     """Close a break with what was done about it (booked the fee, chased the bank, ...), optionally naming the
     payment and/or ledger journal entry it turned out to be."""
     note = _note(note, "note")
-    currency = selectors.break_get(public_id=break_id).currency
-    payment, entry = _links(currency, payment, entry)
+    found = selectors.break_get(public_id=break_id)
+    _require_open(found)  # before the links are looked up: a closed break is 409 whatever they name
+    payment, entry = _links(found.currency, payment, entry)
     with transaction.atomic(durable=True):
         item = _lock(break_id)
         _require_open(item)
