@@ -241,7 +241,7 @@ def test_the_payment_api_shows_a_returned_payment_with_its_reversal(api):
     services.message_receive(raw=ach_answer_file(returned))
     body = api.get(f"/api/v1/payments/{payment.public_id}").json()
     assert (body["status"], body["reason_code"]) == ("RETURNED", "R02")
-    assert body["return_transaction"].startswith("txn_")
+    assert body["return_transaction"].startswith("txn_") and body["returned"] == "250.00"
     assert body["history"][-1]["to_status"] == "RETURNED"
     assert any(m["kind"] == "return" and m["reason"] == "R02" for m in body["messages"])
 
