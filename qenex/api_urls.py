@@ -108,6 +108,11 @@ urlpatterns = [
         reconciliation.BreakResolveView.as_view(),
         name="reconciliation-break-resolve",
     ),
+    path(
+        "reconciliation/breaks/<str:break_id>/write-off",
+        reconciliation.BreakWriteOffView.as_view(),
+        name="reconciliation-break-write-off",
+    ),
     path("customers", customers.CustomerListCreateView.as_view(), name="customers"),
     path("customers/<str:customer_id>", customers.CustomerDetailView.as_view(), name="customer-detail"),
     path("customers/<str:customer_id>/documents", customers.CustomerDocumentsView.as_view(), name="customer-documents"),

@@ -16,6 +16,7 @@ Custom permissions exist where a model permission would be too coarse:
 * ``approvals.approve_request``  approve or reject any approval request (never one's own)
 * ``approvals.approve_compliance_request`` approve or reject compliance requests (account unfreezes)
 * ``access.unlock_user``         unlock a staff login locked after failed attempts
+* ``reconciliation.write_off_reconciliationbreak`` write off a break (four-eyes above the approval threshold)
 """
 
 from __future__ import annotations
@@ -94,10 +95,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "inbound.view_inboundpayment",
         "inbound.view_exceptionitem",
         "inbound.change_exceptionitem",
-        # Reconciliation results, read-only in the portal.
+        # Reconciliation results; breaks are resolved or written off (four-eyes above the threshold) in the portal.
         "reconciliation.view_bankstatement",
         "reconciliation.view_reconciliationrun",
         "reconciliation.view_reconciliationbreak",
+        "reconciliation.change_reconciliationbreak",
+        "reconciliation.write_off_reconciliationbreak",
         # Card authorisations, read-only in the portal (masked PANs).
         "cards.view_card",
         "cards.view_authorisation",

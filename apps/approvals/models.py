@@ -27,6 +27,7 @@ class ApprovalKind(models.TextChoices):
     PAYMENT_RELEASE = "PAYMENT_RELEASE", "Release of a held payment above the approval threshold"
     AML_CASE_CLOSE = "AML_CASE_CLOSE", "Close of a high-risk AML case (apps.compliance)"
     PRIVACY_ERASURE = "PRIVACY_ERASURE", "Erasure of a data subject (apps.privacy)"
+    RECON_WRITE_OFF = "RECON_WRITE_OFF", "Write-off of a reconciliation break (apps.reconciliation)"
 
 
 # Kinds a compliance officer (approvals.approve_compliance_request) may decide: unfreezes, the release of

@@ -75,6 +75,7 @@ AUDIT_PAYLOAD_FIELDS = (
     "initial_balance",
     "hold",
     "case",
+    "break",
 )
 
 

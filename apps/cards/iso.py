@@ -1,8 +1,10 @@
 """The issuer host's message adapter: one ISO 8583 request in, one response out, one service call in between.
 
-0100 -> ``authorisation_decide`` -> 0110; 0400/0420 -> ``authorisation_reverse`` -> 0410/0430; 0220 ->
-``authorisation_clear`` -> 0230. The PAN is read here and passed on; it is never logged (log lines name the
-MTI, STAN, RRN and terminal only).
+0100 -> ``authorisation_decide`` -> 0110; 0400/0420 -> ``authorisation_reverse`` -> 0410/0430 (with DE95, a
+replacement amount below DE4, a partial reversal: the hold keeps the replacement amount); 0220 ->
+``authorisation_clear`` -> 0230; 0800 -> ``network_management`` (no database) -> 0810: sign-on (DE70 001),
+sign-off (002) and echo test (301) are 00, another DE70 12. The PAN is read here and passed on; it is
+never logged (log lines name the MTI, STAN, RRN and terminal only).
 """
 
 from __future__ import annotations
@@ -22,7 +24,13 @@ from apps.payments.formats.iso8583 import (
 )
 
 from . import responses as rc
-from .services import AuthorisationRequest, authorisation_clear, authorisation_decide, authorisation_reverse
+from .services import (
+    AuthorisationRequest,
+    authorisation_clear,
+    authorisation_decide,
+    authorisation_reverse,
+    network_management,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +49,8 @@ _ECHOED = (
     "merchant_id",
     "currency_code",
     "original_data_elements",
+    "replacement_amounts",
+    "network_management_code",
 )
 
 
@@ -79,6 +89,17 @@ def _authorise(message: CardMessage, at: datetime, currency: str) -> CardMessage
     return _response(message, answer.response_code, rrn=rrn, auth_id=answer.auth_code or None)
 
 
+def replacement_amount(message: CardMessage) -> int | None:
+    """DE95's actual transaction amount when it is below DE4 (a partial reversal), else None (a full one).
+
+    DE95 is n12 actual amount, n12 actual settlement amount, then the two fees; an actual amount of zero, or one
+    not below the original, means the whole authorisation is reversed.
+    """
+    text = message.replacement_amounts or ""
+    actual = int(text[:12]) if text[:12].isdigit() else 0
+    return actual if 0 < actual < (message.amount or 0) else None
+
+
 def _reverse(message: CardMessage) -> CardMessage:
     original = message.original_data_elements or ""
     answer = authorisation_reverse(
@@ -88,8 +109,14 @@ def _reverse(message: CardMessage) -> CardMessage:
         stan=original[4:10] or None,
         transmission_datetime=original[10:20] or None,
         mti=message.mti,
+        replacement_amount_minor=replacement_amount(message),
     )
     return _response(message, answer.response_code, rrn=message.rrn)
+
+
+def _network_management(message: CardMessage) -> CardMessage:
+    code = network_management(code=message.network_management_code or "", stan=message.stan or "")
+    return _response(message, code, rrn=message.rrn)
 
 
 def _clear(message: CardMessage, currency: str) -> CardMessage:
@@ -107,13 +134,15 @@ def _clear(message: CardMessage, currency: str) -> CardMessage:
 def answer_message(raw: bytes, *, now: datetime | None = None) -> bytes | None:
     """The response to one request, as bytes; None when the request cannot be read far enough to answer it."""
     message, errors, mti = read_iso8583_message(raw, check_luhn=False)  # a bad check digit is answered 14
-    if message is None or mti not in ("0100", "0220", "0400", "0420"):
+    if message is None or mti not in ("0100", "0220", "0400", "0420", "0800"):
         logger.warning("card host: unreadable %s (%d problems) ignored", mti, len(errors))
         return None
     at = now or timezone.now()
     currency = _ALPHA_BY_NUMERIC.get(message.currency_code or "", "")
     try:
-        if message.mti == "0100":
+        if message.mti == "0800":
+            response = _network_management(message)
+        elif message.mti == "0100":
             response = _authorise(message, at, currency)
         elif message.mti == "0220":
             response = _clear(message, currency)

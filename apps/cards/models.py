@@ -97,7 +97,7 @@ class Card(models.Model):
 class AuthorisationStatus(models.TextChoices):
     APPROVED = "APPROVED"  # hold placed, waiting for clearing
     DECLINED = "DECLINED"  # answered with a refusal code: nothing moved
-    REVERSED = "REVERSED"  # 0400/0420: hold voided
+    REVERSED = "REVERSED"  # 0400/0420: hold voided (a partial reversal, DE95, keeps it APPROVED with less held)
     CLEARED = "CLEARED"  # 0220 advice or clearing file: hold captured (possibly for less)
     EXPIRED = "EXPIRED"  # never cleared: the hold lapsed and the funds are available again
 
@@ -131,6 +131,9 @@ class Authorisation(models.Model):
     amount_minor = models.BigIntegerField()
     currency = models.CharField(max_length=3)
     hold_id = models.CharField(max_length=32, blank=True, help_text="ledger hold (public id) of an approval")
+    reversed_minor = models.BigIntegerField(
+        default=0, help_text="released by partial reversals (DE95): the hold keeps amount_minor - reversed_minor"
+    )
     cleared_minor = models.BigIntegerField(default=0)
     capture_transaction_id = models.CharField(max_length=32, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from apps.security.selectors import blind_index_filter
@@ -38,10 +38,13 @@ def day_start(at: datetime) -> datetime:
 
 
 def card_spent_today_minor(*, card_id: int, at: datetime) -> int:
-    """What a card's open and cleared authorisations of ``at``'s day add up to (the daily limit's use); one query."""
+    """What a card's open (less what partial reversals released) and cleared authorisations of ``at``'s day add up
+    to (the daily limit's use); one query."""
     today = Authorisation.objects.filter(card_id=card_id, created_at__gte=day_start(at))
     totals = today.aggregate(
-        open=Sum("amount_minor", filter=Q(status=AuthorisationStatus.APPROVED, expires_at__gt=at)),
+        open=Sum(
+            F("amount_minor") - F("reversed_minor"), filter=Q(status=AuthorisationStatus.APPROVED, expires_at__gt=at)
+        ),
         cleared=Sum("cleared_minor", filter=Q(status=AuthorisationStatus.CLEARED)),
     )
     return (totals["open"] or 0) + (totals["cleared"] or 0)

@@ -7,6 +7,8 @@ No Django and no database: only the formats library and a socket, so it can run 
         answer = switch.authorise(pan="4111111111111111", amount_minor=2500, expiry="3012")
         switch.advise(answer, amount_minor=2300)      # clearing for less: the rest is released
         switch.reverse(other_answer)                   # 0400: the hold is voided
+        switch.reverse(third, replacement_amount_minor=900)  # DE95: the hold keeps 9.00, the rest is released
+        switch.network_management("301")               # 0800 echo test -> 0810
 """
 
 from __future__ import annotations
@@ -108,8 +110,13 @@ class CardSwitch:
         """Send an 0100 built from ``fields`` (see ``authorisation_request``); return the 0110."""
         return self.send(self.authorisation_request(**fields))  # type: ignore[arg-type]
 
-    def reverse(self, answer: CardMessage, *, mti: str = "0400") -> CardMessage:
-        """Send an 0400 (or 0420 advice) reversing the authorisation ``answer`` (its 0110); return the 0410/0430."""
+    def reverse(
+        self, answer: CardMessage, *, mti: str = "0400", replacement_amount_minor: int | None = None
+    ) -> CardMessage:
+        """Send an 0400 (or 0420 advice) reversing the authorisation ``answer`` (its 0110); return the 0410/0430.
+
+        With ``replacement_amount_minor`` the reversal is partial: DE95 carries the amount the merchant keeps.
+        """
         original = f"0100{answer.stan}{answer.transmission_datetime}{(answer.acquirer_id or '').zfill(11)}{'0' * 11}"
         request = CardMessage(
             mti=mti,
@@ -124,8 +131,22 @@ class CardSwitch:
             merchant_id=answer.merchant_id,
             currency_code=answer.currency_code,
             original_data_elements=original,
+            replacement_amounts=None
+            if replacement_amount_minor is None
+            else f"{replacement_amount_minor:012d}{replacement_amount_minor:012d}C00000000C00000000",
         )
         return self.send(request)
+
+    def network_management(self, code: str = "301") -> CardMessage:
+        """Send an 0800 (DE70 ``code``: 001 sign-on, 002 sign-off, 301 echo test); return the 0810."""
+        return self.send(
+            CardMessage(
+                mti="0800",
+                transmission_datetime=f"{datetime.now(UTC):%m%d%H%M%S}",
+                stan=self.next_stan(),
+                network_management_code=code,
+            )
+        )
 
     def advise(self, answer: CardMessage, *, amount_minor: int | None = None) -> CardMessage:
         """Send an 0220 clearing the authorisation ``answer`` for ``amount_minor`` (default: all); return the 0230."""

@@ -18,6 +18,7 @@ EVENT_TYPES: dict[str, str] = {
     "hold.placed": "hold",
     "hold.captured": "hold",
     "hold.voided": "hold",
+    "hold.reduced": "hold",
     "hold.expired": "hold",
     "payment.status_changed": "payment",
     "screening.alert_raised": "screening_alert",

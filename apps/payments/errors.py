@@ -83,3 +83,9 @@ class PaymentNotReturnable(Conflict):
     """A return or change notice for a payment that never left (or an unknown change code)."""
 
     code = "payment_not_returnable"
+
+
+class ReturnExceedsPayment(Conflict):
+    """A (partial) return for more than what is left of the payment after the returns before it."""
+
+    code = "return_exceeds_remaining"

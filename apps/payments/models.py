@@ -102,6 +102,9 @@ class PaymentOrder(models.Model):
     return_transaction_id = models.CharField(
         max_length=32, blank=True, help_text="the REVERSAL of the capture when the payment came back"
     )
+    returned_minor = models.BigIntegerField(
+        default=0, help_text="how much of it came back so far (partial returns add up to the amount, then RETURNED)"
+    )
     network_key = models.CharField(max_length=120, blank=True, help_text="the id the network de-duplicates on")
     network_reference = models.CharField(max_length=64, blank=True)
     reason_code = models.CharField(max_length=16, blank=True)

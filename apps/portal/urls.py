@@ -80,6 +80,19 @@ urlpatterns = [
     ),
     path("reconciliation/", reconciliation.reconciliation_overview, name="portal-reconciliation"),
     path("reconciliation/breaks/", reconciliation.reconciliation_breaks, name="portal-reconciliation-breaks"),
+    path(
+        "reconciliation/breaks/<str:break_id>/", reconciliation.reconciliation_break, name="portal-reconciliation-break"
+    ),
+    path(
+        "reconciliation/breaks/<str:break_id>/resolve/",
+        reconciliation.reconciliation_break_resolve,
+        name="portal-reconciliation-break-resolve",
+    ),
+    path(
+        "reconciliation/breaks/<str:break_id>/write-off/",
+        reconciliation.reconciliation_break_write_off,
+        name="portal-reconciliation-break-write-off",
+    ),
     path("reconciliation/runs/<str:run_id>/", reconciliation.reconciliation_run, name="portal-reconciliation-run"),
     path("cards/authorisations/", cards.authorisation_list, name="portal-card-authorisations"),
     path("approvals/", approvals.approval_queue, name="portal-approvals"),

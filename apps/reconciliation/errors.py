@@ -33,3 +33,9 @@ class NostroNotFound(DomainError):
     """No QENEX account to reconcile the statement against (none named, and no NOSTRO in its currency)."""
 
     code = "nostro_not_found"
+
+
+class BreakPendingApproval(Conflict):
+    """The break's write-off waits for a second officer (apps.approvals): nothing else is done to it meanwhile."""
+
+    code = "break_pending_approval"

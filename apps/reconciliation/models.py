@@ -155,7 +155,8 @@ class BreakKind(models.TextChoices):
 
 class BreakStatus(models.TextChoices):
     OPEN = "OPEN"
-    RESOLVED = "RESOLVED"
+    RESOLVED = "RESOLVED"  # explained: what was done about it (and, optionally, the posting or payment it was)
+    WRITTEN_OFF = "WRITTEN_OFF"  # accepted as it is; four-eyes above the approval threshold
 
 
 class ReconciliationBreak(models.Model):
@@ -173,8 +174,13 @@ class ReconciliationBreak(models.Model):
     currency = models.CharField(max_length=3)
     value_date = models.DateField(help_text="ageing counts from this day")
     description = models.TextField()
-    status = models.CharField(max_length=8, choices=BreakStatus.choices, default=BreakStatus.OPEN)
+    status = models.CharField(max_length=16, choices=BreakStatus.choices, default=BreakStatus.OPEN)
     resolution = models.TextField(blank=True)
+    linked_payment = models.CharField(max_length=32, blank=True, help_text="the payment the officer tied it to")
+    linked_entry = models.CharField(max_length=32, blank=True, help_text="the journal entry the officer tied it to")
+    approval = models.CharField(
+        max_length=32, blank=True, help_text="the four-eyes request of its write-off (apps.approvals), if one was made"
+    )
     resolved_by = models.CharField(max_length=150, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -182,6 +188,9 @@ class ReconciliationBreak(models.Model):
     class Meta:
         ordering = ("value_date", "id")
         indexes = [models.Index(fields=("status", "value_date"))]
+        permissions = [
+            ("write_off_reconciliationbreak", "Can write off a reconciliation break (four-eyes above the threshold)"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.public_id} {self.kind} {self.amount_minor} {self.currency}"

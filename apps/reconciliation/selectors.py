@@ -84,6 +84,17 @@ def break_list(*, status: str | None = None, run: str | None = None, kind: str |
     return qs
 
 
+def break_write_off_pending(*, item: ReconciliationBreak):
+    """The four-eyes request of the break's write-off while it waits for a decision (apps.approvals), else None."""
+    if not item.approval or item.status != BreakStatus.OPEN:
+        return None
+    from apps.approvals.models import ApprovalRequest, ApprovalStatus
+
+    return ApprovalRequest.objects.filter(
+        public_id=item.approval, status__in=(ApprovalStatus.PENDING, ApprovalStatus.APPROVED)
+    ).first()
+
+
 def open_breaks_of_statement(*, statement: BankStatement) -> QuerySet[ReconciliationBreak]:
     return ReconciliationBreak.objects.filter(statement=statement, status=BreakStatus.OPEN)
 

@@ -63,6 +63,29 @@ def test_a_reversal_voids_the_hold(host, on_postgresql):
     assert money(card.account) == ("100.00", "100.00")
 
 
+def test_a_partial_reversal_and_an_echo_test_over_tcp(host, on_postgresql):
+    card, pan = issued_card(balance="100.00")
+    with CardSwitch("127.0.0.1", host.port) as switch:
+        signed_on = switch.network_management("001")
+        assert (signed_on.mti, signed_on.response_code, signed_on.network_management_code) == ("0810", "00", "001")
+        answer = switch.authorise(pan=pan, amount_minor=4000)
+        assert answer.response_code == "00"
+        partly = switch.reverse(answer, replacement_amount_minor=1500)  # the merchant keeps 15.00
+        assert (partly.mti, partly.response_code) == ("0410", "00")
+        assert money(card.account) == ("100.00", "85.00")
+        echo = switch.network_management("301")
+        assert (echo.mti, echo.response_code, echo.stan) == ("0810", "00", echo.stan)
+        cleared = switch.advise(answer, amount_minor=1500)
+    assert cleared.response_code == "00"
+    authorisation = Authorisation.objects.get(rrn=answer.rrn)
+    assert (authorisation.status, authorisation.reversed_minor, authorisation.cleared_minor) == (
+        AuthorisationStatus.CLEARED,
+        2500,
+        1500,
+    )
+    assert money(card.account) == ("85.00", "85.00")
+
+
 def test_a_declined_authorisation_changes_nothing(host, on_postgresql):
     card, pan = issued_card(balance="25.00")
     with CardSwitch("127.0.0.1", host.port) as switch:

@@ -6,11 +6,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 
+from apps.core.errors import DomainError
 from apps.inbound import services
 from apps.inbound.models import PaymentNotice
 from apps.ledger.models import EntryType, JournalEntry
 from apps.ledger.selectors import balance_get
+from apps.ledger.services import post_reversal_in_transaction
 from apps.payments import services as payment_services
 from apps.payments.formats.iso20022 import Pacs004, StatusReason
 from apps.payments.formats.iso20022.pacs004 import ReturnedTransaction, build_pacs004
@@ -238,6 +241,77 @@ def test_the_payment_api_shows_a_returned_payment_with_its_reversal(api):
     services.message_receive(raw=ach_answer_file(returned))
     body = api.get(f"/api/v1/payments/{payment.public_id}").json()
     assert (body["status"], body["reason_code"]) == ("RETURNED", "R02")
-    assert body["return_transaction"].startswith("txn_")
+    assert body["return_transaction"].startswith("txn_") and body["returned"] == "250.00"
     assert body["history"][-1]["to_status"] == "RETURNED"
     assert any(m["kind"] == "return" and m["reason"] == "R02" for m in body["messages"])
+
+
+def _pacs004(payment, return_id: str, amount: str, *, currency: str = "EUR") -> bytes:
+    return build_pacs004(
+        Pacs004(
+            message_id=f"RTR-{return_id}",
+            created=datetime.now(UTC).replace(microsecond=0),
+            transactions=(
+                ReturnedTransaction(
+                    return_id=return_id,
+                    returned_amount=Decimal(amount),
+                    returned_currency=currency,
+                    original_message_id=payment.public_id.replace("_", "-"),
+                    original_end_to_end_id=payment.reference,
+                    original_uetr=str(payment.uetr),
+                    reasons=(StatusReason(code="AC04"),),
+                ),
+            ),
+        )
+    )
+
+
+def test_a_partial_pacs004_reverses_only_what_came_back_and_a_second_one_the_rest():
+    account = funded_account("500.00", "EUR")
+    payment = settled(sct_body(account.public_id), account, rail="sepa")  # 150.00 EUR
+    after_payment = balance_get(account=account).ledger_minor
+    (first,) = services.message_receive(raw=_pacs004(payment, "P-1", "40.00"), rail="sepa").items
+    assert first.outcome == "applied", first.detail
+    payment.refresh_from_db()
+    assert (payment.status, payment.returned_minor) == (S.SETTLED, 4000)
+    assert balance_get(account=account).ledger_minor == after_payment + 4000
+    part = JournalEntry.objects.get(public_id=payment.return_transaction_id)
+    assert (part.entry_type, part.amount_minor, part.reverses_id) == (EntryType.REVERSAL, 4000, None)
+    assert part.metadata == {"reverses": payment.capture_transaction_id, "partial": True}
+    # The capture cannot be reversed in full any more: only the rest, in part.
+    with pytest.raises(DomainError) as refused:
+        with transaction.atomic():
+            post_reversal_in_transaction(transaction_id=payment.capture_transaction_id)
+    assert refused.value.code == "partly_reversed"
+    (second,) = services.message_receive(raw=_pacs004(payment, "P-2", "110.00"), rail="sepa").items
+    assert second.outcome == "applied", second.detail
+    payment.refresh_from_db()
+    assert (payment.status, payment.returned_minor, payment.reason_code) == (S.RETURNED, 15000, "AC04")
+    assert balance_get(account=account).ledger_minor == after_payment + 15000
+    rest = JournalEntry.objects.get(public_id=payment.return_transaction_id)
+    assert (rest.amount_minor, rest.reverses.public_id) == (11000, payment.capture_transaction_id)
+    assert PaymentEvent.objects.filter(payment=payment, to_status=S.RETURNED).count() == 1
+    # Anything more is an over-return: refused with its code, nothing moves.
+    (third,) = services.message_receive(raw=_pacs004(payment, "P-3", "0.01"), rail="sepa").items
+    assert third.outcome == "refused" and third.detail.startswith("return_exceeds_remaining")
+    assert balance_get(account=account).ledger_minor == after_payment + 15000
+
+
+def test_a_pacs004_for_more_than_the_payment_is_refused_and_changes_nothing():
+    account = funded_account("500.00", "EUR")
+    payment = settled(sct_body(account.public_id), account, rail="sepa")
+    before = balance_get(account=account).ledger_minor
+    (item,) = services.message_receive(raw=_pacs004(payment, "O-1", "150.01"), rail="sepa").items
+    assert item.outcome == "refused" and item.detail.startswith("return_exceeds_remaining")
+    notice = PaymentNotice.objects.get(network_id="RTR-O-1/O-1")
+    assert notice.status == "REFUSED" and notice.payment_id == payment.public_id
+    payment.refresh_from_db()
+    assert (payment.status, payment.returned_minor, payment.return_transaction_id) == (S.SETTLED, 0, "")
+    assert balance_get(account=account).ledger_minor == before
+    assert not payment.messages.filter(kind="return").exists()
+    # The same message again is a duplicate of the refused one, not a second try.
+    (again,) = services.message_receive(raw=_pacs004(payment, "O-1", "150.01"), rail="sepa").items
+    assert again.outcome == "duplicate"
+    # A return in another currency is refused too.
+    (other,) = services.message_receive(raw=_pacs004(payment, "O-2", "10.00", currency="USD"), rail="sepa").items
+    assert other.outcome == "refused" and other.detail.startswith("currency_mismatch")

@@ -79,3 +79,28 @@ def test_the_import_statement_command(tmp_path):
     with pytest.raises(CommandError) as failure:
         call_command("import_statement", str(path), stdout=io.StringIO())
     assert failure.value.returncode == 1
+
+
+def test_write_off_through_the_api_is_a_four_eyes_request_above_the_threshold(operator, settings):
+    settings.QENEX_APPROVAL_THRESHOLD = "100"
+    payment = settled_payment("E2E-API-2")
+    raw = statement_for([payment], extra=[Line("5.00", "DBIT"), Line("300.00", "DBIT")])
+    body = operator.post("/api/v1/reconciliation/statements", {"content": raw.decode()}, format="json").json()
+    breaks = operator.get(f"/api/v1/reconciliation/breaks?run={body['runs'][0]['id']}").json()["results"]
+    small, large = sorted(breaks, key=lambda b: abs(float(b["amount"])))
+    done = operator.post(f"/api/v1/reconciliation/breaks/{small['id']}/write-off", {"reason": "fee"}, format="json")
+    assert (done.status_code, done.json()["status"]) == (200, "WRITTEN_OFF")
+    waiting = operator.post(f"/api/v1/reconciliation/breaks/{large['id']}/write-off", {"reason": "x"}, format="json")
+    assert (waiting.status_code, waiting.json()["kind"], waiting.json()["status"]) == (
+        202,
+        "RECON_WRITE_OFF",
+        "PENDING",
+    )
+    refused = operator.post(f"/api/v1/reconciliation/breaks/{large['id']}/resolve", {"note": "y"}, format="json")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (409, "break_pending_approval")
+    linked = operator.post(
+        f"/api/v1/reconciliation/breaks/{small['id']}/resolve", {"note": "y", "payment": "pay_x"}, format="json"
+    )
+    assert linked.status_code == 409  # written off already: nothing more to do to it
+    missing = operator.post(f"/api/v1/reconciliation/breaks/{large['id']}/write-off", {}, format="json")
+    assert missing.status_code == 400

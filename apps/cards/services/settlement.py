@@ -1,5 +1,7 @@
-"""What happens to an approved authorisation afterwards: reversed (0400/0420: the hold is voided), cleared (0220 or a
-clearing-file line: the hold is captured, possibly for less, the rest released) or expired (never cleared).
+"""What happens to an approved authorisation afterwards: reversed (0400/0420: the hold is voided), partly reversed
+(0400/0420 with a replacement amount, DE95, below the amount still held: the hold keeps the replacement amount and
+the authorisation stays APPROVED, to be cleared for at most that much), cleared (0220 or a clearing-file line: the
+hold is captured, possibly for less, the rest released) or expired (never cleared).
 
 Each is one short transaction that locks the authorisation, then (through the ledger's in-transaction hold
 services) the account; a repeat of any of them answers like the first and changes nothing.
@@ -19,7 +21,7 @@ from apps.accounts.services import internal_account_get_or_create
 from apps.audit.services import audit_record
 from apps.core.db import retry_on_conflict
 from apps.core.money import format_amount
-from apps.ledger.services import hold_capture_in_transaction, hold_void_in_transaction
+from apps.ledger.services import hold_capture_in_transaction, hold_reduce_in_transaction, hold_void_in_transaction
 
 from .. import responses as rc
 from ..metrics import CARD_MESSAGES_TOTAL
@@ -72,13 +74,21 @@ def authorisation_reverse(
     stan: str | None = None,
     transmission_datetime: str | None = None,
     mti: str = "0400",
+    replacement_amount_minor: int | None = None,
 ) -> ClearingAnswer:
-    """Reverse (0400/0420) an approved authorisation: its hold is voided. A repeated reversal answers 00 again."""
+    """Reverse (0400/0420) an approved authorisation: its hold is voided. A repeated reversal answers 00 again.
+
+    With ``replacement_amount_minor`` (DE95's actual amount) above zero the reversal is partial: the hold keeps that
+    amount and the rest is released; a repeat (the same replacement amount) answers 00 and changes nothing, a
+    replacement above what is held is refused (13).
+    """
     original = authorisation_original(
         terminal_id=terminal_id, rrn=rrn, stan=stan, transmission_datetime=transmission_datetime
     )
     if original is None or not _pan_matches(original, pan):
         answer = ClearingAnswer(rc.ORIGINAL_NOT_FOUND, reason="no such authorisation")
+    elif replacement_amount_minor:
+        answer = _reverse_partly(original.pk, replacement_amount_minor)
     else:
         with transaction.atomic(durable=True):
             authorisation = Authorisation.objects.select_for_update(no_key=True).get(pk=original.pk)
@@ -94,9 +104,48 @@ def authorisation_reverse(
             else:
                 hold_void_in_transaction(hold_id=authorisation.hold_id, actor=ACTOR)
                 _close(authorisation, AuthorisationStatus.REVERSED, now, "cards.authorisation_reversed")
-                answer = ClearingAnswer(rc.APPROVED, authorisation.public_id, released_minor=authorisation.amount_minor)
+                held = authorisation.amount_minor - authorisation.reversed_minor
+                answer = ClearingAnswer(rc.APPROVED, authorisation.public_id, released_minor=held)
     CARD_MESSAGES_TOTAL.labels(mti, answer.response_code).inc()
     return answer
+
+
+def _reverse_partly(pk: int, replacement_minor: int) -> ClearingAnswer:
+    with transaction.atomic(durable=True):
+        authorisation = Authorisation.objects.select_for_update(no_key=True).get(pk=pk)
+        now = timezone.now()
+        held = authorisation.amount_minor - authorisation.reversed_minor
+        if authorisation.status == AuthorisationStatus.CLEARED:
+            return ClearingAnswer(rc.INVALID_TRANSACTION, authorisation.public_id, reason="already cleared")
+        if authorisation.status != AuthorisationStatus.APPROVED:
+            return ClearingAnswer(rc.APPROVED, authorisation.public_id, replayed=True)  # nothing held to undo
+        if authorisation.expires_at <= now:
+            _close(authorisation, AuthorisationStatus.EXPIRED, now, "cards.authorisation_expired")
+            return ClearingAnswer(rc.APPROVED, authorisation.public_id)
+        if replacement_minor > held:
+            return ClearingAnswer(
+                rc.INVALID_AMOUNT, authorisation.public_id, reason=f"replacement amount above the {held} held"
+            )
+        if replacement_minor == held:  # a repeat of the same partial reversal (an 0420 advice after the 0400)
+            return ClearingAnswer(rc.APPROVED, authorisation.public_id, replayed=True)
+        hold_reduce_in_transaction(hold_id=authorisation.hold_id, amount_minor=replacement_minor, actor=ACTOR)
+        released = held - replacement_minor
+        authorisation.reversed_minor += released
+        authorisation.save(update_fields=["reversed_minor"])
+        audit_record(
+            action="cards.authorisation_partially_reversed",
+            object_type="card_authorisation",
+            object_id=authorisation.public_id,
+            before={"status": authorisation.status, "held_minor": held},
+            after={
+                "status": authorisation.status,
+                "held_minor": replacement_minor,
+                "released_minor": released,
+                "reversed_minor": authorisation.reversed_minor,
+            },
+            actor=ACTOR,
+        )
+        return ClearingAnswer(rc.APPROVED, authorisation.public_id, released_minor=released)
 
 
 @retry_on_conflict()
@@ -120,10 +169,10 @@ def authorisation_clear(
             rc.APPROVED,
             original.public_id,
             original.cleared_minor,
-            original.amount_minor - original.cleared_minor,
+            original.amount_minor - original.reversed_minor - original.cleared_minor,
             replayed=True,
         )
-    elif currency != original.currency or not 0 < amount_minor <= original.amount_minor:
+    elif currency != original.currency or not 0 < amount_minor <= original.amount_minor - original.reversed_minor:
         answer = ClearingAnswer(rc.INVALID_AMOUNT, original.public_id, reason="above the authorised amount or zero")
     else:
         settlement = internal_account_get_or_create(account_type=AccountType.NOSTRO, currency=original.currency)
@@ -136,18 +185,21 @@ def _capture(pk: int, amount_minor: int, settlement_account: str, source: str) -
     with transaction.atomic(durable=True):
         authorisation = Authorisation.objects.select_for_update(no_key=True).get(pk=pk)
         now = timezone.now()
+        held = authorisation.amount_minor - authorisation.reversed_minor
         if authorisation.status == AuthorisationStatus.CLEARED:  # a concurrent presentment won
             return ClearingAnswer(
                 rc.APPROVED,
                 authorisation.public_id,
                 authorisation.cleared_minor,
-                authorisation.amount_minor - authorisation.cleared_minor,
+                held - authorisation.cleared_minor,
                 replayed=True,
             )
         if authorisation.status != AuthorisationStatus.APPROVED or authorisation.expires_at <= now:
             return ClearingAnswer(
                 rc.INVALID_TRANSACTION, authorisation.public_id, reason=f"authorisation is {authorisation.status}"
             )
+        if amount_minor > held:  # a partial reversal committed since the presentment was checked
+            return ClearingAnswer(rc.INVALID_AMOUNT, authorisation.public_id, reason=f"above the {held} held")
         result = hold_capture_in_transaction(
             hold_id=authorisation.hold_id,
             to_account=settlement_account,
@@ -164,9 +216,7 @@ def _capture(pk: int, amount_minor: int, settlement_account: str, source: str) -
             cleared_minor=amount_minor,
             capture_transaction_id=result.entry.public_id,
         )
-        return ClearingAnswer(
-            rc.APPROVED, authorisation.public_id, amount_minor, authorisation.amount_minor - amount_minor
-        )
+        return ClearingAnswer(rc.APPROVED, authorisation.public_id, amount_minor, held - amount_minor)
 
 
 EXPIRE_BATCH = 200

@@ -388,6 +388,7 @@ def notice_receive(*, item: messages.Returned | messages.Changed, body: str, sou
                     reason=_return_reason(item),
                     notice=notice,
                     actor=actor,
+                    **_returned_amount(item),
                 )
             else:
                 payment_services.payment_apply_change_notice(
@@ -431,6 +432,17 @@ def notice_receive(*, item: messages.Returned | messages.Changed, body: str, sou
     return ItemResult(
         "return" if is_return else "change", item.network_id, status.lower(), notice=record, detail=reason
     )
+
+
+def _returned_amount(item: messages.Returned) -> dict:
+    """What a pacs.004 returned (``RtrdIntrBkSttlmAmt``): less than the payment is a partial return of that much.
+
+    The other rails' returns name the whole entry (an ACH return, a Fedwire reversal, an MT103 ``/RETN/``): they
+    return the payment in full, as before.
+    """
+    if item.message_type.startswith("pacs.004") and item.amount_minor:
+        return {"amount_minor": item.amount_minor, "currency": item.currency or ""}
+    return {}
 
 
 def _return_reason(item: messages.Returned) -> str:

@@ -238,6 +238,44 @@ def _hold_void(*, hold_id: str, actor: str = "system", durable: bool) -> Hold:
         return hold
 
 
+def _hold_reduce(*, hold_id: str, amount_minor: int, actor: str = "system", durable: bool) -> Hold:
+    """Release part of an open hold: it keeps ``amount_minor`` reserved (a partial card reversal, DE95).
+
+    Reducing a hold to the amount it already has is a no-op (a repeated reversal); raising it is refused.
+    """
+    hold = hold_get(public_id=hold_id)
+    if not isinstance(amount_minor, int) or amount_minor <= 0:
+        raise InvalidInput(
+            "a reduced hold keeps a positive amount (void it instead)", field="amount", code="invalid_amount"
+        )
+    with transaction.atomic(durable=durable):
+        engine.lock(pks=[hold.account_id])
+        account = hold.account
+        hold = Hold.objects.select_for_update(no_key=True).get(pk=hold.pk)
+        hold.account = account
+        _check_hold_open(hold, timezone.now())
+        if amount_minor == hold.amount_minor:
+            return hold
+        if amount_minor > hold.amount_minor:
+            raise InvalidInput(
+                f"hold {hold.public_id} holds {hold.amount_minor}: it can only be reduced",
+                field="amount",
+                code="invalid_amount",
+            )
+        before, hold.amount_minor = hold.amount_minor, amount_minor
+        hold.save(update_fields=["amount_minor"])
+        audit_record(
+            action="ledger.hold_reduced",
+            object_type="hold",
+            object_id=hold.public_id,
+            before={"amount_minor": before},
+            after={"amount_minor": amount_minor, "released_minor": before - amount_minor, "status": hold.status},
+            actor=actor,
+        )
+        emit_event("hold.reduced", hold.public_id, _hold_event(hold, released_minor=before - amount_minor))
+        return hold
+
+
 @retry_on_conflict()
 def hold_place(**arguments: Any) -> HoldResult:
     """Reserve funds on an account (see ``_hold_place``): its own transaction."""
@@ -274,6 +312,11 @@ def hold_capture_in_transaction(**arguments: Any) -> PostingResult:
 def hold_void_in_transaction(**arguments: Any) -> Hold:
     in_transaction()
     return _hold_void(**arguments, durable=False)
+
+
+def hold_reduce_in_transaction(**arguments: Any) -> Hold:
+    in_transaction()
+    return _hold_reduce(**arguments, durable=False)
 
 
 def in_transaction() -> None:

@@ -577,6 +577,12 @@ def _post_reversal(*, transaction_id: str, description: str, idempotency_key: st
         return PostingResult(replay, True)
     if JournalEntry.objects.filter(reverses=original).exists():
         raise AlreadyReversed(f"transaction {transaction_id} is already reversed", field="original_transaction")
+    if _partially_reversed_minor(original):
+        raise AlreadyReversed(
+            f"transaction {transaction_id} is partly reversed: reverse the rest with a partial reversal",
+            field="original_transaction",
+            code="partly_reversed",
+        )
     for account in locked.accounts.values():
         if account.status == AccountStatus.CLOSED:
             raise AccountNotActive(f"account {account.public_id} is CLOSED", field="original_transaction")
@@ -596,3 +602,90 @@ def _post_reversal(*, transaction_id: str, description: str, idempotency_key: st
         field_by_account={pk: "original_transaction" for pk, _ in legs},
     )
     return finish(engine.plan(spec, locked, state), locked, now=now, reverses=original)
+
+
+def _partially_reversed_minor(original: JournalEntry) -> int:
+    """What the partial reversals of ``original`` reversed so far (all but a completing one carry no ``reverses``)."""
+    return sum(
+        JournalEntry.objects.filter(
+            entry_type=EntryType.REVERSAL, metadata__reverses=original.public_id, metadata__partial=True
+        ).values_list("amount_minor", flat=True)
+    )
+
+
+def post_partial_reversal_in_transaction(
+    *,
+    transaction_id: str,
+    amount_minor: int,
+    description: str = "",
+    idempotency_key: str | None = None,
+    actor: str = "system",
+) -> PostingResult:
+    """Reverse part of a two-leg, one-currency entry (a payment's capture that partly came back), in the caller's
+    transaction.
+
+    Several partial reversals may follow each other up to the original amount; the one that completes it is also
+    the entry's ``reverses`` link (the original is then fully reversed, as by ``post_reversal``). More than what is
+    left is refused (``reversal_exceeds_original``), and a full ``post_reversal`` of a partly reversed entry too.
+    """
+    from .holds import in_transaction
+
+    in_transaction()
+    idempotency_key = check_key(idempotency_key)
+    description = check_description(description)
+    try:
+        original = JournalEntry.objects.get(public_id=transaction_id)
+    except JournalEntry.DoesNotExist:
+        raise TransactionNotFound(f"no transaction {transaction_id}", field="original_transaction") from None
+    if original.entry_type == EntryType.REVERSAL:
+        raise InvalidInput("a reversal cannot itself be reversed", field="original_transaction", code="not_reversible")
+    original_legs = list(original.postings.order_by("id").values_list("account_id", "amount_minor", "currency"))
+    if len(original_legs) != 2 or len({currency for _, _, currency in original_legs}) != 1:
+        raise InvalidInput(
+            f"transaction {transaction_id} is not a two-leg entry in one currency: it can only be reversed in full",
+            field="original_transaction",
+            code="not_partially_reversible",
+        )
+    if not isinstance(amount_minor, int) or amount_minor <= 0:
+        raise InvalidInput("the amount to reverse must be positive", field="amount", code="invalid_amount")
+    request_fp = fingerprint(
+        {"type": "REVERSAL", "original": transaction_id, "amount_minor": amount_minor, "description": description}
+    )
+    legs = [(account_id, amount_minor if amount < 0 else -amount_minor) for account_id, amount, _ in original_legs]
+    locked = engine.lock(pks=[pk for pk, _ in legs])
+    now = timezone.now()
+    state = engine.read_state(
+        locked, debited=[pk for pk, amount in legs if amount < 0], keys=[idempotency_key], now=now
+    )
+    replay = replayed_entry(state, idempotency_key, request_fp)
+    if replay is not None:
+        return PostingResult(replay, True)
+    if JournalEntry.objects.filter(reverses=original).exists():
+        raise AlreadyReversed(f"transaction {transaction_id} is already reversed", field="original_transaction")
+    left = original.amount_minor - _partially_reversed_minor(original)
+    if amount_minor > left:
+        raise InvalidInput(
+            f"transaction {transaction_id}: {amount_minor} is more than the {left} (minor units) left to reverse",
+            field="amount",
+            code="reversal_exceeds_original",
+        )
+    for account in locked.accounts.values():
+        if account.status == AccountStatus.CLOSED:
+            raise AccountNotActive(f"account {account.public_id} is CLOSED", field="original_transaction")
+    completes = amount_minor == left
+    spec = engine.EntrySpec(
+        entry_type=EntryType.REVERSAL,
+        legs=legs,
+        amount_minor=amount_minor,
+        currency=original.currency,
+        from_account_id=original.to_account_id,
+        to_account_id=original.from_account_id,
+        description=description or f"Partial reversal of {original.public_id}",
+        metadata={"reverses": original.public_id, "partial": True},
+        idempotency_key=idempotency_key,
+        request_fp=request_fp,
+        actor=actor,
+        reverses_id=original.pk if completes else None,
+        field_by_account={pk: "original_transaction" for pk, _ in legs},
+    )
+    return finish(engine.plan(spec, locked, state), locked, now=now, reverses=original if completes else None)

@@ -129,7 +129,8 @@ class PaymentSerializer(serializers.ModelSerializer):
     sender_account = serializers.CharField(source="debtor_account.public_id")
     hold = serializers.CharField(source="hold_id")
     capture_transaction = serializers.CharField(source="capture_transaction_id")
-    return_transaction = serializers.CharField(source="return_transaction_id")  # the REVERSAL when it came back
+    return_transaction = serializers.CharField(source="return_transaction_id")  # the (latest) REVERSAL of a return
+    returned = serializers.SerializerMethodField()  # how much came back so far (partial returns add up)
 
     class Meta:
         model = PaymentOrder
@@ -154,6 +155,7 @@ class PaymentSerializer(serializers.ModelSerializer):
             "hold",
             "capture_transaction",
             "return_transaction",
+            "returned",
             "network_reference",
             "reason_code",
             "reason",
@@ -167,6 +169,9 @@ class PaymentSerializer(serializers.ModelSerializer):
 
     def get_fee(self, payment: PaymentOrder) -> str:
         return format_amount(payment.fee_minor, payment.currency)
+
+    def get_returned(self, payment: PaymentOrder) -> str:
+        return format_amount(payment.returned_minor, payment.currency)
 
     def get_sender(self, payment: PaymentOrder) -> dict:
         return _party(payment, "debtor")

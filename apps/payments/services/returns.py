@@ -6,8 +6,13 @@ MT910 with ``:72:/RETN/``, Fedwire reversals), finds the payment they are about 
 - ``payment_return``: a SETTLED payment is reversed (a REVERSAL of its capture entry, linked to the payment by
   ``return_transaction_id`` and the entry's ``reverses``) and goes to RETURNED with the network's reason code.
   A payment the network returns before we recorded its settlement (the hold still open) is REJECTED with its hold
-  voided. One transaction: the payment row, then the ledger's accounts, then the audit chain head. A second copy
-  of the same return (same ``reply_id``) changes nothing.
+  voided. A *partial* return (``amount_minor`` less than the payment, e.g. a pacs.004 whose returned amount is
+  less than the original: charges deducted, or part of a batch) reverses only that amount (a partial REVERSAL of
+  the capture) and the payment stays SETTLED with ``returned_minor`` counting what came back; the return that
+  brings it to the full amount makes it RETURNED. A return for more than what is left is refused
+  (``return_exceeds_remaining``), and so is a partial return of a payment not yet settled. One transaction: the
+  payment row, then the ledger's accounts, then the audit chain head. A second copy of the same return (same
+  ``reply_id``) changes nothing.
 - ``payment_apply_change_notice``: an ACH notification of change (C01-C13) corrects the counterparty details the
   payment stores (account number, routing number, name), so the next payment to that counterparty can use them.
   The fee of a returned payment stays posted: it paid for the work the bank did.
@@ -20,10 +25,12 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from apps.core.db import retry_on_conflict
+from apps.core.errors import InvalidInput
 from apps.ledger.services import hold_void_in_transaction as hold_void
+from apps.ledger.services import post_partial_reversal_in_transaction as post_partial_reversal
 from apps.ledger.services import post_reversal_in_transaction as post_reversal
 
-from ..errors import PaymentNotReturnable
+from ..errors import PaymentNotReturnable, ReturnExceedsPayment
 from ..locks import lock_payment
 from ..models import CounterpartyCorrection, Direction, PaymentMessage, PaymentOrder, Rail
 from ..states import HOLDING, PaymentStatus
@@ -70,16 +77,55 @@ def _record_notice(payment: PaymentOrder, notice: NetworkNotice, *, kind: str, s
 
 @retry_on_conflict()
 def payment_return(
-    *, payment_id: str, reason_code: str, reason: str, notice: NetworkNotice, actor: str = "system:inbound"
+    *,
+    payment_id: str,
+    reason_code: str,
+    reason: str,
+    notice: NetworkNotice,
+    actor: str = "system:inbound",
+    amount_minor: int | None = None,
+    currency: str = "",
 ) -> ReturnOutcome:
-    """Reverse a payment that came back (see the module docstring); refuse one that never left (409)."""
+    """Reverse a payment that came back, all of it or ``amount_minor`` of it (see the module docstring); refuse one
+    that never left (409), or a return for more than what is left of it (409)."""
+    if amount_minor is not None and (not isinstance(amount_minor, int) or amount_minor <= 0):
+        raise InvalidInput("a returned amount must be positive", field="amount", code="invalid_amount")
     with transaction.atomic(durable=True):
         payment = lock_payment(public_id=payment_id)
         if not _record_notice(payment, notice, kind="return", status="RETURNED", reason=reason_code):
             return ReturnOutcome(payment, False)
+        if currency and currency != payment.currency:
+            raise InvalidInput(
+                f"the return is in {currency}, payment {payment_id} in {payment.currency}",
+                field="currency",
+                code="currency_mismatch",
+            )
         changes = Changes(payment, actor)
         text = f"{notice.message_type} {reason_code}: {reason}".strip()
-        if payment.status == S.SETTLED:
+        left = payment.amount_minor - payment.returned_minor
+        partial = amount_minor is not None and (amount_minor != payment.amount_minor or payment.returned_minor)
+        if partial and payment.status in (S.SETTLED, S.RETURNED) and amount_minor > left:
+            raise ReturnExceedsPayment(
+                f"payment {payment_id}: a return of {amount_minor} is more than the {left} (minor units) not yet "
+                f"returned",
+                field="amount",
+            )
+        if payment.status == S.SETTLED and partial:
+            reversal = post_partial_reversal(
+                transaction_id=payment.capture_transaction_id,
+                amount_minor=amount_minor,
+                description=f"partial return of payment {payment.public_id} ({reason_code})",
+                idempotency_key=f"payment:{payment.public_id}:return:{notice.rail}:{notice.reply_id}"[:200],
+                actor=actor,
+            )
+            payment.return_transaction_id = reversal.entry.public_id
+            payment.returned_minor += amount_minor
+            payment.reason_code, payment.reason = reason_code[:16], text
+            if payment.returned_minor == payment.amount_minor:
+                changes.move(
+                    S.RETURNED, reason_code=reason_code, reason=f"{text}; the rest returned, {reversal.entry.public_id}"
+                )
+        elif payment.status == S.SETTLED:
             reversal = post_reversal(
                 transaction_id=payment.capture_transaction_id,
                 description=f"return of payment {payment.public_id} ({reason_code})",
@@ -87,9 +133,16 @@ def payment_return(
                 actor=actor,
             )
             payment.return_transaction_id = reversal.entry.public_id
+            payment.returned_minor = payment.amount_minor
             payment.reason_code, payment.reason = reason_code[:16], text
             changes.move(S.RETURNED, reason_code=reason_code, reason=f"{text}; reversal {reversal.entry.public_id}")
         elif payment.status in RETURNABLE_BEFORE_SETTLEMENT:
+            if partial:
+                raise PaymentNotReturnable(
+                    f"payment {payment_id} is {payment.status}: only a settled payment can come back in part",
+                    field="amount",
+                    code="partial_return_before_settlement",
+                )
             if payment.hold_id and payment.status in HOLDING:
                 hold_void(hold_id=payment.hold_id, actor=actor)
             payment.reason_code, payment.reason = reason_code[:16], text
@@ -106,6 +159,8 @@ def payment_return(
             message_type=notice.message_type,
             reply_id=notice.reply_id,
             reversal=payment.return_transaction_id,
+            returned_minor=amount_minor if partial else None,
+            returned_total_minor=payment.returned_minor,
         )
         return ReturnOutcome(payment, True)
 

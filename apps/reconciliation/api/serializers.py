@@ -70,6 +70,9 @@ class BreakSerializer(serializers.ModelSerializer):
             "resolution",
             "resolved_by",
             "resolved_at",
+            "linked_payment",
+            "linked_entry",
+            "approval",
             "created_at",
         ]
 
@@ -194,4 +197,10 @@ class StatementSerializer(serializers.ModelSerializer):
 
 
 class BreakResolveSerializer(InputSerializer):
-    note = serializers.CharField(max_length=2000)
+    note = serializers.CharField(max_length=1000)
+    payment = serializers.CharField(max_length=32, required=False, default="", allow_blank=True)
+    entry = serializers.CharField(max_length=32, required=False, default="", allow_blank=True)
+
+
+class BreakWriteOffSerializer(InputSerializer):
+    reason = serializers.CharField(max_length=1000)

@@ -10,6 +10,8 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.approvals.api.gate import maker_of
+from apps.approvals.api.serializers import ApprovalSerializer
 from apps.core.api.idempotency import actor_of
 from apps.core.api.pagination import IdCursorPagination
 from apps.core.errors import InvalidInput
@@ -19,6 +21,7 @@ from ..models import BreakKind, BreakStatus
 from .serializers import (
     BreakResolveSerializer,
     BreakSerializer,
+    BreakWriteOffSerializer,
     RunDetailSerializer,
     RunSerializer,
     StatementImportSerializer,
@@ -124,10 +127,32 @@ class BreakResolveView(APIView):
     staff_permissions = {"POST": "reconciliation.change_reconciliationbreak"}
 
     @extend_schema(
-        summary="Resolve a break with a note", request=BreakResolveSerializer, responses={200: BreakSerializer}
+        summary="Resolve a break with a note, optionally naming the payment and/or journal entry it is",
+        request=BreakResolveSerializer,
+        responses={200: BreakSerializer},
     )
     def post(self, request, break_id: str):
         data = BreakResolveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        item = services.break_resolve(break_id=break_id, note=data.validated_data["note"], actor=actor_of(request))
+        item = services.break_resolve(break_id=break_id, actor=actor_of(request), **data.validated_data)
         return Response(BreakSerializer(item).data)
+
+
+class BreakWriteOffView(APIView):
+    required_scopes = {"POST": "reconciliation:write"}
+    staff_permissions = {"POST": "reconciliation.write_off_reconciliationbreak"}
+
+    @extend_schema(
+        summary="Write a break off with a reason (above the four-eyes threshold: 202 with the approval request)",
+        request=BreakWriteOffSerializer,
+        responses={200: BreakSerializer, 202: ApprovalSerializer},
+    )
+    def post(self, request, break_id: str):
+        data = BreakWriteOffSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        outcome = services.break_write_off(
+            break_id=break_id, reason=data.validated_data["reason"], actor=actor_of(request), maker=maker_of(request)
+        )
+        if outcome.approval is not None:
+            return Response(ApprovalSerializer(outcome.approval).data, status=status.HTTP_202_ACCEPTED)
+        return Response(BreakSerializer(outcome.item).data)

@@ -1,4 +1,5 @@
-"""Writes of reconciliation: import a statement, run a reconciliation, resolve a break.
+"""Writes of reconciliation: import a statement, run a reconciliation; resolving or writing off a break is in
+:mod:`.breaks` (re-exported here).
 
 Order of work in a run: every read (statement lines, the nostro's postings and balance through
 ``apps.ledger.selectors``, the payments through ``apps.payments.selectors``) happens first, the matching
@@ -31,9 +32,9 @@ from apps.core.errors import InvalidInput
 from apps.payments.formats.statement import BOOKED_STATUSES, Statement, read_statements
 from apps.security.fields import erase_values
 
-from . import matching, selectors
-from .errors import BreakAlreadyResolved, NostroNotFound, StatementUnreadable
-from .models import (
+from .. import matching, selectors
+from ..errors import NostroNotFound, StatementUnreadable
+from ..models import (
     BankStatement,
     BreakKind,
     BreakStatus,
@@ -397,35 +398,6 @@ def reconciliation_run_due(*, actor: str = "beat") -> list[ReconciliationRun]:
     ]
 
 
-def break_resolve(*, break_id: str, note: str, actor: str) -> ReconciliationBreak:
-    """An operator closes a break with what was done about it (booked the fee, chased the bank, ...)."""
-    if not note or not note.strip():
-        raise InvalidInput("say how the break was resolved", field="note", code="missing_field")
-    with transaction.atomic(durable=True):
-        item = ReconciliationBreak.objects.select_for_update(no_key=True).get(
-            pk=selectors.break_get(public_id=break_id).pk
-        )
-        if item.status != BreakStatus.OPEN:
-            raise BreakAlreadyResolved(f"break {break_id} is already {item.status}", field="break")
-        before = {"status": item.status}
-        item.status, item.resolution, item.resolved_by, item.resolved_at = (
-            BreakStatus.RESOLVED,
-            note.strip(),
-            actor,
-            timezone.now(),
-        )
-        item.save(update_fields=["status", "resolution", "resolved_by", "resolved_at"])
-        audit_record(
-            action="reconciliation.break_resolved",
-            object_type="ReconciliationBreak",
-            object_id=item.public_id,
-            before=before,
-            after={"status": item.status, "resolution": item.resolution},
-            actor=actor,
-        )
-    return item
-
-
 # --------------------------------------------------------------------------- data-subject erasure
 
 
@@ -451,3 +423,28 @@ def reconciliation_subject_erase(*, subject_id: str, actor: str) -> dict[str, in
         actor=actor,
     )
     return {"lines": erased}
+
+
+from .breaks import (  # noqa: E402 (re-exported: the public services of this app)
+    BreakWriteOff,
+    break_resolve,
+    break_write_off,
+    break_write_off_approved,
+    clean_write_off_payload,
+    run_write_off_approval,
+)
+
+__all__ = [
+    "BreakWriteOff",
+    "ImportResult",
+    "break_resolve",
+    "break_write_off",
+    "break_write_off_approved",
+    "clean_write_off_payload",
+    "ledger_sign",
+    "reconciliation_run",
+    "reconciliation_run_due",
+    "reconciliation_subject_erase",
+    "run_write_off_approval",
+    "statement_import",
+]
