@@ -3,7 +3,8 @@
 No Django here. A transaction (``Txn``) is scored against what was known just before it:
 
 - the customer's ``History`` (their earlier transactions: time, amount, counterparty, country, fraud label), and
-- the counterparty's ``History`` (earlier transactions of anyone to that merchant, terminal or beneficiary).
+- the counterparty's ``History`` (earlier transactions of anyone to that merchant, terminal or beneficiary), and
+- the device's ``History`` (earlier transactions of anyone from ``txn.device_id``; optional, empty without one).
 
 Time is the transaction's own (``txn.ts``, UTC): nothing here reads the clock, so "a payment at 03:00" is scored
 as one whatever the time the code runs. Hour, night and weekend are UTC (the customer's local time would need
@@ -13,14 +14,18 @@ Device signals: ``txn.device_id`` names the device the customer used (payments m
 for cards and postings). ``new_device`` is 1 when a device is named and this customer never used it before;
 ``new_payee`` is 1 when this customer never paid this counterparty before. Both look at all the customer's known
 history (``History.first_seen``), not only the 30-day windows: inline scoring adds to the windows' entries whether
-the device and the counterparty appear earlier (``apps.fraud.selectors.histories``).
+the device and the counterparty appear earlier (``apps.fraud.selectors.histories``). The device's own ``History``
+(earlier transactions of anyone from that device) gives ``device_customers_30d``: how many *other* customers used
+it in the 30 days before (one phone paying for many customers is a fraud ring's or a mule herder's); 0 without a
+device.
 
-``features_of(txn, customer, counterparty, label_delay_seconds=...)`` reads only those histories' entries *before*
-``txn.ts`` and a fraud label only of an entry at least ``label_delay_seconds`` older than ``txn.ts`` (what the bank
-would know then: labels arrive days after the transaction, from chargebacks and analysts). The evaluation builds
-the histories incrementally over a time-sorted stream (``FeatureStream``: append after scoring, so nothing of the
-transaction itself or later leaks); inline scoring builds them from selectors (``apps.fraud.selectors``) over the
-same look-back and calls the same function, so training and serving cannot drift apart.
+``features_of(txn, customer, counterparty, label_delay_seconds=..., device=...)`` reads only those histories'
+entries *before* ``txn.ts`` and a fraud label only of an entry at least ``label_delay_seconds`` older than
+``txn.ts`` (what the bank would know then: labels arrive days after the transaction, from chargebacks and analysts).
+The evaluation builds the histories incrementally over a time-sorted stream (``FeatureStream``: append after
+scoring, so nothing of the transaction itself or later leaks); inline scoring builds them from selectors
+(``apps.fraud.selectors``) over the same look-back and calls the same function, so training and serving cannot drift
+apart.
 
 Windows are bisections into each history's sorted timestamps and prefix sums, so a feature vector costs
 O(log n) per window whatever the history's length (tens of thousands of rows per second in pure Python).
@@ -68,6 +73,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "cp_fraud_rate_7d",
     "new_counterparty",
     "new_device",
+    "device_customers_30d",
     "new_payee",
     "new_country",
     "foreign_country",
@@ -172,8 +178,12 @@ def features_of(
     *,
     label_delay_seconds: float,
     vocabulary: dict[str, dict[str, int]] | None = None,
+    device: History | None = None,
 ) -> list[float]:
-    """The feature vector of ``txn`` (in ``FEATURE_NAMES`` order) from what was known just before ``txn.ts``."""
+    """The feature vector of ``txn`` (in ``FEATURE_NAMES`` order) from what was known just before ``txn.ts``.
+
+    ``device`` is the history of ``txn.device_id`` (its entries' ``others`` are customers); ignored without a device.
+    """
     t = txn.ts
     known_until = t - label_delay_seconds  # a label is usable only for a transaction at least this old
 
@@ -208,6 +218,11 @@ def features_of(
     qk = bisect_left(counterparty.ts, known_until - 7 * DAY, qi, qj)
     cp_labelled_7d, cp_frauds_7d = qj - qk, counterparty.frauds(qk, qj)
 
+    device_customers = 0
+    if txn.device_id and device is not None and len(device):
+        d30, k = device.since(t - 30 * DAY, t)
+        device_customers = len(set(device.others[d30:k]) - {txn.customer_id})
+
     opened = txn.account_opened_ts if txn.account_opened_ts is not None else customer.first_ts
     account_age_days = max(t - opened, 0.0) / DAY if opened is not None else 0.0
     when = datetime.fromtimestamp(t, UTC)
@@ -239,6 +254,7 @@ def features_of(
         cp_frauds_7d / cp_labelled_7d if cp_labelled_7d else 0.0,
         0.0 if txn.counterparty_id in recent_others else 1.0,
         1.0 if txn.device_id and not customer.seen_before(DEVICE + txn.device_id, t) else 0.0,
+        float(device_customers),
         0.0 if customer.seen_before(PAYEE + txn.counterparty_id, t) else 1.0,
         0.0 if not txn.country or txn.country in recent_countries else 1.0,
         1.0 if txn.country and home and txn.country != home else 0.0,
@@ -280,6 +296,7 @@ class FeatureStream:
         self.vocabulary = vocabulary
         self.customers: dict[str, History] = {}
         self.counterparties: dict[str, History] = {}
+        self.devices: dict[str, History] = {}
 
     def push(self, txn: Txn, label: int) -> list[float]:
         customer = self.customers.get(txn.customer_id)
@@ -288,9 +305,17 @@ class FeatureStream:
         counterparty = self.counterparties.get(txn.counterparty_id)
         if counterparty is None:
             counterparty = self.counterparties[txn.counterparty_id] = History()
+        device = None
+        if txn.device_id:
+            device = self.devices.get(txn.device_id)
+            if device is None:
+                device = self.devices[txn.device_id] = History()
         vector = features_of(
-            txn, customer, counterparty, label_delay_seconds=self.label_delay_seconds, vocabulary=self.vocabulary
+            txn, customer, counterparty, label_delay_seconds=self.label_delay_seconds, vocabulary=self.vocabulary,
+            device=device,
         )
         customer.append(txn.ts, txn.amount, txn.counterparty_id, txn.country, label, txn.device_id)
         counterparty.append(txn.ts, txn.amount, txn.customer_id, txn.country, label)
+        if device is not None:
+            device.append(txn.ts, txn.amount, txn.customer_id, txn.country, label)
         return vector

@@ -44,7 +44,7 @@ BEHAVIOUR = (
 )
 ANOMALY = "anomaly_score"
 MODEL_COLUMNS = (*FEATURE_NAMES, ANOMALY)
-FORMAT = 2  # 2: the device features (new_device, new_payee)
+FORMAT = 3  # 2: the device features (new_device, new_payee); 3: device_customers_30d
 
 
 _limited: list[object] = []

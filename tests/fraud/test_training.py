@@ -114,3 +114,19 @@ def test_the_single_row_fast_path_gives_scikit_learns_numbers(small_model, small
     got = np.asarray([small_model.score_one(list(row)) for row in sample])
     assert np.abs(expected - got).max() < 1e-12
     assert expected.max() > 0.5  # the sample reaches the thresholds, not only the easy zeros
+
+
+def test_an_artifact_of_an_older_model_format_is_refused(small_model, tmp_path):
+    """A model trained before a feature was added (format 2: no device_customers_30d) must be trained again."""
+    import copy
+
+    from apps.fraud.model import FORMAT, sha256
+
+    old = copy.copy(small_model)
+    old.__dict__.pop("_dumped", None)
+    old.format = FORMAT - 1
+    path = tmp_path / "old.joblib"
+    path.write_bytes(old.dumps())
+    with pytest.raises(ValueError, match="train it again"):
+        runtime.load_artifact(path, expected_sha256=sha256(path.read_bytes()))
+    assert "device_customers_30d" in FEATURE_NAMES and small_model.format == FORMAT
