@@ -52,6 +52,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "amount_log",
     "amount_to_avg_30d",
     "amount_zscore_30d",
+    "amount_log_z_30d",
     "cust_count_1d",
     "cust_count_7d",
     "cust_count_30d",
@@ -71,6 +72,8 @@ FEATURE_NAMES: tuple[str, ...] = (
     "cp_fraud_rate_30d",
     "cp_known_frauds_7d",
     "cp_fraud_rate_7d",
+    "amount_to_cp_log_30d",
+    "cp_log_amount_shift_7d",
     "new_counterparty",
     "new_device",
     "device_customers_30d",
@@ -79,6 +82,8 @@ FEATURE_NAMES: tuple[str, ...] = (
     "foreign_country",
     "account_age_days",
     "hour",
+    "hour_dev_30d",
+    "hour_concentration_30d",
     "is_night",
     "is_weekend",
     *CATEGORICAL,
@@ -114,6 +119,12 @@ class History:
     amount_prefix: list[float] = field(default_factory=lambda: [0.0])
     square_prefix: list[float] = field(default_factory=lambda: [0.0])
     fraud_prefix: list[int] = field(default_factory=lambda: [0])
+    # log1p(amount) and its square, and the hour of day (UTC) on the unit circle: the customer's usual amounts on a
+    # log scale and their usual time of day.
+    log_prefix: list[float] = field(default_factory=lambda: [0.0])
+    log_square_prefix: list[float] = field(default_factory=lambda: [0.0])
+    hour_sin_prefix: list[float] = field(default_factory=lambda: [0.0])
+    hour_cos_prefix: list[float] = field(default_factory=lambda: [0.0])
     others: list[str] = field(default_factory=list)  # the other side: counterparty (of a customer) or customer
     countries: list[str] = field(default_factory=list)
     first_ts: float | None = None
@@ -130,6 +141,12 @@ class History:
         self.amount_prefix.append(self.amount_prefix[-1] + amount)
         self.square_prefix.append(self.square_prefix[-1] + amount * amount)
         self.fraud_prefix.append(self.fraud_prefix[-1] + (1 if fraud else 0))
+        log_amount = _log(amount)
+        self.log_prefix.append(self.log_prefix[-1] + log_amount)
+        self.log_square_prefix.append(self.log_square_prefix[-1] + log_amount * log_amount)
+        angle = _angle(ts)
+        self.hour_sin_prefix.append(self.hour_sin_prefix[-1] + math.sin(angle))
+        self.hour_cos_prefix.append(self.hour_cos_prefix[-1] + math.cos(angle))
         self.others.append(other)
         self.countries.append(country)
         self.first_seen.setdefault(PAYEE + other, ts)
@@ -166,9 +183,17 @@ class History:
     def frauds(self, i: int, j: int) -> int:
         return self.fraud_prefix[j] - self.fraud_prefix[i]
 
+    def mean_log(self, i: int, j: int) -> float:
+        return (self.log_prefix[j] - self.log_prefix[i]) / (j - i) if j > i else 0.0
+
 
 def _log(value: float) -> float:
     return math.log1p(max(value, 0.0))
+
+
+def _angle(ts: float) -> float:
+    """The time of day (UTC) of ``ts`` as an angle: 00:00 and 24:00 are the same point."""
+    return 2 * math.pi * (ts % DAY) / DAY
 
 
 def features_of(
@@ -203,6 +228,24 @@ def features_of(
     ratio = txn.amount / avg30 if avg30 > 0 else 0.0
     zscore = (txn.amount - avg30) / std30 if std30 > 0 else 0.0
     seconds_since_last = t - customer.ts[n - 1] if n else 30 * DAY
+    # The amount against the customer's usual amounts on a log scale (amounts are roughly log-normal), and the time
+    # of day against their usual one: the circular mean of their hours and how concentrated those are (1: always
+    # the same hour, 0: any hour). UTC both: a customer's habit is in their own time, whatever the zone.
+    amount_log = _log(txn.amount)
+    log_z = 0.0
+    if count30 >= 2:
+        mean_log = customer.mean_log(i30, n)
+        log_variance = (customer.log_square_prefix[n] - customer.log_square_prefix[i30]) / count30 - mean_log ** 2
+        log_std = math.sqrt(max(log_variance, 0.0))
+        log_z = (amount_log - mean_log) / max(log_std, 0.05)
+    hour_dev, concentration = 0.0, 0.0
+    if count30:
+        sin_sum = customer.hour_sin_prefix[n] - customer.hour_sin_prefix[i30]
+        cos_sum = customer.hour_cos_prefix[n] - customer.hour_cos_prefix[i30]
+        concentration = math.hypot(sin_sum, cos_sum) / count30
+        if concentration > 1e-9:
+            difference = abs(_angle(t) - math.atan2(sin_sum, cos_sum)) % (2 * math.pi)
+            hour_dev = min(difference, 2 * math.pi - difference) * 24 / (2 * math.pi)
     # Customer labels: frauds among their transactions of the 30 days before the label horizon.
     ci, cj = customer.labelled_until(known_until - 30 * DAY, min(known_until, t - 1e-9))
     recent_others = customer.others[i30:n]
@@ -217,6 +260,10 @@ def features_of(
     # The most recent labelled week weighs a compromise that began days ago, which 30 days of history dilute.
     qk = bisect_left(counterparty.ts, known_until - 7 * DAY, qi, qj)
     cp_labelled_7d, cp_frauds_7d = qj - qk, counterparty.frauds(qk, qj)
+    # Amounts at the counterparty: this one against its 30 days, and its last week against the 23 days before (a
+    # skimmed terminal's purchases are inflated from the day the compromise starts, long before any label).
+    amount_to_cp = amount_log - counterparty.mean_log(p30, m) if m > p30 else 0.0
+    shift = counterparty.mean_log(p7, m) - counterparty.mean_log(p30, p7) if m > p7 > p30 else 0.0
 
     device_customers = 0
     if txn.device_id and device is not None and len(device):
@@ -233,6 +280,7 @@ def features_of(
         _log(txn.amount),
         min(ratio, 1000.0),
         max(min(zscore, 100.0), -100.0),
+        max(min(log_z, 100.0), -100.0),
         float(count1),
         float(count7),
         float(count30),
@@ -252,6 +300,8 @@ def features_of(
         cp_frauds / cp_labelled if cp_labelled else 0.0,
         float(cp_frauds_7d),
         cp_frauds_7d / cp_labelled_7d if cp_labelled_7d else 0.0,
+        amount_to_cp,
+        shift,
         0.0 if txn.counterparty_id in recent_others else 1.0,
         1.0 if txn.device_id and not customer.seen_before(DEVICE + txn.device_id, t) else 0.0,
         float(device_customers),
@@ -260,6 +310,8 @@ def features_of(
         1.0 if txn.country and home and txn.country != home else 0.0,
         min(account_age_days, 3650.0),
         float(when.hour),
+        hour_dev,
+        concentration,
         1.0 if when.hour in NIGHT_HOURS else 0.0,
         1.0 if when.weekday() >= 5 else 0.0,
         float(vocabulary.get("merchant_category", {}).get(txn.merchant_category, 0)),

@@ -44,7 +44,8 @@ BEHAVIOUR = (
 )
 ANOMALY = "anomaly_score"
 MODEL_COLUMNS = (*FEATURE_NAMES, ANOMALY)
-FORMAT = 3  # 2: the device features (new_device, new_payee); 3: device_customers_30d
+FORMAT = 3  # 2: the device features (new_device, new_payee); 3: device_customers_30d, log-amount and hour habits,
+# amounts at the counterparty
 
 
 _limited: list[object] = []
@@ -192,7 +193,7 @@ def train(
     fit_full = np.column_stack([fit_x, -iforest.score_samples(fit_x[:, behaviour])])
     categorical = [name in CATEGORICAL for name in MODEL_COLUMNS]
     hgb = HistGradientBoostingClassifier(
-        max_iter=250, learning_rate=0.06, max_leaf_nodes=31, min_samples_leaf=20, l2_regularization=1.0,
+        max_iter=500, learning_rate=0.04, max_leaf_nodes=31, min_samples_leaf=40, l2_regularization=1.0,
         categorical_features=categorical, early_stopping=False, random_state=seed,
     ).fit(fit_full, fit_y, sample_weight=_weights(fit_y))
 
