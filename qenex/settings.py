@@ -539,6 +539,26 @@ QENEX_FRAUD_BLOCK_ACTIONS = env.str(
 QENEX_FRAUD_MODEL_REFRESH_SECONDS = env.float("QENEX_FRAUD_MODEL_REFRESH_SECONDS", default=5.0)
 # qenex_model_accuracy / qenex_false_positive_rate: computed from the analysts' labels of this many days.
 QENEX_FRAUD_METRICS_WINDOW_DAYS = env.int("QENEX_FRAUD_METRICS_WINDOW_DAYS", default=30)
+# Retraining (beat `fraud-retrain`, daily at QENEX_FRAUD_RETRAIN_AT UTC): a candidate is trained on the labelled
+# history of the last QENEX_FRAUD_RETRAIN_DAYS days (the bank's own, as fraud_export writes it, merged with the
+# labelled CSVs of QENEX_FRAUD_RETRAIN_CSVS) except its last QENEX_FRAUD_RETRAIN_TEST_DAYS days plus the label
+# delay; both it and the production model score those held-out days, and the candidate is promoted only if its
+# average precision and its recall within the alert budget (the QENEX_FRAUD_ALERT_BUDGET share of the transactions
+# with the highest scores: what analysts can review) are each no worse than the production model's by more than
+# QENEX_FRAUD_RETRAIN_TOLERANCE.
+QENEX_FRAUD_RETRAIN_AT = env.str("QENEX_FRAUD_RETRAIN_AT", default="03:15")
+QENEX_FRAUD_RETRAIN_DAYS = env.int("QENEX_FRAUD_RETRAIN_DAYS", default=90)
+QENEX_FRAUD_RETRAIN_TEST_DAYS = env.int("QENEX_FRAUD_RETRAIN_TEST_DAYS", default=14)
+QENEX_FRAUD_RETRAIN_LABEL_DELAY_DAYS = env.int("QENEX_FRAUD_RETRAIN_LABEL_DELAY_DAYS", default=7)
+QENEX_FRAUD_RETRAIN_CSVS = env.list("QENEX_FRAUD_RETRAIN_CSVS", default=[])
+QENEX_FRAUD_ALERT_BUDGET = env.float("QENEX_FRAUD_ALERT_BUDGET", default=0.005)
+QENEX_FRAUD_RETRAIN_TOLERANCE = env.float("QENEX_FRAUD_RETRAIN_TOLERANCE", default=0.0)
+CELERY_BEAT_SCHEDULE["fraud-retrain"] = {
+    "task": "apps.fraud.tasks.retrain",
+    "schedule": crontab(
+        hour=int(QENEX_FRAUD_RETRAIN_AT.split(":")[0]), minute=int(QENEX_FRAUD_RETRAIN_AT.split(":")[1])
+    ),
+}
 
 # --- AML monitoring and reports (apps/compliance; README "AML monitoring, cases and reports") ----------------------
 # The sweep evaluates every active rule over what was posted since its last run (windowed rules, and a catch-up of

@@ -159,6 +159,8 @@ class Authorisation(models.Model):
             models.Index(fields=["card", "created_at"]),
             models.Index(fields=["rrn"]),
             models.Index(fields=["status", "expires_at"]),
+            # Fraud scoring reads a terminal's authorisations of the look-back (apps.fraud.selectors.histories).
+            models.Index(fields=["merchant_id", "terminal_id", "created_at"], name="cards_auth_terminal_time"),
         ]
 
     def __str__(self) -> str:

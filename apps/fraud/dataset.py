@@ -59,6 +59,38 @@ def write_rows(path: str | Path, rows: list[dict]) -> None:
         writer.writerows(rows)
 
 
+def _row_of(record: dict, has: dict[str, bool], line: int) -> Row:
+    try:
+        ts = parse_time(record["timestamp"])
+        amount = float(record["amount"])
+        opened_text = record["account_opened"] if has["account_opened"] else ""
+        opened = parse_time(opened_text) if opened_text else None
+    except ValueError as exc:
+        raise DatasetError(f"line {line}: {exc}") from None
+    txn = Txn(
+        ts=ts,
+        customer_id=record["customer_id"],
+        counterparty_id=record["counterparty_id"],
+        amount=amount,
+        merchant_category=record["merchant_category"] if has["merchant_category"] else "",
+        country=record["country"] if has["country"] else "",
+        channel=record["channel"] if has["channel"] else "",
+        account_opened_ts=opened,
+        home_country=record["home_country"] if has["home_country"] else "",
+        device_id=record["device_id"] if has["device_id"] else "",
+    )
+    return Row(record["transaction_id"], txn, _label(str(record["label"]), line),
+               record["currency"] if has["currency"] else "")
+
+
+def rows_of_records(records: list[dict]) -> list[Row]:
+    """Rows of dicts keyed like the CSV's columns (``apps.fraud.selectors.labelled_history``), sorted by time."""
+    rows = [_row_of(record, {name: name in record for name in OPTIONAL}, line)
+            for line, record in enumerate(records, start=1)]
+    rows.sort(key=lambda row: row.txn.ts)
+    return rows
+
+
 def read_rows(path: str | Path) -> list[Row]:
     """Every row of the CSV, sorted by time (stable: equal times keep the file's order)."""
     rows: list[Row] = []
@@ -69,28 +101,6 @@ def read_rows(path: str | Path) -> list[Row]:
             raise DatasetError(f"{path}: missing column(s) {', '.join(missing)}; need {','.join(REQUIRED)}")
         has = {name: name in reader.fieldnames for name in OPTIONAL}
         for line, record in enumerate(reader, start=2):
-            try:
-                ts = parse_time(record["timestamp"])
-                amount = float(record["amount"])
-                opened_text = record["account_opened"] if has["account_opened"] else ""
-                opened = parse_time(opened_text) if opened_text else None
-            except ValueError as exc:
-                raise DatasetError(f"line {line}: {exc}") from None
-            txn = Txn(
-                ts=ts,
-                customer_id=record["customer_id"],
-                counterparty_id=record["counterparty_id"],
-                amount=amount,
-                merchant_category=record["merchant_category"] if has["merchant_category"] else "",
-                country=record["country"] if has["country"] else "",
-                channel=record["channel"] if has["channel"] else "",
-                account_opened_ts=opened,
-                home_country=record["home_country"] if has["home_country"] else "",
-                device_id=record["device_id"] if has["device_id"] else "",
-            )
-            rows.append(
-                Row(record["transaction_id"], txn, _label(record["label"], line),
-                    record["currency"] if has["currency"] else "")
-            )
+            rows.append(_row_of(record, has, line))
     rows.sort(key=lambda row: row.txn.ts)
     return rows

@@ -6,7 +6,10 @@ name the model never saw, like ``"electronics"``, counts as unknown), ``country`
 the last hour). Optional: ``average_amount`` (the customer's usual amount; default ``amount``), ``counterparty_id``,
 ``channel`` (``card`` or ``transfer``), ``timestamp`` (ISO 8601; default now), ``currency`` (default EUR), and
 ``customer_id``: with it, the customer's real history is read from the ledger and payments instead of being
-built from ``daily_count`` / ``velocity_score``.
+built from ``daily_count`` / ``velocity_score``; and ``device_id`` (the device the customer uses, as a payment's
+``device_id``): it is compared by its blind index, like a payment's, with the customer's earlier payments
+(``new_device``; without ``customer_id`` there is no history to know it from, so a named device is new) and with
+every customer's payments from it in the last 30 days (``device_customers_30d``).
 
 The same model, features and thresholds as the inline checks: ``is_fraud`` is ``probability >= 0.8`` (block),
 ``analysis["decision"]`` is ``block``, ``review`` (>= 0.5) or ``pass``, with the top contributing features. With fraud
@@ -40,6 +43,16 @@ def _history_from_counts(
     return history
 
 
+def _device_index(device_id: str) -> str:
+    """A device id as payments store it (their blind index), so it matches the customer's earlier payments."""
+    if not device_id:
+        return ""
+    from apps.payments.models import PaymentOrder
+    from apps.security.fields import blind_index_field_for
+
+    return blind_index_field_for(model=PaymentOrder, source="device_id").index_value(device_id, model=PaymentOrder)
+
+
 def _predict(transaction: dict[str, Any]) -> tuple[bool, float, dict[str, Any]]:
     loaded = runtime.current()
     if loaded is None:
@@ -58,6 +71,7 @@ def _predict(transaction: dict[str, Any]) -> tuple[bool, float, dict[str, Any]]:
         amount_minor=round(amount * 100), currency=currency, at=at, channel=transaction.get("channel", "card"),
         country=str(transaction.get("country", "")), merchant_category=str(transaction.get("merchant_category", "")),
         account_opened=at - timedelta(days=float(age)) if age is not None else None,
+        device_id=_device_index(str(transaction.get("device_id") or "")),
     )
     histories: dict[str, History] = {}
     if not customer_id:

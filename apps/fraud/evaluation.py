@@ -164,3 +164,34 @@ def evaluate(
     report["anomaly_score_alone"] = {key: anomaly[key] for key in ("average_precision", "roc_auc")}
     pairs = [(rows[i].transaction_id, float(s)) for i, s in zip(indexes, scores["model"], strict=True)]
     return report, pairs, model
+
+
+def recall_at_budget(labels: np.ndarray, scores: np.ndarray, *, budget: float) -> tuple[float | None, int]:
+    """The share of the frauds among the ``ceil(budget * rows)`` highest-scored rows (what analysts can review),
+    and that number of rows. Ties at the cut are broken by row order (stable), the same for every model."""
+    labels = np.asarray(labels, dtype=int)
+    frauds = int(labels.sum())
+    k = max(int(np.ceil(budget * len(labels))), 1) if len(labels) else 0
+    if not frauds:
+        return None, k
+    top = np.argsort(-np.asarray(scores, dtype=float), kind="stable")[:k]
+    return round(float(labels[top].sum() / frauds), 4), k
+
+
+def held_out_metrics(
+    rows: list[Row], test_window: Window, model: FraudModel, *, budget: float, progress: Progress | None = None,
+) -> dict[str, Any]:
+    """``model``'s figures on every row of ``test_window``: average precision, ROC AUC, recall within the alert
+    budget, precision/recall at the thresholds. Features are the model's own (its vocabulary and label delay), over
+    the whole stream before each row, as in ``evaluate``."""
+    delay_days = round(model.label_delay_seconds / DAY)
+    indexes, matrix = features_for(rows, label_delay_days=delay_days, vocabulary=model.vocabulary,
+                                   wanted=test_window.__contains__, end=test_window.end, progress=progress)
+    if not indexes:
+        raise WindowError("no transaction inside the test window")
+    labels = np.asarray([rows[i].label for i in indexes])
+    scores = model.score(matrix)
+    metrics = binary_metrics(labels, scores)
+    metrics["recall_at_budget"], metrics["budget_rows"] = recall_at_budget(labels, scores, budget=budget)
+    metrics["test_window"] = test_window.describe()
+    return metrics

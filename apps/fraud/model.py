@@ -7,8 +7,9 @@ No Django here. ``train(matrix, labels)`` takes feature vectors of ``apps.fraud.
    history, counts, velocity, hour, new counterparty/country): its anomaly score (higher = stranger) becomes one
    more column, and is kept as a secondary score;
 3. fits ``HistGradientBoostingClassifier`` (categorical MCC/country/channel codes native) with the frauds
-   up-weighted so they weigh as much as ``POSITIVE_SHARE`` of the legitimate rows (class imbalance handled on
-   purpose: at 0.5-1 % fraud an unweighted model barely splits on them, a fully balanced one over-predicts);
+   up-weighted so they weigh as much as ``POSITIVE_SHARE`` of the legitimate rows, never less than unweighted
+   (class imbalance handled on purpose: a fully balanced model over-predicts and ranks worse; on the synthetic
+   history 2 % (about 1.6x at 1.2 % fraud) ranked better than 10 % or 25 %: average precision 0.60 / 0.56 / 0.51);
 4. fits a logistic-regression baseline (one-hot categories, standardised numbers, ``class_weight='balanced'``);
 5. calibrates each with isotonic regression on the calibration slice, so a score is a probability and the 0.5
    (review) and 0.8 (block) thresholds mean "half" and "four in five" of such transactions are fraud.
@@ -36,7 +37,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from .features import CATEGORICAL, FEATURE_NAMES
 
 CALIBRATION_SHARE = 0.25
-POSITIVE_SHARE = 0.10  # the frauds' total weight relative to the legitimate rows' in training
+POSITIVE_SHARE = 0.02  # the frauds' total weight relative to the legitimate rows' in training (see 3. above)
 BEHAVIOUR = (
     "amount_to_avg_30d", "amount_zscore_30d", "cust_count_1d", "cust_count_10m", "cust_count_1h",
     "cust_amount_1h_log", "seconds_since_last_log", "new_counterparty", "new_device", "new_payee", "new_country",
@@ -44,7 +45,8 @@ BEHAVIOUR = (
 )
 ANOMALY = "anomaly_score"
 MODEL_COLUMNS = (*FEATURE_NAMES, ANOMALY)
-FORMAT = 2  # 2: the device features (new_device, new_payee)
+FORMAT = 3  # 2: the device features (new_device, new_payee); 3: device_customers_30d, log-amount and hour habits,
+# amounts at the counterparty
 
 
 _limited: list[object] = []
@@ -192,7 +194,7 @@ def train(
     fit_full = np.column_stack([fit_x, -iforest.score_samples(fit_x[:, behaviour])])
     categorical = [name in CATEGORICAL for name in MODEL_COLUMNS]
     hgb = HistGradientBoostingClassifier(
-        max_iter=250, learning_rate=0.06, max_leaf_nodes=31, min_samples_leaf=20, l2_regularization=1.0,
+        max_iter=500, learning_rate=0.04, max_leaf_nodes=31, min_samples_leaf=40, l2_regularization=1.0,
         categorical_features=categorical, early_stopping=False, random_state=seed,
     ).fit(fit_full, fit_y, sample_weight=_weights(fit_y))
 

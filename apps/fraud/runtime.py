@@ -18,7 +18,7 @@ from django.conf import settings
 
 from . import selectors
 from .features import FEATURE_NAMES
-from .model import FraudModel, sha256, single_threaded
+from .model import FORMAT, FraudModel, sha256, single_threaded
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +53,9 @@ def load_artifact(path: str | Path, *, expected_sha256: str) -> FraudModel:
     model = joblib.load(io.BytesIO(data))
     if not isinstance(model, FraudModel):
         raise ValueError(f"{path}: not a fraud model artifact")
-    if tuple(model.feature_names) != FEATURE_NAMES:
-        raise ValueError(f"{path}: trained on other features than this code computes; train it again")
+    if getattr(model, "format", None) != FORMAT or tuple(model.feature_names) != FEATURE_NAMES:
+        raise ValueError(f"{path}: model format {getattr(model, 'format', None)} with other features than this code "
+                         f"computes (format {FORMAT}); train it again")
     single_threaded()
     if len(_artifacts) >= 4:
         _artifacts.clear()

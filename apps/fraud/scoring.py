@@ -116,18 +116,22 @@ DEFAULT_LABEL_DELAY_SECONDS = 7 * 86400.0
 
 
 def vector_of(loaded: Loaded | None, transaction: Transaction, *, customer: History | None = None,
-              counterparty: History | None = None) -> list[float]:
-    """The transaction's features; without a model (rules only) with no vocabulary and a 7-day label delay."""
+              counterparty: History | None = None, device: History | None = None) -> list[float]:
+    """The transaction's features; without a model (rules only) with no vocabulary and a 7-day label delay.
+
+    Histories not given are read (``selectors.histories``, one statement); the device's only with a device.
+    """
     exponent = currency_exponent(transaction.currency)
     delay = loaded.model.label_delay_seconds if loaded else DEFAULT_LABEL_DELAY_SECONDS
     vocabulary = loaded.model.vocabulary if loaded else {}
-    if customer is None or counterparty is None:
-        read_customer, read_counterparty = selectors.histories(
+    if customer is None or counterparty is None or (device is None and transaction.device_id):
+        read_customer, read_counterparty, read_device = selectors.histories(
             owner_id=transaction.customer_id, counterparty_id=transaction.counterparty_id, at=transaction.at,
             label_delay_seconds=delay, exponent=exponent, device_id=transaction.device_id,
         )
         customer = read_customer if customer is None else customer
         counterparty = read_counterparty if counterparty is None else counterparty
+        device = read_device if device is None else device
     txn = Txn(
         ts=transaction.at.timestamp(), customer_id=transaction.customer_id,
         counterparty_id=transaction.counterparty_id, amount=transaction.amount_minor / 10**exponent,
@@ -135,7 +139,7 @@ def vector_of(loaded: Loaded | None, transaction: Transaction, *, customer: Hist
         account_opened_ts=transaction.account_opened.timestamp() if transaction.account_opened else None,
         home_country=transaction.home_country, device_id=transaction.device_id,
     )
-    return features_of(txn, customer, counterparty, label_delay_seconds=delay, vocabulary=vocabulary)
+    return features_of(txn, customer, counterparty, label_delay_seconds=delay, vocabulary=vocabulary, device=device)
 
 
 def score(loaded: Loaded, transaction: Transaction, **histories: History) -> Score:

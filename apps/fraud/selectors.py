@@ -6,6 +6,8 @@ and the payments (orders), over the features' look-back (30 days, plus the model
 - a customer's history: entries debiting any of their accounts (transfers, withdrawals), and their payment orders;
 - a customer's history also holds their card authorisations (``apps.cards``, any but declined: a declined one
   moved no money), with the terminal as counterparty;
+- a device's history (a payment's device blind index): the payment orders made from that device by any customer
+  (``device_customers_30d``: one phone paying for many customers);
 - a counterparty's history: entries crediting that account (a transfer), payment orders to the same creditor
   account (by its blind index: ``bidx:<hash>``), or the authorisations at that card terminal, from any customer
   (many cards at one terminal in a day is what a skimmed terminal looks like: ``cp_customers_1d``).
@@ -76,14 +78,27 @@ def _text(value: str = "") -> Value:
     return Value(value, output_field=CharField())
 
 
+def terminal_authorisations(*, merchant_id: str, terminal_id: str, since: datetime, until: datetime) -> QuerySet:
+    """A card terminal's authorisations (any card, all but declined) in [since, until): a terminal's history.
+
+    Read by index ``cards_auth_terminal_time`` (merchant_id, terminal_id, created_at; cards migration 0002):
+    ``tests/fraud/test_indexes.py`` shows PostgreSQL's plan uses it.
+    """
+    return Authorisation.objects.filter(
+        merchant_id=merchant_id, terminal_id=terminal_id, created_at__gte=since, created_at__lt=until,
+    ).exclude(status=AuthorisationStatus.DECLINED)
+
+
 def histories(*, owner_id: str, counterparty_id: str, at: datetime, label_delay_seconds: float,
-              exponent: int = 2, device_id: str = "") -> tuple[History, History]:
-    """The customer's and the counterparty's histories before ``at`` over the look-back, in one statement.
+              exponent: int = 2, device_id: str = "") -> tuple[History, History, History]:
+    """The customer's, the counterparty's and the device's histories before ``at`` over the look-back, in one
+    statement.
 
     One UNION ALL of the customer's money-out entries and payment orders, the counterparty's incoming transfers or
-    payment orders, the fraud labels naming either, and whether the customer paid this counterparty or used this
-    device (``device_id``: a payment's device blind index) before the look-back (``new_payee`` / ``new_device``
-    mean never, not "not in 30 days"): inline scoring pays one round trip for all of it.
+    payment orders, the fraud labels naming either, the payment orders of any customer from this device
+    (``device_id``: a payment's device blind index; none without one), and whether the customer paid this
+    counterparty or used this device before the look-back (``new_payee`` / ``new_device`` mean never, not "not in
+    30 days"): inline scoring pays one round trip for all of it.
     """
     since = at - timedelta(seconds=LOOKBACK_SECONDS + label_delay_seconds)
     empty = _text()
@@ -108,6 +123,10 @@ def histories(*, owner_id: str, counterparty_id: str, at: datetime, label_delay_
         _text("ca"), "created_at", "amount_minor", Concat("merchant_id", Value("-"), "terminal_id",
                                                           output_field=CharField()), empty, empty))
     if device_id:
+        parts.append(PaymentOrder.objects.filter(
+            device_id_bidx=device_id, created_at__gte=since, created_at__lt=at
+        ).values_list(_text("dv"), "created_at", "amount_minor",
+                      Coalesce("debtor_account__owner_id", empty, output_field=CharField()), empty, empty))
         parts.append(PaymentOrder.objects.filter(
             debtor_account__owner_id=owner_id, device_id_bidx=device_id, created_at__lt=since
         ).order_by("created_at").values_list(_text("sd"), "created_at", Value(0, output_field=BigIntegerField()),
@@ -137,12 +156,11 @@ def histories(*, owner_id: str, counterparty_id: str, at: datetime, label_delay_
     else:
         terminal = _terminal(counterparty_id)
         if terminal is not None:
-            parts.append(Authorisation.objects.filter(
-                merchant_id=terminal[0], terminal_id=terminal[1], created_at__gte=since, created_at__lt=at,
-            ).exclude(status=AuthorisationStatus.DECLINED).values_list(
+            parts.append(terminal_authorisations(merchant_id=terminal[0], terminal_id=terminal[1], since=since,
+                                                 until=at).values_list(
                 _text("pa"), "created_at", "amount_minor",
                 Coalesce("card__account__owner_id", empty, output_field=CharField()), empty, empty))
-    customer_rows, counterparty_rows = [], []
+    customer_rows, counterparty_rows, device_rows = [], [], []
     customer_frauds: dict[str, list[float]] = {}
     counterparty_frauds: dict[str, list[float]] = {}
     seen_earlier: list[tuple[str, float]] = []
@@ -153,6 +171,8 @@ def histories(*, owner_id: str, counterparty_id: str, at: datetime, label_delay_
                 customer_frauds.setdefault(other, []).append(ts)
             if other == counterparty_id:
                 counterparty_frauds.setdefault(other, []).append(ts)
+        elif tag == "dv":  # other: the paying customer
+            device_rows.append((ts, _major(amount, exponent), other, extra, "", ""))
         elif tag == "sd":
             seen_earlier.append((DEVICE + device, ts))
         elif tag == "sp":
@@ -167,7 +187,7 @@ def histories(*, owner_id: str, counterparty_id: str, at: datetime, label_delay_
     customer = _history(customer_rows, customer_frauds)
     for key, ts in seen_earlier:
         customer.remember(key, ts)
-    return customer, _history(counterparty_rows, counterparty_frauds)
+    return customer, _history(counterparty_rows, counterparty_frauds), _history(device_rows, {})
 
 
 def label_counts(*, since: datetime) -> dict[str, int]:

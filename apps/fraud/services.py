@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -22,6 +22,7 @@ from apps.core.metrics import FRAUD_DETECTIONS_TOTAL
 
 from . import runtime, selectors
 from .errors import AlertAlreadyDecided, AlertNotFound, ArtifactInvalid, ModelVersionNotFound, NoModelToRollBackTo
+from .evaluation import Window
 from .features import FEATURE_NAMES
 from .model import FraudModel, sha256
 from .models import AlertStatus, FraudAlert, FraudLabel, ModelStatus, ModelVersion
@@ -47,8 +48,8 @@ def _parse(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def model_version_save(*, model: FraudModel, metrics: dict, actor: str = "system") -> ModelVersion:
-    """Write the artifact under ``QENEX_FRAUD_MODEL_DIR/<version>/`` and register it as a candidate."""
+def _write_artifact(model: FraudModel, metrics: dict) -> dict:
+    """Write the artifact and its metadata under ``QENEX_FRAUD_MODEL_DIR/<version>/``; the metadata."""
     data = model.dumps()
     digest = sha256(data)
     version = f"fraud-{datetime.now(UTC):%Y%m%dT%H%M%S}-{digest[:8]}"
@@ -58,19 +59,30 @@ def model_version_save(*, model: FraudModel, metrics: dict, actor: str = "system
     artifact.write_bytes(data)
     metadata = {
         "version": version, "sha256": digest, "code_version": code_version(), "feature_names": list(FEATURE_NAMES),
-        "info": model.info, "metrics": metrics,
+        "info": model.info, "metrics": metrics, "artifact_path": str(artifact),
     }
     (directory / "metadata.json").write_text(json.dumps(metadata, indent=2, default=str))
-    with transaction.atomic(durable=True):
-        row = ModelVersion.objects.create(
-            version=version, artifact_path=str(artifact), sha256=digest, metrics=metrics,
-            feature_names=list(FEATURE_NAMES), data_from=_parse(model.info.get("data_from")),
-            data_to=_parse(model.info.get("data_to")), label_delay_days=int(model.info.get("label_delay_days", 0)),
-            code_version=metadata["code_version"], created_by=actor,
-        )
-        audit_record(action="fraud.model_registered", object_type="fraud_model", object_id=version,
-                     after={"sha256": digest, "metrics": metrics, "code_version": row.code_version}, actor=actor)
+    return metadata
+
+
+def _register(model: FraudModel, metadata: dict, *, actor: str) -> ModelVersion:
+    """The registry row of a written artifact, audited (inside the caller's transaction)."""
+    row = ModelVersion.objects.create(
+        version=metadata["version"], artifact_path=metadata["artifact_path"], sha256=metadata["sha256"],
+        metrics=metadata["metrics"], feature_names=list(FEATURE_NAMES), data_from=_parse(model.info.get("data_from")),
+        data_to=_parse(model.info.get("data_to")), label_delay_days=int(model.info.get("label_delay_days", 0)),
+        code_version=metadata["code_version"], created_by=actor,
+    )
+    audit_record(action="fraud.model_registered", object_type="fraud_model", object_id=row.version,
+                 after={"sha256": row.sha256, "metrics": row.metrics, "code_version": row.code_version}, actor=actor)
     return row
+
+
+def model_version_save(*, model: FraudModel, metrics: dict, actor: str = "system") -> ModelVersion:
+    """Write the artifact under ``QENEX_FRAUD_MODEL_DIR/<version>/`` and register it as a candidate."""
+    metadata = _write_artifact(model, metrics)
+    with transaction.atomic(durable=True):
+        return _register(model, metadata, actor=actor)
 
 
 def _make_production(row: ModelVersion, *, actor: str, action: str) -> ModelVersion:
@@ -198,3 +210,101 @@ def fraud_counterparties_rekey(*, actor: str = "rekey_blind_index") -> dict[str,
         audit_record(action="fraud.counterparties_rekeyed", object_type="blind_index_copies", object_id="fraud",
                      after=counts, actor=actor)
     return counts
+
+
+def retrain_windows(*, today: date) -> tuple[Window, Window, int]:
+    """The train and held-out test windows of a retraining on ``today`` (UTC), and the label delay in days.
+
+    The test window is the last ``QENEX_FRAUD_RETRAIN_TEST_DAYS`` whole days before today; the train window runs from
+    ``QENEX_FRAUD_RETRAIN_DAYS`` days back to the label delay before the test window (every training label was known
+    before the first test transaction, as ``fraud_evaluate`` requires).
+    """
+    delay = settings.QENEX_FRAUD_RETRAIN_LABEL_DELAY_DAYS
+    test_to = today - timedelta(days=1)
+    test_from = test_to - timedelta(days=settings.QENEX_FRAUD_RETRAIN_TEST_DAYS - 1)
+    train_to = test_from - timedelta(days=delay + 1)
+    train_from = test_to - timedelta(days=settings.QENEX_FRAUD_RETRAIN_DAYS - 1)
+    return Window.of_days(train_from, train_to), Window.of_days(test_from, test_to), delay
+
+
+def promotion_decision(candidate: dict, current: dict | None, *, tolerance: float) -> tuple[bool, str]:
+    """Promote the candidate only if it is not worse than the production model on the held-out days: its average
+    precision and its recall within the alert budget each at least the current one's minus ``tolerance``."""
+    if candidate.get("average_precision") is None:
+        return False, "no fraud among the held-out transactions: nothing to measure the candidate on"
+    if current is None:
+        return True, "no model in production"
+    worse = [
+        f"{name} {candidate[name]} < {current[name]}"
+        for name in ("average_precision", "recall_at_budget")
+        if current.get(name) is not None and (candidate.get(name) or 0.0) < current[name] - tolerance
+    ]
+    if worse:
+        return False, "worse than the production model: " + ", ".join(worse)
+    return True, "not worse than the production model"
+
+
+def model_retrain(*, now: datetime | None = None, actor: str = "task:fraud_retrain") -> dict:
+    """Train a candidate on the labelled history, measure it and the production model on held-out later days, and
+    promote it only if it is not worse (``promotion_decision``). Audited: ``fraud.model_retrained`` with both
+    models' figures and the decision (and the registration and promotion as usual), or ``fraud.retrain_skipped``.
+
+    Rows: the bank's own labelled transactions (``selectors.labelled_history``, what ``fraud_export`` writes) and the
+    CSVs of ``QENEX_FRAUD_RETRAIN_CSVS``, without restricted or erased customers (as ``fraud_train``). The promoted
+    artifact is the one measured (trained without the held-out days). Training runs outside any transaction.
+    """
+    from .dataset import DatasetError, read_rows, rows_of_records
+    from .evaluation import WindowError, held_out_metrics, train_on
+    from .model import TrainingError
+
+    now = now or timezone.now()
+    train_window, test_window, delay = retrain_windows(today=now.astimezone(UTC).date())
+    budget, tolerance = settings.QENEX_FRAUD_ALERT_BUDGET, settings.QENEX_FRAUD_RETRAIN_TOLERANCE
+    windows = {"train_window": train_window.describe(), "test_window": test_window.describe(),
+               "label_delay_days": delay, "alert_budget": budget}
+    try:
+        rows = rows_of_records(selectors.labelled_history(
+            since=datetime.fromtimestamp(train_window.start, UTC), until=datetime.fromtimestamp(test_window.end, UTC)))
+        for path in settings.QENEX_FRAUD_RETRAIN_CSVS:
+            rows.extend(row for row in read_rows(path) if train_window.start <= row.txn.ts < test_window.end)
+        rows.sort(key=lambda row: row.txn.ts)
+        rows = selectors.training_rows_permitted(rows=rows)
+        candidate = train_on(rows, train_window, label_delay_days=delay)
+        measured = held_out_metrics(rows, test_window, candidate, budget=budget)
+    except (TrainingError, WindowError, DatasetError, OSError) as exc:
+        with transaction.atomic(durable=True):
+            audit_record(action="fraud.retrain_skipped", object_type="fraud_model", object_id="retrain",
+                         after={**windows, "reason": str(exc)}, actor=actor)
+        return {"outcome": "skipped", "reason": str(exc), **windows}
+
+    current_row = selectors.production_model()
+    current_metrics, current_note = None, ""
+    if current_row is not None:
+        try:
+            current = runtime.load_artifact(current_row.artifact_path, expected_sha256=current_row.sha256)
+        except (OSError, ValueError, EOFError, ImportError, AttributeError) as exc:
+            current_note = f"the production model {current_row.version} cannot be loaded: {exc}"
+        else:
+            current_metrics = held_out_metrics(rows, test_window, current, budget=budget)
+            saw = current_row.data_to is not None and current_row.data_to.timestamp() >= test_window.start
+            current_metrics["trained_on_test_window"] = saw  # then its figures are optimistic: harder to beat
+    promote, reason = promotion_decision(measured, current_metrics, tolerance=tolerance)
+    if current_note:
+        reason = f"{current_note}; {reason}"
+
+    metrics = {key: candidate.info[key] for key in ("calibration_slice", "slice_rows", "slice_frauds")}
+    metrics["held_out"] = measured
+    metadata = _write_artifact(candidate, metrics)
+    with transaction.atomic(durable=True):
+        row = _register(candidate, metadata, actor=actor)
+        audit_record(
+            action="fraud.model_retrained", object_type="fraud_model", object_id=row.version, actor=actor,
+            before={"production": current_row.version if current_row else None, "held_out": current_metrics},
+            after={**windows, "candidate": row.version, "held_out": measured, "promoted": promote, "reason": reason},
+        )
+        if promote:
+            locked = ModelVersion.objects.select_for_update(no_key=True).get(pk=row.pk)
+            _make_production(locked, actor=actor, action="fraud.model_promoted")
+    return {"outcome": "promoted" if promote else "kept", "version": row.version, "reason": reason,
+            "candidate": measured, "current": current_metrics,
+            "production": row.version if promote else (current_row.version if current_row else None), **windows}

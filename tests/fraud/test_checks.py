@@ -20,6 +20,7 @@ from apps.fraud.risk import risk_assess
 from apps.ledger import selectors, services
 from apps.ledger.checks import RefusedByCheck
 from apps.payments import services as payments
+from apps.payments.models import PaymentOrder
 from apps.payments.states import PaymentStatus
 from tests.conftest import make_client
 from tests.factories import funded_account
@@ -319,3 +320,48 @@ def test_many_cards_at_one_terminal_reach_the_inline_features_of_the_next_card_t
     again = scoring.vector_of(None, scoring.from_card(card_subject(card.account, owner_id="next-shopper",
                                                                    merchant_id="m0099", terminal_id="t9", at=now)))
     assert again[INDEX["new_payee"]] == 0  # paid at that terminal before
+
+
+def _pay_from(owner: str, device: str, **receiver):
+    account = funded_account("1000.00", "EUR", owner_id=owner)
+    body = sct_body(account.public_id, **({"receiver": receiver} if receiver else {}))
+    return payments.payment_send(request=replace(request_from(body), device_id=device),
+                                 debtor_account=account.public_id).payment
+
+
+def test_one_device_paying_for_many_customers_reaches_the_inline_features_as_in_training():
+    """``device_customers_30d`` inline (payment orders of any customer from the device, by its blind index) is the
+    number the training stream gives for the same payments."""
+    from apps.fraud import scoring
+    from apps.fraud.features import INDEX, FeatureStream, Txn
+
+    for k in range(3):
+        _pay_from(f"ring-{k}", "ring-phone")
+    _pay_from("loner", "loner-phone")
+    last = _pay_from("ring-3", "ring-phone")
+    vector = scoring.vector_of(None, scoring.from_payment(last))
+    assert (vector[INDEX["device_customers_30d"]], vector[INDEX["new_device"]]) == (3, 1)
+    assert scoring.vector_of(None, scoring.from_payment(
+        _pay_from("loner-2", "loner-phone")))[INDEX["device_customers_30d"]] == 1
+
+    stream = FeatureStream(label_delay_seconds=scoring.DEFAULT_LABEL_DELAY_SECONDS)
+    orders = sorted(PaymentOrder.objects.filter(device_id_bidx=last.device_id_bidx), key=lambda p: p.created_at)
+    for order in orders:
+        streamed = stream.push(Txn(ts=order.created_at.timestamp(), customer_id=order.debtor_account.owner_id,
+                                   counterparty_id="bidx:" + order.creditor_identifier_bidx, amount=10.0,
+                                   device_id=order.device_id_bidx), 0)
+    assert streamed[INDEX["device_customers_30d"]] == vector[INDEX["device_customers_30d"]]
+
+
+@pytest.mark.django_db(transaction=True)  # the call reads the database from a worker thread of its own
+def test_the_seeds_predict_call_uses_the_device_id(promoted):
+    known = _pay_from("dora", "dora-phone")
+    for k in range(4):
+        _pay_from(f"herd-{k}", "herder-phone")
+    call = {"amount": 50, "customer_id": "dora", "counterparty_id": "acc_x", "channel": "transfer"}
+    features = [asyncio.run(FraudDetector().predict({**call, **extra}))[2]["features"] for extra in (
+        {"device_id": "dora-phone"}, {"device_id": "herder-phone"}, {})]
+    assert known.device_id_bidx  # the call compares the device as payments store it
+    assert (features[0]["new_device"], features[0]["device_customers_30d"]) == (0, 0)
+    assert (features[1]["new_device"], features[1]["device_customers_30d"]) == (1, 4)
+    assert (features[2]["new_device"], features[2]["device_customers_30d"]) == (0, 0)

@@ -149,3 +149,64 @@ def test_new_device_and_new_payee_mean_never_before_while_new_counterparty_means
 def test_the_hour_is_the_transactions_own_in_utc():
     at_three = features_of(txn(ts=1_767_236_400.0), History(), History(), label_delay_seconds=0)  # 03:00 UTC
     assert (at_three[INDEX["hour"]], at_three[INDEX["is_night"]]) == (3.0, 1.0)
+
+
+def test_device_customers_counts_the_other_customers_of_the_device_in_the_30_days_before():
+    stream = FeatureStream(label_delay_seconds=7 * DAY)
+    start = 1_767_225_600.0  # 2026-01-01 UTC
+
+    def pay(ts, customer, device="shared-phone"):
+        return stream.push(Txn(ts=ts, customer_id=customer, counterparty_id=f"p-{customer}", amount=50.0,
+                               channel="transfer", device_id=device), 0)
+
+    assert pay(start, "c0")[INDEX["device_customers_30d"]] == 0  # nobody used it before
+    pay(start + 10 * DAY, "c1")
+    for k in range(2, 5):
+        pay(start + 40 * DAY + k * HOUR, f"c{k}")  # c0 and c1 are more than 30 days before the next one
+    again = pay(start + 41 * DAY, "c2")
+    assert again[INDEX["device_customers_30d"]] == 2  # c3, c4: not c2 itself, not the ones 30+ days before
+    assert again[INDEX["new_device"]] == 0
+    newcomer = pay(start + 41 * DAY + HOUR, "c9")
+    assert (newcomer[INDEX["device_customers_30d"]], newcomer[INDEX["new_device"]]) == (3, 1)
+    assert pay(start + 41 * DAY + 2 * HOUR, "c9", device="own-phone")[INDEX["device_customers_30d"]] == 0
+    card = stream.push(Txn(ts=start + 42 * DAY, customer_id="c9", counterparty_id="m1-t1", amount=10.0), 0)
+    assert card[INDEX["device_customers_30d"]] == 0  # no device named: no device signal
+    # features_of without a device history (a caller that has none) is the same as an empty one.
+    lone = Txn(ts=start, customer_id="c1", counterparty_id="x", amount=1.0, device_id="d")
+    assert features_of(lone, History(), History(), label_delay_seconds=0) == features_of(
+        lone, History(), History(), label_delay_seconds=0, device=History())
+
+
+def test_the_amount_and_the_hour_against_the_customers_habits():
+    day0 = 1_767_225_600.0  # 2026-01-01 00:00 UTC
+    customer = History()
+    for k in range(10):  # every evening at 23:00, 20 or 80 (log-scale mean ~ log(41))
+        customer.append(day0 + k * DAY + 23 * HOUR, 20.0 if k % 2 else 80.0, "m1")
+    at_one = day0 + 10 * DAY + 25 * HOUR  # 01:00, two hours after their usual 23:00 across midnight
+    vector = features_of(txn(ts=at_one, amount=1000.0), customer, History(), label_delay_seconds=0)
+    assert vector[INDEX["hour_dev_30d"]] == pytest.approx(2.0)
+    assert vector[INDEX["hour_concentration_30d"]] == pytest.approx(1.0)
+    import math
+
+    logs = [math.log1p(20.0), math.log1p(80.0)]
+    mean, std = sum(logs) / 2, abs(logs[1] - logs[0]) / 2
+    assert vector[INDEX["amount_log_z_30d"]] == pytest.approx((math.log1p(1000.0) - mean) / std)
+    empty = features_of(txn(ts=at_one), History(), History(), label_delay_seconds=0)
+    assert (empty[INDEX["hour_dev_30d"]], empty[INDEX["hour_concentration_30d"]], empty[INDEX["amount_log_z_30d"]]) \
+        == (0.0, 0.0, 0.0)
+
+
+def test_a_counterpartys_last_week_of_amounts_against_the_weeks_before():
+    """A skimmed terminal's purchases are inflated from its first day, days before any label is known."""
+    import math
+
+    terminal = History()
+    for k in range(20):  # 20 ordinary purchases of 30 over days 30..8 before, then 5 of 90 in the last week
+        terminal.append(T - 29 * DAY + k * DAY, 30.0, f"c{k}")
+    for k in range(5):
+        terminal.append(T - 6 * DAY + k * DAY, 90.0, f"d{k}")
+    vector = features_of(txn(amount=90.0), History(), terminal, label_delay_seconds=7 * DAY)
+    assert vector[INDEX["cp_log_amount_shift_7d"]] == pytest.approx(math.log1p(90) - math.log1p(30))
+    assert vector[INDEX["amount_to_cp_log_30d"]] == pytest.approx(math.log1p(90) - (20 * math.log1p(30)
+                                                                                    + 5 * math.log1p(90)) / 25)
+    assert features_of(txn(), History(), History(), label_delay_seconds=0)[INDEX["cp_log_amount_shift_7d"]] == 0.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,94 @@ def test_the_single_row_fast_path_gives_scikit_learns_numbers(small_model, small
     got = np.asarray([small_model.score_one(list(row)) for row in sample])
     assert np.abs(expected - got).max() < 1e-12
     assert expected.max() > 0.5  # the sample reaches the thresholds, not only the easy zeros
+
+
+def test_an_artifact_of_an_older_model_format_is_refused(small_model, tmp_path):
+    """A model trained before a feature was added (format 2: no device_customers_30d) must be trained again."""
+    import copy
+
+    from apps.fraud.model import FORMAT, sha256
+
+    old = copy.copy(small_model)
+    old.__dict__.pop("_dumped", None)
+    old.format = FORMAT - 1
+    path = tmp_path / "old.joblib"
+    path.write_bytes(old.dumps())
+    with pytest.raises(ValueError, match="train it again"):
+        runtime.load_artifact(path, expected_sha256=sha256(path.read_bytes()))
+    assert "device_customers_30d" in FEATURE_NAMES and small_model.format == FORMAT
+
+
+RETRAIN_ON = "2026-02-15T03:15:00+00:00"  # held out: 02-08..02-14; trained on: 01-01..01-31 (7-day label delay)
+
+
+@pytest.fixture
+def retrain_settings(settings, tmp_path, small_csv):
+    settings.QENEX_FRAUD_MODEL_DIR = str(tmp_path / "models")
+    settings.QENEX_FRAUD_MODEL_REFRESH_SECONDS = 0.0
+    settings.QENEX_FRAUD_RETRAIN_CSVS = [small_csv]  # beside the bank's own (here: none)
+    settings.QENEX_FRAUD_RETRAIN_DAYS, settings.QENEX_FRAUD_RETRAIN_TEST_DAYS = 45, 7
+    settings.QENEX_FRAUD_RETRAIN_LABEL_DELAY_DAYS, settings.QENEX_FRAUD_ALERT_BUDGET = 7, 0.01
+    return settings
+
+
+def test_the_retraining_is_a_daily_beat_entry():
+    from django.conf import settings as django_settings
+
+    from apps.fraud import tasks
+
+    entry = django_settings.CELERY_BEAT_SCHEDULE["fraud-retrain"]
+    assert entry["task"] == tasks.retrain.name and entry["schedule"].hour == {3}
+
+
+def test_the_promotion_decision_wants_no_metric_worse():
+    decide = services.promotion_decision
+    good = {"average_precision": 0.6, "recall_at_budget": 0.5}
+    assert decide(good, None, tolerance=0.0) == (True, "no model in production")
+    assert decide(good, {"average_precision": 0.6, "recall_at_budget": 0.5}, tolerance=0.0)[0]
+    promote, reason = decide(good, {"average_precision": 0.59, "recall_at_budget": 0.55}, tolerance=0.0)
+    assert not promote and "recall_at_budget 0.5 < 0.55" in reason
+    assert decide(good, {"average_precision": 0.59, "recall_at_budget": 0.55}, tolerance=0.05)[0]
+    assert not decide({"average_precision": None, "recall_at_budget": None}, None, tolerance=0.0)[0]
+
+
+@pytest.mark.django_db
+def test_retraining_without_a_production_model_promotes_the_measured_candidate_audited(retrain_settings):
+    from apps.fraud import tasks
+
+    result = tasks.retrain.apply(kwargs={"now": RETRAIN_ON}).get()
+    assert result["outcome"] == "promoted" and result["current"] is None
+    assert result["train_window"] == {"from": "2026-01-01", "to": "2026-01-31"}
+    assert result["test_window"] == {"from": "2026-02-08", "to": "2026-02-14"}
+    row = ModelVersion.objects.get(version=result["version"])
+    assert row.status == ModelStatus.PRODUCTION and row.data_to.date().isoformat() <= "2026-01-31"
+    held_out = row.metrics["held_out"]
+    assert held_out["average_precision"] > 0.1 and 0 < held_out["recall_at_budget"] <= 1
+    audit = AuditRecord.objects.get(action="fraud.model_retrained", object_id=row.version)
+    assert audit.after["promoted"] is True and audit.before["production"] is None
+    assert AuditRecord.objects.filter(action="fraud.model_promoted", object_id=row.version).exists()
+    runtime.clear()
+    assert runtime.current().version == row.version
+
+
+@pytest.mark.django_db
+def test_retraining_keeps_a_production_model_the_candidate_does_not_match(retrain_settings, promoted):
+    """The production model here was trained on the held-out days themselves (their labels included): no candidate
+    trained without them can match it there, so it stays in production and the candidate is only registered."""
+    result = services.model_retrain(now=datetime.fromisoformat(RETRAIN_ON), actor="test")
+    assert result["outcome"] == "kept" and result["production"] == promoted.version
+    assert result["current"]["trained_on_test_window"] is True
+    assert result["reason"].startswith("worse than the production model")
+    assert ModelVersion.objects.get(version=result["version"]).status == ModelStatus.CANDIDATE
+    assert ModelVersion.objects.get(version=promoted.version).status == ModelStatus.PRODUCTION
+    audit = AuditRecord.objects.get(action="fraud.model_retrained", object_id=result["version"])
+    assert audit.after["promoted"] is False and audit.before["production"] == promoted.version
+    assert audit.before["held_out"]["average_precision"] > audit.after["held_out"]["average_precision"]
+
+
+@pytest.mark.django_db
+def test_retraining_without_enough_labelled_data_is_skipped_and_audited(retrain_settings):
+    retrain_settings.QENEX_FRAUD_RETRAIN_CSVS = []
+    result = services.model_retrain(now=datetime.fromisoformat(RETRAIN_ON), actor="test")
+    assert result["outcome"] == "skipped" and not ModelVersion.objects.exists()
+    assert AuditRecord.objects.filter(action="fraud.retrain_skipped").count() == 1
