@@ -143,4 +143,39 @@ urlpatterns = [
     # The event stream (apps.events): the outbox by cursor, and webhook subscriptions.
     path("events", events.EventListView.as_view(), name="events"),
     path("events/webhooks", events.WebhookSubscriptionListCreateView.as_view(), name="events-webhooks"),
+    path(
+        "events/webhooks/<str:subscription_id>",
+        events.WebhookSubscriptionDetailView.as_view(),
+        name="events-webhook-detail",
+    ),
+    path(
+        "events/webhooks/<str:subscription_id>/deactivate",
+        events.WebhookSubscriptionDeactivateView.as_view(),
+        name="events-webhook-deactivate",
+    ),
+    path(
+        "events/webhooks/<str:subscription_id>/reactivate",
+        events.WebhookSubscriptionReactivateView.as_view(),
+        name="events-webhook-reactivate",
+    ),
+    path(
+        "events/webhooks/<str:subscription_id>/deliveries",
+        events.WebhookDeliveryListView.as_view(),
+        name="events-webhook-deliveries",
+    ),
+    path(
+        "events/webhooks/<str:subscription_id>/replay-failed",
+        events.WebhookSubscriptionReplayFailedView.as_view(),
+        name="events-webhook-replay-failed",
+    ),
+    path(
+        "events/webhook-deliveries/<str:delivery_id>",
+        events.WebhookDeliveryDetailView.as_view(),
+        name="events-webhook-delivery-detail",
+    ),
+    path(
+        "events/webhook-deliveries/<str:delivery_id>/replay",
+        events.WebhookDeliveryReplayView.as_view(),
+        name="events-webhook-delivery-replay",
+    ),
 ]

@@ -621,6 +621,22 @@ QENEX_FX_QUOTE_TTL_SECONDS = env.int("QENEX_FX_QUOTE_TTL_SECONDS", default=10)
 QENEX_FX_ORDER_TIMEOUT_SECONDS = env.float("QENEX_FX_ORDER_TIMEOUT_SECONDS", default=15.0)
 QENEX_FX_HEDGE_SWEEP_AFTER_SECONDS = env.int("QENEX_FX_HEDGE_SWEEP_AFTER_SECONDS", default=60)
 QENEX_FX_HEDGE_SWEEP_EVERY_SECONDS = env.float("QENEX_FX_HEDGE_SWEEP_EVERY_SECONDS", default=30.0)
+# Settlement of LP trades (a hedge fill): we pay the LP what we sold it through the payment gateway, from our
+# FX_POSITION account of that currency to the LP's account number there by SWIFT ("USD=400100200,EUR=400100300"), and
+# confirm each deal with an MT300 to the LP's BIC. A currency without an LP account is not paid (a FAILED settlement).
+QENEX_FX_LP_NAME = env.str("QENEX_FX_LP_NAME", default="QENEX LP Simulator")
+QENEX_FX_LP_BIC = env.str("QENEX_FX_LP_BIC", default="LPBKGB2LXXX")
+QENEX_FX_LP_COUNTRY = env.str("QENEX_FX_LP_COUNTRY", default="GB")
+QENEX_FX_LP_ACCOUNTS = env.dict(
+    "QENEX_FX_LP_ACCOUNTS",
+    default={
+        "USD": "400100200",
+        "EUR": "400100300",
+        "GBP": "400100400",
+        "JPY": "400100500",
+        "CHF": "400100600",
+    },
+)
 # End-of-day position report (UTC hour:minute).
 QENEX_FX_EOD_AT = env.str("QENEX_FX_EOD_AT", default="22:00")
 CELERY_BEAT_SCHEDULE["treasury-eod-position-report"] = {

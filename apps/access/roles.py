@@ -187,6 +187,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "treasury.view_fxdeal",
         "treasury.view_fxlimit",
         "treasury.view_fxpositionreport",
+        "treasury.view_fxsettlement",
     ],
     # The FX desk: prices and books customers' conversions (the dealing page, the FX API as staff); limits are
     # the administrator's to set in the admin, so a dealer cannot raise the limit they trade against.
@@ -198,6 +199,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "treasury.add_fxdeal",
         "treasury.view_fxlimit",
         "treasury.view_fxpositionreport",
+        "treasury.view_fxsettlement",  # the LP settlements (payment, MT300): a FAILED one is the desk's to settle
     ],
     ADMINISTRATOR: VIEW_ALL
     + [

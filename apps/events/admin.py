@@ -42,13 +42,17 @@ class WebhookSubscriptionAdmin(ServiceSavedAdmin):
                 public_id=subscription.public_id, active=active, actor=str(request.user)
             )
 
-    @admin.action(description="Deactivate the selected subscriptions", permissions=["view"])
+    # The same permission as the API's deactivate/reactivate and the replay below: viewing (an auditor) is not it.
+    @admin.action(description="Deactivate the selected subscriptions", permissions=["manage"])
     def deactivate(self, request, queryset):
         self._set_active(request, queryset, False)
 
-    @admin.action(description="Activate the selected subscriptions", permissions=["view"])
+    @admin.action(description="Activate the selected subscriptions", permissions=["manage"])
     def activate(self, request, queryset):
         self._set_active(request, queryset, True)
+
+    def has_manage_permission(self, request) -> bool:
+        return request.user.has_perm("events.add_webhooksubscription")
 
 
 @admin.register(WebhookDelivery)

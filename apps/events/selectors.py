@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
+
+from apps.core.errors import InvalidInput, NotFound
 
 from .errors import InvalidCursor
 from .models import DeliveryStatus, EventCursor, OutboxEvent, WebhookDelivery, WebhookSubscription
@@ -69,13 +71,39 @@ def subscription_list() -> list[WebhookSubscription]:
     return list(WebhookSubscription.objects.order_by("-id"))
 
 
+def subscription_get(public_id: str) -> WebhookSubscription:
+    subscription = WebhookSubscription.objects.filter(public_id=public_id).first()
+    if subscription is None:
+        raise NotFound(f"no webhook subscription {public_id}", field="subscription")
+    return subscription
+
+
+def deliveries_of(*, subscription: WebhookSubscription, status: str | None = None) -> QuerySet[WebhookDelivery]:
+    """A subscription's delivery log (the API paginates it by id), of one status if given."""
+    if status is not None and status not in DeliveryStatus.values:
+        raise InvalidInput(
+            f"status must be one of {', '.join(DeliveryStatus.values)}", field="status", code="invalid_status"
+        )
+    query = WebhookDelivery.objects.filter(subscription=subscription).select_related("subscription", "event")
+    return query.filter(status=status) if status else query
+
+
+def delivery_get(public_id: str) -> WebhookDelivery:
+    delivery = WebhookDelivery.objects.select_related("subscription", "event").filter(public_id=public_id).first()
+    if delivery is None:
+        raise NotFound(f"no webhook delivery {public_id}", field="delivery")
+    return delivery
+
+
 def subscriptions_active() -> list[WebhookSubscription]:
     return list(WebhookSubscription.objects.filter(is_active=True))
 
 
 def deliveries_due(*, now, limit: int = 100) -> list[str]:
     return list(
-        WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        WebhookDelivery.objects.filter(
+            status=DeliveryStatus.PENDING, next_attempt_at__lte=now, subscription__is_active=True
+        )
         .order_by("next_attempt_at", "id")
         .values_list("public_id", flat=True)[:limit]
     )

@@ -23,7 +23,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from apps.audit.services import audit_record
-from apps.core.errors import InvalidInput, NotFound
+from apps.core.errors import Conflict, InvalidInput, NotFound
 
 from . import selectors, signing
 from .catalog import EVENT_TYPES
@@ -231,7 +231,14 @@ def webhook_subscription_create(
 
 
 @transaction.atomic(durable=True)
-def webhook_subscription_set_active(*, public_id: str, active: bool, actor: str) -> WebhookSubscription:
+def webhook_subscription_set_active(
+    *, public_id: str, active: bool, actor: str, reason: str = ""
+) -> WebhookSubscription:
+    """Deactivate (pause) or reactivate a subscription; already so is no change and no audit record.
+
+    An inactive subscription gets no new deliveries (events committed meanwhile are not delivered to it: read them
+    from ``GET /api/v1/events``) and its pending ones wait, unsent, until it is active again.
+    """
     subscription = WebhookSubscription.objects.select_for_update().filter(public_id=public_id).first()
     if subscription is None:
         raise NotFound(f"no webhook subscription {public_id}", field="subscription")
@@ -245,7 +252,7 @@ def webhook_subscription_set_active(*, public_id: str, active: bool, actor: str)
         object_type="webhook_subscription",
         object_id=subscription.public_id,
         before=before,
-        after=_subscription_state(subscription),
+        after=_subscription_state(subscription) | ({"reason": reason[:200]} if reason else {}),
         actor=actor,
     )
     return subscription
@@ -313,14 +320,20 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 def webhook_deliver(*, delivery_id: str, now: datetime | None = None) -> AttemptResult | None:
     """One attempt: claim the delivery (commit), POST it signed (no transaction open), record the answer.
 
-    None when the delivery is not due (delivered, failed, or its next attempt is later): safe to run twice.
+    None when the delivery is not due (delivered, failed, its next attempt is later, or its subscription is inactive:
+    it waits, pending, for the reactivation): safe to run twice.
     """
     now = now or timezone.now()
     with transaction.atomic(durable=True):
         delivery = (
             WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("subscription", "event")
-            .filter(public_id=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+            .filter(
+                public_id=delivery_id,
+                status=DeliveryStatus.PENDING,
+                next_attempt_at__lte=now,
+                subscription__is_active=True,
+            )
             .first()
         )
         if delivery is None:
@@ -363,12 +376,24 @@ def webhook_deliver(*, delivery_id: str, now: datetime | None = None) -> Attempt
     )
 
 
-@transaction.atomic(durable=True)
-def webhook_delivery_replay(*, delivery_id: str, actor: str) -> WebhookDelivery:
-    """Send a delivery again (failed, or delivered and wanted once more): due now, with a fresh attempt budget."""
-    delivery = WebhookDelivery.objects.select_for_update().filter(public_id=delivery_id).first()
-    if delivery is None:
-        raise NotFound(f"no webhook delivery {delivery_id}", field="delivery")
+REPLAY_BATCH_MAX = 500
+
+
+def _replay(delivery: WebhookDelivery, *, actor: str, reason: str) -> None:
+    """The one replay rule (a locked row): due now with a fresh attempt budget, audited. Never a delivery still
+    PENDING (its attempt may be in flight: a second send), never one of an inactive subscription (it would wait)."""
+    if delivery.status == DeliveryStatus.PENDING:
+        raise Conflict(
+            f"webhook delivery {delivery.public_id} is still pending: it is sent or retried without a replay",
+            field="delivery",
+            code="delivery_pending",
+        )
+    if not delivery.subscription.is_active:
+        raise Conflict(
+            f"webhook subscription {delivery.subscription.public_id} is inactive: reactivate it first",
+            field="subscription",
+            code="subscription_inactive",
+        )
     before = {"status": delivery.status, "attempts": delivery.attempts}
     delivery.status, delivery.attempts, delivery.next_attempt_at = DeliveryStatus.PENDING, 0, timezone.now()
     delivery.save(update_fields=["status", "attempts", "next_attempt_at"])
@@ -377,7 +402,52 @@ def webhook_delivery_replay(*, delivery_id: str, actor: str) -> WebhookDelivery:
         object_type="webhook_delivery",
         object_id=delivery.public_id,
         before=before,
-        after={"status": delivery.status, "event_id": str(delivery.event.event_id)},
+        after={"status": delivery.status, "event_id": str(delivery.event.event_id)}
+        | ({"reason": reason[:200]} if reason else {}),
         actor=actor,
     )
+
+
+@transaction.atomic(durable=True)
+def webhook_delivery_replay(*, delivery_id: str, actor: str, reason: str = "") -> WebhookDelivery:
+    """Send a delivery again (failed, or delivered and wanted once more): due now, with a fresh attempt budget."""
+    delivery = (
+        WebhookDelivery.objects.select_for_update(of=("self",))
+        .select_related("subscription", "event")
+        .filter(public_id=delivery_id)
+        .first()
+    )
+    if delivery is None:
+        raise NotFound(f"no webhook delivery {delivery_id}", field="delivery")
+    _replay(delivery, actor=actor, reason=reason)
     return delivery
+
+
+@dataclass(frozen=True)
+class ReplayedFailed:
+    deliveries: list[WebhookDelivery]
+    remaining: int  # FAILED deliveries of the subscription left for the next call (at most ``limit`` per call)
+
+
+@transaction.atomic(durable=True)
+def webhook_subscription_replay_failed(
+    *, subscription_id: str, actor: str, reason: str = "", limit: int = REPLAY_BATCH_MAX
+) -> ReplayedFailed:
+    """Replay the subscription's FAILED deliveries, oldest first, at most ``limit`` (each audited as one replay)."""
+    subscription = WebhookSubscription.objects.select_for_update().filter(public_id=subscription_id).first()
+    if subscription is None:
+        raise NotFound(f"no webhook subscription {subscription_id}", field="subscription")
+    if not subscription.is_active:
+        raise Conflict(
+            f"webhook subscription {subscription_id} is inactive: reactivate it first",
+            field="subscription",
+            code="subscription_inactive",
+        )
+    limit = max(1, min(limit, REPLAY_BATCH_MAX))
+    failed = WebhookDelivery.objects.filter(subscription=subscription, status=DeliveryStatus.FAILED)
+    deliveries = list(
+        failed.select_for_update(of=("self",)).select_related("subscription", "event").order_by("id")[:limit]
+    )
+    for delivery in deliveries:
+        _replay(delivery, actor=actor, reason=reason)
+    return ReplayedFailed(deliveries, failed.count())

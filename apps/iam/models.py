@@ -31,7 +31,7 @@ SCOPES = {
     "customers:write": "Create and change customers, upload and verify documents, verify KYC",
     "payments:inbound": "Upload inbound payment messages, read inbound payments, resolve exception items",
     "events:read": "Read the business event stream (GET /api/v1/events)",
-    "events:webhooks": "List and create webhook subscriptions",
+    "events:webhooks": "Manage webhook subscriptions: list, create, (de)activate, read deliveries, replay them",
 }
 
 

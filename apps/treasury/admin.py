@@ -1,4 +1,5 @@
-"""The FX desk in the admin: quotes, deals and end-of-day reports read-only; limits set through the service."""
+"""The FX desk in the admin: quotes, deals, LP settlements and end-of-day reports read-only; limits set through the
+service."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from apps.core.errors import DomainError
 from apps.ledger.admin import ReadOnlyAdmin
 
 from . import services
-from .models import FxDeal, FxLimit, FxLimitKind, FxPositionReport, FxQuote
+from .models import FxDeal, FxLimit, FxLimitKind, FxPositionReport, FxQuote, FxSettlement
 
 
 @admin.register(FxQuote)
@@ -25,6 +26,14 @@ class FxDealAdmin(ReadOnlyAdmin):
     list_display = ["public_id", "pair", "side", "rate", "status", "hedge_price", "hedged_at", "created_at"]
     list_filter = ["status", "pair"]
     search_fields = ["public_id", "owner_id", "hedge_exec_id"]
+
+
+@admin.register(FxSettlement)
+class FxSettlementAdmin(ReadOnlyAdmin):
+    list_display = ["deal", "status", "pay_currency", "pay_minor", "receive_currency", "receive_minor", "value_date"]
+    list_filter = ["status", "pay_currency"]
+    list_select_related = ["deal"]
+    search_fields = ["deal__public_id", "payment_id"]
 
 
 @admin.register(FxPositionReport)

@@ -125,3 +125,29 @@ class FxPositionReport(models.Model):
 
     def __str__(self) -> str:
         return f"FX positions {self.business_date}"
+
+
+class FxSettlementStatus(models.TextChoices):
+    SENT = "SENT"  # the payment to the LP is a payment order (its own states from here) and the MT300 is built
+    FAILED = "FAILED"  # the payment gateway refused it (``failure`` says why): the desk settles it by hand
+
+
+class FxSettlement(models.Model):
+    """The settlement of one hedge with the LP: what we pay it (a payment order to its account), what it owes us
+    (into our nostro, seen by reconciliation) and the deal's MT300 confirmation, built once when the fill is booked."""
+
+    deal = models.OneToOneField(FxDeal, on_delete=models.PROTECT, related_name="settlement")
+    status = models.CharField(max_length=8, choices=FxSettlementStatus.choices)
+    pay_currency = models.CharField(max_length=3)
+    pay_minor = models.BigIntegerField()
+    receive_currency = models.CharField(max_length=3)
+    receive_minor = models.BigIntegerField()
+    trade_date = models.DateField()
+    value_date = models.DateField()
+    payment_id = models.CharField(max_length=32, blank=True)
+    failure = models.CharField(max_length=200, blank=True)
+    mt300 = models.TextField(help_text="the MT300 confirmation sent to the LP")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.deal.public_id} {self.status} pay {self.pay_currency} {self.pay_minor}"

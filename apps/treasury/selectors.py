@@ -28,6 +28,21 @@ def deal_list(*, owner_id: str | None = None) -> QuerySet[FxDeal]:
     return deals.filter(owner_id=owner_id) if owner_id else deals
 
 
+def deals_unsettled(*, hedged_before, hedged_after) -> list[int]:
+    """Ids of deals hedged between ``hedged_after`` and ``hedged_before`` with no LP settlement yet (its task was
+    lost), oldest first."""
+    return list(
+        FxDeal.objects.filter(
+            status=FxDealStatus.HEDGED,
+            hedged_at__lt=hedged_before,
+            hedged_at__gte=hedged_after,
+            settlement__isnull=True,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def deals_hedge_pending(*, changed_before) -> list[int]:
     """Ids of deals waiting for their hedge since before ``changed_before`` (the sweeper's work), oldest first."""
     return list(

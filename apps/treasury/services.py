@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -37,7 +37,18 @@ from .errors import (
     UnsupportedPair,
 )
 from .fix.client import LpExecution, LpUnavailable, lp_client
-from .models import FxDeal, FxDealStatus, FxLimit, FxLimitKind, FxPositionReport, FxQuote, FxQuoteStatus, FxSide
+from .models import (
+    FxDeal,
+    FxDealStatus,
+    FxLimit,
+    FxLimitKind,
+    FxPositionReport,
+    FxQuote,
+    FxQuoteStatus,
+    FxSettlement,
+    FxSettlementStatus,
+    FxSide,
+)
 from .pricing import customer_rate, deal_amounts, major
 
 
@@ -343,9 +354,13 @@ def _hedge_order(deal: FxDeal) -> dict:
 
 
 def _record_execution(deal_pk: int, execution: LpExecution, actor: str) -> FxDeal:
-    """HEDGE_PENDING → HEDGED (the fill) or HEDGE_REJECTED, once: a deal already moved on is answered as it is."""
+    """HEDGE_PENDING → HEDGED (the fill) or HEDGE_REJECTED, once: a deal already moved on is answered as it is.
+
+    A fill is then settled with the LP by a task (``lp_settlement_create``: the payment and the MT300), so the
+    customer's accept never waits for (or fails with) the payment gateway; the sweeper settles what a lost task left.
+    """
     if execution.filled:
-        return _set_status(
+        deal = _set_status(
             deal_pk,
             (FxDealStatus.HEDGE_PENDING,),
             actor,
@@ -355,6 +370,9 @@ def _record_execution(deal_pk: int, execution: LpExecution, actor: str) -> FxDea
             hedge_price=execution.price,
             hedged_at=timezone.now(),
         )
+        if deal.status == FxDealStatus.HEDGED:
+            _queue_settlement(deal_pk)
+        return deal
     return _set_status(
         deal_pk,
         (FxDealStatus.HEDGE_PENDING,),
@@ -363,6 +381,12 @@ def _record_execution(deal_pk: int, execution: LpExecution, actor: str) -> FxDea
         hedge_exec_id=execution.exec_id,
         failure=execution.text[:200],
     )
+
+
+def _queue_settlement(deal_pk: int) -> None:
+    from .tasks import lp_settle
+
+    transaction.on_commit(lambda: lp_settle.delay(deal_pk))
 
 
 def hedge(*, deal_pk: int, actor: str = "system") -> FxDeal:
@@ -397,14 +421,24 @@ def hedge_recover(*, deal_pk: int, actor: str = "system") -> FxDeal:
     return deal
 
 
+# A lost settlement task is found within a sweep or two; older unsettled fills (deals hedged before settlement was
+# built) are the desk's to settle by hand, never paid in bulk by a deploy.
+SETTLEMENT_SWEEP_WINDOW = timedelta(days=1)
+
+
 def hedge_pending(*, actor: str = "system", older_than: timedelta | None = None) -> int:
     """The sweeper (Celery beat ``treasury-hedge-sweep``): recover every deal HEDGE_PENDING for longer than
     ``older_than`` (QENEX_FX_HEDGE_SWEEP_AFTER_SECONDS, longer than an accept waits for its report, so a live
-    accept is not raced); answer how many are hedged now."""
+    accept is not raced), and settle every deal hedged as long ago (within SETTLEMENT_SWEEP_WINDOW) without a
+    settlement; answer how many are hedged now."""
     if older_than is None:
         older_than = timedelta(seconds=settings.QENEX_FX_HEDGE_SWEEP_AFTER_SECONDS)
     stuck = selectors.deals_hedge_pending(changed_before=timezone.now() - older_than)
-    return sum(hedge_recover(deal_pk=pk, actor=actor).status == FxDealStatus.HEDGED for pk in stuck)
+    hedged = sum(hedge_recover(deal_pk=pk, actor=actor).status == FxDealStatus.HEDGED for pk in stuck)
+    now = timezone.now()
+    for pk in selectors.deals_unsettled(hedged_before=now - older_than, hedged_after=now - SETTLEMENT_SWEEP_WINDOW):
+        lp_settlement_create(deal_pk=pk, actor=actor)  # its settlement task was lost (a worker died)
+    return hedged
 
 
 def limit_set(*, kind: str, currency: str, limit: object, counterparty: str = "", actor: str = "system") -> FxLimit:
@@ -451,3 +485,131 @@ def eod_position_report(*, actor: str = "system") -> FxPositionReport:
             actor=actor,
         )
         return row
+
+
+# --- settlement of LP trades ---------------------------------------------------------------------------------
+
+
+def _lp_legs(deal: FxDeal) -> tuple[tuple[int, str], tuple[int, str]]:
+    """What the bank pays the LP and receives from it, (minor units, currency) each, at the hedge's fill price.
+
+    The hedge offsets the customer: the customer buying base means we buy base from the LP and pay it the quote
+    currency (base × fill price, rounded half-up to the currency's minor unit), the customer selling base the reverse.
+    """
+    base, counter = deal.pair[:3], deal.pair[3:]
+    counter_minor = int(
+        (major(deal.base_amount_minor, base) * deal.hedge_price)
+        .scaleb(currency_exponent(counter))
+        .to_integral_value(rounding=ROUND_HALF_UP)
+    )
+    base_leg, counter_leg = (deal.base_amount_minor, base), (counter_minor, counter)
+    return (counter_leg, base_leg) if deal.side == FxSide.BUY else (base_leg, counter_leg)
+
+
+def _bic8(bic: str) -> str:
+    return bic[:8]
+
+
+def _settlement_reference(deal: FxDeal) -> str:
+    """The deal in the SWIFT character set and 16 characters (MT300 :20:, the payment's reference)."""
+    return ("FX" + deal.public_id.partition("_")[2]).upper()[:16]
+
+
+def lp_settlement_create(*, deal_pk: int, actor: str = "system") -> FxSettlement | None:
+    """Settle a HEDGED deal with the LP once: the payment of what we sold it (the payment gateway's own path:
+    validation, routing, checks, a hold on our FX_POSITION account, submission), and the deal's MT300.
+
+    The payment's idempotency key is the deal's, so a second call (a retry after a crash between the payment and
+    the settlement row) finds the same payment. A refused payment is a FAILED settlement for the desk, audited.
+    """
+    from apps.payments.formats.mt300 import MT300, build_mt300
+    from apps.payments.request import Party, PaymentRequest
+    from apps.payments.services import payment_send
+
+    deal = FxDeal.objects.get(pk=deal_pk)
+    existing = FxSettlement.objects.filter(deal=deal).first()
+    if existing is not None or deal.status != FxDealStatus.HEDGED:
+        return existing
+    (pay_minor, pay_currency), (receive_minor, receive_currency) = _lp_legs(deal)
+    our_bic, lp_bic = settings.QENEX_PAYMENTS_BANK_BIC, settings.QENEX_FX_LP_BIC
+    debtor = gl_account(account_type=AccountType.FX_POSITION, currency=pay_currency)
+    reference = _settlement_reference(deal)
+    payment_id, failure, value_date = "", "", None
+    lp_account = settings.QENEX_FX_LP_ACCOUNTS.get(pay_currency, "")
+    if not lp_account:
+        failure = f"no LP account in {pay_currency} (QENEX_FX_LP_ACCOUNTS)"
+    else:
+        request = PaymentRequest(
+            sender=Party(name="QENEX FX desk", account=debtor.public_id, bic=our_bic),
+            receiver=Party(
+                name=settings.QENEX_FX_LP_NAME,
+                bic=lp_bic,
+                country=settings.QENEX_FX_LP_COUNTRY,
+                account=lp_account,  # an account number (not an IBAN: interbank, by SWIFT, never SEPA)
+            ),
+            amount=major(pay_minor, pay_currency),
+            currency=pay_currency,
+            reference=reference,
+            remittance_info=f"FX DEAL {reference} {deal.pair}",
+        )
+        try:
+            sent = payment_send(
+                request=request,
+                debtor_account=debtor.public_id,
+                idempotency_key=f"fxsettle:{deal.public_id}",
+                actor=actor,
+            )
+            payment_id, value_date = sent.payment.public_id, sent.payment.value_date
+        except DomainError as exc:
+            failure = f"{exc.code}: {exc.message}"[:200]
+    trade_date = timezone.localdate(deal.hedged_at or timezone.now())
+    value_date = value_date or trade_date
+    mt300 = build_mt300(
+        MT300(
+            sender_bic=our_bic,
+            receiver_bic=lp_bic,
+            reference=reference,
+            party_a=_bic8(our_bic),
+            party_b=_bic8(lp_bic),
+            trade_date=trade_date,
+            value_date=value_date,
+            rate=deal.hedge_price,
+            bought_currency=receive_currency,
+            bought_minor=receive_minor,
+            bought_agent=_bic8(our_bic),  # the LP pays what we bought into our nostro
+            sold_currency=pay_currency,
+            sold_minor=pay_minor,
+            sold_agent=_bic8(lp_bic),  # we pay what we sold to the LP's account
+        )
+    )
+    with transaction.atomic(durable=True):
+        settlement, created = FxSettlement.objects.get_or_create(
+            deal=deal,
+            defaults={
+                "status": FxSettlementStatus.FAILED if failure else FxSettlementStatus.SENT,
+                "pay_currency": pay_currency,
+                "pay_minor": pay_minor,
+                "receive_currency": receive_currency,
+                "receive_minor": receive_minor,
+                "trade_date": trade_date,
+                "value_date": value_date,
+                "payment_id": payment_id,
+                "failure": failure,
+                "mt300": mt300,
+            },
+        )
+        if created:
+            audit_record(
+                action="treasury.fx_settlement_created",
+                object_type="fx_deal",
+                object_id=deal.public_id,
+                after={
+                    "status": settlement.status,
+                    "pay": f"{pay_currency} {pay_minor}",
+                    "receive": f"{receive_currency} {receive_minor}",
+                    "payment": payment_id,
+                    "failure": failure,
+                },
+                actor=actor,
+            )
+    return settlement

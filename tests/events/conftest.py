@@ -39,3 +39,19 @@ def _events_match_their_schemas(request):
     yield
     if "db" in request.fixturenames or "transactional_db" in request.fixturenames:
         validate_outbox()
+
+
+@pytest.fixture
+def receiver():
+    """``receiver(answers)``: a webhook receiver thread on 127.0.0.1 (tests.events.webhook_helpers.Receiver)."""
+    from tests.events.webhook_helpers import Receiver
+
+    made = []
+
+    def make(answers):
+        made.append(Receiver(answers))
+        return made[-1]
+
+    yield make
+    for r in made:
+        r.close()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 import time
 from datetime import timedelta
 
@@ -16,6 +14,7 @@ from apps.events import services, signing
 from apps.events.models import DeliveryStatus, OutboxEvent, WebhookDelivery
 from apps.ledger.services import post_deposit
 from tests.conftest import make_client
+from tests.events.webhook_helpers import dispatched
 from tests.factories import funded_account
 
 
@@ -52,56 +51,6 @@ def test_the_cursor_api_refuses_bad_input_and_keys_without_the_scope():
     assert make_client(["accounts:read"], name="other").get("/api/v1/events").status_code == 403
     refused = client.post("/api/v1/events/webhooks", {"url": "http://127.0.0.1:1/", "event_types": []}, format="json")
     assert refused.status_code == 403
-
-
-class Receiver:
-    """A webhook receiver on 127.0.0.1: answers each request with the next status in ``answers``."""
-
-    def __init__(self, answers: list[int]):
-        self.answers, self.requests = list(answers), []
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - the stdlib's name
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append((self.headers, body))
-                self.send_response(receiver.answers.pop(0) if receiver.answers else 200)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver():
-    made = []
-
-    def make(answers):
-        made.append(Receiver(answers))
-        return made[-1]
-
-    yield make
-    for r in made:
-        r.close()
-
-
-def dispatched() -> list[str]:
-    """Dispatch until the new events show (the same safe cursor as the API: see the cursor test)."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        ids = services.webhooks_dispatch()
-        if ids:
-            return ids
-        time.sleep(0.2)
-    return []
 
 
 @pytest.mark.django_db(transaction=True)
