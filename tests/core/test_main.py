@@ -98,6 +98,10 @@ def instance(on_postgresql, transactional_db, tmp_path):
     try:
         assert started.returncode == 0, started.stderr
         wait_for(lambda: _tcp_open(API_PORT) and _tcp_open(METRICS_PORT), "the web server and the metrics port")
+        # The worker and beat start beside the web server, at their own pace on a loaded machine: a stop sent while
+        # they still import would test their start-up, not the clean stop the tests are about.
+        wait_for(lambda: log_file.exists() and " ready." in (text := log_file.read_text()) and
+                 "beat: Starting..." in text, "the worker and beat", timeout=120)
         yield environment, files, pid_file, log_file
     finally:
         main_py(environment, "stop", *files)
