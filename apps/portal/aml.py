@@ -20,9 +20,10 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import messages
-from django.http import FileResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
@@ -323,10 +324,14 @@ def _refused_upload(request, case, form, exc: DomainError):
 def case_attachment(request, case_id: str, attachment_id: int):
     """One of a case's files, always as a download (never shown inline: its contents are the uploader's)."""
     try:
-        attachment = aml_selectors.case_attachment_get(case_id=case_id, attachment_id=attachment_id)
+        attachment, content = cases.case_attachment_read(case_id=case_id, attachment_id=attachment_id,
+                                                         actor=str(request.user))
     except NotFound:
         return not_found(request)
-    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name,
-                            content_type="application/octet-stream")
+    except cases.AttachmentUnavailable as exc:
+        messages.error(request, f"Refused ({exc.code}): {exc.message}")
+        return redirect("portal-aml-case", case_id=case_id)
+    response = HttpResponse(content, content_type="application/octet-stream")
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=attachment.name)
     response["X-Content-Type-Options"] = "nosniff"
     return response

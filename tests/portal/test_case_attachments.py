@@ -7,6 +7,7 @@ the case page with a 4xx status and changes nothing: no row, no file, no history
 from __future__ import annotations
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -81,7 +82,9 @@ def test_a_scan_is_attached_with_its_name_sanitised_audited_listed_and_downloada
     link = f"/compliance/aml/cases/{case.public_id}/attachments/{attachment.pk}/"
     assert f'href="{link}"' in shown.content.decode()
     download = officer.get(link)
-    assert download.status_code == 200 and b"".join(download.streaming_content) == PDF
+    assert download.status_code == 200 and download.content == PDF
+    read = AuditRecord.objects.get(action="aml.case_attachment_downloaded", object_id=case.public_id)
+    assert read.actor == "co1" and read.after == {"attachment": attachment.pk, "sha256": attachment.sha256}
     assert download["Content-Disposition"] == 'attachment; filename="Kontoauszug Marz_1.pdf"'
     assert download["Content-Type"] == "application/octet-stream" and download["X-Content-Type-Options"] == "nosniff"
     assert _attach(officer, case, "photo.png", PNG, "image/png").status_code == 302  # another allowed type
@@ -149,6 +152,25 @@ def test_only_a_case_worker_attaches_an_auditor_downloads_and_a_teller_sees_noth
     assert teller.get(link).status_code == 403
     assert officer.get(f"/compliance/aml/cases/{case.public_id}/attachments/{attachment.pk + 1}/").status_code == 404
     assert officer.get(f"/compliance/aml/cases/amc_other/attachments/{attachment.pk}/").status_code == 404
+
+
+@pytest.mark.parametrize("damage", ["deleted", "altered"])
+def test_a_file_gone_or_altered_in_the_storage_is_refused_not_given_out(case, officer, stored, damage, caplog):  # noqa: F811
+    _attach(officer, case, "evidence.pdf", PDF)
+    attachment = CaseAttachment.objects.get()
+    _storage().delete(attachment.file.name)
+    if damage == "altered":
+        _storage().save(attachment.file.name, ContentFile(PDF.replace(b"Catalog", b"Katalog")))
+    link = f"/compliance/aml/cases/{case.public_id}/attachments/{attachment.pk}/"
+    refused = officer.get(link)
+    assert refused.status_code == 302 and refused["Location"] == f"/compliance/aml/cases/{case.public_id}/"
+    assert "Refused (attachment_unavailable)" in flash(officer.get(refused["Location"]))
+    record = AuditRecord.objects.get(action="aml.case_attachment_unavailable", object_id=case.public_id)
+    expected = "missing" if damage == "deleted" else "digest mismatch"
+    assert record.actor == "co1" and expected in record.after["problem"]
+    assert not AuditRecord.objects.filter(action="aml.case_attachment_downloaded").exists()
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [
+        f"case {case.public_id} attachment {attachment.pk}: {record.after['problem']}"]
 
 
 def test_the_upload_needs_the_csrf_token(case, officer, stored):  # noqa: F811

@@ -9,6 +9,7 @@ history) and writes one audit record last. A decision is "file SAR" (a SAR draft
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import unicodedata
 from collections.abc import Callable
@@ -36,6 +37,9 @@ from ..aml_models import (
     CaseStatus,
     Severity,
 )
+from ..aml_selectors import case_attachment_get
+
+logger = logging.getLogger(__name__)
 
 # Days an officer has to decide a new case, by its priority.
 DUE_DAYS = {Severity.LOW: 30, Severity.MEDIUM: 14, Severity.HIGH: 5, Severity.CRITICAL: 2}
@@ -81,6 +85,14 @@ class AttachmentTooLarge(InvalidInput):
 class AttachmentTypeRefused(InvalidInput):
     code = "attachment_type_refused"
     http_status = 415
+
+
+class AttachmentUnavailable(DomainError):
+    """The attachment's record is there but its file is not, or its bytes are no longer the ones uploaded (their
+    digest differs from the one recorded): evidence that cannot be vouched for is not handed out."""
+
+    code = "attachment_unavailable"
+    http_status = 409
 
 
 def _text(content: bytes) -> bool:
@@ -319,6 +331,32 @@ def case_attach(*, case_id: str, name: str, content: bytes, actor: str) -> CaseA
         attachment.file.storage.delete(attachment.file.name)
         raise
     return attachment
+
+
+def case_attachment_read(*, case_id: str, attachment_id: int, actor: str) -> tuple[CaseAttachment, bytes]:
+    """A case file's bytes for ``actor``, checked against the digest recorded at upload, and the download in the
+    audit trail (who read which evidence of which case). A file gone from the storage or altered there is refused
+    (``attachment_unavailable``, logged as an error for operations) and its refusal audited too."""
+    attachment = case_attachment_get(case_id=case_id, attachment_id=attachment_id)
+    try:
+        with attachment.file.open("rb") as handle:
+            content = handle.read(MAX_ATTACHMENT_BYTES + 1)
+    except OSError:
+        content, problem = None, "the file is missing from the attachments' storage"
+    else:
+        problem = None if hashlib.sha256(content).hexdigest() == attachment.sha256 else (
+            "the file's contents differ from the ones uploaded (digest mismatch)")
+    read = {"attachment": attachment.pk, "sha256": attachment.sha256, **({"problem": problem} if problem else {})}
+    with transaction.atomic(durable=True):
+        audit_record(
+            action="aml.case_attachment_downloaded" if problem is None else "aml.case_attachment_unavailable",
+            object_type="aml_case", object_id=case_id, actor=actor, after=read,
+        )
+    if problem is not None:
+        logger.error("case %s attachment %s: %s", case_id, attachment.pk, problem)
+        raise AttachmentUnavailable(f"attachment {attachment.pk} of case {case_id} cannot be given out: {problem}",
+                                    field="attachment")
+    return attachment, content
 
 
 @transaction.atomic(durable=True)
