@@ -5,6 +5,7 @@ never the shared servers on 5432 and 6379.
 
 from __future__ import annotations
 
+import atexit
 import glob
 import json
 import os
@@ -63,6 +64,13 @@ class PostgresCluster:
     def init(self) -> None:
         self._run(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8")
 
+    def init_migrated(self) -> None:
+        """``init`` with a database ``qenex`` holding the migrated schema (not started), as a copy of the first
+        such cluster this test process made: migrating takes half a minute, copying a stopped cluster's data
+        directory well under a second. The schema and the migrations' rows depend on the code alone, not on the
+        environment a test gives the app afterwards."""
+        self._run("cp", "-a", str(_migrated_data_directory()), str(self.data))
+
     def running(self) -> bool:
         return self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "status", check=False).returncode == 0
 
@@ -111,6 +119,27 @@ class PostgresCluster:
     def destroy(self) -> None:
         self.stop("immediate")
         shutil.rmtree(self.base, ignore_errors=True)
+
+
+_migrated: PostgresCluster | None = None
+
+
+def _migrated_data_directory() -> Path:
+    """The data directory of a stopped cluster with database ``qenex`` migrated, made once per test process and
+    removed at its exit."""
+    global _migrated
+    if _migrated is None:
+        template = PostgresCluster()
+        atexit.register(template.destroy)
+        template.init()
+        template.start()
+        try:
+            template.psql("CREATE DATABASE qenex")
+            manage(app_env(template.url("qenex"), template.base / "var", REDIS_URL=""), "migrate", "--noinput", "-v0")
+        finally:
+            template.stop()
+        _migrated = template
+    return _migrated.data
 
 
 class RedisServer:

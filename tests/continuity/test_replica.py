@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.continuity.clusters import Clusters, worker
-from tests.throwaway import app_env, manage, wait_for
+from tests.throwaway import app_env, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -23,11 +23,9 @@ def clusters():
 
 def test_statements_read_the_replica_and_a_request_that_wrote_reads_the_primary(clusters, tmp_path):
     primary = clusters.new()
-    primary.init()
+    primary.init_migrated()
     primary.start()
-    primary.psql("CREATE DATABASE qenex")
     env = app_env(primary.url("qenex"), tmp_path / "var", REDIS_URL="", QENEX_SECRET_KEY="replica-" + "k" * 50)
-    manage(env, "migrate", "--noinput", "-v0")
     accounts = worker(env, "open", "replica", "2")
     replicated = worker(env, "post", "replicated", "3", *accounts)
 

@@ -37,12 +37,10 @@ def stack(tmp_path_factory):
     cluster = PostgresCluster()
     server = None
     try:
-        cluster.init()
+        cluster.init_migrated()
         cluster.start()
-        cluster.psql("CREATE DATABASE qenex")
         var_dir = tmp_path_factory.mktemp("outage-var")
         env = app_env(cluster.url("qenex"), var_dir, REDIS_URL="")
-        manage(env, "migrate", "--noinput", "-v", "0")
         cluster.psql(SLOW_COMMIT_SQL, database="qenex")
         out = manage(env, "create_api_client", "outage-test", "--scopes", SCOPES, "--all-customers")
         token = next(word for word in out.split() if word.startswith("qnx_"))

@@ -213,13 +213,11 @@ def storm_stack(tmp_path_factory):
     cluster = PostgresCluster(port=CLUSTER_PORT)
     server = None
     try:
-        cluster.init()
+        cluster.init_migrated()
         cluster.start()
-        cluster.psql("CREATE DATABASE qenex")
         var_dir = tmp_path_factory.mktemp("storm-var")
         # No velocity rule: one client posting hundreds of transfers must not turn them into approval requests.
         env = app_env(cluster.url("qenex"), var_dir, REDIS_URL="", QENEX_APPROVAL_VELOCITY_WINDOW="0")
-        manage(env, "migrate", "--noinput", "-v", "0")
         out = manage(env, "create_api_client", "storm-test", "--scopes", SCOPES, "--all-customers")
         token = next(word for word in out.split() if word.startswith("qnx_"))
         server = AppServer(env, var_dir / "server.log", port=APP_PORT)

@@ -47,9 +47,8 @@ def bank_on_a_throwaway_database(tmp_path):
     cluster = PostgresCluster()
     server = None
     try:
-        cluster.init()
+        cluster.init_migrated()
         cluster.start()
-        cluster.psql("CREATE DATABASE qenex")
         env = app_env(
             cluster.url("qenex"),
             tmp_path / "var",
@@ -61,7 +60,6 @@ def bank_on_a_throwaway_database(tmp_path):
             QENEX_SECRET_KEY="bad-day-" + "k" * 50,
             QENEX_API_WORKERS="2",
         )
-        manage(env, "migrate", "--noinput", "-v", "0")
         out = manage(env, "create_api_client", "bad-day", "--scopes", SCOPES, "--all-customers")
         token = next(word for word in out.split() if word.startswith("qnx_"))
         server = AppServer(env, tmp_path / "server.log")
