@@ -184,10 +184,10 @@ def _cbpr_pacs008(payment: PaymentOrder) -> Pacs008:
         mt103, message_id=_sepa_id(payment), created=payment.created_at, end_to_end_id=payment.reference
     ).message
     if payment.cover:
-        document = dataclasses.replace(
+        return dataclasses.replace(
             document, settlement_method="COVE", instructing_reimbursement_agent=Agent(bic=payment.correspondent_bic)
         )
-    return document
+    return dataclasses.replace(document, settlement_method="INDA", clearing_system=None)  # over our account with them
 
 
 def _enveloped(document: Pacs008 | Pacs009, *, sender: str, receiver: str, message_id: str, created) -> bytes:

@@ -54,7 +54,10 @@ def cbpr_pacs008(uetr: str | None = None) -> tuple[bytes, str]:
     from apps.payments.formats.iso20022 import parse_pacs008
 
     document = parse_pacs008(raw)
-    document = dataclasses.replace(document, service_level=None)
+    document = dataclasses.replace(
+        document, service_level=None, settlement_method="INDA", clearing_system=None,
+        transactions=tuple(dataclasses.replace(tx, charge_bearer="SHAR") for tx in document.transactions),
+    )
     header = AppHdr(
         sender=Agent(bic="COBADEFFXXX"),
         receiver=Agent(bic="BNPAFRPPXXX"),

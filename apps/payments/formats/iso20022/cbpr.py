@@ -10,7 +10,8 @@ readable ISO 20022, but the SWIFT network would refuse it. ``validate_message --
   pacs.004.001.09, pacs.002.001.10, camt.056.001.08, camt.029.001.09, camt.052/053/054.001.08,
   pain.001.001.09), under a head.001.001.02 AppHdr;
 * AppHdr Fr and To are financial institutions identified by BIC (``FIId/FinInstnId/BICFI``);
-* a pacs.008/pacs.009 carries exactly one transaction (``GrpHdr/NbOfTxs`` 1), settles by INDA or INGA, and
+* a pacs.008/pacs.009 carries exactly one transaction (``GrpHdr/NbOfTxs`` 1), settles by INDA or INGA (a pacs.008 also
+  COVE), and
   every transaction has a UETR; a pacs.008 charge bearer is DEBT, CRED or SHAR (SLEV is SEPA's);
 * every creation time (``CreDt``, ``CreDtTm``) states its UTC offset.
 
@@ -87,8 +88,13 @@ def _credit_transfer_errors(root: etree._Element, document_type: str) -> list[Fi
     if count is not None and (count.text or "").strip() != "1":
         errors.append(_rule(count, f"exactly one transaction per message, NbOfTxs is {(count.text or '').strip()}"))
     method = find(root, "GrpHdr/SttlmInf/SttlmMtd")
-    if method is not None and (method.text or "").strip() not in ("INDA", "INGA"):
-        errors.append(_rule(method, f"settlement method must be INDA or INGA, got {(method.text or '').strip()}"))
+    # A customer credit transfer may also settle by cover (COVE: the funds travel in a pacs.009 COV through the
+    # correspondents); the cover itself, a bank transfer, settles over an account (INDA/INGA). No CLRG: CBPR+ runs
+    # over correspondent accounts, not a clearing system.
+    allowed = ("INDA", "INGA", "COVE") if document_type.startswith("pacs.008") else ("INDA", "INGA")
+    if method is not None and (method.text or "").strip() not in allowed:
+        got = (method.text or "").strip()
+        errors.append(_rule(method, f"settlement method must be {' or '.join(allowed)}, got {got}"))
     for tx in find_all(root, "CdtTrfTxInf"):
         payment_id = find(tx, "PmtId")
         if payment_id is not None and find(payment_id, "UETR") is None:
