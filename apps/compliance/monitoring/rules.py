@@ -5,8 +5,9 @@ from one customer's side) or a ``PaymentSeen``; an evaluator that does not apply
 Windows end at the trigger's own time, so evaluating the same transaction again (the sweep catching up) finds the
 same thing, and the finding's ``dedupe_key`` makes it one alert.
 
-Amounts in parameters are decimal strings in major units of the transaction's currency; a threshold left out is
-``compliance.aml_threshold``. Defaults (``DEFAULTS``) fill what a rule's parameters leave out.
+Amounts in parameters are decimal strings in major units of the transaction's currency, except
+``cash_over_threshold``'s threshold, which is US dollars (the CTR's, all currencies converted); a threshold left out
+is ``compliance.aml_threshold``. Defaults (``DEFAULTS``) fill what a rule's parameters leave out.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django.conf import settings
 from apps.core.money import currency_exponent, format_amount
 
 from ..aml_models import RuleKind
+from ..reports import usd
 from . import movements as mv
 from .movements import Movement, PaymentSeen
 
@@ -83,7 +85,13 @@ def business_day(moment, params: dict[str, Any]):
 
 
 def cash_over_threshold(params: dict[str, Any], m: Movement | PaymentSeen) -> list[Finding]:
-    """Cash in (or cash out) of one customer on one business day, over all their accounts, above the threshold."""
+    """Cash in (or cash out) of one customer on one business day, over all their accounts and every currency, in US
+    dollars above the threshold (a USD amount): the CTR's own aggregation and conversion (``reports.usd``).
+
+    Cash in a currency with no USD rate that day cannot be converted: it is left out of the USD total (as the CTR
+    does) and, so that a missing rate never blinds the rule, compared on its own against the threshold read as an
+    amount of that currency; such a finding says so (``no_usd_rate``).
+    """
     if not isinstance(m, Movement) or not m.cash:
         return []
     tz = ZoneInfo(params.get("timezone") or settings.TIME_ZONE)
@@ -91,29 +99,60 @@ def cash_over_threshold(params: dict[str, Any], m: Movement | PaymentSeen) -> li
     start = m.posted_at.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
     same = [
         x
-        for x in mv.movements_of_owner(owner_id=m.owner_id, since=start, until=m.posted_at, currency=m.currency)
+        for x in mv.movements_of_owner(owner_id=m.owner_id, since=start, until=m.posted_at)
         if x.cash and x.direction == m.direction and business_day(x.posted_at, params) == day
     ]
-    total = sum(x.amount_minor for x in same)
-    limit = threshold_minor(params, m.currency)
-    if total <= limit:
-        return []
+    rates, _missing = usd.rates_of_day({x.currency for x in same}, day)
+    totals = usd.cash_totals_usd(same, rates)
     what = "cash in" if m.direction == "in" else "cash out"
+    common = {"business_day": day.isoformat(), "direction": m.direction}
+    limit = threshold_minor(params, usd.USD)
+    total = totals.usd_minor[m.direction]
+    if m.currency in rates:
+        if total <= limit:
+            return []
+        counted = [x for x in same if x.currency in rates]
+        return [
+            Finding(
+                owner_id=m.owner_id,
+                summary=f"{what} {_fmt(total, usd.USD)} USD on {day} over {len(counted)} transaction(s), "
+                f"above the CTR threshold {_fmt(limit, usd.USD)} USD",
+                # The key of the rule before it converted (one per currency): a USD-only day keeps its key.
+                dedupe_key=f"{m.owner_id}:{day}:{m.direction}:{usd.USD}",
+                transactions=[x.transaction for x in counted],
+                figures={
+                    **common,
+                    "currency": usd.USD,
+                    "total": _fmt(total, usd.USD),
+                    "threshold": _fmt(limit, usd.USD),
+                    "count": len(counted),
+                    "accounts": sorted({x.account for x in counted}),
+                    "converted": totals.by_currency,
+                    "unconverted": sorted({c for c, _ in totals.unconverted}),
+                },
+            )
+        ]
+    native = totals.unconverted[(m.currency, m.direction)]
+    native_limit = threshold_minor(params, m.currency)
+    if native <= native_limit:
+        return []
+    counted = [x for x in same if x.currency == m.currency]
     return [
         Finding(
             owner_id=m.owner_id,
-            summary=f"{what} {_fmt(total, m.currency)} {m.currency} on {day} over {len(same)} transaction(s), "
-            f"above the CTR threshold {_fmt(limit, m.currency)}",
+            summary=f"{what} {_fmt(native, m.currency)} {m.currency} on {day} over {len(counted)} transaction(s), "
+            f"above the threshold read as {_fmt(native_limit, m.currency)} {m.currency}: no {m.currency}/USD rate "
+            "in force that day",
             dedupe_key=f"{m.owner_id}:{day}:{m.direction}:{m.currency}",
-            transactions=[x.transaction for x in same],
+            transactions=[x.transaction for x in counted],
             figures={
-                "business_day": day.isoformat(),
-                "direction": m.direction,
+                **common,
                 "currency": m.currency,
-                "total": _fmt(total, m.currency),
-                "threshold": _fmt(limit, m.currency),
-                "count": len(same),
-                "accounts": sorted({x.account for x in same}),
+                "total": _fmt(native, m.currency),
+                "threshold": _fmt(native_limit, m.currency),
+                "count": len(counted),
+                "accounts": sorted({x.account for x in counted}),
+                "no_usd_rate": True,
             },
         )
     ]

@@ -127,25 +127,9 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
 
 
 def _cash_day(owner_id: str, day: date, moves: list[mv.Movement], rates: dict, threshold: int) -> CashDay | None:
-    """One customer's cash of the day in US cents (``usd``: each currency's total converted once), if over."""
-    totals: dict[tuple[str, str], int] = {}
-    for m in moves:
-        totals[(m.currency, m.direction)] = totals.get((m.currency, m.direction), 0) + m.amount_minor
-    usd_totals = {"in": 0, "out": 0}
-    by_currency: dict[str, dict[str, str]] = {}
-    unconverted = set()
-    for (currency, direction), minor in sorted(totals.items()):
-        rate = rates.get(currency)
-        if rate is None:
-            unconverted.add(currency)
-            continue
-        converted = usd.usd_minor(minor, rate)
-        usd_totals[direction] += converted
-        if currency != usd.USD:
-            row = by_currency.setdefault(currency, {"in": "0", "out": "0", "usd_in": "0", "usd_out": "0"})
-            row[direction] = str(from_minor_units(minor, currency))
-            row[f"usd_{direction}"] = str(from_minor_units(converted, usd.USD))
-            row["rate"] = rate.stored
+    """One customer's cash of the day in US cents (``usd.cash_totals_usd``, the monitoring rule's too), if over."""
+    totals = usd.cash_totals_usd(moves, rates)
+    usd_totals = totals.usd_minor
     over = {d: usd_totals[d] > threshold for d in ("in", "out")}
     if not any(over.values()):
         return None
@@ -158,8 +142,8 @@ def _cash_day(owner_id: str, day: date, moves: list[mv.Movement], rates: dict, t
         in_accounts=sorted({m.account for m in counted if m.direction == "in"}),
         out_accounts=sorted({m.account for m in counted if m.direction == "out"}),
         transactions=[m.transaction for m in counted],
-        by_currency=by_currency,
-        unconverted=sorted(unconverted),
+        by_currency=totals.by_currency,
+        unconverted=sorted({currency for currency, _ in totals.unconverted}),
     )
 
 
@@ -178,12 +162,11 @@ def cash_days_over_threshold(*, day: date) -> list[CashDay]:
     for m in mv.movements_posted(since=start, until=end):
         if m.cash:
             per_owner.setdefault(m.owner_id, []).append(m)
-    rates: dict[str, usd.UsdRate] = {}
-    for currency in sorted({m.currency for moves in per_owner.values() for m in moves}):
-        try:
-            rates[currency] = usd.usd_rate_of_day(currency, day)
-        except usd.NoUsdRate as missing:
-            logger.error("CTR %s: %s; that cash is not counted toward the threshold", day, missing)
+    rates, missing = usd.rates_of_day({m.currency for moves in per_owner.values() for m in moves}, day)
+    for currency in missing:
+        logger.error(
+            "CTR %s: no %s/USD rate in force on %s; that cash is not counted toward the threshold", day, currency, day
+        )
     found = []
     for owner_id, moves in sorted(per_owner.items()):
         cash = _cash_day(owner_id, day, moves, rates, threshold)

@@ -12,19 +12,23 @@ business day) counts cash in every currency. The rule, in one place:
 - **Rounding**: once, up to the next US cent (ceiling). A reporting rule, unlike the ledger's booking rule (which
   floors toward the bank, ``apps.ledger.conversion``): rounding must never carry a day below the threshold, and
   FinCEN's whole-dollar amounts round up too (``fincen.whole_dollars``).
+- **Aggregation**: ``cash_totals_usd`` adds one customer's cash of a day, every account and every currency, into
+  US cents per direction. The CTR (``reports.services.cash_days_over_threshold``) and the monitoring rule
+  ``cash_over_threshold`` (``monitoring.rules``) both call it, so an alert and a CTR agree on the same day.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-from apps.core.money import currency_exponent
+from apps.core.money import currency_exponent, from_minor_units
 
 USD = "USD"
 
@@ -74,3 +78,51 @@ def usd_minor(amount_minor: int, rate: UsdRate) -> int:
     """``amount_minor`` of ``rate.currency`` in US cents: exact, then rounded up to the cent."""
     scale = Fraction(10) ** (currency_exponent(USD) - currency_exponent(rate.currency))
     return math.ceil(Fraction(amount_minor) * scale * rate.usd_per_unit)
+
+
+def rates_of_day(currencies: Iterable[str], day: date) -> tuple[dict[str, UsdRate], list[str]]:
+    """The day's USD rate of each currency, and the currencies with none in force (sorted)."""
+    rates: dict[str, UsdRate] = {}
+    missing = []
+    for currency in sorted(set(currencies)):
+        try:
+            rates[currency] = usd_rate_of_day(currency, day)
+        except NoUsdRate:
+            missing.append(currency)
+    return rates, missing
+
+
+@dataclass(frozen=True)
+class CashTotals:
+    """Cash of one customer and day: US cents per direction ("in", "out") of what had a rate, and the rest."""
+
+    usd_minor: dict[str, int]
+    # Per foreign currency, what was counted: {"EUR": {"in": "6000.00", "out": "0", "usd_in": "6510.00",
+    # "usd_out": "0", "rate": "EUR/USD 1.085 from ..."}}; USD itself is not listed.
+    by_currency: dict[str, dict[str, str]] = field(default_factory=dict)
+    # (currency, direction) -> minor units of that currency, for currencies with no USD rate that day: not in usd_minor
+    unconverted: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+def cash_totals_usd(moves: Iterable, rates: dict[str, UsdRate]) -> CashTotals:
+    """Add up ``moves`` (each with ``currency``, ``direction``, ``amount_minor``) per direction in US cents: each
+    currency's total converted once at its rate in ``rates`` (``usd_minor``), then the currencies added."""
+    native: dict[tuple[str, str], int] = {}
+    for m in moves:
+        native[(m.currency, m.direction)] = native.get((m.currency, m.direction), 0) + m.amount_minor
+    totals = {"in": 0, "out": 0}
+    by_currency: dict[str, dict[str, str]] = {}
+    unconverted: dict[tuple[str, str], int] = {}
+    for (currency, direction), minor in sorted(native.items()):
+        rate = rates.get(currency)
+        if rate is None:
+            unconverted[(currency, direction)] = minor
+            continue
+        converted = usd_minor(minor, rate)
+        totals[direction] += converted
+        if currency != USD:
+            row = by_currency.setdefault(currency, {"in": "0", "out": "0", "usd_in": "0", "usd_out": "0"})
+            row[direction] = str(from_minor_units(minor, currency))
+            row[f"usd_{direction}"] = str(from_minor_units(converted, USD))
+            row["rate"] = rate.stored
+    return CashTotals(usd_minor=totals, by_currency=by_currency, unconverted=unconverted)
