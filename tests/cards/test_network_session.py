@@ -46,9 +46,9 @@ def test_a_sign_off_on_one_host_process_refuses_0100_on_another_until_sign_on(ho
     assert available(card.account) == 7500
     assert NetworkSession.objects.get().signed_on
     actions = list(
-        AuditRecord.objects.filter(object_type="card_network_session").order_by("sequence").values_list(
-            "action", flat=True
-        )
+        AuditRecord.objects.filter(object_type="card_network_session")
+        .order_by("sequence")
+        .values_list("action", flat=True)
     )
     assert actions == ["cards.network_signed_off", "cards.network_signed_on"]
 
