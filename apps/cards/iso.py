@@ -2,9 +2,9 @@
 
 0100 -> ``authorisation_decide`` -> 0110; 0400/0420 -> ``authorisation_reverse`` -> 0410/0430 (with DE95, a
 replacement amount below DE4, a partial reversal: the hold keeps the replacement amount); 0220 ->
-``authorisation_clear`` -> 0230; 0800 -> ``network_management`` (no database) -> 0810: sign-on (DE70 001),
-sign-off (002) and echo test (301) are 00, another DE70 12. The PAN is read here and passed on; it is
-never logged (log lines name the MTI, STAN, RRN and terminal only).
+``authorisation_clear`` -> 0230; 0800 -> ``network_management`` -> 0810: sign-on (DE70 001), sign-off (002) and
+echo test (301) are 00, another DE70 12; while signed off an 0100 is answered 91. The PAN is read here and passed on;
+it is never logged (log lines name the MTI, STAN, RRN and terminal only).
 """
 
 from __future__ import annotations

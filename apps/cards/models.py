@@ -165,3 +165,24 @@ class Authorisation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.public_id} {self.status} {self.response_code}"
+
+
+#: The one card switch the host is connected to today; a row per network leaves room for more than one.
+SWITCH_NETWORK = "switch"
+
+
+class NetworkSession(models.Model):
+    """Whether a card network is signed on (0800 DE70 001) or off (002), as every host process sees it.
+
+    A database row, not process memory or Redis: several ``run_card_host`` processes serve one switch, the sign-off
+    may reach any of them, and the change must commit with its audit record (a Redis key cannot join that
+    transaction, nor survive a flush). No row means signed on: a host that never saw a sign-off serves.
+    """
+
+    network = models.CharField(max_length=32, unique=True)
+    signed_on = models.BooleanField(default=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+    changed_by_stan = models.CharField(max_length=6, blank=True, help_text="DE11 of the 0800 that changed it")
+
+    def __str__(self) -> str:
+        return f"{self.network} {'signed on' if self.signed_on else 'signed off'}"

@@ -15,7 +15,7 @@ EXPIRED_CARD = "54"
 NOT_PERMITTED = "57"  # processing code or currency the card does not support
 EXCEEDS_LIMIT = "61"  # per-transaction or daily limit
 RESTRICTED_CARD = "62"  # blocked by the bank or the cardholder
-ISSUER_UNAVAILABLE = "91"  # the time budget ran out: nothing was written, the switch may stand in
+ISSUER_UNAVAILABLE = "91"  # signed off, or the time budget ran out: nothing was written, the switch may stand in
 DUPLICATE_TRANSMISSION = "94"  # same STAN/RRN as an earlier request, but a different card or amount
 SYSTEM_MALFUNCTION = "96"
 
@@ -33,7 +33,9 @@ MEANING = {
     NOT_PERMITTED: "transaction not permitted: processing code other than purchase/cash, or another currency",
     EXCEEDS_LIMIT: "exceeds the card's per-transaction or daily limit",
     RESTRICTED_CARD: "restricted card: blocked",
-    ISSUER_UNAVAILABLE: "issuer unavailable: the time budget ran out; nothing was changed",
+    ISSUER_UNAVAILABLE: (
+        "issuer unavailable: the network is signed off (0800 DE70 002), or the time budget ran out; nothing was changed"
+    ),
     DUPLICATE_TRANSMISSION: "duplicate transmission: same STAN/RRN as an earlier, different request",
     SYSTEM_MALFUNCTION: "system malfunction: nothing was changed",
 }

@@ -10,7 +10,7 @@
 from .authorisations import AuthorisationAnswer, AuthorisationRequest, authorisation_decide
 from .cards import CardIssued, card_change_status, card_issue
 from .clearing import ClearingLine, clearing_file_apply
-from .network import network_management
+from .network import network_management, network_session_change
 from .settlement import ClearingAnswer, authorisation_clear, authorisation_reverse, authorisations_expire
 
 __all__ = [
@@ -27,4 +27,5 @@ __all__ = [
     "card_issue",
     "clearing_file_apply",
     "network_management",
+    "network_session_change",
 ]

@@ -42,6 +42,7 @@ from ..models import Authorisation, AuthorisationStatus, Card, CardStatus
 from ..pan import scheme_of
 from ..selectors import (
     authorisation_by_network_key,
+    authorisation_lookup,
     card_find_by_pan,
     card_spent_today_minor,
 )
@@ -330,7 +331,9 @@ def _is_timeout(exc: DatabaseError) -> bool:
 @retry_on_conflict()
 def _decide(request: AuthorisationRequest, deadline: float) -> AuthorisationAnswer:
     fp = request.fingerprint()
-    first = authorisation_by_network_key(network_key=request.network_key)
+    signed_on, first = authorisation_lookup(network_key=request.network_key)
+    if not signed_on:  # 91 and nothing written: see services.network for why this code
+        return AuthorisationAnswer(rc.ISSUER_UNAVAILABLE, reason="the network is signed off")
     if first is not None:
         return _replay(first, fp)
     card = card_find_by_pan(pan=request.pan) if scheme_of(request.pan) else None
